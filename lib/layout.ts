@@ -1,0 +1,147 @@
+/**
+ * The on-disk contract of a berth machine: partition labels, slot names, boot-entry
+ * names, kernel command-line keys and paths. image-builder writes it, updater flips it,
+ * init reads it; this module is its only owner. Pure: no effects.
+ */
+
+export type Slot = 'a' | 'b';
+export const SLOTS: readonly Slot[] = ['a', 'b'];
+
+export function otherSlot(slot: Slot): Slot {
+  return slot === 'a' ? 'b' : 'a';
+}
+
+export function isSlot(value: unknown): value is Slot {
+  return value === 'a' || value === 'b';
+}
+
+/** GPT partition names (PARTLABEL) in disk order. */
+export const PARTITION_LABELS = {
+  esp: 'esp',
+  rootA: 'root-a',
+  rootB: 'root-b',
+  data: 'data',
+} as const;
+
+export function rootPartitionLabel(slot: Slot): 'root-a' | 'root-b' {
+  return slot === 'a' ? PARTITION_LABELS.rootA : PARTITION_LABELS.rootB;
+}
+
+/** Filesystem label of the data partition (ext4), set by init's mkfs on first boot. */
+export const DATA_FILESYSTEM_LABEL = 'berth-data';
+
+/** GPT partition type GUIDs (Discoverable Partitions Specification). */
+export const PARTITION_TYPES = {
+  esp: 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B',
+  /** "Root Partition (x86-64)": both slots carry it; the boot entry picks one. */
+  rootX86_64: '4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709',
+  /** "Variable Data Partition" (/var). */
+  var: '4D21B016-B534-45C2-A9FB-5C16E091FD2D',
+} as const;
+
+/** Kernel command-line keys berth's initramfs and init read. */
+export const CMDLINE_KEYS = {
+  slot: 'berth.slot',
+  version: 'berth.version',
+  /** dm-verity root hash of the slot's root image (hex). */
+  rootHash: 'berth.roothash',
+  /** `<data-blocks>:<hash-start-block>:<salt-hex>` for the slot's verity table. */
+  verity: 'berth.verity',
+  /** Where the machine config comes from (issue 5 extends this). */
+  config: 'berth.config',
+} as const;
+
+/** Paths inside the booted system. */
+export const PATHS = {
+  /** Everything berth owns on the read-only root. */
+  libDir: '/usr/lib/berth',
+  nodeBinary: '/usr/lib/berth/node/bin/node',
+  bundle: '/usr/lib/berth/berth.mjs',
+  tini: '/usr/bin/tini',
+  busybox: '/usr/bin/busybox',
+  /** Build facts of this root (version, slot-independent). */
+  buildInfo: '/usr/lib/berth/build.json',
+  /** The mount point of the EFI system partition. */
+  espMount: '/efi',
+  varDir: '/var',
+  stateDir: '/var/lib/berth',
+  configOnVar: '/var/lib/berth/config.yaml',
+  logDir: '/var/log/berth',
+  etcOverlayUpper: '/var/lib/berth/etc/upper',
+  etcOverlayWork: '/var/lib/berth/etc/work',
+  runDir: '/run/berth',
+  /** Services (containers, helpers) live below this cgroup; init stays in its own leaf. */
+  cgroupRoot: '/sys/fs/cgroup',
+  cgroupInit: '/sys/fs/cgroup/init.scope',
+  cgroupServices: '/sys/fs/cgroup/berth.slice',
+  fwCfgConfig: '/sys/firmware/qemu_fw_cfg/by_name/opt/berth/config/raw',
+  efivars: '/sys/firmware/efi/efivars',
+} as const;
+
+/** QEMU fw_cfg item name carrying the machine config (a contract with outside checks). */
+export const FW_CFG_CONFIG_NAME = 'opt/berth/config';
+
+/** Paths on the EFI system partition, relative to its root. */
+export const ESP_PATHS = {
+  loaderConf: 'loader/loader.conf',
+  entriesDir: 'loader/entries',
+  systemdBoot: 'EFI/systemd/systemd-bootx64.efi',
+  fallbackBoot: 'EFI/BOOT/BOOTX64.EFI',
+} as const;
+
+export function espKernelPath(slot: Slot): string {
+  return `berth/${slot}/vmlinuz`;
+}
+
+export function espInitrdPath(slot: Slot): string {
+  return `berth/${slot}/initrd.img`;
+}
+
+/** Boot counting as systemd-boot implements it: a fresh entry gets this many tries. */
+export const BOOT_TRIES = 3;
+
+/** The boot loader entry id of a slot (file name without counter and `.conf`). */
+export function bootEntryId(slot: Slot): string {
+  return `berth-${slot}`;
+}
+
+export interface BootCounter {
+  triesLeft: number;
+  triesDone: number;
+}
+
+/**
+ * The file name of a slot's Type #1 entry: `berth-a+3.conf` when fresh,
+ * `berth-a+2-1.conf` after one try, `berth-a.conf` once blessed (counter removed).
+ */
+export function bootEntryFileName(slot: Slot, counter?: BootCounter): string {
+  const id = bootEntryId(slot);
+  if (!counter) return `${id}.conf`;
+  const done = counter.triesDone > 0 ? `-${counter.triesDone}` : '';
+  return `${id}+${counter.triesLeft}${done}.conf`;
+}
+
+export interface ParsedBootEntryName {
+  slot: Slot;
+  /** Absent when the entry is blessed (no counter). */
+  counter?: BootCounter;
+}
+
+/** Parses a file name from loader/entries; undefined for files that are not berth's. */
+export function parseBootEntryFileName(name: string): ParsedBootEntryName | undefined {
+  const match = /^berth-([ab])(?:\+(\d+)(?:-(\d+))?)?\.conf$/.exec(name);
+  if (!match) return undefined;
+  const slot = match[1] as Slot;
+  if (match[2] === undefined) return { slot };
+  return { slot, counter: { triesLeft: Number(match[2]), triesDone: Number(match[3] ?? 0) } };
+}
+
+/** The console line tests and operators key on when the system is up. */
+export function readyLine(slot: Slot, version: string, bootMs: number): string {
+  return `BERTH-READY slot=${slot} version=${version} boot_ms=${Math.round(bootMs)}`;
+}
+
+/** The console line printed on a fatal boot error. */
+export function failedLine(reason: string): string {
+  return `BERTH-FAILED reason=${reason.replace(/\s+/g, '_')}`;
+}
