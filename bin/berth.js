@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+// The `berth` command from a checkout: loads the TypeScript CLI through tsx.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('../image-builder/src/main.ts');

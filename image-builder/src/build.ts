@@ -1,0 +1,136 @@
+/**
+ * `berth build`: runs the stages in order, each cached by a content hash of its inputs,
+ * prints a progress line with elapsed time per stage, and writes out/<profile>/ with
+ * disk.raw, disk.qcow2, the boot artifacts and manifest.json.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { BuildCache } from './cache.ts';
+import type { BuildProfile } from './profile/profile.ts';
+import type { BuildContext } from './steps/context.ts';
+import { buildRootfs } from './steps/rootfs.ts';
+import { fetchNode } from './steps/node.ts';
+import { bundleBerth } from './steps/bundle.ts';
+import { buildRootImage, type RootFilesystem } from './steps/root-image.ts';
+import { buildInitramfs } from './steps/initramfs.ts';
+import { buildDisk } from './steps/disk.ts';
+
+export interface BuildOptions {
+  profile: BuildProfile;
+  repoRoot: string;
+  outRoot: string;
+  epoch: number;
+  filesystem?: RootFilesystem;
+  log?: (line: string) => void;
+}
+
+export interface ArtifactInfo {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface BuildManifest {
+  version: string;
+  profile: string;
+  suite: string;
+  kernel: string;
+  node: string;
+  sourceDateEpoch: number;
+  rootFilesystem: RootFilesystem;
+  artifacts: Record<string, ArtifactInfo>;
+  partitions: Array<{ label: string; index: number; startBytes: number; sizeBytes: number; uuid: string }>;
+  verity: { rootHash: string; dataBlocks: number; hashStartBlock: number; salt: string };
+  rootImage: { sizeBytes: number; dataBytes: number; treeBytes: number };
+  stageKeys: Record<string, string>;
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function artifact(outDir: string, file: string): Promise<ArtifactInfo> {
+  return { path: path.relative(outDir, file), size: (await stat(file)).size, sha256: await sha256File(file) };
+}
+
+export async function buildImage(options: BuildOptions): Promise<{ outDir: string; manifest: BuildManifest }> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const ctx: BuildContext = {
+    profile: options.profile,
+    repoRoot: options.repoRoot,
+    cache: new BuildCache(path.join(options.outRoot, 'cache')),
+    epoch: options.epoch,
+    log,
+  };
+  const stages = 8;
+  let n = 0;
+  const timed = async <T extends { cached?: boolean }>(name: string, run: () => Promise<T>): Promise<T> => {
+    n += 1;
+    const started = performance.now();
+    log(`[${n}/${stages}] ${name} …`);
+    const result = await run();
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    log(`[${n}/${stages}] ${name} ${result.cached ? 'cached' : 'done'} (${seconds}s)`);
+    return result;
+  };
+  const filesystem = options.filesystem ?? 'erofs';
+  const rootfs = await timed('root filesystem (mmdebstrap)', () => buildRootfs(ctx));
+  const node = await timed(`bundled Node ${ctx.profile.node}`, () => fetchNode(ctx));
+  const bundle = await timed('init bundle (esbuild)', () => bundleBerth(ctx, process.env.BERTH_DEV_ENTRY));
+  const root = await timed(`overlays + root image (${filesystem} + dm-verity)`, () =>
+    buildRootImage(ctx, {
+      rootfsTar: rootfs.tar,
+      rootfsKey: rootfs.key,
+      nodeBinary: node.binary,
+      nodeKey: node.key,
+      bundleFile: bundle.file,
+      bundleKey: bundle.key,
+      filesystem,
+    }),
+  );
+  const initramfs = await timed('initramfs', () => buildInitramfs(ctx, rootfs.tar, rootfs.key));
+  const outDir = path.join(options.outRoot, ctx.profile.name);
+  await mkdir(outDir, { recursive: true });
+  const disk = await timed('EFI system partition + GPT disk', async () => ({
+    ...(await buildDisk(ctx, outDir, {
+      rootImage: root.file,
+      rootImageBytes: root.imageBytes,
+      verity: root.verity,
+      kernel: initramfs.kernel,
+      initrd: initramfs.initrd,
+    })),
+    cached: false,
+  }));
+  n = stages - 1;
+  const manifest = await timed('manifest', async () => {
+    for (const [from, to] of [[root.file, 'root.img'], [initramfs.kernel, 'vmlinuz'], [initramfs.initrd, 'initrd.img']] as const) {
+      await copyFile(from, path.join(outDir, to));
+    }
+    const artifacts: Record<string, ArtifactInfo> = {};
+    for (const name of ['disk.raw', 'disk.qcow2', 'root.img', 'vmlinuz', 'initrd.img', 'esp.img']) {
+      artifacts[name] = await artifact(outDir, path.join(outDir, name));
+    }
+    const result: BuildManifest = {
+      version: ctx.profile.version,
+      profile: ctx.profile.name,
+      suite: ctx.profile.suite,
+      kernel: initramfs.kernelVersion,
+      node: ctx.profile.node,
+      sourceDateEpoch: ctx.epoch,
+      rootFilesystem: filesystem,
+      artifacts,
+      partitions: disk.plan.partitions.map((p) => ({ label: p.label, index: p.index, startBytes: p.startBytes, sizeBytes: p.sizeBytes, uuid: p.uuid })),
+      verity: root.verity,
+      rootImage: { sizeBytes: root.imageBytes, dataBytes: root.dataBytes, treeBytes: root.treeBytes },
+      stageKeys: { rootfs: rootfs.key, node: node.key, bundle: bundle.key, root: root.key, initramfs: initramfs.key },
+    };
+    await writeFile(path.join(outDir, 'manifest.json'), `${JSON.stringify(result, null, 2)}\n`);
+    return Object.assign(result, { cached: false });
+  });
+  const { cached: _cached, ...clean } = manifest;
+  return { outDir, manifest: clean as BuildManifest };
+}

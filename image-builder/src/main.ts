@@ -1,0 +1,48 @@
+/**
+ * The `berth` command line: the only place that reads argv and the environment and
+ * exits the process. Subcommands: build (and later ctl, keys, publish, analyze).
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BerthError, describeError } from '../../lib/errors.ts';
+import { buildImage } from './build.ts';
+import { loadProfileFile } from './profile/load.ts';
+import { parseCliArgs, type CliCommand, HELP_TEXT } from './cli.ts';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+async function run(command: CliCommand): Promise<number> {
+  switch (command.kind) {
+    case 'help':
+      process.stdout.write(HELP_TEXT);
+      return 0;
+    case 'build': {
+      const profileFile = path.resolve(command.profile ?? path.join(repoRoot, 'image-builder/profiles/qemu.yaml'));
+      const profile = await loadProfileFile(profileFile);
+      if (command.version) profile.version = command.version;
+      const epoch = Number(process.env.SOURCE_DATE_EPOCH ?? 1_700_000_000);
+      if (!Number.isInteger(epoch) || epoch < 0) throw new BerthError('CLI_USAGE', `SOURCE_DATE_EPOCH must be a whole number of seconds, got '${process.env.SOURCE_DATE_EPOCH}'`);
+      const started = performance.now();
+      const { outDir, manifest } = await buildImage({
+        profile,
+        repoRoot,
+        outRoot: path.resolve(command.out ?? path.join(repoRoot, 'out')),
+        epoch,
+        ...(command.filesystem ? { filesystem: command.filesystem } : {}),
+      });
+      const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+      console.log(
+        `Built berth ${manifest.version} (${manifest.profile}) in ${((performance.now() - started) / 1000).toFixed(1)}s: ${path.relative(process.cwd(), outDir) || outDir}/disk.raw` +
+          ` root=${mib(manifest.rootImage.sizeBytes)} (${manifest.rootFilesystem}, tree ${mib(manifest.rootImage.treeBytes)}) root_hash=${manifest.verity.rootHash.slice(0, 16)}…`,
+      );
+      return 0;
+    }
+  }
+}
+
+try {
+  process.exitCode = await run(parseCliArgs(process.argv.slice(2)));
+} catch (error) {
+  console.error(`berth: ${describeError(error)}`);
+  process.exitCode = error instanceof BerthError && error.code === 'CLI_USAGE' ? 2 : 1;
+}

@@ -1,0 +1,206 @@
+/**
+ * Stages 4 and 5: assemble the root tree (Debian root minus what a container host does
+ * not run, plus bundled Node, berth's bundle, os-release and the overlays), then make
+ * the compressed read-only filesystem and append its dm-verity hash tree.
+ * Effects: extracts into a work directory, runs mkfs.erofs/mksquashfs and veritysetup.
+ */
+import { createHash } from 'node:crypto';
+import { chmod, chown, cp, mkdir, readdir, readFile, rm, stat, truncate, writeFile, symlink } from 'node:fs/promises';
+import path from 'node:path';
+import { $ } from 'zx';
+import * as yaml from 'js-yaml';
+import { BerthError } from '../../../lib/errors.ts';
+import { PATHS } from '../../../lib/layout.ts';
+import type { VerityParams } from '../../../lib/boot-entry.ts';
+import { hashInputs, hashPaths } from '../cache.ts';
+import type { BuildContext } from './context.ts';
+
+export type RootFilesystem = 'erofs' | 'squashfs';
+const BLOCK = 4096;
+
+/** Paths removed from the Debian root: docs, the package manager, the initramfs generator. */
+export const PRUNED_PATHS = [
+  'boot',
+  'usr/share/doc',
+  'usr/share/man',
+  'usr/share/info',
+  'usr/share/locale',
+  'usr/share/lintian',
+  'usr/share/bug',
+  'usr/share/initramfs-tools',
+  'etc/initramfs-tools',
+  'usr/sbin/mkinitramfs',
+  'usr/sbin/update-initramfs',
+  'usr/bin/dpkg',
+  'usr/bin/dpkg-deb',
+  'usr/bin/dpkg-query',
+  'usr/bin/dpkg-split',
+  'usr/bin/dpkg-divert',
+  'usr/bin/dpkg-statoverride',
+  'usr/bin/dpkg-trigger',
+  'usr/bin/dpkg-maintscript-helper',
+  'usr/bin/dpkg-realpath',
+  'etc/dpkg',
+  'etc/hostname',
+  'etc/machine-id',
+  'var',
+  'initrd.img',
+  'initrd.img.old',
+  'vmlinuz',
+  'vmlinuz.old',
+];
+
+export interface RootImage {
+  file: string;
+  verity: VerityParams;
+  dataBytes: number;
+  imageBytes: number;
+  treeBytes: number;
+  key: string;
+  cached: boolean;
+}
+
+export interface RootInputs {
+  rootfsTar: string;
+  rootfsKey: string;
+  nodeBinary: string;
+  nodeKey: string;
+  bundleFile: string;
+  bundleKey: string;
+  filesystem: RootFilesystem;
+}
+
+/** The Debian package list (name=version), kept in the image for inventory. */
+export function packageInventory(dpkgStatus: string): string[] {
+  const out: string[] = [];
+  for (const stanza of dpkgStatus.split(/\n\n+/)) {
+    const name = /^Package: (.+)$/m.exec(stanza)?.[1];
+    const version = /^Version: (.+)$/m.exec(stanza)?.[1];
+    const installed = /^Status: .* installed$/m.test(stanza);
+    if (name && version && installed) out.push(`${name}=${version}`);
+  }
+  return out.sort();
+}
+
+export function renderOsRelease(version: string): string {
+  return [
+    'NAME="berth"',
+    'ID=berth',
+    'ID_LIKE=debian',
+    `VERSION="${version}"`,
+    `VERSION_ID=${version}`,
+    `PRETTY_NAME="berth ${version}"`,
+    'HOME_URL="https://github.com/berth-os/berth"',
+    '',
+  ].join('\n');
+}
+
+interface OverlayModes {
+  [relativePath: string]: { mode?: string; uid?: number; gid?: number };
+}
+
+async function applyOverlay(ctx: BuildContext, layer: string, tree: string): Promise<void> {
+  const dir = path.join(ctx.repoRoot, 'overlays', layer);
+  try {
+    await stat(dir);
+  } catch {
+    throw new BerthError('PROFILE_INVALID', `Overlay layer '${layer}' does not exist: create overlays/${layer}/ or remove it from the profile's overlays`);
+  }
+  await cp(dir, tree, { recursive: true, force: true, verbatimSymlinks: true });
+  let modes: OverlayModes = {};
+  try {
+    modes = (yaml.load(await readFile(path.join(ctx.repoRoot, 'overlays', `${layer}.modes.yaml`), 'utf8')) ?? {}) as OverlayModes;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  for (const [rel, spec] of Object.entries(modes)) {
+    const target = path.join(tree, rel);
+    if (spec.mode !== undefined) await chmod(target, Number.parseInt(spec.mode, 8));
+    if (spec.uid !== undefined || spec.gid !== undefined) await chown(target, spec.uid ?? 0, spec.gid ?? 0);
+  }
+}
+
+async function assembleTree(ctx: BuildContext, inputs: RootInputs, tree: string): Promise<void> {
+  await mkdir(tree, { recursive: true });
+  await $`tar -xpf ${inputs.rootfsTar} -C ${tree} --numeric-owner`;
+  const status = await readFile(path.join(tree, 'var/lib/dpkg/status'), 'utf8');
+  for (const rel of PRUNED_PATHS) await rm(path.join(tree, rel), { recursive: true, force: true });
+  for (const dir of ['var', 'efi', 'run', 'tmp', 'proc', 'sys', 'dev']) await mkdir(path.join(tree, dir), { recursive: true });
+  await chmod(path.join(tree, 'tmp'), 0o1777);
+
+  const lib = path.join(tree, PATHS.libDir);
+  await mkdir(path.join(lib, 'node/bin'), { recursive: true });
+  await cp(inputs.nodeBinary, path.join(tree, PATHS.nodeBinary));
+  await chmod(path.join(tree, PATHS.nodeBinary), 0o755);
+  await cp(inputs.bundleFile, path.join(tree, PATHS.bundle));
+  await cp(`${inputs.bundleFile}.map`, path.join(tree, `${PATHS.bundle}.map`));
+  await writeFile(path.join(lib, 'packages.txt'), `${packageInventory(status).join('\n')}\n`);
+  const kernel = (await readdir(path.join(tree, 'usr/lib/modules')))[0] ?? 'unknown';
+  await writeFile(
+    path.join(tree, PATHS.buildInfo),
+    `${JSON.stringify({ version: ctx.profile.version, profile: ctx.profile.name, suite: ctx.profile.suite, node: ctx.profile.node, kernel }, null, 2)}\n`,
+  );
+  await writeFile(path.join(tree, 'usr/lib/os-release'), renderOsRelease(ctx.profile.version));
+  await rm(path.join(tree, 'etc/os-release'), { force: true });
+  await symlink('../usr/lib/os-release', path.join(tree, 'etc/os-release'));
+  for (const layer of ctx.profile.overlays) await applyOverlay(ctx, layer, tree);
+}
+
+async function treeSize(tree: string): Promise<number> {
+  const out = (await $`du -sb ${tree}`.quiet()).stdout;
+  return Number(out.split(/\s/)[0]);
+}
+
+async function makeFilesystem(fs: RootFilesystem, tree: string, file: string, epoch: number, uuid: string): Promise<void> {
+  if (fs === 'erofs') {
+    await $`mkfs.erofs --quiet -zlz4hc,9 -T${epoch} -U${uuid} ${file} ${tree}`;
+  } else {
+    await $`mksquashfs ${tree} ${file} -quiet -no-progress -noappend -comp zstd -Xcompression-level 15 -b 256K -mkfs-time ${epoch} -all-time ${epoch} -xattrs`;
+  }
+}
+
+/** Appends the verity hash tree (no superblock: every parameter is on the command line). */
+async function appendVerity(file: string, salt: string): Promise<{ verity: VerityParams; dataBytes: number }> {
+  const size = (await stat(file)).size;
+  const dataBytes = Math.ceil(size / BLOCK) * BLOCK;
+  await truncate(file, dataBytes);
+  const out = (
+    await $`veritysetup format --no-superblock --hash=sha256 --data-block-size=${BLOCK} --hash-block-size=${BLOCK} --salt=${salt} --hash-offset=${dataBytes} ${file} ${file}`.quiet()
+  ).stdout;
+  const rootHash = /Root hash:\s*([0-9a-f]{64})/.exec(out)?.[1];
+  if (!rootHash) throw new BerthError('BUILD_STEP_FAILED', `veritysetup printed no root hash:\n${out}`);
+  const blocks = dataBytes / BLOCK;
+  return { verity: { rootHash, dataBlocks: blocks, hashStartBlock: blocks, salt }, dataBytes };
+}
+
+export async function buildRootImage(ctx: BuildContext, inputs: RootInputs): Promise<RootImage> {
+  const overlaysHash = await hashPaths(['overlays'], ctx.repoRoot);
+  const key = hashInputs({
+    stage: 'root',
+    fs: inputs.filesystem,
+    rootfs: inputs.rootfsKey,
+    node: inputs.nodeKey,
+    bundle: inputs.bundleKey,
+    overlaysHash,
+    overlays: ctx.profile.overlays,
+    version: ctx.profile.version,
+    name: ctx.profile.name,
+    epoch: ctx.epoch,
+    code: await hashPaths(['image-builder/src/steps/root-image.ts'], ctx.repoRoot),
+  });
+  const result = await ctx.cache.stage('root', key, async (dir) => {
+    const tree = path.join(dir, 'tree');
+    await assembleTree(ctx, inputs, tree);
+    const treeBytes = await treeSize(tree);
+    const file = path.join(dir, 'root.img');
+    const seed = createHash('sha256').update(key).digest('hex');
+    const uuid = `${seed.slice(0, 8)}-${seed.slice(8, 12)}-${seed.slice(12, 16)}-${seed.slice(16, 20)}-${seed.slice(20, 32)}`;
+    await makeFilesystem(inputs.filesystem, tree, file, ctx.epoch, uuid);
+    const { verity, dataBytes } = await appendVerity(file, seed);
+    await rm(tree, { recursive: true, force: true });
+    const imageBytes = (await stat(file)).size;
+    await writeFile(path.join(dir, 'root.json'), JSON.stringify({ verity, dataBytes, imageBytes, treeBytes }, null, 2));
+  });
+  const meta = JSON.parse(await readFile(path.join(result.dir, 'root.json'), 'utf8')) as Omit<RootImage, 'file' | 'key' | 'cached'>;
+  return { ...meta, file: path.join(result.dir, 'root.img'), key, cached: result.cached };
+}

@@ -1,0 +1,39 @@
+/**
+ * Stage 1: the Debian root filesystem, made by mmdebstrap from Debian packages (no
+ * Docker, no loop devices). Effects: runs mmdebstrap, writes rootfs.tar in its stage dir.
+ * The mirror is mmdebstrap's default for the suite; berth names no mirror host.
+ */
+import path from 'node:path';
+import { $ } from 'zx';
+import { hashInputs } from '../cache.ts';
+import type { BuildContext } from './context.ts';
+
+/** What a container host needs at run time, and what the initramfs is made from. */
+export function basePackages(kernel: 'cloud' | 'generic'): string[] {
+  return [
+    kernel === 'cloud' ? 'linux-image-cloud-amd64' : 'linux-image-amd64',
+    'busybox-static',
+    'ca-certificates',
+    'crun',
+    'dmsetup',
+    'e2fsprogs',
+    'fdisk',
+    'iproute2',
+    'kmod',
+    'libstdc++6',
+    'tini',
+    'util-linux',
+  ];
+}
+
+export async function buildRootfs(ctx: BuildContext): Promise<{ tar: string; key: string; cached: boolean }> {
+  const packages = [...basePackages(ctx.profile.kernel), ...ctx.profile.packages].sort();
+  const mmdebstrapVersion = (await $`mmdebstrap --version`.quiet()).stdout.trim();
+  const key = hashInputs({ stage: 'rootfs', suite: ctx.profile.suite, packages, epoch: ctx.epoch, mmdebstrapVersion });
+  const result = await ctx.cache.stage('rootfs', key, async (dir) => {
+    const tar = path.join(dir, 'rootfs.tar');
+    // essential variant: dpkg but no apt inside; apt runs outside the chroot.
+    await $({ env: { ...process.env, SOURCE_DATE_EPOCH: String(ctx.epoch) } })`mmdebstrap --quiet --variant=essential --include=${packages.join(',')} --format=tar ${ctx.profile.suite} ${tar}`;
+  });
+  return { tar: path.join(result.dir, 'rootfs.tar'), key, cached: result.cached };
+}
