@@ -1,0 +1,46 @@
+/**
+ * The machine config: the YAML document that says what a berth host is and runs. Its top level is
+ * composed of sections, one module each under ./sections/; this module joins them and loads the
+ * text. Pure: the caller reads the file (fw_cfg or /var/lib/berth/config.yaml) and passes the text.
+ *
+ * Adding a section (containers, registries, update, network, ...): write
+ * `lib/config/sections/<name>.ts` exporting a Shape (`{ containers: record(container).default({}) }`)
+ * and spread it into `machineConfigShape` below. Checks across sections go in `crossChecks`.
+ */
+import { loadYaml } from './load.ts';
+import type { Problem } from './problems.ts';
+import { debugSection } from './sections/debug.ts';
+import { hostSection } from './sections/host.ts';
+import { object, type Infer, type Report, type Shape } from './validate.ts';
+
+/** Every top-level key of the machine config, by section. */
+export const machineConfigShape = {
+  ...hostSection,
+  ...debugSection,
+} satisfies Shape;
+
+/** Checks that span sections (e.g. a container's network referring to a declared network). */
+const crossChecks: ReadonlyArray<(config: MachineConfigShapeOutput, report: Report) => void> = [];
+
+type MachineConfigShapeOutput = Infer<ReturnType<typeof object<typeof machineConfigShape>>>;
+
+/**
+ * The machine config schema. Top-level `x-...` keys are accepted and ignored, so a config can keep
+ * YAML anchors there (`x-defaults: &defaults ...`) as Compose files do.
+ */
+export const machineConfigSchema = object(machineConfigShape, { allowKeys: /^x-/ }).refine((config, report) => {
+  for (const check of crossChecks) check(config, report);
+});
+
+/** A validated machine config, with every default filled in. */
+export type MachineConfig = Infer<typeof machineConfigSchema>;
+
+/**
+ * Parses and validates a machine config. `source` names the text in messages (a path, or
+ * `fw_cfg:opt/berth/config`). An empty text or `{}` is valid: all defaults. Throws ConfigError
+ * (code CONFIG_INVALID) listing every problem as `<source>:<line>:<col>: <path>: <message>`.
+ */
+export function loadMachineConfig(text: string, source: string): { config: MachineConfig; warnings: Problem[] } {
+  const { value, warnings } = loadYaml(text, source, machineConfigSchema);
+  return { config: value, warnings };
+}
