@@ -77,7 +77,7 @@ export async function buildImage(options: BuildOptions): Promise<{ outDir: strin
     log(`[${n}/${stages}] ${name} ${result.cached ? 'cached' : 'done'} (${seconds}s)`);
     return result;
   };
-  const filesystem = options.filesystem ?? 'erofs';
+  const filesystem = options.filesystem ?? ctx.profile.rootFilesystem;
   const rootfs = await timed('root filesystem (mmdebstrap)', () => buildRootfs(ctx));
   const node = await timed(`bundled Node ${ctx.profile.node}`, () => fetchNode(ctx));
   const bundle = await timed('init bundle (esbuild)', () => bundleBerth(ctx, process.env.BERTH_DEV_ENTRY));

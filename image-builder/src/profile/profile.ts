@@ -1,7 +1,34 @@
 /**
- * Build profiles: the YAML that says what image to build. Validated strictly: an
- * unknown key or a wrong type is an error naming its key path and line.
+ * Build profiles: the YAML that says what image to build. Validated strictly with the
+ * shared schema toolkit: an unknown key or a wrong type is an error naming its key path
+ * and line. Pure.
  */
+import { loadYaml } from '../../../lib/config/load.ts';
+import { array, byteSize, object, oneOf, string, type Infer } from '../../../lib/config/validate.ts';
+
+const MIB = 1024 * 1024;
+
+const packageName = string({ pattern: /^[a-z0-9][a-z0-9+.-]+$/, expected: 'a Debian package name' });
+
+export const profileSchema = object({
+  name: string({ pattern: /^[a-z0-9][a-z0-9-]*$/, expected: 'a profile name (lower-case letters, digits, hyphens)' }),
+  version: string({ pattern: /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, expected: 'a semantic version like "1.2.3"' }),
+  suite: string({ pattern: /^[a-z]+$/, expected: 'a Debian suite name like "trixie"' }).default('trixie'),
+  kernel: oneOf(['cloud', 'generic']).default('cloud'),
+  node: string({ pattern: /^24\.\d+\.\d+$/, expected: 'a pinned Node 24 LTS version like "24.21.0"' }),
+  packages: array(packageName).default([]),
+  overlays: array(string({ pattern: /^[a-z0-9][a-z0-9-]*$/, expected: 'an overlay layer name (a directory under overlays/)' })).default([]),
+  kernel_args: array(string({ pattern: /^\S+$/, expected: 'one kernel argument without spaces' })).default([]),
+  root_filesystem: oneOf(['squashfs', 'erofs']).default('squashfs'),
+  partitions: object({
+    esp: byteSize({ min: 64 * MIB }).default(128 * MIB),
+    root: byteSize({ min: 128 * MIB }).default(512 * MIB),
+    data: byteSize({ min: 32 * MIB }).default(64 * MIB),
+  }).default({ esp: 128 * MIB, root: 512 * MIB, data: 64 * MIB }),
+});
+
+type ProfileDocument = Infer<typeof profileSchema>;
+
 export interface BuildProfile {
   name: string;
   version: string;
@@ -11,40 +38,23 @@ export interface BuildProfile {
   packages: string[];
   overlays: string[];
   kernelArgs: string[];
+  rootFilesystem: 'squashfs' | 'erofs';
   partitions: { esp: number; root: number; data: number };
 }
 
-import * as yaml from 'js-yaml';
-import { BerthError } from '../../../lib/errors.ts';
-
-const SIZE_UNITS: Record<string, number> = { K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
-
-/** Temporary strict parser until the shared schema toolkit lands. */
+/** Parses and validates a profile; throws ConfigError (code PROFILE_INVALID) listing every problem. */
 export function parseProfile(text: string, source: string): BuildProfile {
-  const raw = yaml.load(text) as Record<string, unknown>;
-  const problems: string[] = [];
-  const known = ['name', 'version', 'suite', 'kernel', 'node', 'packages', 'overlays', 'kernel_args', 'partitions'];
-  for (const key of Object.keys(raw)) if (!known.includes(key)) problems.push(`${key}: unknown key`);
-  const size = (v: unknown, p: string): number => {
-    const m = /^(\d+)([KMG])$/.exec(String(v));
-    if (!m) {
-      problems.push(`${p}: expected a size like 512M`);
-      return 0;
-    }
-    return Number(m[1]) * (SIZE_UNITS[m[2] as string] as number);
+  const { value } = loadYaml<ProfileDocument>(text, source, profileSchema, { code: 'PROFILE_INVALID' });
+  return {
+    name: value.name,
+    version: value.version,
+    suite: value.suite,
+    kernel: value.kernel,
+    node: value.node,
+    packages: [...value.packages],
+    overlays: [...value.overlays],
+    kernelArgs: [...value.kernel_args],
+    rootFilesystem: value.root_filesystem,
+    partitions: { ...value.partitions },
   };
-  const parts = (raw.partitions ?? {}) as Record<string, unknown>;
-  const profile: BuildProfile = {
-    name: String(raw.name),
-    version: String(raw.version),
-    suite: String(raw.suite ?? 'trixie'),
-    kernel: raw.kernel === 'generic' ? 'generic' : 'cloud',
-    node: String(raw.node),
-    packages: (raw.packages ?? []) as string[],
-    overlays: (raw.overlays ?? []) as string[],
-    kernelArgs: (raw.kernel_args ?? []) as string[],
-    partitions: { esp: size(parts.esp, 'partitions.esp'), root: size(parts.root, 'partitions.root'), data: size(parts.data, 'partitions.data') },
-  };
-  if (problems.length > 0) throw new BerthError('PROFILE_INVALID', `${source}: ${problems.join('; ')}`);
-  return profile;
 }

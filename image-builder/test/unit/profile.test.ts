@@ -1,0 +1,38 @@
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { parseProfile } from '../../src/profile/profile.ts';
+import { parseCliArgs } from '../../src/cli.ts';
+
+t.test('the default qemu profile is valid', async (t) => {
+  const profile = parseProfile(readFileSync(new URL('../../profiles/qemu.yaml', import.meta.url), 'utf8'), 'qemu.yaml');
+  t.equal(profile.name, 'qemu');
+  t.equal(profile.suite, 'trixie');
+  t.equal(profile.partitions.root, 512 * 1024 * 1024);
+  t.equal(profile.rootFilesystem, 'squashfs');
+});
+
+t.test('defaults fill what a minimal profile leaves out', async (t) => {
+  const profile = parseProfile('name: x\nversion: 1.0.0\nnode: 24.1.0\n', 'min.yaml');
+  t.equal(profile.kernel, 'cloud');
+  t.same(profile.packages, []);
+  t.equal(profile.partitions.esp, 128 * 1024 * 1024);
+});
+
+t.test('every problem is reported with key path and line', async (t) => {
+  const text = ['name: x', 'version: one', 'node: 24.1.0', 'kernal: cloud', 'packages: [crun, 7]', 'partitions:', '  root: lots', ''].join('\n');
+  const error = t.throws(() => parseProfile(text, 'bad.yaml'), { code: 'PROFILE_INVALID' }) as Error;
+  t.match(error.message, /bad\.yaml:2:\d+: version: /);
+  t.match(error.message, /bad\.yaml:4:\d+: kernal: /);
+  t.match(error.message, /bad\.yaml:5:\d+: packages\[1\]: /);
+  t.match(error.message, /bad\.yaml:7:\d+: partitions\.root: /);
+});
+
+t.test('CLI arguments', async (t) => {
+  t.same(parseCliArgs([]), { kind: 'help' });
+  t.same(parseCliArgs(['--help']), { kind: 'help' });
+  t.same(parseCliArgs(['build', 'p.yaml', '--out', 'o', '--version', '2.0.0']), { kind: 'build', profile: 'p.yaml', out: 'o', version: '2.0.0' });
+  t.throws(() => parseCliArgs(['build', '--filesystem', 'ext4']), { code: 'CLI_USAGE' });
+  t.throws(() => parseCliArgs(['build', '--bogus']), { code: 'CLI_USAGE' });
+  t.throws(() => parseCliArgs(['frobnicate']), { code: 'CLI_USAGE' });
+  t.throws(() => parseCliArgs(['build', 'a.yaml', 'b.yaml']), { code: 'CLI_USAGE' });
+});
