@@ -256,7 +256,9 @@ class StringSchema extends Schema<string> {
 
   protected check(value: unknown, ctx: Context, path: KeyPath): string | Invalid {
     if (typeof value !== 'string') {
-      ctx.add(path, mismatch(this.expected, value));
+      // YAML reads 1.10, 0755, true and the like as numbers and booleans unless quoted.
+      const hint = typeof value === 'number' || typeof value === 'boolean' ? ' (put it in quotes to make it a string)' : '';
+      ctx.add(path, mismatch(this.expected, value) + hint);
       return INVALID;
     }
     const { minLength, maxLength, pattern } = this.options;
@@ -358,7 +360,7 @@ export function number(options: NumberOptions = {}): Schema<number> {
 }
 
 class BooleanSchema extends Schema<boolean> {
-  readonly expected = 'true or false';
+  readonly expected = 'a boolean (true or false)';
 
   accepts(value: unknown): boolean {
     return typeof value === 'boolean';
@@ -492,7 +494,11 @@ export function duration(options: DurationOptions = {}): Schema<number> {
   const expected = `a duration like "10s", "1m30s" or "100ms"${rangeText(options.min, options.max, formatDuration)}`;
   return custom(
     expected,
-    (value) => {
+    (value, report) => {
+      if (typeof value === 'number' && value !== 0) {
+        report(`${mismatch(expected, value)} (add a unit, e.g. "${value}s")`);
+        return INVALID;
+      }
       const ms = typeof value === 'string' ? parseDuration(value) : value === 0 ? 0 : undefined;
       if (ms === undefined || (options.min !== undefined && ms < options.min) || (options.max !== undefined && ms > options.max)) return INVALID;
       return ms;

@@ -13,16 +13,17 @@ function problemsOf(text: string): ConfigError {
   throw new Error('expected a ConfigError');
 }
 
-t.test('an empty file, a comment-only file and {} are valid: all defaults', async (t) => {
+void t.test('an empty file, a comment-only file and {} are valid: all defaults', (t) => {
   const defaults: MachineConfig = { hostname: 'berth', debug: {} };
   for (const text of ['', '# nothing yet\n', '{}', '---\n']) {
     const { config, warnings } = loadMachineConfig(text, 'config.yaml');
     t.same(config, defaults, JSON.stringify(text));
     t.same(warnings, []);
   }
+  t.end();
 });
 
-t.test('hostname and debug.shell are read', async (t) => {
+void t.test('hostname and debug.shell are read', (t) => {
   const { config, warnings } = loadMachineConfig('hostname: web-1.example.com\ndebug:\n  shell: ttyS1\n', 'config.yaml');
   t.equal(config.hostname, 'web-1.example.com');
   t.equal(config.debug.shell, 'ttyS1');
@@ -30,9 +31,10 @@ t.test('hostname and debug.shell are read', async (t) => {
   t.match(warnings[0], { path: 'debug.shell', line: 3, column: 10 });
   t.equal(loadMachineConfig('debug: {shell: hvc0}', 'c').config.debug.shell, 'hvc0');
   t.same(loadMachineConfig('debug:\n', 'c').config.debug, {}, 'an empty debug section is empty');
+  t.end();
 });
 
-t.test('every problem is reported at once, in source order', async (t) => {
+void t.test('every problem is reported at once, in source order', (t) => {
   const error = problemsOf('hostname: -bad-\ndebugg: true\ndebug:\n  shell: /dev/ttyS1\n  verbose: yes\n');
   t.ok(isBerthError(error, 'CONFIG_INVALID'));
   t.same(
@@ -45,24 +47,28 @@ t.test('every problem is reported at once, in source order', async (t) => {
     ],
   );
   t.matchSnapshot(error.message, 'message');
+  t.end();
 });
 
-t.test('top-level x- keys are accepted (for YAML anchors) and dropped', async (t) => {
+void t.test('top-level x- keys are accepted (for YAML anchors) and dropped', (t) => {
   const { config } = loadMachineConfig('x-names: &n web\nhostname: *n\n', 'c');
   t.same(config, { hostname: 'web', debug: {} });
+  t.end();
 });
 
-t.test('hostname follows RFC 1123 and the kernel limit', async (t) => {
+void t.test('hostname follows RFC 1123 and the kernel limit', (t) => {
   for (const good of ['a', 'berth', 'node-01', 'A1.b2.c3', 'x'.repeat(63)]) {
     t.equal(loadMachineConfig(`hostname: ${good}`, 'c').config.hostname, good, good);
   }
   for (const bad of ['-a', 'a-', 'a_b', 'a..b', 'a.', 'x'.repeat(64) + '.b', 'a b', '""', '42']) {
     t.equal(problemsOf(`hostname: ${bad}`).problems[0]?.path, 'hostname', bad);
   }
+  t.end();
 });
 
-t.test('syntax errors name source, line and column', async (t) => {
+void t.test('syntax errors name source, line and column', (t) => {
   const error = problemsOf('hostname: a\ndebug: {shell: ttyS1\n');
   t.equal(error.code, 'CONFIG_INVALID');
   t.match(error.message, /^Invalid configuration config\.yaml \(1 problem\):\nconfig\.yaml:3:1: invalid YAML: /);
+  t.end();
 });
