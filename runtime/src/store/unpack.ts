@@ -435,6 +435,9 @@ async function streamEntries(
   tarExtract.on('error', (error: unknown) => fail(asLayerError(error, digest, 'archive')));
   tarExtract.on('entry', (header, stream, next) => {
     const data = stream as unknown as AsyncIterable<Buffer>;
+    // When the parser is destroyed (a refusal), it destroys the entry stream with the same
+    // error; without a listener that 'error' would be an uncaught exception in PID 2.
+    stream.on('error', () => undefined);
     const shown = header.name;
     let plan: EntryPlan | undefined;
     const handle = async (): Promise<void> => {
