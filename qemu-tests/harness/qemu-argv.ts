@@ -1,0 +1,167 @@
+/**
+ * The qemu-system-x86_64, qemu-img and qemu-io command lines of a test VM, built as data.
+ * Pure: no effects; every path comes in as a parameter. The network it describes reaches
+ * nothing beyond 127.0.0.1: user-mode networking with restrict=on, and only forwards
+ * bound to loopback.
+ */
+import { BerthError } from '../../lib/errors.ts';
+import { FW_CFG_CONFIG_NAME } from '../../lib/layout.ts';
+
+/** How QEMU runs guest code: KVM when it works on this host, TCG otherwise. */
+export type Accelerator = 'kvm' | 'tcg';
+
+/** The only host address a forward may use. */
+export const LOOPBACK = '127.0.0.1';
+
+/** A host port on 127.0.0.1 forwarded into the guest (`hostfwd`). */
+export interface HostForward {
+  protocol: 'tcp' | 'udp';
+  hostPort: number;
+  guestPort: number;
+}
+
+/** A guest address:port on the user network connected to a host port on 127.0.0.1 (`guestfwd`). */
+export interface GuestForward {
+  /** An address inside the user network, e.g. 10.0.2.100. */
+  guestAddress: string;
+  guestPort: number;
+  hostPort: number;
+}
+
+export interface QemuVmSpec {
+  accel: Accelerator;
+  /** OVMF code, mapped read-only. */
+  firmwareCode: string;
+  /** This VM's own copy of OVMF_VARS, writable. */
+  firmwareVars: string;
+  /** The per-test qcow2 overlay the guest boots from. */
+  disk: string;
+  /** Serial 0 (the guest console) is appended to this file. */
+  consoleLog: string;
+  /** Serial 1 (the guest debug shell) is served on this unix socket. */
+  shellSocket: string;
+  /** QMP is served on this unix socket. */
+  qmpSocket: string;
+  /** Machine config passed through fw_cfg as opt/berth/config. */
+  configFile?: string;
+  memoryMiB?: number;
+  cpus?: number;
+  hostForwards?: readonly HostForward[];
+  guestForwards?: readonly GuestForward[];
+  name?: string;
+}
+
+export const DEFAULT_MEMORY_MIB = 2048;
+export const DEFAULT_CPUS = 2;
+
+function isPort(value: number): boolean {
+  return Number.isInteger(value) && value >= 1 && value <= 65535;
+}
+
+/** Every problem with the forwards at once, each with its path; empty when valid. */
+export function checkForwards(spec: Pick<QemuVmSpec, 'hostForwards' | 'guestForwards'>): string[] {
+  const problems: string[] = [];
+  (spec.hostForwards ?? []).forEach((fwd, i) => {
+    if (fwd.protocol !== 'tcp' && fwd.protocol !== 'udp') problems.push(`hostForwards[${i}].protocol: expected "tcp" or "udp"`);
+    if (!isPort(fwd.hostPort)) problems.push(`hostForwards[${i}].hostPort: expected a port 1-65535`);
+    if (!isPort(fwd.guestPort)) problems.push(`hostForwards[${i}].guestPort: expected a port 1-65535`);
+  });
+  (spec.guestForwards ?? []).forEach((fwd, i) => {
+    if (!/^10\.0\.2\.\d{1,3}$/.test(fwd.guestAddress)) problems.push(`guestForwards[${i}].guestAddress: expected an address in 10.0.2.0/24`);
+    if (!isPort(fwd.guestPort)) problems.push(`guestForwards[${i}].guestPort: expected a port 1-65535`);
+    if (!isPort(fwd.hostPort)) problems.push(`guestForwards[${i}].hostPort: expected a port 1-65535`);
+  });
+  return problems;
+}
+
+/** The -netdev value: user networking, restricted, forwards on loopback only. */
+export function netdevValue(spec: Pick<QemuVmSpec, 'hostForwards' | 'guestForwards'>): string {
+  const problems = checkForwards(spec);
+  if (problems.length > 0) {
+    throw new BerthError('QEMU_NET_FORWARD_INVALID', `Refusing the VM network forwards: ${problems.join('; ')}`);
+  }
+  const parts = ['user', 'id=n0', 'restrict=on'];
+  for (const fwd of spec.hostForwards ?? []) {
+    parts.push(`hostfwd=${fwd.protocol}:${LOOPBACK}:${fwd.hostPort}-:${fwd.guestPort}`);
+  }
+  for (const fwd of spec.guestForwards ?? []) {
+    parts.push(`guestfwd=tcp:${fwd.guestAddress}:${fwd.guestPort}-tcp:${LOOPBACK}:${fwd.hostPort}`);
+  }
+  return parts.join(',');
+}
+
+/** QEMU option values separate keys with commas; a comma in a path is doubled. */
+function escapeOptionValue(value: string): string {
+  return value.replace(/,/g, ',,');
+}
+
+/** The argv (without the binary) of qemu-system-x86_64 for one boot of a test VM. */
+export function buildQemuArgv(spec: QemuVmSpec): string[] {
+  const p = escapeOptionValue;
+  const argv: string[] = [];
+  if (spec.name !== undefined) argv.push('-name', spec.name);
+  argv.push(
+    '-machine', 'q35',
+    '-accel', spec.accel,
+    '-cpu', 'max',
+    '-m', String(spec.memoryMiB ?? DEFAULT_MEMORY_MIB),
+    '-smp', String(spec.cpus ?? DEFAULT_CPUS),
+    '-nodefaults',
+    '-display', 'none',
+    // A guest reboot ends QEMU; the test boots the same disk again.
+    '-no-reboot',
+    '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${p(spec.firmwareCode)}`,
+    '-drive', `if=pflash,format=raw,unit=1,file=${p(spec.firmwareVars)}`,
+    '-drive', `if=none,id=disk0,format=qcow2,file=${p(spec.disk)}`,
+    '-device', 'virtio-blk-pci,drive=disk0,bootindex=0',
+    // ttyS0: the console, appended so every boot of a machine lands in one log.
+    '-chardev', `file,id=console,path=${p(spec.consoleLog)},append=on`,
+    '-serial', 'chardev:console',
+    // ttyS1: the guest's debug shell.
+    '-chardev', `socket,id=shell,path=${p(spec.shellSocket)},server=on,wait=off`,
+    '-serial', 'chardev:shell',
+    '-chardev', `socket,id=qmp,path=${p(spec.qmpSocket)},server=on,wait=off`,
+    '-mon', 'chardev=qmp,mode=control',
+    '-netdev', netdevValue(spec),
+    '-device', 'virtio-net-pci,netdev=n0',
+    // Entropy early in boot: under TCG the guest's RNG would otherwise be slow to seed.
+    '-device', 'virtio-rng-pci',
+  );
+  if (spec.configFile !== undefined) {
+    argv.push('-fw_cfg', `name=${FW_CFG_CONFIG_NAME},file=${p(spec.configFile)}`);
+  }
+  return argv;
+}
+
+/** qemu-img arguments creating a copy-on-write overlay; the base stays pristine. */
+export function overlayCreateArgs(baseAbsolutePath: string, overlayPath: string, sizeBytes: number): string[] {
+  if (!baseAbsolutePath.startsWith('/')) {
+    throw new BerthError('QEMU_OVERLAY_INVALID', `Refusing overlay base ${baseAbsolutePath}: give an absolute path`);
+  }
+  return ['create', '-f', 'qcow2', '-F', 'qcow2', '-b', baseAbsolutePath, overlayPath, String(sizeBytes)];
+}
+
+/** qemu-io arguments writing `length` bytes of `pattern` at `offset` into a qcow2 (the top layer only). */
+export function patternWriteArgs(image: string, offset: number, length: number, pattern: number): string[] {
+  const hex = `0x${pattern.toString(16).padStart(2, '0')}`;
+  return ['-f', 'qcow2', '-c', `write -P ${hex} ${offset} ${length}`, image];
+}
+
+/** Arguments of the accelerator probe: firmware only, no disk, no network, serial to a file. */
+export function buildProbeArgv(spec: Pick<QemuVmSpec, 'accel' | 'firmwareCode' | 'firmwareVars' | 'consoleLog'>): string[] {
+  const p = escapeOptionValue;
+  return [
+    '-machine', 'q35',
+    '-accel', spec.accel,
+    '-cpu', 'max',
+    '-m', '256',
+    '-nodefaults',
+    '-display', 'none',
+    '-no-reboot',
+    '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${p(spec.firmwareCode)}`,
+    '-drive', `if=pflash,format=raw,unit=1,file=${p(spec.firmwareVars)}`,
+    '-chardev', `file,id=console,path=${p(spec.consoleLog)}`,
+    '-serial', 'chardev:console',
+    '-net', 'none',
+  ];
+}
