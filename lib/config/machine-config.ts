@@ -11,7 +11,7 @@ import { loadYaml } from './load.ts';
 import type { Problem } from './problems.ts';
 import { debugSection } from './sections/debug.ts';
 import { hostSection } from './sections/host.ts';
-import { object, type Infer, type Report, type Shape } from './validate.ts';
+import { object, type Infer, type ObjectOutput, type Report, type Shape } from './validate.ts';
 
 /** Every top-level key of the machine config, by section. */
 export const machineConfigShape = {
@@ -20,9 +20,7 @@ export const machineConfigShape = {
 } satisfies Shape;
 
 /** Checks that span sections (e.g. a container's network referring to a declared network). */
-const crossChecks: ReadonlyArray<(config: MachineConfigShapeOutput, report: Report) => void> = [];
-
-type MachineConfigShapeOutput = Infer<ReturnType<typeof object<typeof machineConfigShape>>>;
+const crossChecks: ReadonlyArray<(config: ObjectOutput<typeof machineConfigShape>, report: Report) => void> = [];
 
 /**
  * The machine config schema. Top-level `x-...` keys are accepted and ignored, so a config can keep

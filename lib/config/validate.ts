@@ -123,9 +123,20 @@ export abstract class Schema<T> {
     return new OptionalSchema(this);
   }
 
-  /** As an `object()` key: may be missing, and then takes `value` (a fresh copy each time). */
-  default(value: T): DefaultSchema<T> {
-    return new DefaultSchema(this, value);
+  /**
+   * As an `object()` key: may be missing, and then takes `value` (a fresh copy each time).
+   * Without a value, the default is what the schema makes of an empty value: `{}` with every
+   * default filled in for object(), `[]` for array(), `{}` for record(). Throws (a bug in the
+   * schema, found when the module loads) if the schema refuses an empty value.
+   */
+  default(...value: [] | [T]): DefaultSchema<T> {
+    if (value.length === 1) return new DefaultSchema(this, value[0]);
+    const ctx = new Context(undefined);
+    const empty = this.run(null, ctx, []);
+    if (empty === INVALID) {
+      throw new Error(`default() without a value needs a schema that accepts an empty value: ${ctx.problems.map((p) => p.message).join('; ')}`);
+    }
+    return new DefaultSchema(this, empty);
   }
 
   /** Also accepts null (an empty value in YAML). */

@@ -80,7 +80,9 @@ class BuildFailure extends Error {
  * naming `source:line:column` for syntax errors, duplicate keys, unknown tags, non-scalar keys,
  * recursive aliases, more than one document, or runaway alias expansion.
  */
-export function parseYaml(text: string, source: string, options: ParseYamlOptions = {}): YamlDocument {
+export function parseYaml(input: string, source: string, options: ParseYamlOptions = {}): YamlDocument {
+  // Drop a byte-order mark so that columns on the first line count from the first real character.
+  const text = input.startsWith('\uFEFF') ? input.slice(1) : input;
   const lines = lineStarts(text);
   const fail = (message: string, pos: Position): never => {
     throw new ConfigError(source, [{ path: '', segments: [], message, ...pos }], options.code === undefined ? {} : { code: options.code });

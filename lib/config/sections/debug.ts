@@ -19,5 +19,5 @@ export const debugSection = {
         report(`an unauthenticated root shell will run on /dev/${device}; use it only for tests and recovery`, { warning: true });
       })
       .optional(),
-  }).default({}),
+  }).default(),
 } satisfies Shape;

@@ -72,3 +72,11 @@ void t.test('syntax errors name source, line and column', (t) => {
   t.match(error.message, /^Invalid configuration config\.yaml \(1 problem\):\nconfig\.yaml:3:1: invalid YAML: /);
   t.end();
 });
+
+void t.test('a document that is not a mapping is refused at 1:1', (t) => {
+  for (const text of ['- a\n', 'hello\n', '[]\n']) {
+    const error = problemsOf(text);
+    t.match(error.problems, [{ path: '', line: 1, column: 1, message: /^expected a mapping but got / }], text);
+  }
+  t.end();
+});

@@ -272,6 +272,12 @@ void t.test('objects: required, optional, defaults, unknown keys', (t) => {
   first.labels.mutated = 'yes';
   t.same(valueOf(schema, { image: 'a' }).labels, {}, 'defaults are fresh copies');
   t.same(valueOf(object({ n: integer().optional() }), { n: undefined }), {}, 'undefined counts as missing');
+  const partitions = object({ esp: byteSize().default(128 * 1024 ** 2), data: byteSize().optional() });
+  const withDefaults = object({ partitions: partitions.default(), tags: array(string()).default(), env: record(string()).default() });
+  assertType<Equals<Infer<typeof withDefaults>, { partitions: { esp: number; data?: number }; tags: string[]; env: Record<string, string> }>>();
+  t.same(valueOf(withDefaults, {}), { partitions: { esp: 128 * 1024 ** 2 }, tags: [], env: {} }, 'default() without a value: what the schema makes of an empty value');
+  t.throws(() => object({ image: string() }).default(), /default\(\) without a value needs a schema that accepts an empty value: missing required key "image"/);
+  t.throws(() => string().default(), /expected a string but got an empty value/);
   t.end();
 });
 

@@ -201,3 +201,11 @@ void t.test('alias expansion is bounded (billion laughs)', (t) => {
   t.match(syntaxError(lines.slice(0, 3).join('\n'), { maxValues: 50 }).problems[0]?.message, /more than 50 values/);
   t.end();
 });
+
+void t.test('CRLF line ends and a byte-order mark do not shift positions', (t) => {
+  const doc = parseYaml('\uFEFFa: 1\r\nb:\r\n  c: "x"\r\n', 'c');
+  t.same(doc.value, { a: 1, b: { c: 'x' } });
+  t.same(doc.positionOf(['a']), { line: 1, column: 4 });
+  t.same(doc.positionOf(['b', 'c']), { line: 3, column: 6 });
+  t.end();
+});
