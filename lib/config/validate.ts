@@ -139,9 +139,9 @@ export abstract class Schema<T> {
     return new DefaultSchema(this, empty);
   }
 
-  /** Also accepts null (an empty value in YAML). */
+  /** Also accepts null (an empty value in YAML), kept as null even for object(), array() and record(). */
   nullable(): Schema<T | null> {
-    return union(this, nullValue());
+    return union(nullValue(), this);
   }
 
   /** Replaces the `expected ...` wording in messages. */
@@ -470,10 +470,12 @@ const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
 
 /**
  * Parses a duration such as "100ms", "10s", "2m", "1h30m", "1.5s" or "1d" into milliseconds
- * (rounded). Units: ms, s, m, h, d. Returns undefined for anything else, including a bare number.
+ * (rounded). Units: ms, s, m, h, d. Returns undefined for anything else, including a bare number
+ * other than "0".
  */
 export function parseDuration(text: string): number | undefined {
   const trimmed = text.trim();
+  if (trimmed === '0') return 0;
   if (!DURATION.test(trimmed)) return undefined;
   let total = 0;
   for (const [, amount, unit] of trimmed.matchAll(DURATION_PART)) total += Number(amount) * (DURATION_UNITS[unit ?? ''] ?? 0);
@@ -685,7 +687,10 @@ export class ObjectSchema<S extends Shape> extends Schema<ObjectOutput<S>> {
     super();
   }
 
-  /** The same object with more keys (a later key replaces an earlier one of the same name). */
+  /**
+   * The same object with more keys (a later key replaces an earlier one of the same name) and
+   * the same options. Refinements are not carried over: they were written for the old shape.
+   */
   extend<E extends Shape>(shape: E): ObjectSchema<Omit<S, keyof E> & E> {
     return new ObjectSchema<Omit<S, keyof E> & E>({ ...this.shape, ...shape }, this.options);
   }

@@ -163,6 +163,7 @@ void t.test('durations', (t) => {
     ['1h0m5s10ms', 3_605_010],
     [' 5s ', 5000],
     ['0s', 0],
+    ['0', 0],
     ['10', undefined],
     ['s', undefined],
     ['5 s', undefined],
@@ -295,6 +296,8 @@ void t.test('unions pick the member that fits the kind of value', (t) => {
   t.same(messages(either, 'c'), ['expected a string matching /a+/ but got "c"'], 'the first plausible member explains');
   t.same(messages(union(integer(), integer()), 'x'), ['expected an integer but got "x"'], 'descriptions are not repeated');
   t.equal(valueOf(string().nullable(), null), null);
+  t.equal(valueOf(object({ a: integer().optional() }).nullable(), null), null, 'nullable() keeps null even where null means empty');
+  t.same(valueOf(object({ a: integer().optional() }).nullable(), { a: 1 }), { a: 1 });
   t.same(messages(nullValue(), 0), ['expected an empty value but got 0']);
   t.end();
 });
