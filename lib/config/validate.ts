@@ -16,6 +16,10 @@
  */
 import { formatPath, sortProblems, type KeyPath, type Position, type Problem } from './problems.ts';
 
+// One import site for schema authors: the problem types and ConfigError live in problems.ts.
+export { ConfigError, formatPath, formatProblem, sortProblems } from './problems.ts';
+export type { KeyPath, PathSegment, Position, Problem } from './problems.ts';
+
 /** Returned by a check when the value is invalid (after reporting why). */
 export const INVALID: unique symbol = Symbol('invalid');
 /** The type of INVALID. */
