@@ -339,6 +339,9 @@ export class LayerEntryTracker {
       if (dirKind === 'whiteout') {
         throw layerError('RUNTIME_LAYER_BAD_WHITEOUT', this.digest, `opaque marker '${shown}' is inside '${key}', which this layer whites out`);
       }
+      if (dirKind === 'symlink') {
+        throw layerError('RUNTIME_LAYER_SYMLINK_TRAVERSAL', this.digest, `opaque marker '${shown}' would mark the target of symlink '${key}'`);
+      }
       if (dirKind !== undefined && dirKind !== 'directory' && dirKind !== 'implicit-directory') {
         throw layerError('RUNTIME_LAYER_BAD_WHITEOUT', this.digest, `opaque marker '${shown}' is inside '${key}', which is not a directory`);
       }

@@ -87,7 +87,7 @@ interface DeferredDirectory {
 }
 
 function errno(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
 }
 
 async function lstatOrUndefined(path: string): Promise<import('node:fs').Stats | undefined> {
@@ -100,18 +100,20 @@ async function lstatOrUndefined(path: string): Promise<import('node:fs').Stats |
 }
 
 function headerOf(header: Header): TarEntryHeader {
+  // tar-stream's typings promise a type and a linkname; at run time both can be null.
+  const loose = header as unknown as { type: string | null; linkname: string | null | undefined; pax?: Record<string, string> | null };
   return {
     name: header.name,
-    type: header.type as string | null,
+    type: loose.type,
     size: header.size,
     mode: header.mode,
     uid: header.uid,
     gid: header.gid,
     mtime: header.mtime,
-    linkname: (header.linkname as string | null | undefined) ?? null,
+    linkname: loose.linkname ?? null,
     devmajor: header.devmajor,
     devminor: header.devminor,
-    pax: (header.pax as Record<string, string> | null | undefined) ?? null,
+    pax: loose.pax ?? null,
   };
 }
 
@@ -416,8 +418,8 @@ async function streamEntries(
   maxArchiveBytes: number,
 ): Promise<{ compression: Compression; diffId: string; archiveBytes: number }> {
   const { digest } = options;
-  let failure: unknown;
-  const fail = (error: unknown): void => {
+  let failure: Error | undefined;
+  const fail = (error: Error): void => {
     failure ??= error;
   };
 
@@ -489,10 +491,10 @@ async function streamEntries(
   if (failure === undefined) tarExtract.end(undefined);
   else {
     plain.destroy();
-    tarExtract.destroy(failure instanceof Error ? failure : new Error(String(failure)));
+    tarExtract.destroy(failure);
   }
   await closed;
-  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+  if (failure !== undefined) throw failure;
   return { compression, diffId: `sha256:${hash.digest('hex')}`, archiveBytes };
 }
 

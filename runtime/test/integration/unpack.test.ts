@@ -52,7 +52,7 @@ function getXattr(path: string, name: string): string | undefined {
   }
 }
 
-t.test('a normal layer unpacks exactly', { skip: isRoot ? false : 'needs root (ownership, whiteout devices, trusted xattrs)' }, async (t) => {
+void t.test('a normal layer unpacks exactly', { skip: isRoot ? false : 'needs root (ownership, whiteout devices, trusted xattrs)' }, async (t) => {
   const base = t.testdir({ store: {} });
   const target = nodePath.join(base, 'store', 'layer');
   const tar = await packTar(normalLayer);
@@ -115,7 +115,7 @@ t.test('a normal layer unpacks exactly', { skip: isRoot ? false : 'needs root (o
   t.equal(await fsp.readFile(nodePath.join(root, LONG_NAME), 'utf8'), 'long', 'pax long names');
 });
 
-t.test('without root powers whiteouts are recorded, not converted, and ownership is not kept', async (t) => {
+void t.test('without root powers whiteouts are recorded, not converted, and ownership is not kept', async (t) => {
   const base = t.testdir({ store: {} });
   const target = nodePath.join(base, 'store', 'layer');
   const calls: string[] = [];
@@ -146,7 +146,7 @@ t.test('without root powers whiteouts are recorded, not converted, and ownership
   t.ok((await fsp.lstat(nodePath.join(target, LAYER_ROOT_DIR, 'a'))).isDirectory(), 'parent of the whiteout exists');
 });
 
-t.test('a layer written by GNU tar round-trips', { skip: isRoot ? false : 'needs root' }, async (t) => {
+void t.test('a layer written by GNU tar round-trips', { skip: isRoot ? false : 'needs root' }, async (t) => {
   const base = t.testdir({ src: {}, store: {} });
   const src = nodePath.join(base, 'src');
   await fsp.mkdir(nodePath.join(src, 'etc/conf.d'), { recursive: true });
@@ -191,7 +191,7 @@ t.test('a layer written by GNU tar round-trips', { skip: isRoot ? false : 'needs
   t.same(await describe(nodePath.join(target, LAYER_ROOT_DIR)), await describe(src));
 });
 
-t.test('gzip, zstd (native or spawned) and plain tar give the same tree and diff_id', async (t) => {
+void t.test('gzip, zstd (native or spawned) and plain tar give the same tree and diff_id', async (t) => {
   const tar = await packTar([{ name: 'a/b', body: 'hello '.repeat(1000) }, { name: 'c', type: 'symlink', linkname: 'a/b' }]);
   const diffId = `sha256:${createHash('sha256').update(tar).digest('hex')}`;
   const base = t.testdir({ store: {} });
@@ -211,7 +211,7 @@ t.test('gzip, zstd (native or spawned) and plain tar give the same tree and diff
   t.comment(`native zstd in this Node: ${hasNativeZstd()}`);
 });
 
-t.test('an existing target is refused and left alone; concurrent unpacks of one layer leave one copy', async (t) => {
+void t.test('an existing target is refused and left alone; concurrent unpacks of one layer leave one copy', async (t) => {
   const base = t.testdir({ store: { layer: { keep: 'me' } } });
   const store = nodePath.join(base, 'store');
   const tar = await packTar([{ name: 'x', body: 'y' }]);
@@ -226,14 +226,14 @@ t.test('an existing target is refused and left alone; concurrent unpacks of one 
   t.same((await fsp.readdir(store)).sort(), ['layer', 'twice'], 'no partial directories remain');
 });
 
-t.test('partial layers left by a crash are removed at store start', async (t) => {
+void t.test('partial layers left by a crash are removed at store start', async (t) => {
   const base = t.testdir({ store: { '.abc.partial-0123456789ab': { root: { f: 'x' } }, done: { root: {} }, '.hidden': 'kept' } });
   const store = nodePath.join(base, 'store');
   t.same(await removePartialLayers(store), ['.abc.partial-0123456789ab']);
   t.same((await fsp.readdir(store)).sort(), ['.hidden', 'done']);
 });
 
-t.test('devices are created only when allowed', { skip: isRoot ? false : 'needs root' }, async (t) => {
+void t.test('devices are created only when allowed', { skip: isRoot ? false : 'needs root' }, async (t) => {
   const base = t.testdir({ store: {} });
   const tar = await packTar([{ name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 }]);
   const target = nodePath.join(base, 'store', 'layer');
@@ -244,8 +244,9 @@ t.test('devices are created only when allowed', { skip: isRoot ? false : 'needs 
   t.equal(s.mode & 0o7777, 0o666);
 });
 
-t.test('special-file argv', async (t) => {
+void t.test('special-file argv', (t) => {
   t.same(mknodArgs('/l/root/a', 'char', 0, 0, 0), ['-m', '0000', '--', '/l/root/a', 'c', '0', '0']);
   t.same(mknodArgs('/l/root/p', 'fifo', 0o644), ['-m', '0644', '--', '/l/root/p', 'p']);
   t.same(setfattrArgs('/l/root/d', 'trusted.overlay.opaque', Buffer.from('y')), ['-h', '-n', 'trusted.overlay.opaque', '-v', '0x79', '--', '/l/root/d']);
+  t.end();
 });
