@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# `npm test`: installs what is missing, type-checks, lints, runs the unit and integration
+# tests, builds the default image once, and boots it under QEMU for the VM tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-host.sh
+
+step() { printf '\n== %s\n' "$*"; }
+summaries=()
+run_tap() {
+  local log
+  log=$(mktemp)
+  set +e
+  npx tap "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  set -e
+  summaries+=("$(grep -E '^# \{ total: ' "$log" | tail -1)")
+  rm -f "$log"
+  return "$rc"
+}
+
+step "type-check (tsc --noEmit)"
+npx tsc --noEmit
+step "lint (eslint)"
+npx eslint .
+step "unit and integration tests"
+run_tap --jobs=2
+step "build the default image (cached stages)"
+node bin/berth.js build
+step "VM tests under QEMU (one at a time)"
+run_tap --jobs=1 --timeout=900 qemu-tests/cases/*.test.ts
+
+passed=0 failed=0
+for s in "${summaries[@]}"; do
+  t=$(sed -nE 's/.*total: ([0-9]+).*/\1/p' <<<"$s"); p=$(sed -nE 's/.*pass: ([0-9]+).*/\1/p' <<<"$s")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${t:-0} - ${p:-0}))
+done
+echo
+echo "${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ]
