@@ -1,0 +1,119 @@
+/**
+ * The mount table of a berth machine as data: what init mounts, in which order, with
+ * which options, and the util-linux argv for each. Pure; init/src/mounts.ts runs it.
+ */
+import { PATHS } from '../../../lib/layout.ts';
+import { isMountedAt, type MountInfoEntry } from './mountinfo.ts';
+
+export interface MountSpec {
+  /** Device or pseudo-source (`proc`, `tmpfs`, `/dev/vda4`). */
+  source: string;
+  target: string;
+  fsType: string;
+  options: readonly string[];
+  /**
+   * Create the mount point when missing. Only for targets on writable filesystems
+   * (devtmpfs, tmpfs, /var): the root is read-only, its mount points ship in the image.
+   */
+  createTarget: boolean;
+}
+
+/** Facts the plan depends on. */
+export interface MountFacts {
+  /** /sys/firmware/efi exists (booted through UEFI), so efivarfs can be mounted. */
+  hasEfi: boolean;
+  /** Block device of the data partition, e.g. /dev/vda4. */
+  dataDevice: string;
+}
+
+const API_NO_EXEC = ['nosuid', 'nodev', 'noexec'] as const;
+
+/** Kernel API filesystems and tmpfs, mounted before anything else. */
+export function apiFilesystemMounts(): MountSpec[] {
+  return [
+    { source: 'proc', target: '/proc', fsType: 'proc', options: API_NO_EXEC, createTarget: false },
+    { source: 'sysfs', target: '/sys', fsType: 'sysfs', options: API_NO_EXEC, createTarget: false },
+    { source: 'devtmpfs', target: '/dev', fsType: 'devtmpfs', options: ['nosuid', 'mode=0755'], createTarget: false },
+    // gid 5 is Debian's tty group.
+    { source: 'devpts', target: '/dev/pts', fsType: 'devpts', options: ['nosuid', 'noexec', 'gid=5', 'mode=0620', 'ptmxmode=0666'], createTarget: true },
+    { source: 'tmpfs', target: '/dev/shm', fsType: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'], createTarget: true },
+    { source: 'tmpfs', target: '/run', fsType: 'tmpfs', options: ['nosuid', 'nodev', 'mode=0755'], createTarget: false },
+    { source: 'tmpfs', target: '/tmp', fsType: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'], createTarget: false },
+    {
+      source: 'cgroup2',
+      target: PATHS.cgroupRoot,
+      fsType: 'cgroup2',
+      // nsdelegate: cgroup namespaces are delegation boundaries (containers);
+      // memory_recursiveprot: memory.min/low protect whole subtrees (init.scope, services).
+      options: [...API_NO_EXEC, 'nsdelegate', 'memory_recursiveprot'],
+      createTarget: false,
+    },
+  ];
+}
+
+/** efivarfs, only when the machine booted through UEFI (needs the efivarfs module). */
+export function efiMounts(hasEfi: boolean): MountSpec[] {
+  if (!hasEfi) return [];
+  return [{ source: 'efivarfs', target: PATHS.efivars, fsType: 'efivarfs', options: API_NO_EXEC, createTarget: false }];
+}
+
+/** The data partition at /var. No nosuid/nodev: container root filesystems live below it. */
+export function varMount(dataDevice: string): MountSpec {
+  return { source: dataDevice, target: PATHS.varDir, fsType: 'ext4', options: ['noatime'], createTarget: false };
+}
+
+/** Directories on /var that must exist before the /etc overlay is mounted. */
+export const ETC_OVERLAY_DIRS = [PATHS.etcOverlayUpper, PATHS.etcOverlayWork] as const;
+
+/**
+ * A writable /etc: the root's /etc is the lower layer, the upper layer lives on /var,
+ * so edits survive reboots and an update of the root brings new defaults underneath.
+ */
+export function etcOverlayMount(): MountSpec {
+  return {
+    source: 'overlay',
+    target: '/etc',
+    fsType: 'overlay',
+    options: ['lowerdir=/etc', `upperdir=${PATHS.etcOverlayUpper}`, `workdir=${PATHS.etcOverlayWork}`],
+    createTarget: false,
+  };
+}
+
+/** The EFI system partition at /efi, mounted only while the boot entry is blessed. */
+export function espMount(espDevice: string): MountSpec {
+  return {
+    source: espDevice,
+    target: PATHS.espMount,
+    fsType: 'vfat',
+    options: ['nosuid', 'nodev', 'noexec', 'umask=0077'],
+    createTarget: false,
+  };
+}
+
+/** The whole mount table in boot order (for documentation and snapshot tests). */
+export function fullMountPlan(facts: MountFacts): MountSpec[] {
+  return [...apiFilesystemMounts(), ...efiMounts(facts.hasEfi), varMount(facts.dataDevice), etcOverlayMount()];
+}
+
+/** The specs of `plan` whose target has nothing mounted on it yet, in plan order. */
+export function pendingMounts(plan: readonly MountSpec[], mounted: readonly MountInfoEntry[]): MountSpec[] {
+  return plan.filter((spec) => !isMountedAt(mounted, spec.target));
+}
+
+/** `mount` argv (util-linux) for a spec. */
+export function mountArgv(spec: MountSpec): string[] {
+  const argv = ['-t', spec.fsType];
+  if (spec.options.length > 0) argv.push('-o', spec.options.join(','));
+  argv.push(spec.source, spec.target);
+  return argv;
+}
+
+/** `umount` argv; lazy detaches a busy mount instead of failing. */
+export function umountArgv(target: string, lazy = false): string[] {
+  return lazy ? ['-l', target] : [target];
+}
+
+/** `mount` argv that remounts `target` read-only (the fallback when it is busy). */
+export function remountReadOnlyArgv(target: string): string[] {
+  return ['-o', 'remount,ro', target];
+}

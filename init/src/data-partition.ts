@@ -1,0 +1,109 @@
+/**
+ * The data partition at /var: gathers the facts (blkid, sysfs sizes, dumpe2fs), runs
+ * the plan of core/data-partition.ts (first-boot mkfs, fsck, growing) and mounts it.
+ */
+import { BerthError, describeError, isBerthError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/log.ts';
+import { PARTITION_LABELS } from '../../lib/layout.ts';
+import type { PartitionLocation } from './core/block-devices.ts';
+import {
+  blkidTypeArgv,
+  dumpe2fsArgv,
+  fsckRepairArgv,
+  fsckVerdict,
+  parseBlkidType,
+  parseDumpe2fsSize,
+  planDataPartition,
+  type DataPartitionFacts,
+  type DataPlan,
+  type DataStep,
+} from './core/data-partition.ts';
+import { KERNEL_PATHS, TOOLS } from './core/tools.ts';
+import { findPartition, readSectors } from './block-devices.ts';
+import { mountOne, readMountInfo } from './mounts.ts';
+import { isMountedAt } from './core/mountinfo.ts';
+import type { Sys } from './sys/types.ts';
+
+const ALL_EXIT_CODES = Array.from({ length: 256 }, (_, i) => i);
+const TOOL_TIMEOUT_MS = 10 * 60_000;
+
+export async function gatherDataFacts(sys: Pick<Sys, 'fs' | 'exec'>, logger: Logger): Promise<DataPartitionFacts> {
+  const partition = await findPartition(sys.fs, PARTITION_LABELS.data, 'INIT_DATA_PARTITION', (all) =>
+    logger.warn('Several data partitions found, using the first', { devices: all.map((p) => p.device).join(',') }),
+  );
+  const blkid = await sys.exec.run(TOOLS.blkid, blkidTypeArgv(partition.device), { okExitCodes: [0, 2], timeoutMs: 30_000 });
+  const fsType = parseBlkidType(blkid.exitCode, blkid.stdout);
+  const block = KERNEL_PATHS.sysClassBlock;
+  const facts: DataPartitionFacts = {
+    partition,
+    fsType,
+    partitionStart: await readSectors(sys.fs, `${block}/${partition.name}/start`),
+    partitionSectors: await readSectors(sys.fs, `${block}/${partition.name}/size`),
+    diskSectors: await readSectors(sys.fs, `${block}/${partition.diskName}/size`),
+  };
+  if (fsType === 'ext4') {
+    try {
+      const dump = await sys.exec.run(TOOLS.dumpe2fs, dumpe2fsArgv(partition.device), { timeoutMs: 30_000 });
+      const bytes = parseDumpe2fsSize(dump.stdout);
+      if (bytes !== undefined) facts.filesystemBytes = bytes;
+    } catch (error) {
+      logger.warn('Cannot read data filesystem size', { device: partition.device, error: describeError(error) });
+    }
+  }
+  return facts;
+}
+
+async function runFsck(sys: Pick<Sys, 'exec'>, logger: Logger, step: Extract<DataStep, { kind: 'fsck' }>, device: string): Promise<void> {
+  const first = await sys.exec.run(step.file, step.args, { okExitCodes: ALL_EXIT_CODES, timeoutMs: TOOL_TIMEOUT_MS });
+  let verdict = fsckVerdict(first.exitCode);
+  logger.info('Data filesystem checked', { device, exit_code: first.exitCode, verdict });
+  if (verdict === 'needs-repair') {
+    logger.warn('Data filesystem has errors e2fsck -p left, repairing', { device });
+    const repair = await sys.exec.run(step.file, fsckRepairArgv(device), { okExitCodes: ALL_EXIT_CODES, timeoutMs: TOOL_TIMEOUT_MS });
+    verdict = fsckVerdict(repair.exitCode);
+    logger.info('Data filesystem repaired', { device, exit_code: repair.exitCode, verdict });
+  }
+  if (verdict === 'needs-repair' || verdict === 'failed') {
+    throw new BerthError('INIT_DATA_PARTITION', `e2fsck cannot repair the data filesystem on ${device} (verdict ${verdict}): ${first.stderr.trim().slice(-500)}`);
+  }
+}
+
+/** Runs a data plan step by step. */
+export async function runDataPlan(sys: Pick<Sys, 'fs' | 'exec'>, logger: Logger, plan: Extract<DataPlan, { steps: DataStep[] }>, partition: PartitionLocation): Promise<void> {
+  for (const step of plan.steps) {
+    if (step.kind === 'fsck') {
+      await runFsck(sys, logger, step, partition.device);
+    } else if (step.kind === 'mount') {
+      if (!isMountedAt(await readMountInfo(sys), step.spec.target)) await mountOne(sys, logger, step.spec);
+    } else {
+      try {
+        await sys.exec.run(step.file, step.args, { timeoutMs: TOOL_TIMEOUT_MS, ...(step.input === undefined ? {} : { input: step.input }) });
+      } catch (error) {
+        throw new BerthError('INIT_DATA_PARTITION', `Data partition step ${step.purpose} failed on ${partition.device}: ${describeError(error)}`, { cause: error });
+      }
+      logger.info('Data partition step done', { step: step.purpose, device: partition.device });
+    }
+  }
+}
+
+/** Finds, checks, creates or grows the data partition and mounts it at /var. */
+export async function prepareDataPartition(sys: Pick<Sys, 'fs' | 'exec'>, logger: Logger): Promise<{ device: string; plan: DataPlan['kind'] }> {
+  let facts: DataPartitionFacts;
+  try {
+    facts = await gatherDataFacts(sys, logger);
+  } catch (error) {
+    if (isBerthError(error, 'INIT_DATA_PARTITION')) throw error;
+    throw new BerthError('INIT_DATA_PARTITION', `Cannot inspect the data partition: ${describeError(error)}`, { cause: error });
+  }
+  const plan = planDataPartition(facts);
+  if (plan.kind === 'refuse') throw new BerthError('INIT_DATA_PARTITION', plan.reason);
+  logger.info('Data partition', {
+    device: facts.partition.device,
+    disk: facts.partition.disk,
+    plan: plan.kind,
+    fs: facts.fsType ?? 'none',
+    grow: plan.grow,
+  });
+  await runDataPlan(sys, logger, plan, facts.partition);
+  return { device: facts.partition.device, plan: plan.kind };
+}

@@ -1,0 +1,64 @@
+/**
+ * The debug shell: a root /bin/sh on a serial line (raw, no echo), restarted with a
+ * backoff whenever it exits. Only when the machine config asks for it.
+ */
+import { describeError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/log.ts';
+import { nextShellRestartDelayMs, type DebugShellPlan } from './core/debug-shell.ts';
+import { TOOLS } from './core/tools.ts';
+import type { ChildHandle, Sys } from './sys/types.ts';
+
+export interface DebugShell {
+  /** Stops supervising and kills the shell's process group. */
+  stop(): Promise<void>;
+  /** Resolves when the supervisor loop has ended (after stop). */
+  done: Promise<void>;
+}
+
+export function startDebugShell(sys: Pick<Sys, 'exec' | 'devices' | 'processes' | 'clock'>, logger: Logger, plan: DebugShellPlan): DebugShell {
+  let stopped = false;
+  let current: ChildHandle | undefined;
+  logger.warn('Debug shell enabled: root shell on serial line', { device: plan.device });
+
+  const runOnce = async (): Promise<void> => {
+    await sys.exec.run(TOOLS.stty, plan.sttyArgs, { timeoutMs: 10_000 });
+    const tty = await sys.devices.openReadWrite(plan.device);
+    try {
+      current = sys.processes.spawn(plan.shell, plan.shellArgs, { env: plan.env, stdioFd: tty.fd, newSession: true });
+    } finally {
+      // The child has its own copies of the fd once spawn returns.
+      await tty.close();
+    }
+    logger.info('Debug shell started', { device: plan.device, pid: current.pid });
+    const exit = await current.exited;
+    current = undefined;
+    logger.info('Debug shell exited', { device: plan.device, code: exit.code, signal: exit.signal, error: exit.error });
+  };
+
+  const loop = async (): Promise<void> => {
+    let delay: number | undefined;
+    while (!stopped) {
+      const started = sys.clock.monotonicMs();
+      try {
+        await runOnce();
+      } catch (error) {
+        logger.warn('Debug shell failed', { device: plan.device, error: describeError(error) });
+      }
+      delay = nextShellRestartDelayMs(delay, sys.clock.monotonicMs() - started);
+      if (!stopped) await sys.clock.sleep(delay);
+    }
+  };
+
+  const done = loop();
+  return {
+    done,
+    async stop() {
+      stopped = true;
+      const child = current;
+      if (child) {
+        sys.processes.kill(-child.pid, 'SIGKILL');
+        await child.exited;
+      }
+    },
+  };
+}

@@ -1,0 +1,246 @@
+/**
+ * berth's init (PID 2 under tini): boots the machine stage by stage, announces
+ * readiness, blesses the boot entry once the boot is healthy, and runs the orderly
+ * shutdown on request. Every failure ends in a defined path: a failed boot prints
+ * BERTH-FAILED and reboots; an unexpected error is logged and reboots in order.
+ */
+import { describeError, isBerthError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/log.ts';
+import { PATHS, failedLine, readyLine } from '../../lib/layout.ts';
+import { bootIdentity, type BootIdentity } from './core/boot-identity.ts';
+import { planDebugShell } from './core/debug-shell.ts';
+import { ETC_OVERLAY_DIRS, apiFilesystemMounts, efiMounts, etcOverlayMount } from './core/mount-plan.ts';
+import { DEFAULT_GRACE_MS, planShutdown, powerActionFor, type PowerAction, type ShutdownTrigger } from './core/shutdown-plan.ts';
+import { KERNEL_PATHS } from './core/tools.ts';
+import { blessBootEntry } from './bless.ts';
+import { createReadinessHealth, type BootHealth } from './boot-health.ts';
+import { setupCgroups } from './cgroups.ts';
+import { applyHostname, loadBootConfig } from './config.ts';
+import { prepareDataPartition } from './data-partition.ts';
+import { startDebugShell, type DebugShell } from './debug-shell.ts';
+import { loadKernelModules } from './kernel-modules.ts';
+import type { InitLog } from './logging.ts';
+import { applyMounts, readMountInfo } from './mounts.ts';
+import { watchPowerButtons } from './power-button.ts';
+import { createCgroupServices, type Services } from './services.ts';
+import { runShutdown } from './shutdown.ts';
+import type { StreamHandle, Sys } from './sys/types.ts';
+import { StageError, createTimeline, type Timeline } from './timeline.ts';
+
+/** The log file grows until it passes this size, then is rotated at the next boot. */
+export const LOG_ROTATE_BYTES = 8 * 1024 * 1024;
+export const INIT_LOG_FILE = `${PATHS.logDir}/init.log`;
+
+export type InitState = 'booting' | 'running' | 'failed' | 'shutting-down';
+
+export interface InitOptions {
+  sys: Sys;
+  /** Node's own pid, moved into init.scope. */
+  pid: number;
+  log: InitLog;
+  health?: BootHealth;
+  services?: Services;
+  graceMs?: number;
+  /** Called once when a shutdown starts (main.ts arms its deadline timer here). */
+  onShutdownStart?: (action: PowerAction, done: Promise<void>) => void;
+}
+
+/** Thrown between stages when a shutdown was requested during boot. */
+class BootInterrupted extends Error {}
+
+export class Init {
+  private readonly sys: Sys;
+  private readonly logger: Logger;
+  private readonly timeline: Timeline;
+  private readonly health: BootHealth;
+  private readonly services: Services;
+  private readonly graceMs: number;
+  private stateValue: InitState = 'booting';
+  private shutdownRequested = false;
+  private bootPromise: Promise<void> | undefined;
+  private shutdownPromise: Promise<void> | undefined;
+  private debugShell: DebugShell | undefined;
+  private powerButtons: StreamHandle | undefined;
+  private blessing: Promise<void> | undefined;
+  identity: BootIdentity | undefined;
+
+  constructor(private readonly options: InitOptions) {
+    this.sys = options.sys;
+    this.logger = options.log.logger;
+    this.timeline = createTimeline(options.sys.fs, options.sys.clock, this.logger);
+    this.health = options.health ?? createReadinessHealth();
+    this.services = options.services ?? createCgroupServices(options.sys, this.logger);
+    this.graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+  }
+
+  get state(): InitState {
+    return this.stateValue;
+  }
+
+  /** Boots; never rejects. A failure prints BERTH-FAILED and starts an orderly reboot. */
+  boot(): Promise<void> {
+    this.bootPromise ??= this.runBoot();
+    return this.bootPromise;
+  }
+
+  private async stage<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    if (this.shutdownRequested) throw new BootInterrupted();
+    return this.timeline.stage(name, fn);
+  }
+
+  private async runBoot(): Promise<void> {
+    try {
+      this.logger.info('Init starting', { pid: this.options.pid });
+      const identity = await this.bootStages();
+      this.identity = identity;
+      const bootMs = (await this.timeline.uptimeMs()) ?? 0;
+      this.stateValue = 'running';
+      this.options.log.consoleLine(readyLine(identity.slot, identity.version, bootMs));
+      this.logger.info('Boot complete', { slot: identity.slot, version: identity.version, boot_ms: Math.round(bootMs) });
+    } catch (error) {
+      if (error instanceof BootInterrupted) {
+        this.logger.info('Boot interrupted by shutdown');
+        return;
+      }
+      this.stateValue = 'failed';
+      const stage = error instanceof StageError ? error.stage : 'init';
+      const cause = error instanceof StageError ? error.cause : error;
+      const code = isBerthError(cause) ? cause.code : 'UNEXPECTED';
+      this.logger.error('Boot failed', { stage, error: describeError(cause) });
+      this.options.log.consoleLine(failedLine(`${stage}:${code}`));
+      void this.requestShutdown('boot-failed');
+      return;
+    }
+    void this.afterReady();
+  }
+
+  private async bootStages(): Promise<BootIdentity> {
+    const { sys, logger } = this;
+    await this.stage('mount-api', () => applyMounts(sys, logger, apiFilesystemMounts()));
+    const identity = await this.stage('kernel-setup', async () => {
+      // Init must be the last thing the OOM killer picks.
+      await this.bestEffort('oom_score_adj', () => sys.fs.writeText(KERNEL_PATHS.oomScoreAdj, '-1000'));
+      // 0: ctrl-alt-del sends SIGINT to PID 1 (tini forwards it here) instead of an instant reboot.
+      await this.bestEffort('ctrl-alt-del', () => sys.fs.writeText(KERNEL_PATHS.ctrlAltDel, '0'));
+      return bootIdentity(await sys.fs.readText(KERNEL_PATHS.cmdline));
+    });
+    logger.info('Boot identity', { slot: identity.slot, version: identity.version });
+    await this.stage('modules', () => loadKernelModules(sys, logger));
+    await this.stage('mount-efivarfs', async () => applyMounts(sys, logger, efiMounts(await sys.fs.exists(KERNEL_PATHS.efiFirmware))));
+    await this.stage('cgroups', () => setupCgroups(sys, logger, this.options.pid));
+    await this.stage('mount-var', () => prepareDataPartition(sys, logger));
+    await this.stage('log-file', () => this.openLogFile());
+    await this.stage('mount-etc', async () => {
+      for (const dir of ETC_OVERLAY_DIRS) await sys.fs.makeDir(dir, 0o755);
+      await applyMounts(sys, logger, [etcOverlayMount()]);
+    });
+    const choice = await this.stage('config', async () => {
+      const loaded = await loadBootConfig(sys.fs, logger);
+      await this.bestEffort('hostname', () => applyHostname(sys.fs, logger, loaded.config));
+      return loaded;
+    });
+    await this.stage('debug-shell', async () => {
+      await Promise.resolve();
+      let plan;
+      try {
+        plan = planDebugShell(choice.config.debug?.shell);
+      } catch (error) {
+        logger.error('Debug shell not started', { error: describeError(error) });
+        return;
+      }
+      if (plan) this.debugShell = startDebugShell(sys, logger, plan);
+    });
+    await this.stage('power-button', async () => {
+      try {
+        this.powerButtons = await watchPowerButtons(sys, logger, () => void this.requestShutdown('power-button'));
+      } catch (error) {
+        logger.warn('Power button not watched', { error: describeError(error) });
+      }
+    });
+    return identity;
+  }
+
+  private async openLogFile(): Promise<void> {
+    const { fs } = this.sys;
+    await fs.makeDir(PATHS.logDir, 0o755);
+    await fs.makeDir(PATHS.stateDir, 0o755);
+    const size = await fs.size(INIT_LOG_FILE);
+    if (size !== undefined && size > LOG_ROTATE_BYTES) await fs.rename(INIT_LOG_FILE, `${INIT_LOG_FILE}.1`);
+    this.options.log.attachFile(await fs.openAppend(INIT_LOG_FILE));
+  }
+
+  private async bestEffort(what: string, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (error) {
+      this.logger.warn('Setting not applied', { setting: what, error: describeError(error) });
+    }
+  }
+
+  private async afterReady(): Promise<void> {
+    let verdict;
+    try {
+      verdict = await this.health.verdict();
+    } catch (error) {
+      verdict = { status: 'indeterminate' as const, reason: describeError(error) };
+    }
+    if (this.shutdownRequested) return;
+    this.logger.info('Boot status', { status: verdict.status, reason: verdict.reason });
+    if (verdict.status === 'bad') {
+      void this.requestShutdown('unhealthy');
+      return;
+    }
+    if (verdict.status !== 'good' || !this.identity) return;
+    this.blessing = blessBootEntry(this.sys, this.logger, this.identity.slot).then(
+      () => undefined,
+      (error: unknown) => this.logger.error('Boot entry not blessed', { error: describeError(error) }),
+    );
+    await this.blessing;
+  }
+
+  /** Orderly shutdown; the first request wins, later ones get the same promise. */
+  requestShutdown(trigger: ShutdownTrigger): Promise<void> {
+    if (this.shutdownPromise) {
+      this.logger.info('Shutdown already in progress', { trigger });
+      return this.shutdownPromise;
+    }
+    this.shutdownRequested = true;
+    const action = powerActionFor(trigger);
+    this.shutdownPromise = this.runShutdown(trigger, action);
+    this.options.onShutdownStart?.(action, this.shutdownPromise);
+    return this.shutdownPromise;
+  }
+
+  private async runShutdown(trigger: ShutdownTrigger, action: PowerAction): Promise<void> {
+    this.logger.info('Shutdown requested', { trigger, action });
+    // Let a running boot stage finish so nothing is mounted behind the plan's back.
+    if (this.bootPromise) await this.bootPromise;
+    // The ESP must not be unmounted under a rename.
+    if (this.blessing) await this.blessing;
+    this.stateValue = 'shutting-down';
+    this.powerButtons?.close();
+    const steps = planShutdown({ action, mounted: await readMountInfo(this.sys), graceMs: this.graceMs });
+    await runShutdown(
+      {
+        sys: this.sys,
+        logger: this.logger,
+        log: this.options.log,
+        services: this.services,
+        stopDebugShell: async () => {
+          await this.debugShell?.stop();
+        },
+      },
+      steps,
+    );
+  }
+
+  /** For uncaughtException / unhandledRejection: log, then reboot in order. */
+  handleUnexpected(error: unknown, origin: string): void {
+    this.logger.error('Unexpected error', {
+      origin,
+      error: describeError(error),
+      stack: error instanceof Error ? error.stack : undefined,
+    });
+    void this.requestShutdown('unexpected-error');
+  }
+}

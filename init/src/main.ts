@@ -1,0 +1,70 @@
+/**
+ * Entry point of /usr/lib/berth/berth.mjs, run by tini as
+ * `node --enable-source-maps /usr/lib/berth/berth.mjs`. The only place that reads
+ * argv, env and process, builds the real effects, installs signal and error handlers,
+ * and keeps the process alive: PID 1's child must never exit (tini would follow it and
+ * the kernel would panic).
+ */
+import { describeError } from '../../lib/errors.ts';
+import { SHUTDOWN_SIGNALS } from './core/shutdown-plan.ts';
+import { Init } from './init.ts';
+import { createInitLog } from './logging.ts';
+import { createNodeSys } from './sys/node.ts';
+
+/** Signals whose default action would end Node; as PID 1's child it ignores them. */
+const IGNORED_SIGNALS = ['SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'] as const;
+
+/** Shutdown must finish in this time; after it, power goes without the remaining steps. */
+const SHUTDOWN_DEADLINE_MS = 120_000;
+
+function runInit(): void {
+  const sys = createNodeSys();
+  const log = createInitLog(sys.console, sys.clock, process.env.BERTH_LOG_LEVEL === 'debug' ? 'debug' : 'info');
+  const init = new Init({
+    sys,
+    pid: process.pid,
+    log,
+    onShutdownStart(action, done) {
+      // A shutdown that hangs (a stuck umount, a dead disk) still ends in the power action.
+      const deadline = setTimeout(() => {
+        log.logger.error('Shutdown deadline passed, forcing power action', { action, deadline_ms: SHUTDOWN_DEADLINE_MS });
+        void (action === 'reboot' ? sys.power.reboot() : sys.power.powerOff());
+      }, SHUTDOWN_DEADLINE_MS);
+      void done.finally(() => clearTimeout(deadline));
+    },
+  });
+
+  // Keep the event loop alive whatever else ends (signal handlers alone do not).
+  setInterval(() => undefined, 1 << 30);
+
+  process.on('uncaughtException', (error) => init.handleUnexpected(error, 'uncaughtException'));
+  process.on('unhandledRejection', (reason) => init.handleUnexpected(reason, 'unhandledRejection'));
+  for (const signal of IGNORED_SIGNALS) process.on(signal, () => log.logger.info('Signal ignored', { signal }));
+  for (const signal of SHUTDOWN_SIGNALS) {
+    process.on(signal, () => void init.requestShutdown(signal));
+  }
+  void init.boot();
+}
+
+function main(argv: readonly string[]): void {
+  const [command] = argv;
+  // Init mode: no arguments and started by tini (PID 1). Anything else must not touch the machine.
+  if (command === undefined && process.ppid === 1) {
+    runInit();
+    return;
+  }
+  if (command === undefined || command === '--help' || command === 'help') {
+    process.stdout.write('Usage: berth.mjs (run by tini as PID 2; no commands yet)\n');
+    process.exitCode = command === undefined ? 2 : 0;
+    return;
+  }
+  process.stderr.write(`Unknown command "${command}": run with --help for the commands\n`);
+  process.exitCode = 2;
+}
+
+try {
+  main(process.argv.slice(2));
+} catch (error) {
+  // Still PID 1's child: report and stay alive; the handlers above decide what happens next.
+  process.stderr.write(`berth init: ${describeError(error)}\n`);
+}

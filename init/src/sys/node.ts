@@ -1,0 +1,205 @@
+/**
+ * The real Sys over Node: node:fs, node:child_process, the console on fd 1, and power
+ * through busybox's reboot(2) with /proc/sysrq-trigger as the last resort. Only
+ * main.ts builds it.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, constants, createReadStream, fsyncSync, openSync, writeSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, realpath, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createExec, type Exec } from '../../../lib/sys/exec.ts';
+import { KERNEL_PATHS, TOOLS } from '../core/tools.ts';
+import type { AppendFile, Clock, ConsoleWriter, Devices, FileSystem, Power, ProcessExit, Processes, Sys } from './types.ts';
+
+export function createNodeFileSystem(): FileSystem {
+  const syncDir = async (path: string): Promise<void> => {
+    const handle = await open(path, constants.O_RDONLY | constants.O_DIRECTORY);
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  };
+  return {
+    readText: (path) => readFile(path, 'utf8'),
+    writeText: (path, data) => writeFile(path, data),
+    async writeAtomic(path, data) {
+      const temp = `${path}.tmp-${process.pid}`;
+      const handle = await open(temp, 'w', 0o600);
+      try {
+        await handle.writeFile(data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, path);
+      await syncDir(dirname(path));
+    },
+    async exists(path) {
+      try {
+        await stat(path);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    readDir: (path) => readdir(path),
+    realPath: (path) => realpath(path),
+    async makeDir(path, mode) {
+      await mkdir(path, { recursive: true, ...(mode === undefined ? {} : { mode }) });
+    },
+    rename: (from, to) => rename(from, to),
+    syncDir,
+    async size(path) {
+      try {
+        return (await stat(path)).size;
+      } catch {
+        return undefined;
+      }
+    },
+    openAppend(path) {
+      const fd = openSync(path, 'a', 0o640);
+      let closed = false;
+      const file: AppendFile = {
+        write(line) {
+          if (closed) return;
+          try {
+            writeSync(fd, `${line}\n`);
+          } catch {
+            // A full or failing /var must not take PID 1 down; the console still has the line.
+          }
+        },
+        close() {
+          if (closed) return Promise.resolve();
+          closed = true;
+          try {
+            fsyncSync(fd);
+          } finally {
+            closeSync(fd);
+          }
+          return Promise.resolve();
+        },
+      };
+      return Promise.resolve(file);
+    },
+  };
+}
+
+export function createNodeProcesses(): Processes {
+  return {
+    spawn(file, args, options) {
+      const child = spawn(file, [...args], {
+        env: options.env,
+        stdio: [options.stdioFd, options.stdioFd, options.stdioFd],
+        detached: options.newSession,
+      });
+      const exited = new Promise<ProcessExit>((resolve) => {
+        child.once('error', (error) => resolve({ code: null, signal: null, error: error.message }));
+        child.once('exit', (code, signal) => resolve({ code, signal }));
+      });
+      return { pid: child.pid ?? -1, exited };
+    },
+    kill(pid, signal) {
+      try {
+        process.kill(pid, signal);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+export function createNodeDevices(): Devices {
+  return {
+    async openReadWrite(path) {
+      const handle = await open(path, constants.O_RDWR | constants.O_NOCTTY);
+      return { fd: handle.fd, close: () => handle.close() };
+    },
+    readStream(path, onData, onEnd) {
+      // No start position: the stream uses read(2), which character devices need (no pread).
+      const stream = createReadStream(path, { highWaterMark: 24 * 32 });
+      let ended = false;
+      const end = (error?: unknown): void => {
+        if (ended) return;
+        ended = true;
+        onEnd(error);
+      };
+      stream.on('data', (chunk) => onData(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
+      stream.on('error', (error) => end(error));
+      stream.on('end', () => end());
+      return {
+        close() {
+          ended = true;
+          stream.destroy();
+        },
+      };
+    },
+  };
+}
+
+export function createNodeClock(): Clock {
+  return {
+    monotonicMs: () => performance.now(),
+    now: () => new Date(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
+}
+
+/** The console is fd 1 (tini and Node inherit /dev/console). Synchronous, so lines are out before power goes. */
+export function createNodeConsole(fd = 1): ConsoleWriter {
+  return {
+    writeLine(line) {
+      const bytes = Buffer.from(`${line}\n`, 'utf8');
+      let offset = 0;
+      for (let attempt = 0; offset < bytes.length && attempt < 100; attempt++) {
+        try {
+          offset += writeSync(fd, bytes, offset);
+        } catch {
+          // EAGAIN on a busy serial line: try again; other errors: give up on this line.
+        }
+      }
+    },
+  };
+}
+
+/**
+ * busybox `poweroff -f` / `reboot -f` sync and call reboot(2) directly (Node cannot).
+ * If that fails, the kernel's sysrq trigger does the same without any program.
+ */
+export function createNodePower(exec: Exec, fs: FileSystem): Power {
+  const act = async (applet: 'poweroff' | 'reboot', sysrq: 'o' | 'b'): Promise<void> => {
+    try {
+      await exec.run(TOOLS.busybox, [applet, '-f'], { timeoutMs: 10_000 });
+      // Give reboot(2) a moment to take effect before falling back.
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+    } catch {
+      // fall through to sysrq
+    }
+    try {
+      await fs.writeText(KERNEL_PATHS.sysrqTrigger, 's');
+      await fs.writeText(KERNEL_PATHS.sysrqTrigger, sysrq);
+    } catch {
+      // Nothing left to try; the caller logs it.
+    }
+  };
+  return {
+    powerOff: () => act('poweroff', 'o'),
+    reboot: () => act('reboot', 'b'),
+  };
+}
+
+export function createNodeSys(): Sys {
+  const exec = createExec();
+  const fs = createNodeFileSystem();
+  return {
+    exec,
+    fs,
+    processes: createNodeProcesses(),
+    devices: createNodeDevices(),
+    clock: createNodeClock(),
+    console: createNodeConsole(),
+    power: createNodePower(exec, fs),
+  };
+}

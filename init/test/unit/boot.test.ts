@@ -1,0 +1,198 @@
+import t from 'tap';
+import { parseLogLine } from '../../../lib/log.ts';
+import { EV_KEY, KEY_POWER, encodeInputEvent } from '../../src/core/input-event.ts';
+import { Init } from '../../src/init.ts';
+import { createInitLog } from '../../src/logging.ts';
+import { createFakeMachine, eventually, type FakeMachine, type FakeMachineOptions } from './fake-machine.ts';
+
+function start(options: FakeMachineOptions = {}): { machine: FakeMachine; init: Init; log: ReturnType<typeof createInitLog> } {
+  const machine = createFakeMachine(options);
+  const log = createInitLog(machine.sys.console, machine.sys.clock);
+  const init = new Init({ sys: machine.sys, pid: 2, log, graceMs: 1000 });
+  return { machine, init, log };
+}
+
+const messages = (lines: string[]): string[] => lines.filter((l) => l.startsWith('level=')).map((l) => parseLogLine(l).msg ?? '');
+
+void t.test('first boot: mounts, modules, cgroups, mkfs, /etc overlay, config, ready, bless', async (t) => {
+  const { machine, init } = start({ diskSectors: 8 * 2 * 1024 * 1024, fwCfgConfig: 'hostname: web1\n' });
+  await init.boot();
+  const console = machine.sys.console.lines;
+  t.ok(console.includes('BERTH-READY slot=a version=1.0.0 boot_ms=2345'), 'the readiness line, exactly');
+  t.ok(await eventually(() => messages(console).includes('Boot entry blessed')));
+  t.matchSnapshot(machine.commands(), 'commands run');
+  t.same(machine.mounted(), ['/', '/proc', '/sys', '/dev', '/dev/pts', '/dev/shm', '/run', '/tmp', '/sys/fs/cgroup', '/sys/firmware/efi/efivars', '/var', '/etc']);
+  const fs = machine.sys.fs;
+  t.equal(fs.files.get('/proc/sys/kernel/hostname'), 'web1');
+  t.equal(fs.files.get('/proc/self/oom_score_adj'), '-1000');
+  t.equal(fs.files.get('/proc/sys/kernel/ctrl-alt-del'), '0');
+  t.equal(fs.files.get('/sys/fs/cgroup/init.scope/cgroup.procs'), '2');
+  t.equal(fs.files.get('/var/lib/berth/config.yaml'), 'hostname: web1\n', 'a valid fw_cfg config is saved');
+  t.ok(fs.files.has('/efi/loader/entries/berth-a.conf'));
+  t.notOk(fs.files.has('/efi/loader/entries/berth-a+2-1.conf'));
+  t.ok(fs.files.has('/efi/loader/entries/berth-b+3.conf'), 'the other slot is left alone');
+  t.ok(fs.ops.includes('sync-dir /efi/loader/entries'));
+  t.notOk(machine.mounted().includes('/efi'), 'the ESP is unmounted after blessing');
+  // Stage lines carry t_ms for the boot timeline.
+  const stages = console.filter((l) => l.includes('msg="Stage done"')).map((l) => parseLogLine(l));
+  t.same(
+    stages.map((s) => s.stage),
+    ['mount-api', 'kernel-setup', 'modules', 'mount-efivarfs', 'cgroups', 'mount-var', 'log-file', 'mount-etc', 'config', 'debug-shell', 'power-button'],
+  );
+  t.ok(stages.every((s) => s.t_ms === '2345'));
+  // Lines from before /var are in the log file too, with a timestamp.
+  const fileLines = fs.appended.get('/var/log/berth/init.log') ?? [];
+  t.match(fileLines[0], /^time=\S+ level=info component=init msg="Init starting"/);
+  t.ok(fileLines.some((l) => l.includes('BERTH-READY')));
+});
+
+void t.test('later boot: fsck, no mkfs, saved config, mounts moved over by the initramfs are skipped', async (t) => {
+  const { machine, init } = start({
+    dataFsType: 'ext4',
+    savedConfig: 'hostname: saved\n',
+    premounted: [
+      { target: '/dev', fsType: 'devtmpfs', source: 'devtmpfs' },
+      { target: '/proc', fsType: 'proc', source: 'proc' },
+      { target: '/sys', fsType: 'sysfs', source: 'sysfs' },
+    ],
+  });
+  await init.boot();
+  const commands = machine.commands();
+  t.ok(commands.includes('/usr/sbin/e2fsck -p /dev/vda4'));
+  t.notOk(commands.some((c) => c.includes('mkfs')));
+  t.notOk(commands.some((c) => c.includes('sfdisk')), 'no growing on the same disk');
+  t.notOk(commands.some((c) => / (\/proc|\/sys|\/dev)$/.test(c) && c.startsWith('/usr/bin/mount')), 'moved mounts are not mounted again');
+  t.equal(machine.sys.fs.files.get('/proc/sys/kernel/hostname'), 'saved');
+  t.notOk(machine.sys.fs.ops.some((op) => op.startsWith('write-atomic')), 'the saved copy is not rewritten');
+});
+
+void t.test('invalid fw_cfg config: problems on the console with line and path, last good config used', async (t) => {
+  const { machine, init } = start({ dataFsType: 'ext4', fwCfgConfig: 'hostname: ok\nhostnme: typo\n', savedConfig: 'hostname: lastgood\n' });
+  await init.boot();
+  const console = machine.sys.console.lines;
+  t.ok(console.some((l) => l.includes('BERTH-READY')), 'the machine still comes up');
+  const problems = console.filter((l) => l.includes('msg="Config problem"')).map((l) => parseLogLine(l).problem);
+  t.same(problems.length, 1);
+  t.match(problems[0], /^fw_cfg:opt\/berth\/config:2:1: hostnme: /);
+  t.equal(machine.sys.fs.files.get('/proc/sys/kernel/hostname'), 'lastgood');
+  t.equal(machine.sys.fs.files.get('/var/lib/berth/config.yaml'), 'hostname: lastgood\n');
+});
+
+void t.test('a fatal boot error prints BERTH-FAILED and reboots in order', async (t) => {
+  const { machine, init } = start({ dataFsType: 'xfs' });
+  await init.boot();
+  t.ok(await eventually(() => machine.sys.power.actions.length > 0));
+  const console = machine.sys.console.lines;
+  t.ok(console.includes('BERTH-FAILED reason=mount-var:INIT_DATA_PARTITION'));
+  t.notOk(console.some((l) => l.includes('BERTH-READY')));
+  t.same(machine.sys.power.actions, ['reboot']);
+  t.ok(messages(console).includes('Shutdown complete'));
+  t.equal(init.state, 'shutting-down');
+});
+
+void t.test('a missing kernel module is a warning, not a failure', async (t) => {
+  const { machine, init } = start({ dataFsType: 'ext4', failing: /modprobe qemu_fw_cfg/ });
+  await init.boot();
+  const console = machine.sys.console.lines;
+  t.ok(console.some((l) => l.includes('msg="Kernel module not loaded" module=qemu_fw_cfg')));
+  t.ok(console.some((l) => l.includes('BERTH-READY')));
+});
+
+void t.test('uncorrectable fsck errors: forced repair, then failure', async (t) => {
+  const repaired = start({ dataFsType: 'ext4', fsckExit: 4 });
+  await repaired.init.boot();
+  t.ok(repaired.machine.commands().includes('/usr/sbin/e2fsck -f -y /dev/vda4'));
+  t.ok(repaired.machine.sys.console.lines.some((l) => l.includes('BERTH-READY')), 'a repair that succeeds lets the boot go on');
+  const broken = start({ dataFsType: 'ext4', fsckExit: 8 });
+  await broken.init.boot();
+  t.ok(broken.machine.sys.console.lines.includes('BERTH-FAILED reason=mount-var:INIT_DATA_PARTITION'));
+});
+
+void t.test('SIGTERM: orderly power-off with unmounts in order', async (t) => {
+  const { machine, init, log } = start({ dataFsType: 'ext4' });
+  await init.boot();
+  await eventually(() => messages(machine.sys.console.lines).includes('Boot entry blessed'));
+  const before = machine.sys.exec.calls.length;
+  await init.requestShutdown('SIGTERM');
+  const commands = machine.commands().slice(before);
+  t.same(commands, ['/usr/bin/sync', '/usr/bin/umount /etc', '/usr/bin/umount /var']);
+  t.same(machine.sys.power.actions, ['poweroff']);
+  const console = machine.sys.console.lines;
+  const complete = console.findIndex((l) => l.includes('msg="Shutdown complete"'));
+  t.ok(complete > 0);
+  t.ok(machine.sys.fs.ops.includes('close /var/log/berth/init.log'), 'the log file is closed');
+  const fileLines = machine.sys.fs.appended.get('/var/log/berth/init.log') ?? [];
+  t.notOk(fileLines.some((l) => l.includes('Shutdown complete')), 'nothing is written to /var after closing');
+  // A second request joins the first.
+  await init.requestShutdown('SIGINT');
+  t.same(machine.sys.power.actions, ['poweroff']);
+  void log;
+});
+
+void t.test('busy /var is remounted read-only', async (t) => {
+  const { machine, init } = start({ dataFsType: 'ext4', failing: /^\/usr\/bin\/umount \/var$/ });
+  await init.boot();
+  await init.requestShutdown('SIGINT');
+  t.ok(machine.commands().includes('/usr/bin/mount -o remount,ro /var'));
+  t.same(machine.sys.power.actions, ['reboot']);
+});
+
+void t.test('power button press powers off', async (t) => {
+  const { machine, init } = start({ dataFsType: 'ext4' });
+  await init.boot();
+  const stream = machine.sys.devices.streams.get('/dev/input/event0');
+  t.ok(stream, 'the Power Button device is watched');
+  t.notOk(machine.sys.devices.streams.has('/dev/input/event1'), 'the keyboard is not');
+  const press = encodeInputEvent({ seconds: 1, microseconds: 0, type: EV_KEY, code: KEY_POWER, value: 1 });
+  stream?.onData(press.slice(0, 10));
+  t.same(machine.sys.power.actions, []);
+  stream?.onData(press.slice(10));
+  t.ok(await eventually(() => machine.sys.power.actions.length > 0));
+  t.same(machine.sys.power.actions, ['poweroff']);
+});
+
+void t.test('debug shell: stty raw, /bin/sh on the serial line, restarted with backoff, killed at shutdown', async (t) => {
+  const { machine, init } = start({ dataFsType: 'ext4', fwCfgConfig: 'debug:\n  shell: ttyS1\n' });
+  await init.boot();
+  const { processes, devices, console } = machine.sys;
+  t.ok(await eventually(() => processes.children.length === 1));
+  t.ok(machine.commands().includes('/usr/bin/stty -F /dev/ttyS1 raw -echo'));
+  t.same(devices.opened, ['/dev/ttyS1']);
+  const first = processes.children[0];
+  t.equal(first?.file, '/bin/sh');
+  t.same(first?.args, ['+i']);
+  t.equal(first?.options.newSession, true);
+  t.ok(console.lines.some((l) => l.startsWith('level=warn') && l.includes('Debug shell enabled')), 'a root shell is a warning');
+  first?.exit({ code: 0, signal: null });
+  t.ok(await eventually(() => processes.children.length === 2), 'restarted after exit');
+  t.ok(machine.sys.clock.sleeps.includes(500), 'after a short backoff');
+  await init.requestShutdown('SIGTERM');
+  t.ok(processes.kills.some((k) => k.pid === -(processes.children[1]?.pid ?? 0) && k.signal === 'SIGKILL'), 'the shell group is killed');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(processes.children.length, 2, 'not restarted after shutdown');
+});
+
+void t.test('a bad kernel command line fails the boot', async (t) => {
+  const { machine, init } = start({ dataFsType: 'ext4', cmdline: 'console=ttyS0' });
+  await init.boot();
+  t.ok(machine.sys.console.lines.includes('BERTH-FAILED reason=kernel-setup:INIT_CMDLINE_INVALID'));
+});
+
+void t.test('unexpected errors lead to an orderly reboot', async (t) => {
+  const { machine, init } = start({ dataFsType: 'ext4' });
+  await init.boot();
+  init.handleUnexpected(new Error('boom'), 'uncaughtException');
+  t.ok(await eventually(() => machine.sys.power.actions.length > 0));
+  t.same(machine.sys.power.actions, ['reboot']);
+  t.ok(machine.sys.console.lines.some((l) => l.includes('msg="Unexpected error"') && l.includes('error=boom')));
+});
+
+void t.test('a shutdown during boot waits for the running stage, then skips the rest', async (t) => {
+  const { machine, init } = start({ dataFsType: 'ext4' });
+  const booting = init.boot();
+  const stopping = init.requestShutdown('SIGTERM');
+  await booting;
+  await stopping;
+  t.notOk(machine.sys.console.lines.some((l) => l.includes('BERTH-READY')));
+  t.same(machine.sys.power.actions, ['poweroff']);
+});

@@ -1,0 +1,41 @@
+import t from 'tap';
+import { bootIdentity } from '../../../src/core/boot-identity.ts';
+import { SHELL_BACKOFF_MAX_MS, SHELL_BACKOFF_MIN_MS, nextShellRestartDelayMs, planDebugShell } from '../../../src/core/debug-shell.ts';
+import { INIT_KERNEL_MODULES, modprobeArgv } from '../../../src/core/kernel-modules.ts';
+import { parseUptimeMs } from '../../../src/core/uptime.ts';
+
+void t.test('uptime in ms since kernel start', (t) => {
+  t.equal(parseUptimeMs('12.34 45.67\n'), 12340);
+  t.equal(parseUptimeMs('3 1'), 3000);
+  t.equal(parseUptimeMs(''), undefined);
+  t.equal(parseUptimeMs('x y'), undefined);
+  t.end();
+});
+
+void t.test('slot and version from the kernel command line', (t) => {
+  t.same(bootIdentity('console=ttyS0 berth.slot=b berth.version=1.2.3 berth.roothash=ab quiet'), { slot: 'b', version: '1.2.3' });
+  t.throws(() => bootIdentity('berth.slot=c berth.version=1'), { code: 'INIT_CMDLINE_INVALID' });
+  t.throws(() => bootIdentity('berth.slot=a'), { code: 'INIT_CMDLINE_INVALID', message: /berth\.version/ });
+  t.end();
+});
+
+void t.test('debug shell plan', (t) => {
+  t.equal(planDebugShell(undefined), undefined);
+  t.matchSnapshot(planDebugShell('ttyS1'), 'ttyS1');
+  t.throws(() => planDebugShell('../sda'), { code: 'CONFIG_INVALID' });
+  t.end();
+});
+
+void t.test('debug shell restart backoff', (t) => {
+  t.equal(nextShellRestartDelayMs(undefined, 0), SHELL_BACKOFF_MIN_MS);
+  t.equal(nextShellRestartDelayMs(500, 100), 1000);
+  t.equal(nextShellRestartDelayMs(20_000, 100), SHELL_BACKOFF_MAX_MS);
+  t.equal(nextShellRestartDelayMs(20_000, 60_000), SHELL_BACKOFF_MIN_MS, 'a shell that ran a while restarts quickly');
+  t.end();
+});
+
+void t.test('kernel modules init loads', (t) => {
+  t.same([...INIT_KERNEL_MODULES], ['overlay', 'vfat', 'efivarfs', 'qemu_fw_cfg', 'button', 'evdev', 'virtio_net']);
+  t.same(modprobeArgv('vfat'), ['vfat']);
+  t.end();
+});
