@@ -1,0 +1,174 @@
+/**
+ * Release choice: reads a channel's metadata (`channels/<name>.json`, written by
+ * `berth publish`) and decides whether the host should install its release, refusing
+ * downgrades unless allowed, versions recorded as bad after a rollback, and releases
+ * that cannot replace the running version. Also semver parsing and precedence. Pure.
+ */
+import { BerthError } from '../../../lib/errors.ts';
+import { isRecord, unknownKeyProblems } from './units.ts';
+
+export interface SemVer {
+  major: number;
+  minor: number;
+  patch: number;
+  prerelease: readonly (string | number)[];
+  build: readonly string[];
+}
+
+const SEMVER_RE =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+
+/** Parses a semantic version (2.0.0); undefined when `text` is not one. */
+export function parseSemVer(text: string): SemVer | undefined {
+  const match = SEMVER_RE.exec(text);
+  if (!match) return undefined;
+  const numbers = [match[1], match[2], match[3]].map(Number);
+  if (numbers.some((n) => !Number.isSafeInteger(n))) return undefined;
+  return {
+    major: numbers[0] ?? 0,
+    minor: numbers[1] ?? 0,
+    patch: numbers[2] ?? 0,
+    prerelease: match[4] === undefined ? [] : match[4].split('.').map((id) => (/^\d+$/.test(id) ? Number(id) : id)),
+    build: match[5] === undefined ? [] : match[5].split('.'),
+  };
+}
+
+export function isSemVer(text: unknown): text is string {
+  return typeof text === 'string' && parseSemVer(text) !== undefined;
+}
+
+function requireSemVer(text: string): SemVer {
+  const parsed = parseSemVer(text);
+  if (!parsed) throw new BerthError('UPDATER_VERSION_INVALID', `Version '${text}' is not a semantic version (MAJOR.MINOR.PATCH[-pre][+build])`);
+  return parsed;
+}
+
+/**
+ * Semver precedence: negative when a < b, 0 when equal (build metadata is ignored),
+ * positive when a > b. Throws UPDATER_VERSION_INVALID for a non-semver string.
+ */
+export function compareVersions(a: string, b: string): number {
+  const x = requireSemVer(a);
+  const y = requireSemVer(b);
+  const core = x.major - y.major || x.minor - y.minor || x.patch - y.patch;
+  if (core !== 0) return Math.sign(core);
+  // A pre-release sorts before its release; then identifiers compare field by field.
+  if (x.prerelease.length === 0 || y.prerelease.length === 0) {
+    return Math.sign(y.prerelease.length - x.prerelease.length);
+  }
+  for (let i = 0; i < Math.max(x.prerelease.length, y.prerelease.length); i++) {
+    const p = x.prerelease[i];
+    const q = y.prerelease[i];
+    if (p === undefined) return -1;
+    if (q === undefined) return 1;
+    if (p === q) continue;
+    if (typeof p === 'number' && typeof q === 'number') return Math.sign(p - q);
+    if (typeof p === 'number') return -1;
+    if (typeof q === 'number') return 1;
+    return p < q ? -1 : 1;
+  }
+  return 0;
+}
+
+/** The metadata of one channel, `channels/<name>.json` on the update server. */
+export interface ChannelMetadata {
+  format: 1;
+  channel: string;
+  /** The newest release on the channel. */
+  version: string;
+  /** Where its bundle's manifest lives: absolute, or relative to the channel file. */
+  bundle_url: string;
+  /** ISO 8601 release time. */
+  released: string;
+  /** Copied from the bundle manifest: the oldest running version it may replace. */
+  min_version?: string;
+}
+
+const CHANNEL_KEYS = ['format', 'channel', 'version', 'bundle_url', 'released', 'min_version'] as const;
+
+/** Channel names are path segments on a static server: keep them plain. */
+export function isChannelName(name: unknown): name is string {
+  return typeof name === 'string' && /^[a-z0-9][a-z0-9._-]{0,62}$/.test(name);
+}
+
+/** The path of a channel's metadata below the server root. */
+export function channelMetadataPath(channel: string): string {
+  if (!isChannelName(channel)) throw new BerthError('UPDATER_CHANNEL_INVALID', `Channel name '${String(channel)}' is not valid: use lowercase letters, digits, '.', '_' and '-'`);
+  return `channels/${channel}.json`;
+}
+
+/** Every problem of a channel document, each with its path. */
+export function validateChannelMetadata(value: unknown): string[] {
+  if (!isRecord(value)) return ['(root): expected a JSON object'];
+  const problems = unknownKeyProblems(value, CHANNEL_KEYS, '');
+  if (value.format !== 1) problems.push('format: expected 1');
+  if (!isChannelName(value.channel)) problems.push('channel: expected a channel name such as "stable"');
+  if (!isSemVer(value.version)) problems.push('version: expected a semantic version such as "2.1.0"');
+  if (typeof value.bundle_url !== 'string' || value.bundle_url === '') problems.push('bundle_url: expected a URL or a path relative to the channel file');
+  if (typeof value.released !== 'string' || Number.isNaN(Date.parse(value.released))) problems.push('released: expected an ISO 8601 time');
+  if (value.min_version !== undefined && !isSemVer(value.min_version)) problems.push('min_version: expected a semantic version');
+  return problems;
+}
+
+/**
+ * Parses the text of `channels/<name>.json`. Throws UPDATER_CHANNEL_INVALID listing
+ * every problem, or when it describes another channel than the one asked for.
+ */
+export function parseChannelMetadata(text: string, expectedChannel: string, source = 'channel metadata'): ChannelMetadata {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new BerthError('UPDATER_CHANNEL_INVALID', `Cannot read ${source}: it is not JSON`, { cause: error });
+  }
+  const problems = validateChannelMetadata(value);
+  if (problems.length > 0) throw new BerthError('UPDATER_CHANNEL_INVALID', `Refusing ${source}: ${problems.join('; ')}`);
+  const metadata = value as ChannelMetadata;
+  if (metadata.channel !== expectedChannel) {
+    throw new BerthError('UPDATER_CHANNEL_INVALID', `Refusing ${source}: it describes channel '${metadata.channel}', not '${expectedChannel}'`);
+  }
+  return metadata;
+}
+
+/** Renders channel metadata as `berth publish` writes it (stable key order, trailing newline). */
+export function renderChannelMetadata(metadata: ChannelMetadata): string {
+  const ordered: Record<string, unknown> = {};
+  for (const key of CHANNEL_KEYS) if (metadata[key] !== undefined) ordered[key] = metadata[key];
+  return `${JSON.stringify(ordered, null, 2)}\n`;
+}
+
+/** Resolves a channel's bundle URL against the URL of the channel file itself. */
+export function resolveBundleUrl(serverUrl: string, metadata: ChannelMetadata): string {
+  const base = serverUrl.endsWith('/') ? serverUrl : `${serverUrl}/`;
+  const channelUrl = new URL(channelMetadataPath(metadata.channel), base);
+  return new URL(metadata.bundle_url, channelUrl).href;
+}
+
+export interface ReleaseChoiceInput {
+  channel: ChannelMetadata;
+  /** The version of the booted slot. */
+  runningVersion: string;
+  /** Versions that rolled back on this host: never installed again automatically. */
+  badVersions: readonly string[];
+  allowDowngrade: boolean;
+}
+
+export type ReleaseDecision =
+  | { kind: 'update'; version: string; isDowngrade: boolean }
+  | { kind: 'none'; reason: 'up-to-date' | 'known-bad' | 'downgrade-refused' | 'below-min-version'; version: string };
+
+/** Decides whether to install the channel's release. */
+export function chooseRelease(input: ReleaseChoiceInput): ReleaseDecision {
+  const { version } = input.channel;
+  const order = compareVersions(version, input.runningVersion);
+  if (order === 0) return { kind: 'none', reason: 'up-to-date', version };
+  if (input.badVersions.some((bad) => isSemVer(bad) && compareVersions(bad, version) === 0)) {
+    return { kind: 'none', reason: 'known-bad', version };
+  }
+  if (order < 0 && !input.allowDowngrade) return { kind: 'none', reason: 'downgrade-refused', version };
+  const minVersion = input.channel.min_version;
+  if (minVersion !== undefined && compareVersions(input.runningVersion, minVersion) < 0) {
+    return { kind: 'none', reason: 'below-min-version', version };
+  }
+  return { kind: 'update', version, isDowngrade: order < 0 };
+}
