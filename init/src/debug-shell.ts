@@ -15,7 +15,11 @@ export interface DebugShell {
   done: Promise<void>;
 }
 
-export function startDebugShell(sys: Pick<Sys, 'exec' | 'devices' | 'processes' | 'clock'>, logger: Logger, plan: DebugShellPlan): DebugShell {
+export function startDebugShell(
+  sys: Pick<Sys, 'exec' | 'devices' | 'processes' | 'clock' | 'fs'>,
+  logger: Logger,
+  plan: DebugShellPlan,
+): DebugShell {
   let stopped = false;
   let current: ChildHandle | undefined;
   logger.warn('Debug shell enabled: root shell on serial line', { device: plan.device });
@@ -30,6 +34,12 @@ export function startDebugShell(sys: Pick<Sys, 'exec' | 'devices' | 'processes' 
       await tty.close();
     }
     logger.info('Debug shell started', { device: plan.device, pid: current.pid });
+    // Children inherit init's -1000; the shell and what it runs must stay killable by the OOM killer.
+    try {
+      await sys.fs.writeText(`/proc/${current.pid}/oom_score_adj`, '0');
+    } catch (error) {
+      logger.warn('Cannot reset the debug shell oom_score_adj', { pid: current.pid, error: describeError(error) });
+    }
     const exit = await current.exited;
     current = undefined;
     logger.info('Debug shell exited', { device: plan.device, code: exit.code, signal: exit.signal, error: exit.error });

@@ -162,6 +162,7 @@ void t.test('debug shell: stty raw, /bin/sh on the serial line, restarted with b
   t.equal(first?.file, '/bin/sh');
   t.same(first?.args, ['+i']);
   t.equal(first?.options.newSession, true);
+  t.ok(await eventually(() => machine.sys.fs.files.get(`/proc/${first?.pid}/oom_score_adj`) === '0'), 'the shell is OOM-killable again');
   t.ok(console.lines.some((l) => l.startsWith('level=warn') && l.includes('Debug shell enabled')), 'a root shell is a warning');
   first?.exit({ code: 0, signal: null });
   t.ok(await eventually(() => processes.children.length === 2), 'restarted after exit');
