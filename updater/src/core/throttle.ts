@@ -4,7 +4,8 @@
  * major:minor become cgroup v2 directory creations and file writes, as data. The
  * shell executes them, then moves the worker into the group. Pure.
  */
-import { parsePercent, parseSize, isRecord, unknownKeyProblems } from './units.ts';
+import { byteSize, custom, integer, INVALID, object, validate, type Schema } from '../../../lib/config/validate.ts';
+import { parsePercent, problemLine } from './units.ts';
 
 export interface ThrottleLimits {
   /** Bytes per second written to the disk. */
@@ -28,39 +29,34 @@ export const CPU_PERIOD_US = 100_000;
 /** The smallest memory.max accepted: the writer needs room for its buffers. */
 export const MIN_MEMORY_BYTES = 16 * 1024 * 1024;
 
-const THROTTLE_KEYS = ['write_bps', 'write_iops', 'cpu', 'memory'];
-
-/** Parses `update.throttle`; every problem carries its path. Absent keys mean no limit. */
-export function parseThrottle(value: unknown, path = 'update.throttle'): { limits?: ThrottleLimits; problems: string[] } {
-  if (value === undefined) return { limits: {}, problems: [] };
-  if (!isRecord(value)) return { problems: [`${path}: expected { write_bps, write_iops, cpu, memory }`] };
-  const problems = unknownKeyProblems(value, THROTTLE_KEYS, path);
-  const limits: ThrottleLimits = {};
-  if (value.write_bps !== undefined) {
-    const r = parseSize(value.write_bps);
-    if (!r.ok) problems.push(`${path}.write_bps: ${r.problem}`);
-    else if (r.value <= 0) problems.push(`${path}.write_bps: expected more than 0`);
-    else limits.writeBps = r.value;
-  }
-  if (value.write_iops !== undefined) {
-    if (typeof value.write_iops !== 'number' || !Number.isSafeInteger(value.write_iops) || value.write_iops <= 0) {
-      problems.push(`${path}.write_iops: expected a positive integer`);
-    } else limits.writeIops = value.write_iops;
-  }
-  if (value.cpu !== undefined) {
-    const r = parsePercent(value.cpu);
-    if (!r.ok) problems.push(`${path}.cpu: ${r.problem}`);
+const percent = custom<number>(
+  'a share of one CPU from 1% to 10000%, such as "20%"',
+  (value) => {
+    const r = parsePercent(value);
     // The kernel needs a quota of at least 1 ms per period.
-    else if (r.value < 1 || r.value > 10_000) problems.push(`${path}.cpu: expected 1% to 10000% (100% = one CPU)`);
-    else limits.cpuPercent = r.value;
-  }
-  if (value.memory !== undefined) {
-    const r = parseSize(value.memory);
-    if (!r.ok) problems.push(`${path}.memory: ${r.problem}`);
-    else if (r.value < MIN_MEMORY_BYTES) problems.push(`${path}.memory: expected at least 16M`);
-    else limits.memoryBytes = r.value;
-  }
-  return problems.length > 0 ? { problems } : { limits, problems };
+    return r.ok && typeof value === 'string' && r.value >= 1 && r.value <= 10_000 ? r.value : INVALID;
+  },
+  (value) => typeof value === 'string' || typeof value === 'number',
+);
+
+/** The schema of `update.throttle` (lib/config toolkit); absent keys mean no limit. */
+export const throttleSchema: Schema<ThrottleLimits> = object({
+  write_bps: byteSize({ min: 1 }).optional(),
+  write_iops: integer({ min: 1 }).optional(),
+  cpu: percent.optional(),
+  memory: byteSize({ min: MIN_MEMORY_BYTES }).optional(),
+}).transform((t) => ({
+  ...(t.write_bps !== undefined ? { writeBps: t.write_bps } : {}),
+  ...(t.write_iops !== undefined ? { writeIops: t.write_iops } : {}),
+  ...(t.cpu !== undefined ? { cpuPercent: t.cpu } : {}),
+  ...(t.memory !== undefined ? { memoryBytes: t.memory } : {}),
+}));
+
+/** Validates `update.throttle` on its own; problems are `<path>: <message>` lines. */
+export function parseThrottle(value: unknown, path = 'update.throttle'): { limits?: ThrottleLimits; problems: string[] } {
+  const result = validate(throttleSchema, value ?? null);
+  if (!result.ok) return { problems: result.problems.map((p) => problemLine(path, p)) };
+  return { limits: result.value, problems: [] };
 }
 
 /** The io.max line: `MAJ:MIN wbps=<n|max> wiops=<n|max>`. */

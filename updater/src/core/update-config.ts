@@ -1,13 +1,13 @@
 /**
- * The `update:` section of the machine config, validated into typed settings: every
- * problem at once with its path, unknown keys rejected. Uses the updater's local unit
- * parsers (lib/config had not landed when this was written). Pure.
+ * The `update:` section of the machine config as a lib/config schema: `updateSection`
+ * is the Shape lib/config/machine-config.ts spreads into the top level, and
+ * `parseUpdateSettings` checks the section on its own. Every problem at once, with its
+ * path; unknown keys rejected. Pure.
  */
-import { isFleetLockGroupName } from './fleetlock-names.ts';
-import { isChannelName } from './release.ts';
-import { parseThrottle, type ThrottleLimits } from './throttle.ts';
-import { isRecord, parseDuration, unknownKeyProblems } from './units.ts';
-import { parseRebootWindow, type RebootWindow } from './window.ts';
+import { boolean, custom, duration, INVALID, object, oneOf, string, validate, type Schema, type Shape } from '../../../lib/config/validate.ts';
+import { throttleSchema, type ThrottleLimits } from './throttle.ts';
+import { problemLine } from './units.ts';
+import { rebootWindowSchema, type RebootWindow } from './window.ts';
 
 export type RebootStrategy = 'immediate' | 'window' | 'fleetlock' | 'manual';
 export const REBOOT_STRATEGIES: readonly RebootStrategy[] = ['immediate', 'window', 'fleetlock', 'manual'];
@@ -33,78 +33,65 @@ export const UPDATE_DEFAULTS = {
   allowDowngrade: false,
 };
 
-const KEYS = ['server', 'channel', 'check_interval', 'strategy', 'window', 'fleetlock', 'throttle', 'soak', 'allow_downgrade'];
-
-function httpUrl(value: unknown): URL | undefined {
-  if (typeof value !== 'string') return undefined;
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Validates `update:`; undefined settings when there are problems. */
-export function parseUpdateSettings(value: unknown, path = 'update'): { settings?: UpdateSettings; problems: string[] } {
-  if (!isRecord(value)) return { problems: [`${path}: expected a mapping with at least server`] };
-  const problems = unknownKeyProblems(value, KEYS, path);
-  const server = httpUrl(value.server);
-  if (!server) problems.push(`${path}.server: expected an http(s) URL of the directory written by berth publish`);
-  const channel = value.channel ?? UPDATE_DEFAULTS.channel;
-  if (!isChannelName(channel)) problems.push(`${path}.channel: expected a channel name such as stable`);
-  let checkIntervalMs = UPDATE_DEFAULTS.checkIntervalMs;
-  if (value.check_interval !== undefined) {
-    const r = parseDuration(value.check_interval);
-    if (!r.ok) problems.push(`${path}.check_interval: ${r.problem}`);
-    else if (r.value < 60_000) problems.push(`${path}.check_interval: expected at least 1m`);
-    else checkIntervalMs = r.value;
-  }
-  const strategy = (value.strategy ?? UPDATE_DEFAULTS.strategy) as RebootStrategy;
-  if (!REBOOT_STRATEGIES.includes(strategy)) problems.push(`${path}.strategy: expected one of ${REBOOT_STRATEGIES.join(', ')}`);
-  let window: RebootWindow | undefined;
-  if (value.window !== undefined || strategy === 'window') {
-    const r = parseRebootWindow(value.window, `${path}.window`);
-    problems.push(...r.problems);
-    window = r.window;
-  }
-  let fleetlock: { url: string; group: string } | undefined;
-  if (value.fleetlock !== undefined || strategy === 'fleetlock') {
-    const f = value.fleetlock;
-    if (!isRecord(f)) problems.push(`${path}.fleetlock: expected { url, group }`);
-    else {
-      problems.push(...unknownKeyProblems(f, ['url', 'group'], `${path}.fleetlock`));
-      const url = httpUrl(f.url);
-      if (!url) problems.push(`${path}.fleetlock.url: expected an http(s) URL of a FleetLock server`);
-      const group = f.group ?? 'default';
-      if (!isFleetLockGroupName(group)) problems.push(`${path}.fleetlock.group: expected letters, digits, '.' and '-'`);
-      if (url && isFleetLockGroupName(group)) fleetlock = { url: url.href, group };
-    }
-  }
-  const throttle = parseThrottle(value.throttle, `${path}.throttle`);
-  problems.push(...throttle.problems);
-  let soakMs = UPDATE_DEFAULTS.soakMs;
-  if (value.soak !== undefined) {
-    const r = parseDuration(value.soak);
-    if (!r.ok) problems.push(`${path}.soak: ${r.problem}`);
-    else soakMs = r.value;
-  }
-  const allowDowngrade = value.allow_downgrade ?? UPDATE_DEFAULTS.allowDowngrade;
-  if (typeof allowDowngrade !== 'boolean') problems.push(`${path}.allow_downgrade: expected true or false`);
-  if (problems.length > 0 || !server) return { problems };
-  const href = server.href.endsWith('/') ? server.href : `${server.href}/`;
-  return {
-    settings: {
-      server: href,
-      channel: channel as string,
-      checkIntervalMs,
-      strategy,
-      ...(window ? { window } : {}),
-      ...(fleetlock ? { fleetlock } : {}),
-      throttle: throttle.limits ?? {},
-      soakMs,
-      allowDowngrade: allowDowngrade as boolean,
+/** An http(s) URL, normalised to end with '/' (a directory). */
+const directoryUrl = (what: string): Schema<string> =>
+  custom<string>(
+    `an http(s) URL of ${what}`,
+    (value) => {
+      if (typeof value !== 'string') return INVALID;
+      try {
+        const url = new URL(value);
+        if (url.protocol !== 'http:' && url.protocol !== 'https:') return INVALID;
+        return url.href.endsWith('/') ? url.href : `${url.href}/`;
+      } catch {
+        return INVALID;
+      }
     },
-    problems,
-  };
+    (value) => typeof value === 'string',
+  );
+
+const fleetlockSchema = object({
+  url: directoryUrl('a FleetLock server'),
+  // The protocol's group rule, as in fleetlock-names.ts.
+  group: string({ pattern: /[a-zA-Z0-9.-]+/, expected: 'a FleetLock group (letters, digits, "." and "-")' }).default('default'),
+});
+
+/** The schema of `update:` (lib/config toolkit). */
+export const updateSchema: Schema<UpdateSettings> = object({
+  server: directoryUrl('the directory written by berth publish'),
+  channel: string({ pattern: /[a-z0-9][a-z0-9._-]{0,62}/, expected: 'a channel name such as "stable" (lowercase letters, digits, ".", "_", "-")' }).default(UPDATE_DEFAULTS.channel),
+  check_interval: duration({ min: 60_000 }).default(UPDATE_DEFAULTS.checkIntervalMs),
+  strategy: oneOf(REBOOT_STRATEGIES).default(UPDATE_DEFAULTS.strategy),
+  window: rebootWindowSchema.optional(),
+  fleetlock: fleetlockSchema.optional(),
+  throttle: throttleSchema.default(),
+  soak: duration().default(UPDATE_DEFAULTS.soakMs),
+  allow_downgrade: boolean().default(UPDATE_DEFAULTS.allowDowngrade),
+})
+  .refine((u, report) => {
+    if (u.strategy === 'window' && u.window === undefined) report('strategy "window" needs update.window: { days, start, length, time_zone }');
+    if (u.strategy === 'fleetlock' && u.fleetlock === undefined) report('strategy "fleetlock" needs update.fleetlock: { url, group }');
+  })
+  .transform((u) => ({
+    server: u.server,
+    channel: u.channel,
+    checkIntervalMs: u.check_interval,
+    strategy: u.strategy,
+    ...(u.window !== undefined ? { window: u.window } : {}),
+    ...(u.fleetlock !== undefined ? { fleetlock: u.fleetlock } : {}),
+    throttle: u.throttle,
+    soakMs: u.soak,
+    allowDowngrade: u.allow_downgrade,
+  }));
+
+/** The machine-config section: `update:` is optional; without it the host never updates itself. */
+export const updateSection = {
+  update: updateSchema.optional(),
+} satisfies Shape;
+
+/** Validates `update:` on its own; problems are `<path>: <message>` lines. */
+export function parseUpdateSettings(value: unknown, path = 'update'): { settings?: UpdateSettings; problems: string[] } {
+  const result = validate(updateSchema, value);
+  if (!result.ok) return { problems: result.problems.map((p) => problemLine(path, p)) };
+  return { settings: result.value, problems: [] };
 }

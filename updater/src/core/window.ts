@@ -6,7 +6,8 @@
  * past the jump (02:30 → 03:30), on a fall-back day a repeated start opens at its
  * first occurrence. Time zones come from Intl (ICU). Pure: `now` is a parameter.
  */
-import { parseDuration, isRecord, unknownKeyProblems } from './units.ts';
+import { array, custom, duration, INVALID, object, string, validate, type Schema } from '../../../lib/config/validate.ts';
+import { problemLine } from './units.ts';
 
 export type Weekday = 'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat';
 /** Index = JavaScript's getUTCDay(). */
@@ -144,28 +145,39 @@ function dayName(text: string): Weekday | undefined {
   return WEEKDAYS[index];
 }
 
-/** Parses `update.window` from the machine config; problems carry their paths. */
-export function parseRebootWindow(value: unknown, path = 'update.window'): { window?: RebootWindow; problems: string[] } {
-  if (!isRecord(value)) return { problems: [`${path}: expected { days, start, length, time_zone }`] };
-  const problems = unknownKeyProblems(value, ['days', 'start', 'length', 'time_zone'], path);
-  const days: Weekday[] = [];
-  if (!Array.isArray(value.days) || value.days.length === 0) problems.push(`${path}.days: expected a list of days such as [sat, sun]`);
-  else {
-    value.days.forEach((day, i) => {
-      const name = typeof day === 'string' ? dayName(day) : undefined;
-      if (name === undefined) problems.push(`${path}.days[${i}]: expected one of ${WEEKDAYS.join(', ')}`);
-      else if (!days.includes(name)) days.push(name);
-    });
-  }
-  const start = typeof value.start === 'string' ? /^([01]\d|2[0-3]):([0-5]\d)$/.exec(value.start) : null;
-  if (!start) problems.push(`${path}.start: expected a local time "HH:MM" such as "02:00"`);
-  const length = parseDuration(value.length);
-  if (!length.ok) problems.push(`${path}.length: ${length.problem}`);
-  else if (length.value <= 0 || length.value > MAX_LENGTH_MS) problems.push(`${path}.length: expected more than 0 and at most 7d`);
-  if (!isTimeZone(value.time_zone)) problems.push(`${path}.time_zone: expected an IANA time zone such as Europe/Berlin or UTC`);
-  if (problems.length > 0 || !start || !length.ok) return { problems };
+const weekday = custom<Weekday>(
+  `a day (${WEEKDAYS.join(', ')} or the full name)`,
+  (value) => (typeof value === 'string' ? (dayName(value) ?? INVALID) : INVALID),
+  (value) => typeof value === 'string',
+);
+
+const timeZone = custom<string>(
+  'an IANA time zone such as "Europe/Berlin" or "UTC"',
+  (value) => (isTimeZone(value) ? value : INVALID),
+  (value) => typeof value === 'string',
+);
+
+const START = /([01]\d|2[0-3]):([0-5]\d)/;
+
+/** The schema of `update.window` (lib/config toolkit): `{ days, start, length, time_zone }`. */
+export const rebootWindowSchema: Schema<RebootWindow> = object({
+  days: array(weekday, { minItems: 1 }),
+  start: string({ pattern: START, expected: 'a local time "HH:MM" such as "02:00"' }),
+  length: duration({ min: 60_000, max: MAX_LENGTH_MS }),
+  time_zone: timeZone,
+}).transform((w) => {
+  const [, hours, minutes] = START.exec(w.start) ?? [];
   return {
-    window: { days, startMinutes: Number(start[1]) * 60 + Number(start[2]), lengthMs: length.value, timeZone: value.time_zone as string },
-    problems,
+    days: [...new Set(w.days)],
+    startMinutes: Number(hours) * 60 + Number(minutes),
+    lengthMs: w.length,
+    timeZone: w.time_zone,
   };
+});
+
+/** Validates `update.window` on its own; problems are `<path>: <message>` lines. */
+export function parseRebootWindow(value: unknown, path = 'update.window'): { window?: RebootWindow; problems: string[] } {
+  const result = validate(rebootWindowSchema, value);
+  if (!result.ok) return { problems: result.problems.map((p) => problemLine(path, p)) };
+  return { window: result.value, problems: [] };
 }

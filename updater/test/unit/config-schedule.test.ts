@@ -1,5 +1,7 @@
 import t from 'tap';
-import { parseUpdateSettings } from '../../src/core/update-config.ts';
+import { loadYaml } from '../../../lib/config/load.ts';
+import { object } from '../../../lib/config/validate.ts';
+import { parseUpdateSettings, updateSection } from '../../src/core/update-config.ts';
 import { checkDelayMs, retryDelayMs } from '../../src/core/schedule.ts';
 
 void t.test('the issue example parses', (t) => {
@@ -22,27 +24,27 @@ void t.test('the issue example parses', (t) => {
 void t.test('defaults and required sub-sections', (t) => {
   const { settings } = parseUpdateSettings({ server: 'http://10.0.2.2:8080/berth' });
   t.same(settings, { server: 'http://10.0.2.2:8080/berth/', channel: 'stable', checkIntervalMs: 3_600_000, strategy: 'immediate', throttle: {}, soakMs: 120_000, allowDowngrade: false });
-  t.same(parseUpdateSettings({ server: 'http://x/', strategy: 'window' }).problems, ['update.window: expected { days, start, length, time_zone }']);
-  t.same(parseUpdateSettings({ server: 'http://x/', strategy: 'fleetlock' }).problems, ['update.fleetlock: expected { url, group }']);
+  t.same(parseUpdateSettings({ server: 'http://x/', strategy: 'window' }).problems, ['update: strategy "window" needs update.window: { days, start, length, time_zone }']);
+  t.same(parseUpdateSettings({ server: 'http://x/', strategy: 'fleetlock' }).problems, ['update: strategy "fleetlock" needs update.fleetlock: { url, group }']);
+  t.same(parseUpdateSettings({ server: 'http://x/', fleetlock: { url: 'http://lock/' } }).settings?.fleetlock, { url: 'http://lock/', group: 'default' });
   t.end();
 });
 
 void t.test('every problem at once, with paths', (t) => {
-  t.same(
-    parseUpdateSettings({ server: 'ftp://x', channel: 'Nightly!', check_interval: '10s', strategy: 'yolo', fleetlock: { url: 'x', group: 'a b' }, throttle: { cpu: '0%' }, soak: 'long', allow_downgrade: 'no', typo: 1 }).problems,
-    [
-      'update.typo: unknown key (expected one of server, channel, check_interval, strategy, window, fleetlock, throttle, soak, allow_downgrade)',
-      'update.server: expected an http(s) URL of the directory written by berth publish',
-      'update.channel: expected a channel name such as stable',
-      'update.check_interval: expected at least 1m',
-      'update.strategy: expected one of immediate, window, fleetlock, manual',
-      'update.fleetlock.url: expected an http(s) URL of a FleetLock server',
-      "update.fleetlock.group: expected letters, digits, '.' and '-'",
-      'update.throttle.cpu: expected 1% to 10000% (100% = one CPU)',
-      'update.soak: expected a duration such as 30s, 2m, 1h or 1h30m, got "long"',
-      'update.allow_downgrade: expected true or false',
-    ],
-  );
+  const problems = parseUpdateSettings({ server: 'ftp://x', channel: 'Nightly!', check_interval: '10s', strategy: 'yolo', fleetlock: { url: 'x', group: 'a b' }, throttle: { cpu: '0%' }, soak: 'long', allow_downgrade: 'no', typo: 1 }).problems;
+  t.same(problems.map((p) => p.split(': ')[0]), [
+    'update.server',
+    'update.channel',
+    'update.check_interval',
+    'update.strategy',
+    'update.fleetlock.url',
+    'update.fleetlock.group',
+    'update.throttle.cpu',
+    'update.soak',
+    'update.allow_downgrade',
+    'update.typo',
+  ]);
+  t.matchSnapshot(problems);
   t.end();
 });
 
@@ -55,5 +57,30 @@ void t.test('check jitter and retry backoff', (t) => {
   t.equal(retryDelayMs(50, 1), 3_600_000, 'capped at one hour');
   t.equal(retryDelayMs(10, 1, 600_000), 600_000, 'capped at the check interval when asked');
   t.equal(retryDelayMs(0, 1), 30_000);
+  t.end();
+});
+
+void t.test('the issue YAML loads through lib/config with source positions', (t) => {
+  const yaml = [
+    'update:',
+    '  server: https://updates.example.com/berth/   # the directory written by `berth publish`',
+    '  channel: stable',
+    '  check_interval: 1h',
+    '  strategy: immediate            # immediate | window | fleetlock | manual',
+    '  window: { days: [sat, sun], start: "02:00", length: 3h, time_zone: Europe/Berlin }',
+    '  fleetlock: { url: https://lock.example.com/, group: default }',
+    '  throttle: { write_bps: 5M, write_iops: 500, cpu: 20%, memory: 256M }',
+    '  soak: 2m',
+    '  allow_downgrade: false',
+    '',
+  ].join('\n');
+  const schema = object(updateSection);
+  const { value } = loadYaml(yaml, 'config.yaml', schema);
+  t.equal(value.update?.throttle.writeBps, 5_242_880);
+  t.equal(value.update?.window?.startMinutes, 120);
+  const error = t.throws(() => loadYaml(yaml.replace('length: 3h', 'length: 3 hours'), 'config.yaml', schema), { code: 'CONFIG_INVALID' }) as Error;
+  t.match(error.message, 'config.yaml:6:');
+  t.match(error.message, 'update.window.length');
+  t.same(loadYaml('', 'config.yaml', schema).value, {}, 'no update section: no updates');
   t.end();
 });

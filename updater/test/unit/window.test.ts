@@ -79,18 +79,12 @@ void t.test('adjacent windows', (t) => {
 });
 
 void t.test('window validation lists every problem with its path', (t) => {
-  t.same(parseRebootWindow({ days: ['sat', 'funday'], start: '25:00', length: 'forever', time_zone: 'Mars/Olympus', extra: 1 }).problems, [
-    'update.window.extra: unknown key (expected one of days, start, length, time_zone)',
-    'update.window.days[1]: expected one of sun, mon, tue, wed, thu, fri, sat',
-    'update.window.start: expected a local time "HH:MM" such as "02:00"',
-    'update.window.length: expected a duration such as 30s, 2m, 1h or 1h30m, got "forever"',
-    'update.window.time_zone: expected an IANA time zone such as Europe/Berlin or UTC',
-  ]);
-  t.same(parseRebootWindow({ days: [], start: '02:00', length: '8d', time_zone: 'UTC' }).problems, [
-    'update.window.days: expected a list of days such as [sat, sun]',
-    'update.window.length: expected more than 0 and at most 7d',
-  ]);
-  t.same(parseRebootWindow('weekends').problems, ['update.window: expected { days, start, length, time_zone }']);
+  const paths = (problems: string[]): string[] => problems.map((p) => p.split(': ')[0] ?? '');
+  const all = parseRebootWindow({ days: ['sat', 'funday'], start: '25:00', length: 'forever', time_zone: 'Mars/Olympus', extra: 1 }).problems;
+  t.same(paths(all), ['update.window.days[1]', 'update.window.start', 'update.window.length', 'update.window.time_zone', 'update.window.extra']);
+  t.matchSnapshot(all);
+  t.same(paths(parseRebootWindow({ days: [], start: '02:00', length: '8d', time_zone: 'UTC' }).problems), ['update.window.days', 'update.window.length']);
+  t.same(paths(parseRebootWindow('weekends').problems), ['update.window']);
   t.same(window({ days: ['Sat', 'saturday'], start: '02:05', length: '90m', time_zone: 'Europe/Berlin' }), { days: ['sat'], startMinutes: 125, lengthMs: 5_400_000, timeZone: 'Europe/Berlin' });
   t.end();
 });
