@@ -8,8 +8,9 @@ import { spawn } from 'node:child_process';
 import { Duplex, PassThrough, type Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { BerthError } from '../../../lib/errors.ts';
+import type { Compression } from '../core/manifest.ts';
 
-export type Compression = 'none' | 'gzip' | 'zstd';
+export type { Compression };
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
