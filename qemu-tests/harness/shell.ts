@@ -75,6 +75,9 @@ export class DebugShell {
         Math.min(3000, Math.max(0, deadline - performance.now())),
       );
       if (answered) break;
+      if (this.#closed) {
+        throw new BerthError('QEMU_SHELL_CLOSED', 'The guest debug shell connection closed before the shell answered', { cause: this.#closed });
+      }
       if (performance.now() >= deadline) {
         throw new BerthError('QEMU_TIMEOUT', `The guest debug shell did not answer within ${timeoutMs} ms (is debug.shell set to ttyS1 in the machine config?)`);
       }

@@ -78,6 +78,12 @@ export function testOutRoot(env: NodeJS.ProcessEnv = process.env): string {
 
 let detected: Promise<Accelerator> | undefined;
 
+/** QEMU processes still running; killed when this process exits so no VM outlives its test. */
+const liveChildren = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
+
 /**
  * KVM when it really runs guest code here, TCG otherwise (BERTH_QEMU_ACCEL=kvm|tcg skips
  * the probe). A usable /dev/kvm is not enough: on some hosts QEMU opens it and then aborts
@@ -108,6 +114,7 @@ async function probeKvm(tools: QemuTools, workDir: string): Promise<Accelerator>
     stdio: ['ignore', 'ignore', 'ignore'],
     env: {},
   });
+  liveChildren.add(child);
   let exited = false;
   const exit = new Promise<void>((done) => child.once('exit', () => ((exited = true), done())));
   child.once('error', () => (exited = true));
@@ -122,6 +129,7 @@ async function probeKvm(tools: QemuTools, workDir: string): Promise<Accelerator>
     await reader.close();
     if (!exited) child.kill('SIGKILL');
     await exit;
+    liveChildren.delete(child);
     await rm(dir, { recursive: true, force: true });
   }
   return works ? 'kvm' : 'tcg';
@@ -256,6 +264,8 @@ export class Machine {
     const qemuLog = createWriteStream(this.paths.qemuLog, { flags: 'a' });
     qemuLog.write(`# boot ${this.#boots}: ${commandLine(this.#tools.qemu, argv)}\n`);
     const child = spawn(this.#tools.qemu, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { LANG: 'C.UTF-8' } });
+    liveChildren.add(child);
+    child.once('exit', () => liveChildren.delete(child));
     const vm = new Vm(this, child, qemuLog, startOffset, this.#boots);
     this.#current = vm;
     await vm.connect();
@@ -379,7 +389,11 @@ export class Vm {
       await shell.waitUntilReady(timeoutMs);
     } catch (error) {
       shell.close();
-      throw error;
+      await this.console.poll();
+      const state = this.isRunning() ? 'QEMU is running' : this.exitDescription();
+      throw new BerthError('QEMU_SHELL_UNAVAILABLE', `The guest debug shell on serial 1 did not answer (${state}); console:\n${this.console.tail()}`, {
+        cause: error,
+      });
     }
     this.#shell = shell;
     return shell;
