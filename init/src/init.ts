@@ -90,7 +90,7 @@ export class Init {
 
   private async runBoot(): Promise<void> {
     try {
-      this.logger.info('Init starting', { pid: this.options.pid });
+      this.logger.info('Init starting', { pid: this.options.pid, t_ms: await this.timeline.uptimeMs() });
       const identity = await this.bootStages();
       this.identity = identity;
       const bootMs = (await this.timeline.uptimeMs()) ?? 0;

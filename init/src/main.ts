@@ -18,6 +18,9 @@ const IGNORED_SIGNALS = ['SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTSTP', '
 const SHUTDOWN_DEADLINE_MS = 120_000;
 
 function runInit(): void {
+  // Each power button stream holds a libuv pool thread in a blocking read(2); keep room for fs work.
+  // Read when the pool first starts, which has not happened yet.
+  process.env.UV_THREADPOOL_SIZE ??= '8';
   const sys = createNodeSys();
   const log = createInitLog(sys.console, sys.clock, process.env.BERTH_LOG_LEVEL === 'debug' ? 'debug' : 'info');
   const init = new Init({

@@ -79,14 +79,20 @@ export function etcOverlayMount(): MountSpec {
   };
 }
 
-/** The EFI system partition at /efi, mounted only while the boot entry is blessed. */
-export function espMount(espDevice: string): MountSpec {
+/** Where the ESP goes when the root lacks /efi (a tmpfs, so the mount point can be made). */
+export const ESP_FALLBACK_MOUNT = '/run/berth/efi';
+
+/**
+ * The EFI system partition, mounted only while the boot entry is blessed: at /efi, or
+ * at ESP_FALLBACK_MOUNT when the read-only root has no /efi directory.
+ */
+export function espMount(espDevice: string, hasEfiDir = true): MountSpec {
   return {
     source: espDevice,
-    target: PATHS.espMount,
+    target: hasEfiDir ? PATHS.espMount : ESP_FALLBACK_MOUNT,
     fsType: 'vfat',
     options: ['nosuid', 'nodev', 'noexec', 'umask=0077'],
-    createTarget: false,
+    createTarget: !hasEfiDir,
   };
 }
 

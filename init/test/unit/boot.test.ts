@@ -197,3 +197,23 @@ void t.test('a shutdown during boot waits for the running stage, then skips the 
   t.notOk(machine.sys.console.lines.some((l) => l.includes('BERTH-READY')));
   t.same(machine.sys.power.actions, ['poweroff']);
 });
+
+void t.test('blessing uses the ESP where it is mounted already, else a fallback when the root lacks /efi', async (t) => {
+  const mounted = start({ dataFsType: 'ext4', espDir: '/boot/efi', premounted: [{ target: '/boot/efi', fsType: 'vfat', source: '/dev/vda1' }] });
+  await mounted.init.boot();
+  t.ok(await eventually(() => mounted.machine.sys.fs.files.has('/boot/efi/loader/entries/berth-a.conf')));
+  t.notOk(mounted.machine.commands().some((c) => c.includes('-t vfat') || c.includes('umount')), 'not mounted again, not unmounted');
+
+  const fallback = start({ dataFsType: 'ext4', espDir: '/run/berth/efi' });
+  await fallback.init.boot();
+  t.ok(await eventually(() => fallback.machine.sys.fs.files.has('/run/berth/efi/loader/entries/berth-a.conf')));
+  t.ok(fallback.machine.commands().includes('/usr/bin/mount -t vfat -o nosuid,nodev,noexec,umask=0077 /dev/vda1 /run/berth/efi'));
+  t.ok(fallback.machine.commands().includes('/usr/bin/umount /run/berth/efi'));
+});
+
+void t.test('an already blessed entry is left alone', async (t) => {
+  const { machine, init } = start({ dataFsType: 'ext4', entries: ['berth-a.conf', 'berth-b+3.conf'] });
+  await init.boot();
+  t.ok(await eventually(() => machine.sys.console.lines.some((l) => l.includes('msg="Boot entry not renamed"'))));
+  t.notOk(machine.sys.fs.ops.some((op) => op.startsWith('rename /efi')));
+});

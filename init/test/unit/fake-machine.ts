@@ -17,6 +17,8 @@ export interface FakeMachineOptions {
   fsckExit?: number;
   /** Commands (file + args joined by spaces) that fail. */
   failing?: RegExp;
+  /** Where the ESP's files appear (default /efi; the root image may lack /efi). */
+  espDir?: string;
   /** Mounts already present when init starts (the initramfs moves /proc, /sys, /dev). */
   premounted?: { target: string; fsType: string; source: string }[];
 }
@@ -65,7 +67,7 @@ export function createFakeMachine(options: FakeMachineOptions = {}): FakeMachine
   }
   if (options.fwCfgConfig !== undefined) files['/sys/firmware/qemu_fw_cfg/by_name/opt/berth/config/raw'] = options.fwCfgConfig;
   if (options.savedConfig !== undefined) files['/var/lib/berth/config.yaml'] = options.savedConfig;
-  for (const entry of options.entries ?? ['berth-a+2-1.conf', 'berth-b+3.conf']) files[`/efi/loader/entries/${entry}`] = 'title berth\n';
+  for (const entry of options.entries ?? ['berth-a+2-1.conf', 'berth-b+3.conf']) files[`${options.espDir ?? '/efi'}/loader/entries/${entry}`] = 'title berth\n';
 
   // The exec handler needs the fs the fake Sys creates after it.
   const late: { sys?: FakeSys } = {};
@@ -100,7 +102,7 @@ export function createFakeMachine(options: FakeMachineOptions = {}): FakeMachine
   };
   const sys = createFakeSys({
     files,
-    dirs: ['/proc', '/sys', '/dev', '/run', '/tmp', '/var', '/etc', '/efi', '/sys/firmware/efi', '/sys/fs/cgroup'],
+    dirs: ['/proc', '/sys', '/dev', '/run', '/tmp', '/var', '/etc', options.espDir ?? '/efi', '/sys/firmware/efi', '/sys/fs/cgroup'],
     exec: handler,
   });
   late.sys = sys;

@@ -51,6 +51,7 @@ void t.test('mounts already present (moved over by the initramfs) are skipped', 
 
 void t.test('argv for mount, umount, remount', (t) => {
   t.same(mountArgv(espMount('/dev/vda1')), ['-t', 'vfat', '-o', 'nosuid,nodev,noexec,umask=0077', '/dev/vda1', '/efi']);
+  t.match(espMount('/dev/vda1', false), { target: '/run/berth/efi', createTarget: true }, 'fallback when the root has no /efi');
   t.same(umountArgv('/var'), ['/var']);
   t.same(umountArgv('/etc', true), ['-l', '/etc']);
   t.same(remountReadOnlyArgv('/var'), ['-o', 'remount,ro', '/var']);
