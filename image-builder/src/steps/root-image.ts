@@ -155,7 +155,7 @@ async function makeFilesystem(fs: RootFilesystem, tree: string, file: string, ep
   if (fs === 'erofs') {
     await $`mkfs.erofs --quiet -zlz4hc,9 -T${epoch} -U${uuid} ${file} ${tree}`;
   } else {
-    await $`mksquashfs ${tree} ${file} -quiet -no-progress -noappend -comp zstd -Xcompression-level 15 -b 256K -mkfs-time ${epoch} -all-time ${epoch} -xattrs`;
+    await $`mksquashfs ${tree} ${file} -quiet -no-progress -noappend -comp zstd -Xcompression-level 9 -b 256K -mkfs-time ${epoch} -all-time ${epoch} -xattrs`;
   }
 }
 
