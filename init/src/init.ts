@@ -30,6 +30,8 @@ import { StageError, createTimeline, type Timeline } from './timeline.ts';
 /** The log file grows until it passes this size, then is rotated at the next boot. */
 export const LOG_ROTATE_BYTES = 8 * 1024 * 1024;
 export const INIT_LOG_FILE = `${PATHS.logDir}/init.log`;
+/** Pause between BERTH-FAILED and the reboot. */
+export const FAILED_REBOOT_DELAY_MS = 3000;
 
 export type InitState = 'booting' | 'running' | 'failed' | 'shutting-down';
 
@@ -92,6 +94,7 @@ export class Init {
     try {
       this.logger.info('Init starting', { pid: this.options.pid, t_ms: await this.timeline.uptimeMs() });
       const identity = await this.bootStages();
+      if (this.shutdownRequested) throw new BootInterrupted();
       this.identity = identity;
       const bootMs = (await this.timeline.uptimeMs()) ?? 0;
       this.stateValue = 'running';
@@ -108,6 +111,8 @@ export class Init {
       const code = isBerthError(cause) ? cause.code : 'UNEXPECTED';
       this.logger.error('Boot failed', { stage, error: describeError(cause) });
       this.options.log.consoleLine(failedLine(`${stage}:${code}`));
+      // A pause, so the reason can be read on a screen before the reboot (and a boot loop is not a tight loop).
+      await this.sys.clock.sleep(FAILED_REBOOT_DELAY_MS);
       void this.requestShutdown('boot-failed');
       return;
     }
@@ -129,7 +134,8 @@ export class Init {
     await this.stage('mount-efivarfs', async () => applyMounts(sys, logger, efiMounts(await sys.fs.exists(KERNEL_PATHS.efiFirmware))));
     await this.stage('cgroups', () => setupCgroups(sys, logger, this.options.pid));
     await this.stage('mount-var', () => prepareDataPartition(sys, logger));
-    await this.stage('log-file', () => this.openLogFile());
+    // A full or broken /var costs the log file, not the boot: the console still has every line.
+    await this.stage('log-file', () => this.bestEffort('log-file', () => this.openLogFile()));
     await this.stage('mount-etc', async () => {
       for (const dir of ETC_OVERLAY_DIRS) await sys.fs.makeDir(dir, 0o755);
       await applyMounts(sys, logger, [etcOverlayMount()]);
@@ -139,16 +145,14 @@ export class Init {
       await this.bestEffort('hostname', () => applyHostname(sys.fs, logger, loaded.config));
       return loaded;
     });
-    await this.stage('debug-shell', async () => {
-      await Promise.resolve();
-      let plan;
+    await this.stage('debug-shell', () => {
       try {
-        plan = planDebugShell(choice.config.debug?.shell);
+        const plan = planDebugShell(choice.config.debug.shell);
+        if (plan) this.debugShell = startDebugShell(sys, logger, plan);
       } catch (error) {
         logger.error('Debug shell not started', { error: describeError(error) });
-        return;
       }
-      if (plan) this.debugShell = startDebugShell(sys, logger, plan);
+      return Promise.resolve();
     });
     await this.stage('power-button', async () => {
       try {

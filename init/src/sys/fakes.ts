@@ -96,6 +96,8 @@ export function createFakeFileSystem(initial: Record<string, string> = {}, dirs:
     },
     openAppend(path) {
       fs.ops.push(`open-append ${path}`);
+      const failure = fs.failWrites.get(path);
+      if (failure) return Promise.reject(failure);
       const lines = fs.appended.get(path) ?? [];
       fs.appended.set(path, lines);
       let closed = false;

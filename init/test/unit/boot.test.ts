@@ -217,3 +217,18 @@ void t.test('an already blessed entry is left alone', async (t) => {
   t.ok(await eventually(() => machine.sys.console.lines.some((l) => l.includes('msg="Boot entry not renamed"'))));
   t.notOk(machine.sys.fs.ops.some((op) => op.startsWith('rename /efi')));
 });
+
+void t.test('a log file that cannot be opened costs the file, not the boot', async (t) => {
+  const { machine, init } = start({ dataFsType: 'ext4' });
+  machine.sys.fs.failWrites.set('/var/log/berth/init.log', Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }));
+  await init.boot();
+  const console = machine.sys.console.lines;
+  t.ok(console.some((l) => l.includes('msg="Setting not applied" setting=log-file')));
+  t.ok(console.some((l) => l.includes('BERTH-READY')));
+});
+
+void t.test('a failed boot waits a moment before rebooting', async (t) => {
+  const { machine, init } = start({ dataFsType: 'xfs' });
+  await init.boot();
+  t.ok(machine.sys.clock.sleeps.includes(3000));
+});
