@@ -1,0 +1,189 @@
+/**
+ * Making and publishing update bundles on the build host: `createBundle` hashes the
+ * build's root image (compressed and raw), verity hash tree, kernel and initrd, copies
+ * them into a bundle directory and writes the signed manifest; `publishBundle` (behind
+ * `berth publish <bundle> --channel <name> --to <dir>`) copies a bundle into a static
+ * server directory and then atomically points `channels/<name>.json` at it. Effects:
+ * files in the given directories only.
+ */
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { createHash, type KeyObject } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { BerthError } from '../../lib/errors.ts';
+import {
+  BUNDLE_FILES,
+  MANIFEST_FORMAT,
+  PAYLOAD_NAMES,
+  VERITY_BLOCK_SIZE,
+  parseManifest,
+  type Architecture,
+  type BundleManifest,
+} from './core/bundle-manifest.ts';
+import { channelMetadataPath, renderChannelMetadata, type ChannelMetadata } from './core/release.ts';
+import { signManifest, verifyManifest, type TrustedKey } from './signing.ts';
+
+/** Payload file names inside every bundle. */
+export const PAYLOAD_FILE_NAMES = {
+  root: 'root.erofs.zst',
+  verity: 'root.verity',
+  kernel: 'vmlinuz',
+  initrd: 'initrd.img',
+} as const;
+
+async function digestFile(path: string): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
+    const bytes = chunk as Buffer;
+    size += bytes.length;
+    hash.update(bytes);
+  }
+  return { size, sha256: hash.digest('hex') };
+}
+
+async function writeDurably(path: string, data: Uint8Array | string): Promise<void> {
+  const temp = `${path}.tmp`;
+  const handle = await open(temp, 'w', 0o644);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, path);
+}
+
+export interface CreateBundleInput {
+  outDir: string;
+  version: string;
+  architecture: Architecture;
+  channel: string;
+  minVersion: string;
+  created: Date;
+  privateKey: KeyObject;
+  files: {
+    /** The erofs image compressed with zstd (what is downloaded). */
+    rootCompressed: string;
+    /** The same image uncompressed (what lands in the slot), for its size and sha256. */
+    rootImage: string;
+    verityTree: string;
+    kernel: string;
+    initrd: string;
+  };
+  verity: { rootHash: string; salt: string; dataBlocks: number; hashStartBlock: number };
+}
+
+/** Writes a signed bundle directory; returns its manifest. Refuses a non-empty outDir. */
+export async function createBundle(input: CreateBundleInput): Promise<BundleManifest> {
+  await mkdir(input.outDir, { recursive: true });
+  if ((await readdir(input.outDir)).length > 0) {
+    throw new BerthError('UPDATER_BUNDLE_EXISTS', `Refusing to write a bundle into ${input.outDir}: the directory is not empty`);
+  }
+  const [root, image, verity, kernel, initrd] = await Promise.all(
+    [input.files.rootCompressed, input.files.rootImage, input.files.verityTree, input.files.kernel, input.files.initrd].map(digestFile),
+  );
+  if (!root || !image || !verity || !kernel || !initrd) throw new Error('unreachable: five digests');
+  const manifest: BundleManifest = {
+    format: MANIFEST_FORMAT,
+    version: input.version,
+    architecture: input.architecture,
+    channel: input.channel,
+    min_version: input.minVersion,
+    created: input.created.toISOString(),
+    payload: {
+      root: { path: PAYLOAD_FILE_NAMES.root, ...root, compression: 'zstd', image_size: image.size, image_sha256: image.sha256 },
+      verity: {
+        path: PAYLOAD_FILE_NAMES.verity,
+        ...verity,
+        root_hash: input.verity.rootHash,
+        salt: input.verity.salt,
+        data_blocks: input.verity.dataBlocks,
+        hash_start_block: input.verity.hashStartBlock,
+        block_size: VERITY_BLOCK_SIZE,
+      },
+      kernel: { path: PAYLOAD_FILE_NAMES.kernel, ...kernel },
+      initrd: { path: PAYLOAD_FILE_NAMES.initrd, ...initrd },
+    },
+  };
+  // Signing validates the manifest first, so nothing is copied for a bad one.
+  const signed = signManifest(manifest, input.privateKey);
+  await copyFile(input.files.rootCompressed, join(input.outDir, PAYLOAD_FILE_NAMES.root));
+  await copyFile(input.files.verityTree, join(input.outDir, PAYLOAD_FILE_NAMES.verity));
+  await copyFile(input.files.kernel, join(input.outDir, PAYLOAD_FILE_NAMES.kernel));
+  await copyFile(input.files.initrd, join(input.outDir, PAYLOAD_FILE_NAMES.initrd));
+  await writeDurably(join(input.outDir, BUNDLE_FILES.manifest), signed.manifestBytes);
+  await writeDurably(join(input.outDir, BUNDLE_FILES.signature), signed.signatureBytes);
+  return manifest;
+}
+
+export interface PublishInput {
+  bundleDir: string;
+  channel: string;
+  /** The static server directory. */
+  toDir: string;
+  /** Release time written to the channel file. */
+  now: Date;
+  /** When given, the bundle must verify with one of these keys before it is published. */
+  trustedKeys?: readonly TrustedKey[];
+}
+
+export interface Published {
+  manifest: BundleManifest;
+  channel: ChannelMetadata;
+  channelPath: string;
+}
+
+/**
+ * Copies the bundle to `<to>/bundles/<version>/` (checking every payload against the
+ * manifest), then replaces `<to>/channels/<channel>.json` in one rename: a client never
+ * sees a channel pointing at an incomplete bundle. Re-publishing the same bundle is
+ * fine; another bundle under an already published version is refused.
+ */
+export async function publishBundle(input: PublishInput): Promise<Published> {
+  const manifestBytes = await readFile(join(input.bundleDir, BUNDLE_FILES.manifest));
+  const signatureBytes = await readFile(join(input.bundleDir, BUNDLE_FILES.signature));
+  const manifest = input.trustedKeys ? verifyManifest(manifestBytes, signatureBytes, input.trustedKeys) : parseManifest(manifestBytes);
+  const channelPath = join(input.toDir, channelMetadataPath(input.channel));
+  const target = join(input.toDir, 'bundles', manifest.version);
+
+  try {
+    const existing = await readFile(join(target, BUNDLE_FILES.manifest));
+    if (!existing.equals(manifestBytes)) {
+      throw new BerthError('UPDATER_PUBLISH_CONFLICT', `Refusing to publish ${manifest.version}: ${target} already holds a different bundle of that version; build a new version`);
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+
+  for (const name of PAYLOAD_NAMES) {
+    const entry = manifest.payload[name];
+    const digest = await digestFile(join(input.bundleDir, entry.path));
+    if (digest.size !== entry.size || digest.sha256 !== entry.sha256) {
+      throw new BerthError('UPDATER_HASH_MISMATCH', `Refusing to publish ${manifest.version}: ${entry.path} does not match its manifest entry`);
+    }
+  }
+
+  // Copy into a staging directory and rename it into place, so a bundle directory is
+  // either complete or absent.
+  const staging = `${target}.partial`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  for (const name of PAYLOAD_NAMES) await copyFile(join(input.bundleDir, manifest.payload[name].path), join(staging, manifest.payload[name].path));
+  await writeDurably(join(staging, BUNDLE_FILES.signature), signatureBytes);
+  await writeDurably(join(staging, BUNDLE_FILES.manifest), manifestBytes);
+  await rm(target, { recursive: true, force: true });
+  await rename(staging, target);
+
+  const channel: ChannelMetadata = {
+    format: 1,
+    channel: input.channel,
+    version: manifest.version,
+    bundle_url: `../bundles/${manifest.version}/${BUNDLE_FILES.manifest}`,
+    released: input.now.toISOString(),
+    min_version: manifest.min_version,
+  };
+  await mkdir(dirname(channelPath), { recursive: true });
+  await writeDurably(channelPath, renderChannelMetadata(channel));
+  return { manifest, channel, channelPath };
+}
