@@ -151,6 +151,10 @@ function decodeXattrs(header: TarEntryHeader, entry: string, digest: string, rul
     } else {
       continue;
     }
+    // user.overlay.* is what overlayfs reads instead of trusted.* when mounted with userxattr.
+    if (name.startsWith('user.overlay.')) {
+      throw layerError('RUNTIME_LAYER_UNSAFE_XATTR', digest, `entry '${entry}' sets xattr '${name}' (overlayfs metadata)`);
+    }
     if (name.startsWith('trusted.')) {
       throw layerError('RUNTIME_LAYER_UNSAFE_XATTR', digest, `entry '${entry}' sets xattr '${name}' (trusted.* is reserved for the host, e.g. overlayfs)`);
     }

@@ -73,6 +73,7 @@ void t.test('pax overrides: uid, gid, mtime, xattrs', (t) => {
     ['security.capability', Buffer.from([1, 2])],
   ], 'binary-safe LIBARCHIVE value wins over SCHILY');
   t.throws(() => planEntry(header({ name: 'f', pax: { 'SCHILY.xattr.trusted.overlay.opaque': 'y' } }), DIGEST, RULES), { code: 'RUNTIME_LAYER_UNSAFE_XATTR' });
+  t.throws(() => planEntry(header({ name: 'f', pax: { 'LIBARCHIVE.xattr.user.overlay.redirect': 'L2V0Yw==' } }), DIGEST, RULES), { code: 'RUNTIME_LAYER_UNSAFE_XATTR', message: /overlayfs metadata/ });
   t.throws(() => planEntry(header({ name: 'f', pax: { 'SCHILY.xattr.security.selinux': 'x' } }), DIGEST, RULES), { code: 'RUNTIME_LAYER_UNSAFE_XATTR' });
   t.match(planEntry(header({ name: 'f', pax: { 'SCHILY.xattr.security.selinux': 'x' } }), DIGEST, { allowDevices: false, ignoreUnknownXattrs: true }), { kind: 'file' });
   t.throws(() => planEntry(header({ name: 'f', pax: { uid: '-1' } }), DIGEST, RULES), { code: 'RUNTIME_LAYER_UNSUPPORTED_ENTRY', message: /invalid uid -1/ });
