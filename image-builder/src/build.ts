@@ -132,5 +132,5 @@ export async function buildImage(options: BuildOptions): Promise<{ outDir: strin
     return Object.assign(result, { cached: false });
   });
   const { cached: _cached, ...clean } = manifest;
-  return { outDir, manifest: clean as BuildManifest };
+  return { outDir, manifest: clean };
 }

@@ -7,7 +7,7 @@ import { packageInventory, renderOsRelease } from '../../src/steps/root-image.ts
 
 const MIB = 1024 * 1024;
 
-t.test('disk plan: ESP, two equal root slots, data; 1 MiB aligned; stable UUIDs', async (t) => {
+void t.test('disk plan: ESP, two equal root slots, data; 1 MiB aligned; stable UUIDs', async (t) => {
   const plan = planDisk({ esp: 128 * MIB, root: 512 * MIB, data: 64 * MIB + 1 }, 'seed');
   t.same(plan.partitions.map((p) => p.label), ['esp', 'root-a', 'root-b', 'data']);
   const [esp, a, b, data] = plan.partitions;
@@ -22,7 +22,7 @@ t.test('disk plan: ESP, two equal root slots, data; 1 MiB aligned; stable UUIDs'
   t.matchSnapshot(renderSfdiskScript(plan), 'sfdisk script');
 });
 
-t.test('initramfs modules load after their dependencies; built-in ones are skipped', async (t) => {
+void t.test('initramfs modules load after their dependencies; built-in ones are skipped', async (t) => {
   const db = parseModuleDb(
     [
       'kernel/drivers/md/dm-verity.ko.xz: kernel/drivers/md/dm-bufio.ko.xz kernel/drivers/md/dm-mod.ko.xz kernel/lib/reed_solomon/reed_solomon.ko.xz',
@@ -38,14 +38,14 @@ t.test('initramfs modules load after their dependencies; built-in ones are skipp
   t.same(skipped, ['nvme', 'not_there']);
 });
 
-t.test('initial boot entries: both slots, slot a preferred, counters are added by the writer', async (t) => {
+void t.test('initial boot entries: both slots, slot a preferred, counters are added by the writer', async (t) => {
   const verity = { rootHash: 'aa'.repeat(32), dataBlocks: 10, hashStartBlock: 10, salt: 'bb'.repeat(32) };
   const entries = initialBootEntries('0.1.0', verity, ['console=ttyS0,115200']);
   t.same(entries.map((e) => [e.slot, e.generation]), [['a', 2], ['b', 1]]);
   t.matchSnapshot(entries.map(renderBootEntry).join('---\n'), 'entries');
 });
 
-t.test('package inventory lists installed packages only, sorted', async (t) => {
+void t.test('package inventory lists installed packages only, sorted', async (t) => {
   const status = 'Package: zlib1g\nStatus: install ok installed\nVersion: 1:1.3\n\nPackage: gone\nStatus: deinstall ok config-files\nVersion: 1\n\nPackage: crun\nStatus: install ok installed\nVersion: 1.21-1\n';
   t.same(packageInventory(status), ['crun=1.21-1', 'zlib1g=1:1.3']);
   t.match(renderOsRelease('1.2.3'), /^VERSION_ID=1\.2\.3$/m);

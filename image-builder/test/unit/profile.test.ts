@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseProfile } from '../../src/profile/profile.ts';
 import { parseCliArgs } from '../../src/cli.ts';
 
-t.test('the default qemu profile is valid', async (t) => {
+void t.test('the default qemu profile is valid', async (t) => {
   const profile = parseProfile(readFileSync(new URL('../../profiles/qemu.yaml', import.meta.url), 'utf8'), 'qemu.yaml');
   t.equal(profile.name, 'qemu');
   t.equal(profile.suite, 'trixie');
@@ -11,14 +11,14 @@ t.test('the default qemu profile is valid', async (t) => {
   t.equal(profile.rootFilesystem, 'squashfs');
 });
 
-t.test('defaults fill what a minimal profile leaves out', async (t) => {
+void t.test('defaults fill what a minimal profile leaves out', async (t) => {
   const profile = parseProfile('name: x\nversion: 1.0.0\nnode: 24.1.0\n', 'min.yaml');
   t.equal(profile.kernel, 'cloud');
   t.same(profile.packages, []);
   t.equal(profile.partitions.esp, 128 * 1024 * 1024);
 });
 
-t.test('every problem is reported with key path and line', async (t) => {
+void t.test('every problem is reported with key path and line', async (t) => {
   const text = ['name: x', 'version: one', 'node: 24.1.0', 'kernal: cloud', 'packages: [crun, 7]', 'partitions:', '  root: lots', ''].join('\n');
   const error = t.throws(() => parseProfile(text, 'bad.yaml'), { code: 'PROFILE_INVALID' }) as Error;
   t.match(error.message, /bad\.yaml:2:\d+: version: /);
@@ -27,7 +27,7 @@ t.test('every problem is reported with key path and line', async (t) => {
   t.match(error.message, /bad\.yaml:7:\d+: partitions\.root: /);
 });
 
-t.test('CLI arguments', async (t) => {
+void t.test('CLI arguments', async (t) => {
   t.same(parseCliArgs([]), { kind: 'help' });
   t.same(parseCliArgs(['--help']), { kind: 'help' });
   t.same(parseCliArgs(['build', 'p.yaml', '--out', 'o', '--version', '2.0.0']), { kind: 'build', profile: 'p.yaml', out: 'o', version: '2.0.0' });

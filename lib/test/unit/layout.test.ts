@@ -3,7 +3,7 @@ import { bootEntryFileName, parseBootEntryFileName, readyLine, failedLine, other
 import { parseBootEntry, renderBootEntry, parseKernelCommandLine, type SlotBootEntry } from '../../boot-entry.ts';
 import { formatLogLine, parseLogLine } from '../../log.ts';
 
-t.test('boot entry file names follow systemd boot counting', async (t) => {
+void t.test('boot entry file names follow systemd boot counting', async (t) => {
   t.equal(bootEntryFileName('a', { triesLeft: 3, triesDone: 0 }), 'berth-a+3.conf');
   t.equal(bootEntryFileName('b', { triesLeft: 2, triesDone: 1 }), 'berth-b+2-1.conf');
   t.equal(bootEntryFileName('a'), 'berth-a.conf');
@@ -15,7 +15,7 @@ t.test('boot entry file names follow systemd boot counting', async (t) => {
   t.equal(otherSlot('a'), 'b');
 });
 
-t.test('a rendered boot entry parses back to the same entry', async (t) => {
+void t.test('a rendered boot entry parses back to the same entry', async (t) => {
   const entry: SlotBootEntry = {
     slot: 'b',
     version: '1.2.3',
@@ -29,18 +29,18 @@ t.test('a rendered boot entry parses back to the same entry', async (t) => {
   t.throws(() => parseBootEntry('title x\n'), { code: 'BOOT_ENTRY_INVALID' });
 });
 
-t.test('kernel command line parsing', async (t) => {
+void t.test('kernel command line parsing', async (t) => {
   const args = parseKernelCommandLine('quiet berth.slot=a root="x y" berth.slot=b');
   t.equal(args.get('berth.slot'), 'b');
   t.equal(args.get('quiet'), '');
 });
 
-t.test('readiness lines are the documented contract', async (t) => {
+void t.test('readiness lines are the documented contract', async (t) => {
   t.equal(readyLine('a', '0.1.0', 1234.4), 'BERTH-READY slot=a version=0.1.0 boot_ms=1234');
   t.equal(failedLine('root verity error'), 'BERTH-FAILED reason=root_verity_error');
 });
 
-t.test('logfmt round trip', async (t) => {
+void t.test('logfmt round trip', async (t) => {
   const line = formatLogLine('info', 'init', 'Mounted "data"', { device: '/dev/vda5', n: 3, skip: undefined });
   t.equal(line, 'level=info component=init msg="Mounted \\"data\\"" device=/dev/vda5 n=3');
   t.same(parseLogLine(line), { level: 'info', component: 'init', msg: 'Mounted "data"', device: '/dev/vda5', n: '3' });
