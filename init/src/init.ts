@@ -145,6 +145,13 @@ export class Init {
       await this.bestEffort('hostname', () => applyHostname(sys.fs, logger, loaded.config));
       return loaded;
     });
+    await this.stage('power-button', async () => {
+      try {
+        this.powerButtons = await watchPowerButtons(sys, logger, () => void this.requestShutdown('power-button'));
+      } catch (error) {
+        logger.warn('Power button not watched', { error: describeError(error) });
+      }
+    });
     await this.stage('debug-shell', () => {
       try {
         const plan = planDebugShell(choice.config.debug.shell);
@@ -154,13 +161,8 @@ export class Init {
       }
       return Promise.resolve();
     });
-    await this.stage('power-button', async () => {
-      try {
-        this.powerButtons = await watchPowerButtons(sys, logger, () => void this.requestShutdown('power-button'));
-      } catch (error) {
-        logger.warn('Power button not watched', { error: describeError(error) });
-      }
-    });
+    const services = this.services;
+    if (services.start) await this.stage('services', () => services.start?.(choice.config) ?? Promise.resolve());
     return identity;
   }
 

@@ -6,9 +6,15 @@
 import { describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { PATHS } from '../../lib/layout.ts';
+import type { MachineConfig } from './core/machine-config.ts';
 import type { Sys } from './sys/types.ts';
 
 export interface Services {
+  /**
+   * Starts the configured services once /var, /etc and the config are ready, before
+   * BERTH-READY (the runtime plugs in here). A rejection fails the boot.
+   */
+  start?(config: MachineConfig): Promise<void>;
   /** Stops every service: polite signal, `graceMs` to exit, then SIGKILL. Never throws. */
   stopAll(graceMs: number): Promise<void>;
 }

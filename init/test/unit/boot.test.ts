@@ -37,7 +37,7 @@ void t.test('first boot: mounts, modules, cgroups, mkfs, /etc overlay, config, r
   const stages = console.filter((l) => l.includes('msg="Stage done"')).map((l) => parseLogLine(l));
   t.same(
     stages.map((s) => s.stage),
-    ['mount-api', 'kernel-setup', 'modules', 'mount-efivarfs', 'cgroups', 'mount-var', 'log-file', 'mount-etc', 'config', 'debug-shell', 'power-button'],
+    ['mount-api', 'kernel-setup', 'modules', 'mount-efivarfs', 'cgroups', 'mount-var', 'log-file', 'mount-etc', 'config', 'power-button', 'debug-shell'],
   );
   t.ok(stages.every((s) => s.t_ms === '2345'));
   // Lines from before /var are in the log file too, with a timestamp.
@@ -231,4 +231,46 @@ void t.test('a failed boot waits a moment before rebooting', async (t) => {
   const { machine, init } = start({ dataFsType: 'xfs' });
   await init.boot();
   t.ok(machine.sys.clock.sleeps.includes(3000));
+});
+
+void t.test('services plug in: started with the config before READY, stopped at shutdown', async (t) => {
+  const machine = createFakeMachine({ dataFsType: 'ext4', fwCfgConfig: 'hostname: svc\n' });
+  const log = createInitLog(machine.sys.console, machine.sys.clock);
+  const calls: string[] = [];
+  const init = new Init({
+    sys: machine.sys,
+    pid: 2,
+    log,
+    services: {
+      start(config) {
+        calls.push(`start ${config.hostname} ready=${machine.sys.console.lines.some((l) => l.includes('BERTH-READY'))}`);
+        return Promise.resolve();
+      },
+      stopAll(graceMs) {
+        calls.push(`stop ${graceMs}`);
+        return Promise.resolve();
+      },
+    },
+    graceMs: 1234,
+  });
+  await init.boot();
+  await init.requestShutdown('SIGTERM');
+  t.same(calls, ['start svc ready=false', 'stop 1234']);
+});
+
+void t.test('boot health decides blessing: bad reboots, indeterminate leaves the counter', async (t) => {
+  for (const status of ['bad', 'indeterminate'] as const) {
+    const machine = createFakeMachine({ dataFsType: 'ext4' });
+    const init = new Init({
+      sys: machine.sys,
+      pid: 2,
+      log: createInitLog(machine.sys.console, machine.sys.clock),
+      health: { verdict: () => Promise.resolve({ status, reason: 'critical container web failed' }) },
+    });
+    await init.boot();
+    await eventually(() => machine.sys.console.lines.some((l) => l.includes('msg="Boot status"')));
+    if (status === 'bad') t.ok(await eventually(() => machine.sys.power.actions.includes('reboot')), 'bad: reboot');
+    else t.same(machine.sys.power.actions, [], 'indeterminate: keeps running');
+    t.ok(machine.sys.fs.files.has('/efi/loader/entries/berth-a+2-1.conf'), `${status}: not blessed`);
+  }
 });
