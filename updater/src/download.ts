@@ -1,0 +1,237 @@
+/**
+ * Downloads a bundle into a staging directory on /var: first the manifest and its
+ * signature, verified before anything else is fetched; then each payload, streamed
+ * through a size and sha256 check and resumed with an HTTP Range request when a
+ * partial file is already there. Effects: HTTP GETs to the update server and files in
+ * the staging directory.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BerthError } from '../../lib/errors.ts';
+import { BUNDLE_FILES, PAYLOAD_NAMES, type BundleManifest, type PayloadName } from './core/bundle-manifest.ts';
+import { PayloadCheck } from './payload-check.ts';
+import { verifyManifest, type TrustedKey } from './signing.ts';
+
+export interface DownloadOptions {
+  /** URL of the bundle's manifest.json (from the channel file). */
+  manifestUrl: string;
+  /** Staging directory on /var for this bundle. */
+  dir: string;
+  trustedKeys: readonly TrustedKey[];
+  /** A request fails when no byte arrives for this long (default 60 s). */
+  idleTimeoutMs?: number;
+  fetch?: typeof fetch;
+  onProgress?: (payload: PayloadName, bytes: number, total: number) => void;
+}
+
+/** The body of a response as byte chunks (none for an empty body). */
+async function* chunksOf(response: Response): AsyncGenerator<Uint8Array> {
+  const body = response.body as ReadableStream<Uint8Array> | null;
+  if (body === null) return;
+  for await (const chunk of body) yield chunk;
+}
+
+/** Manifests and signatures are small; anything bigger is not one. */
+const MAX_DOCUMENT_BYTES = 1024 * 1024;
+
+function ioError(error: unknown, what: string): BerthError {
+  if (error instanceof BerthError) return error;
+  if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+    return new BerthError('UPDATER_VAR_FULL', `Cannot store ${what}: /var is full; free space on the data partition`, { cause: error });
+  }
+  return new BerthError('UPDATER_DOWNLOAD_IO', `Cannot store ${what}`, { cause: error });
+}
+
+/** One GET with an idle timeout that restarts with every chunk. */
+class Request {
+  readonly #controller = new AbortController();
+  readonly #idleMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #timedOut = false;
+
+  constructor(idleMs: number) {
+    this.#idleMs = idleMs;
+  }
+
+  touch(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timedOut = true;
+      this.#controller.abort();
+    }, this.#idleMs);
+  }
+
+  done(): void {
+    clearTimeout(this.#timer);
+  }
+
+  failure(error: unknown, url: string): BerthError {
+    if (error instanceof BerthError) return error;
+    if (this.#timedOut) return new BerthError('UPDATER_TIMEOUT', `Update server ${url} sent nothing for ${this.#idleMs} ms`, { cause: error });
+    return new BerthError('UPDATER_SERVER_UNREACHABLE', `Cannot fetch ${url}`, { cause: error });
+  }
+
+  async get(doFetch: typeof fetch, url: string, headers: Record<string, string> = {}): Promise<Response> {
+    this.touch();
+    try {
+      return await doFetch(url, { headers, signal: this.#controller.signal, redirect: 'follow' });
+    } catch (error) {
+      this.done();
+      throw this.failure(error, url);
+    }
+  }
+}
+
+async function fetchDocument(doFetch: typeof fetch, url: string, idleMs: number): Promise<Uint8Array> {
+  const request = new Request(idleMs);
+  const response = await request.get(doFetch, url);
+  try {
+    if (response.status !== 200) {
+      throw new BerthError('UPDATER_HTTP_ERROR', `Update server answered ${response.status} for ${url}`);
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of chunksOf(response)) {
+      request.touch();
+      size += chunk.byteLength;
+      if (size > MAX_DOCUMENT_BYTES) throw new BerthError('UPDATER_MANIFEST_INVALID', `Refusing ${url}: larger than ${MAX_DOCUMENT_BYTES} bytes`);
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks);
+  } catch (error) {
+    throw request.failure(error, url);
+  } finally {
+    request.done();
+  }
+}
+
+async function writeDurably(path: string, data: Uint8Array): Promise<void> {
+  const temp = `${path}.tmp`;
+  const handle = await open(temp, 'w', 0o600);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, path);
+}
+
+async function sizeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Feeds the first `length` bytes of a local file into `check`. */
+async function hashExisting(path: string, length: number, check: PayloadCheck): Promise<void> {
+  if (length === 0) return;
+  for await (const chunk of createReadStream(path, { start: 0, end: length - 1, highWaterMark: 1024 * 1024 })) check.update(chunk as Buffer);
+}
+
+async function downloadPayload(options: DownloadOptions, manifest: BundleManifest, name: PayloadName): Promise<void> {
+  const entry = manifest.payload[name];
+  const label = `${name} of bundle ${manifest.version}`;
+  const path = join(options.dir, entry.path);
+  const url = new URL(entry.path, options.manifestUrl).href;
+  const doFetch = options.fetch ?? fetch;
+  const idleMs = options.idleTimeoutMs ?? 60_000;
+
+  let have = (await sizeOf(path)) ?? 0;
+  if (have > entry.size) {
+    await unlink(path);
+    have = 0;
+  }
+  let check = new PayloadCheck(label, entry);
+  await hashExisting(path, have, check);
+  if (have === entry.size) {
+    try {
+      check.finish();
+      return; // already complete and correct
+    } catch {
+      await unlink(path);
+      have = 0;
+      check = new PayloadCheck(label, entry);
+    }
+  }
+
+  const request = new Request(idleMs);
+  const response = await request.get(doFetch, url, have > 0 ? { range: `bytes=${have}-` } : {});
+  try {
+    let flags = 'a';
+    if (have > 0 && response.status === 206) {
+      const range = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '');
+      if (Number(range?.[1]) !== have) throw new BerthError('UPDATER_HTTP_ERROR', `Update server sent the wrong range for ${url}: ${response.headers.get('content-range') ?? 'none'}`);
+    } else if (response.status === 200) {
+      // No partial file, or the server ignored the Range header: start over.
+      flags = 'w';
+      have = 0;
+      check = new PayloadCheck(label, entry);
+    } else {
+      throw new BerthError('UPDATER_HTTP_ERROR', `Update server answered ${response.status} for ${url}`);
+    }
+    const handle = await open(path, flags, 0o600).catch((error: unknown) => {
+      throw ioError(error, label);
+    });
+    let received = have;
+    try {
+      for await (const chunk of chunksOf(response)) {
+        request.touch();
+        check.update(chunk);
+        await handle.write(chunk).catch((error: unknown) => {
+          throw ioError(error, label);
+        });
+        received += chunk.byteLength;
+        options.onProgress?.(name, received, entry.size);
+      }
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    const failure = request.failure(error, url);
+    if (failure.code === 'UPDATER_SERVER_UNREACHABLE' && (await sizeOf(path)) !== undefined) {
+      // The connection broke mid-body: keep what arrived, the next attempt resumes.
+      throw new BerthError('UPDATER_PAYLOAD_TRUNCATED', `Download of ${label} was cut short; it resumes on the next attempt`, { cause: error });
+    }
+    // Bytes that cannot be right are never resumed from.
+    if (failure.code === 'UPDATER_PAYLOAD_TOO_LARGE') await unlink(path).catch(() => undefined);
+    throw failure;
+  } finally {
+    request.done();
+  }
+  try {
+    check.finish();
+  } catch (error) {
+    if (error instanceof BerthError && error.code === 'UPDATER_HASH_MISMATCH') await unlink(path).catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Downloads and checks a whole bundle; returns its verified manifest. Error codes:
+ * UPDATER_SIGNATURE_INVALID / _WRONG_KEY / UPDATER_MANIFEST_INVALID (nothing else is
+ * fetched), UPDATER_HTTP_ERROR, UPDATER_SERVER_UNREACHABLE, UPDATER_TIMEOUT,
+ * UPDATER_PAYLOAD_TRUNCATED (partial file kept for resuming), UPDATER_PAYLOAD_TOO_LARGE
+ * and UPDATER_HASH_MISMATCH (file removed), UPDATER_VAR_FULL.
+ */
+export async function downloadBundle(options: DownloadOptions): Promise<BundleManifest> {
+  const doFetch = options.fetch ?? fetch;
+  const idleMs = options.idleTimeoutMs ?? 60_000;
+  const manifestBytes = await fetchDocument(doFetch, options.manifestUrl, idleMs);
+  const signatureBytes = await fetchDocument(doFetch, new URL(BUNDLE_FILES.signature, options.manifestUrl).href, idleMs);
+  const manifest = verifyManifest(manifestBytes, signatureBytes, options.trustedKeys, `bundle manifest ${options.manifestUrl}`);
+  try {
+    await mkdir(options.dir, { recursive: true, mode: 0o700 });
+    await writeDurably(join(options.dir, BUNDLE_FILES.signature), signatureBytes);
+    await writeDurably(join(options.dir, BUNDLE_FILES.manifest), manifestBytes);
+  } catch (error) {
+    throw ioError(error, `the manifest of bundle ${manifest.version}`);
+  }
+  for (const name of PAYLOAD_NAMES) await downloadPayload(options, manifest, name);
+  return manifest;
+}

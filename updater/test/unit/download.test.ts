@@ -1,0 +1,164 @@
+import t, { type Test } from 'tap';
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { downloadBundle } from '../../src/download.ts';
+import { generateSigningKeyPair, loadPrivateKey, loadPublicKey, signManifest } from '../../src/signing.ts';
+import { sampleManifest } from './fixtures.ts';
+
+const pair = generateSigningKeyPair();
+const trusted = [loadPublicKey(pair.publicKeyPem)];
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+const files: Record<string, Buffer> = {
+  'root.erofs.zst': Buffer.alloc(300_000, 7),
+  'root.verity': Buffer.alloc(20_000, 8),
+  vmlinuz: Buffer.from('kernel '.repeat(3000)),
+  'initrd.img': Buffer.from('initrd '.repeat(2000)),
+};
+
+function signedBundle(): { manifest: Buffer; signature: Buffer } {
+  const m = sampleManifest();
+  m.payload.root = { ...m.payload.root, size: files['root.erofs.zst']?.length ?? 0, sha256: sha(files['root.erofs.zst'] ?? Buffer.alloc(0)) };
+  m.payload.verity = { ...m.payload.verity, size: files['root.verity']?.length ?? 0, sha256: sha(files['root.verity'] ?? Buffer.alloc(0)) };
+  m.payload.kernel = { path: 'vmlinuz', size: files.vmlinuz?.length ?? 0, sha256: sha(files.vmlinuz ?? Buffer.alloc(0)) };
+  m.payload.initrd = { path: 'initrd.img', size: files['initrd.img']?.length ?? 0, sha256: sha(files['initrd.img'] ?? Buffer.alloc(0)) };
+  const signed = signManifest(m, loadPrivateKey(pair.privateKeyPem));
+  return { manifest: Buffer.from(signed.manifestBytes), signature: Buffer.from(signed.signatureBytes) };
+}
+
+interface Stub {
+  base: string;
+  requests: { url: string; headers: IncomingHttpHeaders }[];
+  /** Per-path behaviour for the next requests. */
+  behave: Map<string, 'cut' | 'ignore-range' | 'error' | 'stall' | 'extra'>;
+  content: Map<string, Buffer>;
+}
+
+async function startServer(t: Test): Promise<Stub> {
+  const bundle = signedBundle();
+  const content = new Map<string, Buffer>([
+    ['manifest.json', bundle.manifest],
+    ['manifest.json.sig', bundle.signature],
+    ...Object.entries(files),
+  ]);
+  const stub: Stub = { base: '', requests: [], behave: new Map(), content };
+  const server = createServer((req, res) => {
+    stub.requests.push({ url: req.url ?? '', headers: req.headers });
+    const name = (req.url ?? '').replace(/^\/bundles\/2\.0\.0\//, '');
+    const body = content.get(name);
+    const behaviour = stub.behave.get(name);
+    if (!body || behaviour === 'error') {
+      res.writeHead(body ? 503 : 404);
+      return res.end();
+    }
+    if (behaviour === 'stall') return; // never answers
+    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    if (range && behaviour !== 'ignore-range') {
+      const start = Number(range[1]);
+      res.writeHead(206, { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}`, 'content-length': body.length - start });
+      return res.end(body.subarray(start));
+    }
+    if (behaviour === 'extra') {
+      res.writeHead(200);
+      return res.end(Buffer.concat([body, Buffer.from('more')]));
+    }
+    res.writeHead(200, { 'content-length': body.length });
+    if (behaviour === 'cut') {
+      stub.behave.delete(name);
+      // Send part of the body, then drop the connection.
+      res.write(body.subarray(0, 100_000), () => res.destroy());
+      return;
+    }
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  stub.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bundles/2.0.0/`;
+  return stub;
+}
+
+const names = (stub: Stub): string[] => stub.requests.map((r) => `${r.url.split('/').pop() ?? ''}${r.headers.range ? ` ${r.headers.range}` : ''}`);
+
+void t.test('downloads, verifies and stores a bundle', async (t) => {
+  const stub = await startServer(t);
+  const dir = t.testdir({});
+  const progress: string[] = [];
+  const manifest = await downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted, onProgress: (n, b, total) => b === total && progress.push(n) });
+  t.equal(manifest.version, '2.0.0');
+  t.same(names(stub), ['manifest.json', 'manifest.json.sig', 'root.erofs.zst', 'root.verity', 'vmlinuz', 'initrd.img']);
+  t.same(progress, ['root', 'verity', 'kernel', 'initrd']);
+  for (const [name, body] of Object.entries(files)) t.same(await readFile(join(dir, name)), body, name);
+  // Everything there already: only the manifest is fetched again.
+  stub.requests.length = 0;
+  await downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted });
+  t.same(names(stub), ['manifest.json', 'manifest.json.sig']);
+});
+
+void t.test('a cut download resumes with a Range request', async (t) => {
+  const stub = await startServer(t);
+  const dir = t.testdir({});
+  stub.behave.set('root.erofs.zst', 'cut');
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted }), { code: 'UPDATER_PAYLOAD_TRUNCATED' });
+  const partial = (await readFile(join(dir, 'root.erofs.zst'))).length;
+  t.ok(partial > 0 && partial < 300_000, `partial file kept (${partial} bytes)`);
+  stub.requests.length = 0;
+  await downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted });
+  t.equal(names(stub)[2], `root.erofs.zst bytes=${partial}-`);
+  t.same(await readFile(join(dir, 'root.erofs.zst')), files['root.erofs.zst']);
+});
+
+void t.test('a server that ignores Range gets a fresh download', async (t) => {
+  const stub = await startServer(t);
+  const dir = t.testdir({ 'root.erofs.zst': Buffer.alloc(1000, 7) });
+  stub.behave.set('root.erofs.zst', 'ignore-range');
+  await downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted });
+  t.equal(names(stub)[2], 'root.erofs.zst bytes=1000-');
+  t.same(await readFile(join(dir, 'root.erofs.zst')), files['root.erofs.zst']);
+});
+
+void t.test('bad signatures stop before any payload is fetched', async (t) => {
+  const stub = await startServer(t);
+  const dir = t.testdir({});
+  const manifest = stub.content.get('manifest.json') ?? Buffer.alloc(0);
+  stub.content.set('manifest.json', Buffer.from(manifest.toString().replace('"2.0.0"', '"2.0.1"')));
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted }), { code: 'UPDATER_SIGNATURE_INVALID' });
+  stub.content.set('manifest.json', manifest);
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: [loadPublicKey(generateSigningKeyPair().publicKeyPem)] }), { code: 'UPDATER_SIGNATURE_WRONG_KEY' });
+  t.same(names(stub), ['manifest.json', 'manifest.json.sig', 'manifest.json', 'manifest.json.sig']);
+  t.same(await readdir(dir), [], 'nothing stored');
+});
+
+void t.test('wrong payloads are refused and not kept', async (t) => {
+  const stub = await startServer(t);
+  const dir = t.testdir({});
+  stub.content.set('vmlinuz', Buffer.from('evil '.repeat(4200)));
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted }), { code: 'UPDATER_HASH_MISMATCH' });
+  t.notOk((await readdir(dir)).includes('vmlinuz'));
+  stub.content.set('vmlinuz', files.vmlinuz ?? Buffer.alloc(0));
+  stub.behave.set('initrd.img', 'extra');
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted }), { code: 'UPDATER_PAYLOAD_TOO_LARGE' });
+  t.notOk((await readdir(dir)).includes('initrd.img'));
+  // A complete but corrupted local file is fetched again.
+  stub.behave.delete('initrd.img');
+  await writeFile(join(dir, 'vmlinuz'), Buffer.alloc(files.vmlinuz?.length ?? 0, 0));
+  await downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted });
+  t.same(await readFile(join(dir, 'vmlinuz')), files.vmlinuz);
+});
+
+void t.test('server errors, unreachable servers and stalls are typed', async (t) => {
+  const stub = await startServer(t);
+  const dir = t.testdir({});
+  stub.behave.set('root.verity', 'error');
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted }), { code: 'UPDATER_HTTP_ERROR' });
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}missing.json`, dir, trustedKeys: trusted }), { code: 'UPDATER_HTTP_ERROR' });
+  stub.behave.delete('root.verity');
+  stub.behave.set('vmlinuz', 'stall');
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted, idleTimeoutMs: 200 }), { code: 'UPDATER_TIMEOUT' });
+  await t.rejects(downloadBundle({ manifestUrl: 'http://127.0.0.1:1/manifest.json', dir, trustedKeys: trusted }), { code: 'UPDATER_SERVER_UNREACHABLE' });
+});
