@@ -14,6 +14,7 @@ import {
   parseBlkidType,
   parseDumpe2fsSize,
   planDataPartition,
+  type DataExecPurpose,
   type DataPartitionFacts,
   type DataPlan,
   type DataStep,
@@ -68,17 +69,28 @@ async function runFsck(sys: Pick<Sys, 'exec'>, logger: Logger, step: Extract<Dat
   }
 }
 
+/** Growing is an improvement, not a condition: a failure leaves the data partition at its old size. */
+const GROWTH_STEPS: readonly DataExecPurpose[] = ['relocate-gpt', 'grow-partition', 'reread-partition', 'resize-fs'];
+
 /** Runs a data plan step by step. */
 export async function runDataPlan(sys: Pick<Sys, 'fs' | 'exec'>, logger: Logger, plan: Extract<DataPlan, { steps: DataStep[] }>, partition: PartitionLocation): Promise<void> {
+  let growthFailed = false;
   for (const step of plan.steps) {
     if (step.kind === 'fsck') {
       await runFsck(sys, logger, step, partition.device);
     } else if (step.kind === 'mount') {
       if (!isMountedAt(await readMountInfo(sys), step.spec.target)) await mountOne(sys, logger, step.spec);
     } else {
+      const isGrowth = GROWTH_STEPS.includes(step.purpose);
+      if (isGrowth && growthFailed) continue;
       try {
         await sys.exec.run(step.file, step.args, { timeoutMs: TOOL_TIMEOUT_MS, ...(step.input === undefined ? {} : { input: step.input }) });
       } catch (error) {
+        if (isGrowth) {
+          growthFailed = true;
+          logger.warn('Data partition not grown', { step: step.purpose, device: partition.device, error: describeError(error) });
+          continue;
+        }
         throw new BerthError('INIT_DATA_PARTITION', `Data partition step ${step.purpose} failed on ${partition.device}: ${describeError(error)}`, { cause: error });
       }
       logger.info('Data partition step done', { step: step.purpose, device: partition.device });

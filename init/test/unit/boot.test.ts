@@ -274,3 +274,13 @@ void t.test('boot health decides blessing: bad reboots, indeterminate leaves the
     t.ok(machine.sys.fs.files.has('/efi/loader/entries/berth-a+2-1.conf'), `${status}: not blessed`);
   }
 });
+
+void t.test('a failure to grow the data partition is a warning: the boot goes on at the old size', async (t) => {
+  const { machine, init } = start({ diskSectors: 8 * 2 * 1024 * 1024, failing: /sfdisk --relocate/ });
+  await init.boot();
+  const commands = machine.commands();
+  t.notOk(commands.some((c) => c.includes('-N 4') || c.includes('partx')), 'later growth steps are skipped');
+  t.ok(commands.includes('/usr/sbin/mkfs.ext4 -q -L berth-data /dev/vda4'));
+  t.ok(machine.sys.console.lines.some((l) => l.includes('msg="Data partition not grown" step=relocate-gpt')));
+  t.ok(machine.sys.console.lines.some((l) => l.includes('BERTH-READY')));
+});
