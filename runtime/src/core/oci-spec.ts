@@ -2,12 +2,13 @@
  * The OCI runtime config (config.json) for one container, built from its image config and
  * its resolved container definition with Docker's secure defaults: the default capability
  * set, no_new_privileges, masked and read-only /proc and /sys paths, every namespace but
- * user, cgroup limits under berth.slice, and /etc/hosts, /etc/resolv.conf, /etc/hostname
+ * user, the default seccomp profile, cgroup limits under berth.slice, and /etc/hosts, /etc/resolv.conf, /etc/hostname
  * bind mounts. `privileged` is an explicit opt-out of all of that. Pure.
  */
 import { BerthError } from '../../../lib/errors.ts';
 import { PATHS } from '../../../lib/layout.ts';
 import type { ImageConfig } from './manifest.ts';
+import { defaultSeccompProfile, type SeccompProfile } from './seccomp.ts';
 
 export const OCI_VERSION = '1.2.0';
 
@@ -134,7 +135,7 @@ export interface OciSpec {
     devices?: OciDevice[];
     maskedPaths?: string[];
     readonlyPaths?: string[];
-    seccomp?: unknown;
+    seccomp?: SeccompProfile;
   };
 }
 
@@ -197,8 +198,8 @@ export interface ContainerSpecInput {
   labels?: Record<string, string>;
   /** Host devices a privileged container gets (the shell lists /dev). */
   hostDevices?: OciDevice[];
-  /** The seccomp profile to apply unless privileged (the shell provides Docker's default). */
-  seccomp?: unknown;
+  /** Default: berth's Docker-equivalent profile for the container's capabilities; 'unconfined' turns it off (logged by the caller). */
+  seccomp?: SeccompProfile | 'unconfined';
 }
 
 function invalid(name: string, problems: string[]): BerthError {
@@ -434,7 +435,7 @@ export function buildOciSpec(input: ContainerSpecInput): OciSpec {
   } else {
     spec.linux.maskedPaths = [...MASKED_PATHS];
     spec.linux.readonlyPaths = [...READONLY_PATHS];
-    if (input.seccomp !== undefined) spec.linux.seccomp = input.seccomp;
+    if (input.seccomp !== 'unconfined') spec.linux.seccomp = input.seccomp ?? defaultSeccompProfile(capabilities);
   }
   return spec;
 }

@@ -58,6 +58,9 @@ void t.test('an nginx container with Docker defaults', (t) => {
   t.equal(spec.hostname, 'web');
   t.ok(spec.process.env.includes('HOSTNAME=web'));
   t.equal(spec.process.cwd, '/');
+  t.ok(spec.linux.seccomp?.syscalls[0]?.names.includes('mount'), 'the default seccomp profile is applied');
+  t.equal(buildOciSpec({ ...base, seccomp: 'unconfined' }).linux.seccomp, undefined, 'unconfined is explicit');
+  t.notOk(buildOciSpec({ ...base, capAdd: ['SYS_ADMIN'] }).linux.seccomp?.syscalls[0]?.names.includes('mount'), 'the profile follows cap_add');
   t.end();
 });
 
@@ -67,7 +70,7 @@ void t.test('privileged is explicit and drops every protection', (t) => {
     name: 'tools',
     privileged: true,
     hostDevices: [{ path: '/dev/vda', type: 'b', major: 254, minor: 0, fileMode: 0o660, uid: 0, gid: 6 }],
-    seccomp: { defaultAction: 'SCMP_ACT_ERRNO' },
+    seccomp: { defaultAction: 'SCMP_ACT_ERRNO', architectures: [], syscalls: [] },
   });
   t.matchSnapshot(JSON.stringify(spec, null, 2), 'privileged config.json');
   t.same(spec.process.capabilities.bounding, ALL_CAPABILITIES);
