@@ -36,6 +36,7 @@ export class ConsoleReader {
   #decoder = new StringDecoder('utf8');
   #handle: FileHandle | undefined;
   #closed = false;
+  #reading: Promise<void> = Promise.resolve();
   /** Set by the owner when the writer has gone away (QEMU exited). */
   #isWriterDone: () => boolean;
   #writerDoneReason: () => string;
@@ -59,7 +60,14 @@ export class ConsoleReader {
   }
 
   /** Reads whatever has been appended since the last call. */
-  async poll(): Promise<void> {
+  poll(): Promise<void> {
+    // One read at a time, and close() waits for it: reads never race the handle's close.
+    const next = this.#reading.then(() => this.#readAppended());
+    this.#reading = next.catch(() => undefined);
+    return next;
+  }
+
+  async #readAppended(): Promise<void> {
     if (this.#closed) return;
     if (!this.#handle) {
       try {
@@ -125,6 +133,7 @@ export class ConsoleReader {
 
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#reading;
     const handle = this.#handle;
     this.#handle = undefined;
     await handle?.close();

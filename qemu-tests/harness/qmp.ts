@@ -90,8 +90,12 @@ export class QmpClient {
     const greeting = new Promise<unknown>((resolve) => {
       this.#greeting = resolve;
     });
-    const timer = sleep(timeoutMs, 'timeout' as const);
-    const first = await Promise.race([greeting, timer]);
+    // A cancellable timer: a pending one would keep the test process alive.
+    const timer = new AbortController();
+    const first = await Promise.race([
+      greeting,
+      sleep(timeoutMs, 'timeout' as const, { signal: timer.signal }).catch(() => undefined),
+    ]).finally(() => timer.abort());
     if (first === 'timeout') {
       this.close();
       throw new BerthError('QEMU_TIMEOUT', 'QMP sent no greeting');

@@ -331,7 +331,12 @@ export class Vm {
         this.#qmp?.close();
         this.#shell?.close();
         qemuLog.end(`# boot ${boot}: QEMU exited code=${code} signal=${signal}\n`);
-        done(this.#exit);
+        // Read the console to its end, then release the file: its text stays in memory.
+        void this.console
+          .poll()
+          .catch(() => undefined)
+          .then(() => this.console.close())
+          .finally(() => done(this.#exit ?? { code, signal }));
       });
     });
     this.console = new ConsoleReader(machine.paths.consoleLog, {
@@ -407,7 +412,12 @@ export class Vm {
 
   /** Resolves when QEMU exits; QEMU_TIMEOUT if it is still running after `timeoutMs`. */
   async waitForExit(timeoutMs: number): Promise<VmExit> {
-    const result = await Promise.race([this.exited, sleep(timeoutMs, undefined)]);
+    // A cancellable timer: a pending one would keep the test process alive after QEMU exits.
+    const timer = new AbortController();
+    const result = await Promise.race([
+      this.exited,
+      sleep(timeoutMs, undefined, { signal: timer.signal }).catch(() => undefined),
+    ]).finally(() => timer.abort());
     if (result === undefined) {
       throw new BerthError('QEMU_TIMEOUT', `QEMU (${this.machine.name}, boot ${this.boot}) still running ${timeoutMs} ms later:\n${this.console.tail()}`);
     }
