@@ -10,14 +10,22 @@ import type { Sys } from './sys/types.ts';
 
 /** Returns the modules that failed to load. */
 export async function loadKernelModules(sys: Pick<Sys, 'exec'>, logger: Logger, modules: readonly string[] = INIT_KERNEL_MODULES): Promise<string[]> {
+  // In parallel: each modprobe is a process start, which is slow under TCG; the kernel serialises what must be.
+  const results = await Promise.all(
+    modules.map(async (module) => {
+      try {
+        await sys.exec.run(TOOLS.modprobe, modprobeArgv(module), { timeoutMs: 30_000 });
+        return undefined;
+      } catch (error) {
+        return { module, error };
+      }
+    }),
+  );
   const failed: string[] = [];
-  for (const module of modules) {
-    try {
-      await sys.exec.run(TOOLS.modprobe, modprobeArgv(module), { timeoutMs: 30_000 });
-    } catch (error) {
-      failed.push(module);
-      logger.warn('Kernel module not loaded', { module, error: describeError(error) });
-    }
+  for (const result of results) {
+    if (!result) continue;
+    failed.push(result.module);
+    logger.warn('Kernel module not loaded', { module: result.module, error: describeError(result.error) });
   }
   return failed;
 }
