@@ -12,7 +12,7 @@ import { createInitLog } from './logging.ts';
 import { createNodeSys } from './sys/node.ts';
 
 /** Signals whose default action would end Node; as PID 1's child it ignores them. */
-const IGNORED_SIGNALS = ['SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'] as const;
+const IGNORED_SIGNALS = ['SIGHUP', 'SIGQUIT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'] as const;
 
 /** Shutdown must finish in this time; after it, power goes without the remaining steps. */
 const SHUTDOWN_DEADLINE_MS = 120_000;

@@ -14,23 +14,31 @@ export type ShutdownTrigger =
   | 'SIGTERM'
   | 'SIGPWR'
   | 'SIGINT'
+  | 'SIGUSR1'
+  | 'SIGUSR2'
   | 'power-button'
   | 'boot-failed'
   | 'unexpected-error'
   | 'unhealthy';
 
-/** Signals init handles (tini forwards them). */
-export const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGPWR', 'SIGINT'] as const;
+/**
+ * Signals init handles (tini forwards them). SIGUSR1/SIGUSR2 are what busybox `halt` and
+ * `poweroff` send to PID 1, so those commands work from a shell.
+ */
+export const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGPWR', 'SIGINT', 'SIGUSR1', 'SIGUSR2'] as const;
 
 /**
- * SIGTERM, SIGPWR and the power button power off; SIGINT is ctrl-alt-del (the kernel
- * signals PID 1 once /proc/sys/kernel/ctrl-alt-del is 0) and reboots, as do failures,
- * so systemd-boot's counter gets its chance to fall back to the other slot.
+ * SIGTERM, SIGPWR, busybox halt/poweroff and the power button power off; SIGINT is
+ * ctrl-alt-del (the kernel signals PID 1 once /proc/sys/kernel/ctrl-alt-del is 0) and
+ * reboots, as do failures, so systemd-boot's counter gets its chance to fall back to
+ * the other slot.
  */
 export function powerActionFor(trigger: ShutdownTrigger): PowerAction {
   switch (trigger) {
     case 'SIGTERM':
     case 'SIGPWR':
+    case 'SIGUSR1':
+    case 'SIGUSR2':
     case 'power-button':
       return 'poweroff';
     case 'SIGINT':

@@ -40,6 +40,8 @@ void t.test('triggers map to power actions', (t) => {
   t.equal(powerActionFor('SIGTERM'), 'poweroff');
   t.equal(powerActionFor('SIGPWR'), 'poweroff');
   t.equal(powerActionFor('power-button'), 'poweroff');
+  t.equal(powerActionFor('SIGUSR1'), 'poweroff', 'busybox halt');
+  t.equal(powerActionFor('SIGUSR2'), 'poweroff', 'busybox poweroff');
   t.equal(powerActionFor('SIGINT'), 'reboot');
   t.equal(powerActionFor('boot-failed'), 'reboot');
   t.equal(powerActionFor('unexpected-error'), 'reboot');
