@@ -15,7 +15,7 @@ PACKAGES=(
   systemd-boot-efi      # the boot loader (boot counting, Type #1 entries)
   cpio zstd xz-utils binutils   # initramfs archive, module decompression, readelf
   qemu-system-x86 qemu-utils ovmf   # booting images in tests and `npm start`
-  e2fsprogs bc
+  e2fsprogs bc socat   # socat: attach to a VM's debug shell socket
 )
 
 missing=()
