@@ -50,14 +50,9 @@ export function growPartitionSteps(partition: PartitionLocation): DataStep[] {
   const n = String(partition.number);
   return [
     { kind: 'exec', purpose: 'relocate-gpt', file: TOOLS.sfdisk, args: ['--relocate', 'gpt-bak-std', partition.disk] },
-    // --no-reread: the disk is in use (the root slot is mounted from it); partx tells the kernel instead.
-    {
-      kind: 'exec',
-      purpose: 'grow-partition',
-      file: TOOLS.sfdisk,
-      args: ['--no-reread', '--no-tell-kernel', '-N', n, partition.disk],
-      input: ', +\n',
-    },
+    // --no-reread: skip the in-use check (the root slot is open from this disk). sfdisk's own
+    // re-read of the table then fails with EBUSY, which it ignores; partx updates the one partition.
+    { kind: 'exec', purpose: 'grow-partition', file: TOOLS.sfdisk, args: ['--no-reread', '-N', n, partition.disk], input: ', +\n' },
     { kind: 'exec', purpose: 'reread-partition', file: TOOLS.partx, args: ['-u', '--nr', n, partition.disk] },
   ];
 }

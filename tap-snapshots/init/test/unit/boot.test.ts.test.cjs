@@ -25,7 +25,7 @@ Array [
   "/usr/bin/mount -t efivarfs -o nosuid,nodev,noexec efivarfs /sys/firmware/efi/efivars",
   "/usr/sbin/blkid -p -o value -s TYPE /dev/vda4",
   "/usr/sbin/sfdisk --relocate gpt-bak-std /dev/vda",
-  "/usr/sbin/sfdisk --no-reread --no-tell-kernel -N 4 /dev/vda",
+  "/usr/sbin/sfdisk --no-reread -N 4 /dev/vda",
   "/usr/bin/partx -u --nr 4 /dev/vda",
   "/usr/sbin/mkfs.ext4 -q -L berth-data /dev/vda4",
   "/usr/bin/mount -t ext4 -o noatime /dev/vda4 /var",

@@ -23,7 +23,6 @@ Object {
     Object {
       "args": Array [
         "--no-reread",
-        "--no-tell-kernel",
         "-N",
         "4",
         "/dev/vda",
@@ -129,7 +128,6 @@ Object {
     Object {
       "args": Array [
         "--no-reread",
-        "--no-tell-kernel",
         "-N",
         "4",
         "/dev/vda",
