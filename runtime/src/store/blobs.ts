@@ -1,0 +1,192 @@
+/**
+ * The content-addressed blob store: `<root>/sha256/<hex>`, each blob hashed while it streams
+ * in and only renamed to its name once its size and digest match the descriptor. Interrupted
+ * downloads stay in `<root>/.partial/` and resume from their length; nothing under
+ * `sha256/` is ever unverified. Effects: files below `root`.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, constants as fsConstants, promises as fsp } from 'node:fs';
+import * as nodePath from 'node:path';
+import type { Readable } from 'node:stream';
+import { BerthError } from '../../../lib/errors.ts';
+import { parseDigest, shortDigest } from '../core/digest.ts';
+
+/** What the store needs to know about a blob before fetching it. */
+export interface BlobDescriptor {
+  digest: string;
+  size: number;
+}
+
+/** Opens the blob's bytes from `offset` on (a registry Range request, a file, a tar member). */
+export type BlobSource = (offset: number) => Promise<AsyncIterable<Uint8Array>> | AsyncIterable<Uint8Array>;
+
+export interface BlobStore {
+  readonly root: string;
+  /** Where a verified blob lives (it may not exist yet). */
+  pathOf(digest: string): string;
+  has(digest: string): Promise<boolean>;
+  /** Fetches, verifies and stores a blob; resumes a partial download. Returns how many bytes were fetched now. */
+  put(descriptor: BlobDescriptor, source: BlobSource): Promise<{ fetchedBytes: number; resumedFrom: number }>;
+  /** A stream of a stored blob. */
+  open(digest: string): Readable;
+  /** Reads a small blob (manifest, config) whole, checking its digest again. */
+  read(digest: string, maxBytes: number): Promise<Buffer>;
+  /** Stored digests. */
+  list(): Promise<string[]>;
+  /** Removes a stored blob (garbage collection). */
+  remove(digest: string): Promise<void>;
+}
+
+const PARTIAL_DIR = '.partial';
+const COPY_CHUNK = 1024 * 1024;
+
+function errno(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
+}
+
+async function syncDirectory(path: string): Promise<void> {
+  const handle = await fsp.open(path, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A blob store rooted at `root` (created on first write). Only sha256 digests are stored. */
+export function createBlobStore(root: string): BlobStore {
+  const algorithmDir = (algorithm: string): string => nodePath.join(root, algorithm);
+  const pathOf = (digest: string): string => {
+    const { algorithm, encoded } = parseDigest(digest);
+    if (algorithm !== 'sha256') throw new BerthError('RUNTIME_DIGEST_INVALID', `Blob ${digest}: only sha256 blobs are stored`);
+    return nodePath.join(algorithmDir(algorithm), encoded);
+  };
+  const partialPathOf = (digest: string): string => {
+    const { algorithm, encoded } = parseDigest(digest);
+    return nodePath.join(root, PARTIAL_DIR, `${algorithm}-${encoded}`);
+  };
+
+  async function has(digest: string): Promise<boolean> {
+    try {
+      return (await fsp.lstat(pathOf(digest))).isFile();
+    } catch (error) {
+      if (errno(error) === 'ENOENT') return false;
+      throw error;
+    }
+  }
+
+  // One writer per digest in this process: two appenders on one partial file would corrupt it.
+  const inflight = new Map<string, Promise<{ fetchedBytes: number; resumedFrom: number }>>();
+
+  function put(descriptor: BlobDescriptor, source: BlobSource): Promise<{ fetchedBytes: number; resumedFrom: number }> {
+    const running = inflight.get(descriptor.digest);
+    if (running !== undefined) return running.then(() => ({ fetchedBytes: 0, resumedFrom: descriptor.size }));
+    const attempt = putOnce(descriptor, source).finally(() => inflight.delete(descriptor.digest));
+    inflight.set(descriptor.digest, attempt);
+    return attempt;
+  }
+
+  async function putOnce(descriptor: BlobDescriptor, source: BlobSource): Promise<{ fetchedBytes: number; resumedFrom: number }> {
+    const { digest, size } = descriptor;
+    const finalPath = pathOf(digest);
+    if (!Number.isSafeInteger(size) || size < 0) throw new BerthError('RUNTIME_BLOB_SIZE_MISMATCH', `Blob ${shortDigest(digest)}: invalid size ${size}`);
+    if (await has(digest)) return { fetchedBytes: 0, resumedFrom: size };
+    await fsp.mkdir(nodePath.join(root, PARTIAL_DIR), { recursive: true, mode: 0o700 });
+    await fsp.mkdir(nodePath.dirname(finalPath), { recursive: true, mode: 0o700 });
+    const partialPath = partialPathOf(digest);
+
+    // Re-hash what an earlier attempt left; a partial longer than the blob is garbage.
+    const hash = createHash('sha256');
+    let offset = 0;
+    try {
+      const stat = await fsp.lstat(partialPath);
+      if (!stat.isFile() || stat.size > size) await fsp.rm(partialPath, { force: true });
+      else {
+        for await (const chunk of createReadStream(partialPath, { highWaterMark: COPY_CHUNK }) as AsyncIterable<Buffer>) {
+          hash.update(chunk);
+          offset += chunk.length;
+        }
+      }
+    } catch (error) {
+      if (errno(error) !== 'ENOENT') throw error;
+    }
+    const resumedFrom = offset;
+
+    const handle = await fsp.open(partialPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_NOFOLLOW, 0o600);
+    let fetched = 0;
+    try {
+      if (offset < size) {
+        for await (const chunk of await source(offset)) {
+          // Never store more than the descriptor promised: a lying server cannot fill the disk.
+          if (offset + chunk.length > size) {
+            await handle.close();
+            await fsp.rm(partialPath, { force: true });
+            throw new BerthError('RUNTIME_BLOB_SIZE_MISMATCH', `Blob ${shortDigest(digest)}: source sent more than the ${size} bytes the descriptor says`);
+          }
+          hash.update(chunk);
+          let written = 0;
+          while (written < chunk.length) {
+            const result = await handle.write(chunk, written, chunk.length - written);
+            written += result.bytesWritten;
+          }
+          offset += chunk.length;
+          fetched += chunk.length;
+        }
+      }
+      await handle.sync();
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+    if (offset !== size) {
+      // Keep the partial: a later attempt resumes from here.
+      throw new BerthError('RUNTIME_BLOB_INCOMPLETE', `Blob ${shortDigest(digest)}: got ${offset} of ${size} bytes; the next attempt resumes`);
+    }
+    const actual = `sha256:${hash.digest('hex')}`;
+    if (actual !== digest) {
+      await fsp.rm(partialPath, { force: true });
+      throw new BerthError('RUNTIME_BLOB_DIGEST_MISMATCH', `Blob ${shortDigest(digest)}: content hashes to ${actual}; refused and discarded`);
+    }
+    await fsp.rename(partialPath, finalPath);
+    await syncDirectory(nodePath.dirname(finalPath));
+    return { fetchedBytes: fetched, resumedFrom };
+  }
+
+  async function read(digest: string, maxBytes: number): Promise<Buffer> {
+    const path = pathOf(digest);
+    const handle = await fsp.open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW).catch((error: unknown) => {
+      if (errno(error) === 'ENOENT') throw new BerthError('RUNTIME_BLOB_MISSING', `Blob ${shortDigest(digest)} is not in the store`);
+      throw error;
+    });
+    try {
+      const stat = await handle.stat();
+      if (stat.size > maxBytes) throw new BerthError('RUNTIME_BLOB_SIZE_MISMATCH', `Blob ${shortDigest(digest)}: ${stat.size} bytes is more than ${maxBytes}`);
+      const data = await handle.readFile();
+      // Small blobs are checked again on every read: cheap, and a flipped bit never becomes a config.
+      const actual = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+      if (actual !== digest) throw new BerthError('RUNTIME_BLOB_DIGEST_MISMATCH', `Blob ${shortDigest(digest)} in the store hashes to ${actual}; remove it and pull again`);
+      return data;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async function list(): Promise<string[]> {
+    try {
+      return (await fsp.readdir(algorithmDir('sha256'))).filter((name) => /^[a-f0-9]{64}$/.test(name)).map((name) => `sha256:${name}`).sort();
+    } catch (error) {
+      if (errno(error) === 'ENOENT') return [];
+      throw error;
+    }
+  }
+
+  return {
+    root,
+    pathOf,
+    has,
+    put,
+    open: (digest) => createReadStream(pathOf(digest)),
+    read,
+    list,
+    remove: (digest) => fsp.rm(pathOf(digest), { force: true }),
+  };
+}
