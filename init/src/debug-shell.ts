@@ -27,6 +27,11 @@ export function startDebugShell(
   const runOnce = async (): Promise<void> => {
     await sys.exec.run(TOOLS.stty, plan.sttyArgs, { timeoutMs: 10_000 });
     const tty = await sys.devices.openReadWrite(plan.device);
+    if (stopped) {
+      // stop() came while stty ran: no new shell during shutdown.
+      await tty.close();
+      return;
+    }
     try {
       current = sys.processes.spawn(plan.shell, plan.shellArgs, { env: plan.env, stdioFd: tty.fd, newSession: true });
     } finally {
