@@ -41,7 +41,7 @@ export type StageStep =
       slot: Slot;
       partitionLabel: 'root-a' | 'root-b';
       /** The zstd-compressed erofs image in the bundle, decompressed to offset 0. */
-      image: { path: string; compression: 'zstd'; size: number; sha256: string; imageSize: number };
+      image: { path: string; compression: 'zstd'; size: number; sha256: string; imageSize: number; imageSha256: string };
       /** The verity hash tree, written at `offset` bytes. */
       hashTree: { path: string; size: number; sha256: string; offset: number };
     }
@@ -57,6 +57,10 @@ export type StageStep =
       hashTreeSize: number;
       hashTreeSha256: string;
       rootHash: string;
+      /** Verity parameters to rebuild the tree from the data blocks. */
+      dataBlocks: number;
+      blockSize: number;
+      salt: string;
     }
   | { kind: 'install-file'; source: string; size: number; sha256: string; target: string }
   | { kind: 'write-entry'; slot: Slot; path: string; content: string };
@@ -139,7 +143,7 @@ export function planStage(input: StagePlanInput): StagePlan {
       kind: 'write-root',
       slot,
       partitionLabel,
-      image: { path: root.path, compression: root.compression, size: root.size, sha256: root.sha256, imageSize: root.image_size },
+      image: { path: root.path, compression: root.compression, size: root.size, sha256: root.sha256, imageSize: root.image_size, imageSha256: root.image_sha256 },
       hashTree: { path: verity.path, size: verity.size, sha256: verity.sha256, offset: hashTreeOffset },
     },
     {
@@ -152,6 +156,9 @@ export function planStage(input: StagePlanInput): StagePlan {
       hashTreeSize: verity.size,
       hashTreeSha256: verity.sha256,
       rootHash: verity.root_hash,
+      dataBlocks: verity.data_blocks,
+      blockSize: verity.block_size,
+      salt: verity.salt,
     },
     { kind: 'install-file', source: kernel.path, size: kernel.size, sha256: kernel.sha256, target: espKernelPath(slot) },
     { kind: 'install-file', source: initrd.path, size: initrd.size, sha256: initrd.sha256, target: espInitrdPath(slot) },

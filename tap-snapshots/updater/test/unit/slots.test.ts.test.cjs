@@ -24,6 +24,7 @@ Array [
     },
     "image": Object {
       "compression": "zstd",
+      "imageSha256": "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
       "imageSize": 409600000,
       "path": "root.erofs.zst",
       "sha256": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
@@ -34,6 +35,8 @@ Array [
     "slot": "b",
   },
   Object {
+    "blockSize": 4096,
+    "dataBlocks": 100000,
     "hashTreeOffset": 409600000,
     "hashTreeSha256": "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
     "hashTreeSize": 3300000,
@@ -42,6 +45,7 @@ Array [
     "kind": "verify-root",
     "partitionLabel": "root-b",
     "rootHash": "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd",
+    "salt": "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
     "slot": "b",
   },
   Object {
