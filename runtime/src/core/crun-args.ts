@@ -1,0 +1,131 @@
+/**
+ * Argument vectors for the programs that launch containers: crun's lifecycle commands
+ * (create, start, state, kill, delete, exec) and the overlayfs mount of a container's root.
+ * Pure builders; the shell runs them through lib/sys/exec with an explicit environment.
+ */
+import { BerthError } from '../../../lib/errors.ts';
+import { PATHS } from '../../../lib/layout.ts';
+
+export const CRUN_PATH = '/usr/bin/crun';
+export const MOUNT_PATH = '/usr/bin/mount';
+/** crun's state directory for berth's containers (tmpfs: containers do not survive a reboot). */
+export const CRUN_STATE_DIR = `${PATHS.runDir}/crun`;
+
+/** Container ids become paths and cgroup names: keep them plain. */
+const CONTAINER_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+
+function checkId(id: string): void {
+  if (!CONTAINER_ID.test(id)) throw new BerthError('RUNTIME_SPEC_INVALID', `Invalid container id "${id}": letters, digits, '_', '.', '-', at most 128`);
+}
+
+function global(options: { logFile?: string }): string[] {
+  const args = ['--root', CRUN_STATE_DIR];
+  // crun logs its own errors here as JSON lines, so a failed create can be explained.
+  if (options.logFile !== undefined) args.push('--log', options.logFile, '--log-format', 'json');
+  return args;
+}
+
+export interface CreateOptions {
+  bundle: string;
+  /** Where crun writes the container's init pid (read back instead of parsing output). */
+  pidFile: string;
+  logFile?: string;
+  /** Keep stdio as passed (berth pipes them into the log writer). */
+  noPivot?: boolean;
+}
+
+/** `crun create`: sets up the container, leaves its process waiting for `start`. */
+export function crunCreateArgs(id: string, options: CreateOptions): string[] {
+  checkId(id);
+  const args = [...global(options), 'create', '--bundle', options.bundle, '--pid-file', options.pidFile];
+  if (options.noPivot === true) args.push('--no-pivot');
+  return [...args, id];
+}
+
+export function crunStartArgs(id: string, options: { logFile?: string } = {}): string[] {
+  checkId(id);
+  return [...global(options), 'start', id];
+}
+
+/** `crun state`: JSON with status created|running|stopped and the pid. */
+export function crunStateArgs(id: string): string[] {
+  checkId(id);
+  return [...global({}), 'state', id];
+}
+
+const SIGNAL = /^(SIG)?[A-Z0-9+-]+$|^\d+$/;
+
+/** `crun kill <id> <signal>`; `all` signals every process of the container (for stop). */
+export function crunKillArgs(id: string, signal: string, options: { all?: boolean } = {}): string[] {
+  checkId(id);
+  if (!SIGNAL.test(signal)) throw new BerthError('RUNTIME_SPEC_INVALID', `Invalid stop signal "${signal}"`);
+  const args = [...global({}), 'kill'];
+  if (options.all === true) args.push('--all');
+  return [...args, id, signal];
+}
+
+/** `crun delete`; `force` kills a container that is still running first. */
+export function crunDeleteArgs(id: string, options: { force?: boolean } = {}): string[] {
+  checkId(id);
+  return [...global({}), 'delete', ...(options.force === true ? ['--force'] : []), id];
+}
+
+export interface ExecOptions {
+  /** A process.json written by the shell (user, env, cwd, capabilities of the container). */
+  processFile: string;
+  tty?: boolean;
+  detach?: boolean;
+  pidFile?: string;
+}
+
+/** `crun exec` of a process description into a running container. */
+export function crunExecArgs(id: string, options: ExecOptions): string[] {
+  checkId(id);
+  const args = [...global({}), 'exec', '--process', options.processFile];
+  if (options.tty === true) args.push('--tty');
+  if (options.detach === true) args.push('--detach');
+  if (options.pidFile !== undefined) args.push('--pid-file', options.pidFile);
+  return [...args, id];
+}
+
+export interface OverlayMount {
+  /** `mount` arguments. */
+  args: string[];
+  /** Run mount here: lowerdirs are relative to it, which keeps the option string short. */
+  cwd: string;
+}
+
+/**
+ * The kernel copies mount options into one page; lowerdir strings of many layers under long
+ * paths overflow it, so layers are named relative to their common parent (Docker's `l/`
+ * trick, without the symlinks: berth's layer directories already share a parent).
+ */
+export const MOUNT_OPTIONS_MAX = 4095;
+
+/**
+ * Mounts a container root: `layerDirs` bottom first (each containing `root/`), a private
+ * upper and work directory. Throws when the options would not fit in a page.
+ */
+export function overlayMountArgs(layersDir: string, layerDirs: readonly string[], upperDir: string, workDir: string, target: string, rootDirName = 'root'): OverlayMount {
+  if (layerDirs.length === 0) throw new BerthError('RUNTIME_SPEC_INVALID', 'An overlay root needs at least one layer');
+  const parent = layersDir.endsWith('/') ? layersDir.slice(0, -1) : layersDir;
+  const lower = [...layerDirs].reverse().map((dir) => {
+    if (!dir.startsWith(`${parent}/`) || dir.slice(parent.length + 1).includes('/')) {
+      throw new BerthError('RUNTIME_SPEC_INVALID', `Layer directory ${dir} is not directly inside ${parent}`);
+    }
+    const name = dir.slice(parent.length + 1);
+    // ':' separates lowerdirs and ',' options; layer names are digests and never contain them.
+    if (/[:,\\]/.test(name)) throw new BerthError('RUNTIME_SPEC_INVALID', `Layer directory name ${name} cannot appear in overlay options`);
+    return `${name}/${rootDirName}`;
+  });
+  for (const path of [upperDir, workDir]) {
+    if (/[:,\\]/.test(path)) throw new BerthError('RUNTIME_SPEC_INVALID', `Path ${path} cannot appear in overlay options`);
+  }
+  // index=off, xino=off: no inode index to keep consistent across layer sharing; redirect_dir
+  // and metacopy stay at their safe defaults (off), never taken from a layer.
+  const options = `lowerdir=${lower.join(':')},upperdir=${upperDir},workdir=${workDir},index=off,xino=off`;
+  if (options.length > MOUNT_OPTIONS_MAX) {
+    throw new BerthError('RUNTIME_SPEC_INVALID', `Overlay options for ${layerDirs.length} layers are ${options.length} bytes, more than a page (${MOUNT_OPTIONS_MAX})`);
+  }
+  return { args: ['-t', 'overlay', '-o', options, '--', 'overlay', target], cwd: parent };
+}
