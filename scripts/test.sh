@@ -28,7 +28,11 @@ run_tap --jobs=2
 step "build the default image (cached stages)"
 node bin/berth.js build
 step "VM tests under QEMU (one at a time)"
+# One VM at a time on this machine, even across concurrent test runs: 2 cores under TCG.
+exec 9>"${BERTH_VM_LOCK:-/tmp/berth-vm.lock}"
+flock 9
 run_tap --jobs=1 --timeout=900 qemu-tests/cases/*.test.ts
+flock -u 9
 
 passed=0 failed=0
 for s in "${summaries[@]}"; do
