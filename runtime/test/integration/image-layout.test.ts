@@ -8,6 +8,8 @@ import { createBlobStore } from '../../src/store/blobs.ts';
 import { importOciLayout, layerDirOf, unpackImage } from '../../src/store/image-layout.ts';
 import { LAYER_ROOT_DIR } from '../../src/store/unpack.ts';
 import { MEDIA_TYPES } from '../../src/core/manifest.ts';
+import { planGarbageCollection } from '../../src/core/gc.ts';
+import { applyGarbageCollection } from '../../src/store/gc.ts';
 import { gzip, packTar, zstd } from './tar-fixtures.ts';
 
 const sha = (data: Buffer | string): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -105,4 +107,28 @@ void t.test('tampered layouts are refused', async (t) => {
   await fsp.writeFile(nodePath.join(base, 'bytes', 'oci-layout'), '{"imageLayoutVersion":"2.0.0"}');
   await t.rejects(importOciLayout(bytes.dir, store), { code: 'RUNTIME_LAYOUT_INVALID', message: /imageLayoutVersion "2.0.0"/ });
   await t.rejects(importOciLayout(nodePath.join(base, 'missing'), store), { code: 'RUNTIME_LAYOUT_INVALID', message: /missing oci-layout/ });
+});
+
+void t.test('garbage collection removes what no image keeps, layers atomically', async (t) => {
+  const base = t.testdir({});
+  const layout = await makeLayout(nodePath.join(base, 'layout'));
+  const store = createBlobStore(nodePath.join(base, 'blobs'));
+  const layersDir = nodePath.join(base, 'layers');
+  const image = await importOciLayout(layout.dir, store);
+  await unpackImage(store, layersDir, image);
+  const record = {
+    reference: 'web:1',
+    indexDigests: [],
+    manifestDigest: image.manifest.digest,
+    configDigest: image.config.digest,
+    layerDigests: image.manifest.layers.map((l) => l.digest),
+    diffIds: [image.config.diffIds[0] ?? ''],
+  };
+  const plan = planGarbageCollection({ images: [record], blobs: await store.list(), layers: image.config.diffIds, layersInUse: [] });
+  t.equal(plan.removeBlobs.length, 1, 'the nested index blob');
+  t.same(plan.removeLayers, [image.config.diffIds[1]]);
+  t.same(await applyGarbageCollection(plan, store, layersDir), { removedBlobs: 1, removedLayers: 1 });
+  t.same(await fsp.readdir(layersDir), [layerDirOf(layersDir, image.config.diffIds[0] ?? '').split('/').pop()]);
+  t.equal((await store.list()).length, 4);
+  t.same(await applyGarbageCollection(plan, store, layersDir), { removedBlobs: 1, removedLayers: 1 }, 'idempotent');
 });
