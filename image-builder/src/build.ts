@@ -80,7 +80,7 @@ export async function buildImage(options: BuildOptions): Promise<{ outDir: strin
   const filesystem = options.filesystem ?? ctx.profile.rootFilesystem;
   const rootfs = await timed('root filesystem (mmdebstrap)', () => buildRootfs(ctx));
   const node = await timed(`bundled Node ${ctx.profile.node}`, () => fetchNode(ctx));
-  const bundle = await timed('init bundle (esbuild)', () => bundleBerth(ctx, process.env.BERTH_DEV_ENTRY));
+  const bundle = await timed('init bundle (esbuild)', () => bundleBerth(ctx));
   const root = await timed(`overlays + root image (${filesystem} + dm-verity)`, () =>
     buildRootImage(ctx, {
       rootfsTar: rootfs.tar,
