@@ -260,8 +260,11 @@ export function evaluateHealthGate(state: HealthGateState, sample: HealthSample,
   const healthySince = healthy ? (state.healthySince ?? sample.now) : undefined;
   if (healthySince !== undefined && sample.now - healthySince >= options.soakMs) return { decision: 'bless' };
   if (sample.now - state.startedAt >= options.timeoutMs) {
-    const reason = !sample.initUp ? 'init not up' : sample.unhealthyCritical.length > 0 ? `critical containers unhealthy: ${sample.unhealthyCritical.join(', ')}` : 'not healthy for the whole soak period';
-    return { decision: 'fail', reason };
+    const reasons = [
+      ...(sample.initUp ? [] : ['init not up']),
+      ...(sample.unhealthyCritical.length > 0 ? [`critical containers unhealthy: ${sample.unhealthyCritical.join(', ')}`] : []),
+    ];
+    return { decision: 'fail', reason: reasons.length > 0 ? reasons.join('; ') : 'not healthy for the whole soak period' };
   }
   return { decision: 'wait', state: { startedAt: state.startedAt, ...(healthySince !== undefined ? { healthySince } : {}) } };
 }

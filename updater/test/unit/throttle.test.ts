@@ -1,6 +1,9 @@
 import t from 'tap';
 import { cpuMaxLine, ioMaxLine, parseThrottle, planThrottle } from '../../src/core/throttle.ts';
 import { parsePercent } from '../../src/core/units.ts';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { applyCgroupSteps, joinCgroup } from '../../src/cgroup.ts';
 
 void t.test('the issue example becomes the documented cgroup lines', (t) => {
   const { limits, problems } = parseThrottle({ write_bps: '5M', write_iops: 500, cpu: '20%', memory: '256M' });
@@ -52,4 +55,19 @@ void t.test('percent parser', (t) => {
   t.equal(parsePercent('20').ok, false);
   t.equal(parsePercent(null).ok, false);
   t.end();
+});
+
+void t.test('the plan runs against a cgroup-like directory', async (t) => {
+  const root = t.testdir({ 'cgroup.subtree_control': '' });
+  const limits = parseThrottle({ write_bps: '5M', write_iops: 500, cpu: '20%', memory: '256M' }).limits ?? {};
+  await applyCgroupSteps(planThrottle({ limits, device: { major: 253, minor: 0 }, cgroupRoot: root, group: 'berth.slice/update-apply' }));
+  const group = join(root, 'berth.slice/update-apply');
+  t.equal(await readFile(join(group, 'io.max'), 'utf8'), '253:0 wbps=5242880 wiops=500');
+  t.equal(await readFile(join(group, 'cpu.max'), 'utf8'), '20000 100000');
+  t.equal(await readFile(join(group, 'memory.max'), 'utf8'), '268435456');
+  t.equal(await readFile(join(root, 'berth.slice/cgroup.subtree_control'), 'utf8'), '+cpu +io +memory');
+  await joinCgroup(group, 4242);
+  t.equal(await readFile(join(group, 'cgroup.procs'), 'utf8'), '4242');
+  await t.rejects(applyCgroupSteps([{ kind: 'write', path: join(root, 'missing/dir/io.max'), value: 'x' }]), { code: 'UPDATER_CGROUP_FAILED' });
+  await t.rejects(joinCgroup(join(root, 'nope'), 1), { code: 'UPDATER_CGROUP_FAILED' });
 });
