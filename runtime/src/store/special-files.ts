@@ -1,7 +1,7 @@
 /**
- * The two filesystem operations Node has no API for and the unpacker needs: creating
- * device nodes and FIFOs (mknod) and setting extended attributes (overlay whiteouts and
- * opaque directories, file capabilities). Runs coreutils `mknod` and attr's `setfattr`
+ * The filesystem operations Node has no API for and the unpacker needs: creating device
+ * nodes and FIFOs (mknod), setting extended attributes (overlay whiteouts and opaque
+ * directories, file capabilities) and syncfs. Runs coreutils `mknod` and `sync` and attr's `setfattr`
  * through lib/sys/exec: absolute paths, no shell. A recording fake sits beside it.
  */
 import { createExec, type Exec } from '../../../lib/sys/exec.ts';
@@ -13,9 +13,13 @@ export interface SpecialFiles {
   mknod(path: string, kind: NodeKind, mode: number, major?: number, minor?: number): Promise<void>;
   /** Sets xattr `name` on `path` itself, never on a symlink's target. */
   setXattr(path: string, name: string, value: Buffer): Promise<void>;
+  /** Flushes the whole filesystem holding `path` (syncfs(2)). */
+  syncFilesystem(path: string): Promise<void>;
 }
 
 export const MKNOD_PATH = '/usr/bin/mknod';
+/** coreutils `sync -f` is syncfs(2), which Node does not expose. */
+export const SYNC_PATH = '/usr/bin/sync';
 /** From Debian's `attr` package; the root filesystem must ship it for opaque directories. */
 export const SETFATTR_PATH = '/usr/bin/setfattr';
 
@@ -41,6 +45,10 @@ export function createSpecialFiles(exec: Exec = createExec()): SpecialFiles {
     },
     async setXattr(path, name, value) {
       await exec.run(SETFATTR_PATH, setfattrArgs(path, name, value), { timeoutMs: 10_000 });
+    },
+    async syncFilesystem(path) {
+      // Flushing a large unpack to a slow disk can take a while.
+      await exec.run(SYNC_PATH, ['--file-system', '--', path], { timeoutMs: 300_000 });
     },
   };
 }

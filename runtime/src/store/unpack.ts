@@ -56,8 +56,12 @@ export interface UnpackOptions {
   whiteouts?: 'overlay' | 'record';
   /** Keep owners from the archive (needs root). Default: true as root. */
   keepOwnership?: boolean;
-  /** fsync files and directories before the rename so a power cut cannot expose empty files. Default true. */
-  sync?: boolean;
+  /**
+   * Durability before the rename, so a power cut never exposes a layer with empty files:
+   * 'filesystem' (default) flushes the whole filesystem once with syncfs (coreutils
+   * `sync -f`), 'files' fsyncs every file and directory, 'none' is for tests and scratch.
+   */
+  sync?: 'filesystem' | 'files' | 'none';
   special?: SpecialFiles;
   decompress?: DecompressOptions;
 }
@@ -133,7 +137,7 @@ class LayerWriter {
     tempDir: string,
     private readonly whiteoutMode: 'overlay' | 'record',
     private readonly keepOwnership: boolean,
-    private readonly sync: boolean,
+    private readonly syncEach: boolean,
   ) {
     this.rootDir = nodePath.join(tempDir, LAYER_ROOT_DIR);
     this.tracker = new LayerEntryTracker(options.digest, {
@@ -243,7 +247,7 @@ class LayerWriter {
           await handle.chmod(plan.meta.mode);
           await this.applyXattrs(abs, plan.meta, entry);
           await handle.utimes(plan.meta.mtime, plan.meta.mtime);
-          if (this.sync) await handle.sync();
+          if (this.syncEach) await handle.sync();
         } finally {
           await handle.close();
         }
@@ -315,7 +319,7 @@ class LayerWriter {
       await this.applyXattrs(abs, dir.meta, joinEntryPath(dir.path));
       await fsp.utimes(abs, dir.meta.mtime, dir.meta.mtime);
     }
-    if (this.sync) {
+    if (this.syncEach) {
       for (const dir of dirs) await syncDirectory(this.abs(dir.path));
     }
   }
@@ -348,7 +352,8 @@ export async function unpackLayer(source: Readable, options: UnpackOptions): Pro
   const isRoot = process.getuid?.() === 0;
   const whiteoutMode = options.whiteouts ?? (isRoot ? 'overlay' : 'record');
   const keepOwnership = options.keepOwnership ?? isRoot;
-  const sync = options.sync ?? true;
+  const sync = options.sync ?? 'filesystem';
+  const special = options.special ?? createSpecialFiles();
   const maxUnpackedBytes = options.maxUnpackedBytes ?? DEFAULT_LAYER_LIMITS.maxUnpackedBytes;
   const maxEntries = options.maxEntries ?? DEFAULT_LAYER_LIMITS.maxEntries;
   const maxArchiveBytes = options.maxArchiveBytes ?? maxUnpackedBytes + 8192 * maxEntries;
@@ -361,7 +366,7 @@ export async function unpackLayer(source: Readable, options: UnpackOptions): Pro
   // 0700: the tree may hold setuid binaries of the image; host users must not reach them.
   await fsp.mkdir(tempDir, { mode: 0o700 });
   try {
-    const writer = new LayerWriter(options, tempDir, whiteoutMode, keepOwnership, sync);
+    const writer = new LayerWriter({ ...options, special }, tempDir, whiteoutMode, keepOwnership, sync === 'files');
     await fsp.mkdir(writer.rootDir, { mode: 0o755 });
     const { compression, diffId, archiveBytes } = await streamEntries(source, writer, options, maxArchiveBytes);
     if (options.expectedDiffId !== undefined && options.expectedDiffId !== diffId) {
@@ -389,10 +394,13 @@ export async function unpackLayer(source: Readable, options: UnpackOptions): Pro
     };
     const recordPath = nodePath.join(tempDir, LAYER_RECORD_FILE);
     await fsp.writeFile(recordPath, `${JSON.stringify(result, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    if (sync) {
+    if (sync === 'files') {
       const handle = await fsp.open(recordPath, 'r');
       await handle.sync().finally(() => handle.close());
       await syncDirectory(tempDir);
+    } else if (sync === 'filesystem') {
+      // One syncfs instead of an fsync per file: the layer is durable before it gets its name.
+      await special.syncFilesystem(tempDir);
     }
     try {
       await fsp.rename(tempDir, target);
@@ -402,7 +410,7 @@ export async function unpackLayer(source: Readable, options: UnpackOptions): Pro
       }
       throw error;
     }
-    if (sync) await syncDirectory(nodePath.dirname(target));
+    if (sync !== 'none') await syncDirectory(nodePath.dirname(target));
     return result;
   } catch (error) {
     await fsp.rm(tempDir, { recursive: true, force: true });

@@ -128,6 +128,10 @@ void t.test('without root powers whiteouts are recorded, not converted, and owne
       calls.push(`setxattr ${name}`);
       return Promise.resolve();
     },
+    syncFilesystem: () => {
+      calls.push('syncfs');
+      return Promise.resolve();
+    },
   };
   const tar = await packTar([
     { name: 'a/.wh.gone', body: '' },
@@ -138,7 +142,7 @@ void t.test('without root powers whiteouts are recorded, not converted, and owne
   ]);
   const result = await unpackLayer(streamOf(tar), { digest: DIGEST, target, whiteouts: 'record', keepOwnership: false, special });
   t.match(result, { whiteoutMode: 'record', ownership: 'not-kept', whiteouts: ['a/gone'], opaqueDirectories: ['b'] });
-  t.same(calls, ['mknod fifo f'], 'only the FIFO needed mknod; no whiteout devices, no trusted xattrs');
+  t.same(calls, ['mknod fifo f', 'syncfs'], 'only the FIFO needed mknod; no whiteout devices, no trusted xattrs; one syncfs');
   t.equal(result.notes.length, 3, result.notes.join('; '));
   t.match(result.notes.join('\n'), /1 whiteouts and 1 opaque directories recorded in layer.json only/);
   t.match(result.notes.join('\n'), /security.capability of 'cap' not set \(needs root\)/);
@@ -242,6 +246,17 @@ void t.test('devices are created only when allowed', { skip: isRoot ? false : 'n
   t.ok(s.isCharacterDevice());
   t.equal(s.rdev, 0x103, 'device 1:3');
   t.equal(s.mode & 0o7777, 0o666);
+});
+
+void t.test('every durability mode yields the same layer', async (t) => {
+  const base = t.testdir({ store: {} });
+  const tar = await packTar([{ name: 'a/b', body: 'x' }, { name: 'c', type: 'symlink', linkname: 'a/b' }]);
+  for (const sync of ['filesystem', 'files', 'none'] as const) {
+    const target = nodePath.join(base, 'store', sync);
+    const result = await unpackLayer(streamOf(tar), { digest: DIGEST, target, sync });
+    t.equal(result.entries, 2, sync);
+    t.equal(await fsp.readFile(nodePath.join(target, LAYER_ROOT_DIR, 'a/b'), 'utf8'), 'x');
+  }
 });
 
 void t.test('special-file argv', (t) => {
