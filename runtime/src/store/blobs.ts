@@ -18,7 +18,7 @@ export interface BlobDescriptor {
 }
 
 /** Opens the blob's bytes from `offset` on (a registry Range request, a file, a tar member). */
-export type BlobSource = (offset: number) => Promise<AsyncIterable<Uint8Array>> | AsyncIterable<Uint8Array>;
+export type BlobSource = (offset: number) => Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array>> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 export interface BlobStore {
   readonly root: string;

@@ -1,0 +1,115 @@
+/**
+ * The pure parts of talking to an OCI Distribution registry: URLs of manifests and blobs,
+ * WWW-Authenticate challenges (RFC 7235, as Docker's token auth uses them), the token
+ * request, and which failures are worth a retry. The HTTP client lives in store/registry-client.ts.
+ */
+import { registryApiHost, type ImageReference } from './reference.ts';
+
+/** One `WWW-Authenticate` challenge: `Bearer realm="…",service="…",scope="…"` or `Basic realm="…"`. */
+export interface AuthChallenge {
+  scheme: string;
+  params: Record<string, string>;
+}
+
+/**
+ * Parses a WWW-Authenticate header into its challenges. Parameters are `key=token` or
+ * `key="quoted \" string"`; scheme names are lowercased, parameter names too.
+ */
+export function parseWwwAuthenticate(header: string): AuthChallenge[] {
+  const challenges: AuthChallenge[] = [];
+  const isTokenChar = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9!#$%&'*+.^_`|~-]/.test(c);
+  let current: AuthChallenge | undefined;
+  let i = 0;
+  const skip = (chars: string): void => {
+    while (i < header.length && chars.includes(header[i] ?? '')) i += 1;
+  };
+  while (i < header.length) {
+    skip(' \t,');
+    const start = i;
+    while (isTokenChar(header[i])) i += 1;
+    const token = header.slice(start, i);
+    if (token === '') {
+      i += 1; // junk: step over it
+      continue;
+    }
+    skip(' \t');
+    if (header[i] !== '=') {
+      current = { scheme: token.toLowerCase(), params: {} };
+      challenges.push(current);
+      continue;
+    }
+    i += 1;
+    skip(' \t');
+    let value = '';
+    if (header[i] === '"') {
+      i += 1;
+      while (i < header.length && header[i] !== '"') {
+        if (header[i] === '\\') i += 1;
+        value += header[i] ?? '';
+        i += 1;
+      }
+      i += 1;
+    } else {
+      const valueStart = i;
+      while (i < header.length && header[i] !== ',' && header[i] !== ' ') i += 1;
+      value = header.slice(valueStart, i);
+    }
+    if (current !== undefined) current.params[token.toLowerCase()] = value;
+  }
+  return challenges;
+}
+
+/** `https://ghcr.io`, `http://localhost:5000` (plain HTTP only where the config allows it). */
+export function registryBaseUrl(registry: string, insecure: boolean): string {
+  return `${insecure ? 'http' : 'https'}://${registryApiHost(registry)}`;
+}
+
+export function manifestUrl(base: string, repository: string, selector: string): string {
+  return `${base}/v2/${repository}/manifests/${encodeURIComponent(selector).replace(/%3A/g, ':')}`;
+}
+
+export function blobUrl(base: string, repository: string, digest: string): string {
+  return `${base}/v2/${repository}/blobs/${digest}`;
+}
+
+/** The pull scope of a repository, as token servers expect it. */
+export function pullScope(reference: ImageReference): string {
+  return `repository:${reference.repository}:pull`;
+}
+
+/**
+ * The token request for a Bearer challenge, or undefined when the challenge has no realm
+ * (or a realm that is not http(s)). The challenge's own scope wins over ours when given.
+ */
+export function tokenRequestUrl(challenge: AuthChallenge, scope: string): string | undefined {
+  const realm = challenge.params.realm;
+  if (realm === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(realm);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  if (challenge.params.service !== undefined) url.searchParams.set('service', challenge.params.service);
+  url.searchParams.set('scope', challenge.params.scope ?? scope);
+  return url.toString();
+}
+
+/** The token of a token-server response (`token`, or OAuth's `access_token`). */
+export function tokenFromResponse(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const record = body as Record<string, unknown>;
+  const token = record.token ?? record.access_token;
+  return typeof token === 'string' && token !== '' ? token : undefined;
+}
+
+/** Worth another attempt: network trouble, 408, 429 and 5xx. 4xx otherwise means no. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/** Delay before retry `attempt` (0-based): 200 ms doubling, capped at 5 s. */
+export function retryDelayMs(attempt: number): number {
+  return Math.min(200 * 2 ** attempt, 5000);
+}
