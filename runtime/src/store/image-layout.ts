@@ -39,11 +39,23 @@ function layoutError(dir: string, why: string, cause?: unknown): BerthError {
   return new BerthError('RUNTIME_LAYOUT_INVALID', `Cannot import OCI layout ${dir}: ${why}`, cause === undefined ? undefined : { cause });
 }
 
+/**
+ * Layout files must be plain files: a symlink in an imported archive could point at a host
+ * file, and a successful import would reveal that file's digest.
+ */
+async function regularFile(dir: string, path: string): Promise<void> {
+  const stat = await fsp.lstat(path).catch((error: unknown) => {
+    throw layoutError(dir, `${nodePath.relative(dir, path)} is missing`, error);
+  });
+  if (!stat.isFile()) throw layoutError(dir, `${nodePath.relative(dir, path)} is not a regular file`);
+}
+
 /** Copies one blob of the layout into the store, verified against its descriptor. */
 async function importBlob(dir: string, store: BlobStore, descriptor: { digest: string; size: number }): Promise<void> {
   const { algorithm, encoded } = parseDigest(descriptor.digest);
   // The path is built from a validated digest only, so it cannot leave blobs/.
   const path = nodePath.join(dir, 'blobs', algorithm, encoded);
+  await regularFile(dir, path);
   await store.put(descriptor, (offset) => createReadStream(path, { start: offset }) as AsyncIterable<Uint8Array>);
 }
 
@@ -62,6 +74,8 @@ export async function importOciLayout(dir: string, store: BlobStore, options: { 
   let layoutText: string;
   let indexText: string;
   try {
+    await regularFile(dir, nodePath.join(dir, 'oci-layout'));
+    await regularFile(dir, nodePath.join(dir, 'index.json'));
     layoutText = await fsp.readFile(nodePath.join(dir, 'oci-layout'), 'utf8');
     indexText = await fsp.readFile(nodePath.join(dir, 'index.json'), 'utf8');
   } catch (error) {
