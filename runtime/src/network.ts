@@ -1,0 +1,39 @@
+/**
+ * The seam between the container engine and container networking. The engine owns no network
+ * code: for `network_mode: bridge` it asks a NetworkAttacher (CNI, implemented by the
+ * networking component) for a prepared namespace before `crun run`, and detaches after the
+ * container is deleted. `host`, `none` and `container:<name>` never reach an attacher.
+ */
+
+/** What the engine tells the attacher about one container start. */
+export interface NetworkContainer {
+  /** The container's name in the machine config (also its crun id and DNS name on the bridge). */
+  name: string;
+  /** Compose `ports` entries as written, e.g. "8080:80", "127.0.0.1:53:53/udp". */
+  ports: readonly string[];
+  /** Compose `hostname` (defaults to the name). */
+  hostname: string;
+  /** Compose `dns` servers, if any. */
+  dns: readonly string[];
+  /** Compose `extra_hosts` entries as written ("name:ip" or "name=ip"). */
+  extraHosts: readonly string[];
+}
+
+/** A namespace the attacher prepared: the engine puts `netnsPath` into config.json. */
+export interface NetworkAttachment {
+  /** A bind-mounted network namespace, e.g. /run/netns/berth-web. */
+  netnsPath: string;
+  /** The container's address on the bridge, for /etc/hosts of the container and its peers. */
+  ip?: string;
+  /** Lines for the container's /etc/hosts beyond localhost and its own name (peers by name). */
+  hosts?: readonly string[];
+  /** Name servers for the container's /etc/resolv.conf (when the attacher runs a resolver). */
+  nameservers?: readonly string[];
+  /** Releases the namespace, IPAM lease and port mappings; idempotent, never throws for "already gone". */
+  detach(): Promise<void>;
+}
+
+/** Attaches containers with `network_mode: bridge` (the default). */
+export interface NetworkAttacher {
+  attach(container: NetworkContainer): Promise<NetworkAttachment>;
+}
