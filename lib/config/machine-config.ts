@@ -9,14 +9,24 @@
  */
 import { loadYaml } from './load.ts';
 import type { Problem } from './problems.ts';
+import { apiSection } from './sections/api.ts';
+import { containersSection } from './sections/containers.ts';
 import { debugSection } from './sections/debug.ts';
 import { hostSection } from './sections/host.ts';
+import { kernelSection } from './sections/kernel.ts';
+import { networkSection } from './sections/network.ts';
+import { timeSection } from './sections/time.ts';
 import { object, type Infer, type ObjectOutput, type Report, type Shape } from './validate.ts';
 
 /** Every top-level key of the machine config, by section. */
 export const machineConfigShape = {
   ...hostSection,
+  ...networkSection,
+  ...timeSection,
+  ...kernelSection,
   ...debugSection,
+  ...containersSection,
+  ...apiSection,
 } satisfies Shape;
 
 /** Checks that span sections (e.g. a container's network referring to a declared network). */

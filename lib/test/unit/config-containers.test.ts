@@ -1,0 +1,170 @@
+import t from 'tap';
+import { loadMachineConfig } from '../../config/machine-config.ts';
+import { ConfigError } from '../../config/problems.ts';
+import { findCycle, parsePort, splitCommand } from '../../config/sections/containers.ts';
+
+function problemsOf(text: string): string[] {
+  try {
+    loadMachineConfig(text, 'config.yaml');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map((p) => `${p.path}: ${p.message}`);
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+void t.test('a Compose service is read and normalised', (t) => {
+  const { config, warnings } = loadMachineConfig(
+    `
+containers:
+  web:
+    image: registry.example.com:5000/web:1.2
+    command: httpd -f -p "8080" -h '/srv/my www'
+    environment: { A: 1, B: true, C: }
+    ports: ["8080:80", "127.0.0.1:53:53/udp", 9000]
+    volumes: [data:/data, /var/www:/srv:ro, {type: tmpfs, target: /tmp, tmpfs: {size: 64M}}]
+    tmpfs: /run
+    restart: on-failure:5
+    healthcheck: { test: ["CMD", "wget", "-q", "http://localhost/"], interval: 5s, retries: 2, start_period: 1s }
+    depends_on: { db: { condition: service_healthy } }
+    cap_drop: [ALL]
+    cap_add: [NET_BIND_SERVICE]
+    sysctls: ["net.core.somaxconn=1024"]
+    ulimits: { nofile: { soft: 1024, hard: 2048 }, nproc: 512 }
+    mem_limit: 256M
+    cpus: "0.5"
+    labels: ["a.b=c"]
+    extra_hosts: ["gw=10.0.0.1"]
+    dns: 1.1.1.1
+    x-notes: free text
+    x-berth: { critical: true }
+  db:
+    image: db
+    entrypoint: [/bin/db, --serve]
+    environment: ["X=1=2"]
+    healthcheck: { test: "test -e /ready" }
+    network_mode: host
+registries:
+  "registry.example.com:5000": { insecure: true, username: deploy, password_file: /var/lib/berth/secrets/registry }
+`,
+    'c',
+  );
+  t.same(warnings, []);
+  const web = config.containers.web;
+  t.ok(web);
+  if (web === undefined) return t.end();
+  t.same(web.command, ['httpd', '-f', '-p', '8080', '-h', '/srv/my www']);
+  t.same(web.environment, { A: '1', B: 'true', C: '' });
+  t.same(web.ports, ['8080:80', '127.0.0.1:53:53/udp', '9000']);
+  t.same(web.volumes, [
+    { type: 'volume', source: 'data', target: '/data', readOnly: false },
+    { type: 'bind', source: '/var/www', target: '/srv', readOnly: true },
+    { type: 'tmpfs', target: '/tmp', sizeBytes: 64 * 1024 * 1024 },
+    { type: 'tmpfs', target: '/run' },
+  ]);
+  t.equal(web.restart, 'on-failure:5');
+  t.same(web.healthcheck?.test, { kind: 'exec', argv: ['wget', '-q', 'http://localhost/'] });
+  t.equal(web.healthcheck?.interval, 5000);
+  t.same(web.depends_on, { db: { condition: 'service_healthy' } });
+  t.same(web.sysctls, { 'net.core.somaxconn': '1024' });
+  t.same(web.ulimits, { nofile: { soft: 1024, hard: 2048 }, nproc: { soft: 512, hard: 512 } });
+  t.equal(web.mem_limit, 256 * 1024 * 1024);
+  t.equal(web.cpus, 0.5);
+  t.same(web.labels, { 'a.b': 'c' });
+  t.same(web.extra_hosts, ['gw:10.0.0.1']);
+  t.same(web.dns, ['1.1.1.1']);
+  t.same(web['x-berth'], { critical: true });
+  t.equal(web.network_mode, 'bridge');
+  t.equal(web.stop_signal, 'SIGTERM');
+  t.equal(web.stop_grace_period, 10_000);
+  t.notOk('x-notes' in web);
+  const db = config.containers.db;
+  t.same(db?.entrypoint, ['/bin/db', '--serve']);
+  t.same(db?.environment, { X: '1=2' });
+  t.same(db?.healthcheck?.test, { kind: 'shell', command: 'test -e /ready' });
+  t.same(db?.['x-berth'], { critical: false });
+  t.same(config.registries['registry.example.com:5000'], { insecure: true, username: 'deploy', password_file: '/var/lib/berth/secrets/registry' });
+  t.end();
+});
+
+void t.test('every problem is reported with its path', (t) => {
+  const problems = problemsOf(`
+containers:
+  web:
+    image: web
+    imagee: typo
+    build: .
+    ports: ["70000:80"]
+    volumes: [/etc:/etc, "data:relative", {type: volume, target: /x}]
+    restart: sometimes
+    network_mode: container:ghost
+    depends_on: [db, web]
+    healthcheck: { test: ["CMD"], interval: 5 }
+  db:
+    command: "unterminated 'quote"
+  "bad name!":
+    image: x
+registries:
+  reg: { username: me }
+`);
+  t.matchSnapshot(problems.join('\n'));
+  const paths = problems.map((p) => p.slice(0, p.indexOf(': ')));
+  for (const path of [
+    'containers.web.imagee',
+    'containers.web.build',
+    'containers.web.ports[0]',
+    'containers.web.volumes[0]',
+    'containers.web.volumes[1]',
+    'containers.web.volumes[2]',
+    'containers.web.restart',
+    'containers.web.healthcheck.test',
+    'containers.web.healthcheck.interval',
+    'containers.db',
+    'containers.db.command',
+    'containers["bad name!"]',
+    'registries.reg.username',
+  ]) {
+    t.ok(paths.some((p) => p === path), `problem at ${path}`);
+  }
+  t.end();
+});
+
+void t.test('cross-checks: dependencies exist, no cycles, shared networks exist', (t) => {
+  const missing = problemsOf('containers:\n  a: { image: x, depends_on: [ghost], network_mode: "service:nobody" }\n');
+  t.match(missing.join('\n'), /containers\.a\.depends_on\.ghost: no container named "ghost"/);
+  t.match(missing.join('\n'), /containers\.a\.network_mode: no container named "nobody"/);
+  const cycle = problemsOf('containers:\n  a: { image: x, depends_on: [b] }\n  b: { image: x, network_mode: "container:c" }\n  c: { image: x, depends_on: { a: { condition: service_healthy } } }\n');
+  t.match(cycle.join('\n'), /dependency cycle: a -> b -> c -> a/);
+  const self = problemsOf('containers:\n  a: { image: x, depends_on: [a] }\n');
+  t.match(self.join('\n'), /cannot depend on itself/);
+  const ports = problemsOf('containers:\n  a: { image: x }\n  b: { image: x, network_mode: "container:a", ports: ["80:80"] }\n');
+  t.match(ports.join('\n'), /containers\.b\.ports: ports cannot be published/);
+  t.end();
+});
+
+void t.test('binds only from /var, and not into berth state', (t) => {
+  t.match(problemsOf('containers:\n  a: { image: x, volumes: ["/var/lib/berth/runtime:/x"] }\n').join('\n'), /berth's own state/);
+  t.match(problemsOf('containers:\n  a: { image: x, volumes: ["/var/../etc:/x"] }\n').join('\n'), /under \/var/);
+  const { config } = loadMachineConfig('containers:\n  a: { image: x, volumes: ["/var/lib/berth/volumes/a:/x", "/var/data:/y"] }\n', 'c');
+  t.equal(config.containers.a?.volumes.length, 2);
+  t.end();
+});
+
+void t.test('privileged is warned about', (t) => {
+  const { warnings } = loadMachineConfig('containers:\n  a: { image: x, privileged: true }\n', 'c');
+  t.match(warnings, [{ path: 'containers.a.privileged' }]);
+  t.end();
+});
+
+void t.test('parsePort, splitCommand, findCycle', (t) => {
+  t.same(parsePort('8080:80'), { containerPort: 80, hostPort: 8080, protocol: 'tcp' });
+  t.same(parsePort('127.0.0.1:53:53/udp'), { containerPort: 53, hostPort: 53, hostIp: '127.0.0.1', protocol: 'udp' });
+  t.same(parsePort('[::1]:80:8080'), { containerPort: 8080, hostPort: 80, hostIp: '::1', protocol: 'tcp' });
+  t.same(parsePort('80'), { containerPort: 80, protocol: 'tcp' });
+  for (const bad of ['0:80', '80:', '1.2.3.4:80', '999.1.1.1:1:1', '80-90:80', '80/sctp']) t.equal(parsePort(bad), undefined, bad);
+  t.same(splitCommand(`sh -c "echo \\"hi\\" \${X}" 'a b' c\\ d ''`), ['sh', '-c', 'echo "hi" ${X}', 'a b', 'c d', '']);
+  t.equal(splitCommand('"open'), undefined);
+  t.same(findCycle({ a: ['b'], b: ['c'], c: [] }), undefined);
+  t.same(findCycle({ a: ['b'], b: ['a'] }), ['a', 'b', 'a']);
+  t.end();
+});
