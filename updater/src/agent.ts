@@ -29,7 +29,7 @@ export interface UpdateEffects {
   runHealthGate(slot: Slot, version: string, signal: AbortSignal): Promise<UpdateEvent>;
   blessSlot(slot: Slot): Promise<void>;
   markSlotBad(slot: Slot): Promise<void>;
-  releaseRebootLock(): Promise<void>;
+  releaseRebootLock(signal: AbortSignal): Promise<void>;
   /** Waits for the next check (interval with jitter, or backoff); returns check-requested. */
   waitForCheck(after: 'interval' | 'retry', attempt: number, signal: AbortSignal): Promise<UpdateEvent>;
 }
@@ -98,7 +98,7 @@ export function createUpdateAgent(options: AgentOptions): UpdateAgent {
       case 'mark-slot-bad':
         return effects.markSlotBad(effect.slot).then(() => undefined);
       case 'release-reboot-lock':
-        return effects.releaseRebootLock().then(() => undefined);
+        return effects.releaseRebootLock(signal).then(() => undefined);
       case 'schedule-check':
         return effects.waitForCheck(effect.after, effect.attempt, signal);
     }

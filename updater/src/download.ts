@@ -83,7 +83,8 @@ class Request {
   }
 }
 
-async function fetchDocument(doFetch: typeof fetch, url: string, idleMs: number): Promise<Uint8Array> {
+/** GETs a small document (at most 1 MiB) with an idle timeout; typed errors as for payloads. */
+export async function fetchDocument(doFetch: typeof fetch, url: string, idleMs: number): Promise<Uint8Array> {
   const request = new Request(idleMs);
   const response = await request.get(doFetch, url);
   try {
