@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import * as zlib from 'node:zlib';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import { BerthError } from '../../lib/errors.ts';
 import type { StageStep } from './core/slots.ts';
@@ -22,6 +23,16 @@ export type VerifyRootStep = Extract<StageStep, { kind: 'verify-root' }>;
 
 /** Makes the zstd decompressor (Node 24's zlib has one; tests may pass their own). */
 export type Decompressor = () => Transform;
+
+/**
+ * zstd from Node's own zlib (Node 22.15 and later, so the bundled Node 24 has it; the
+ * root filesystem ships no zstd binary). Throws UPDATER_ZSTD_MISSING on an older Node.
+ */
+export function zstdDecompressor(): Decompressor {
+  const create = (zlib as { createZstdDecompress?: () => Transform }).createZstdDecompress;
+  if (create === undefined) throw new BerthError('UPDATER_ZSTD_MISSING', `This Node (${process.version}) has no zstd; the updater needs Node 22.15 or later`);
+  return () => create();
+}
 
 /** Bytes per write: large enough for throughput, small enough that io.max paces smoothly. */
 const WRITE_CHUNK = 1024 * 1024;

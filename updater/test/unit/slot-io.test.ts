@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { planStage } from '../../src/core/slots.ts';
 import { VerityTreeBuilder } from '../../src/core/verity.ts';
 import { renderBootEntry } from '../../../lib/boot-entry.ts';
-import { verifySlot, writeSlot, type VerifyRootStep, type WriteRootStep } from '../../src/slot-io.ts';
+import { verifySlot, writeSlot, zstdDecompressor, type VerifyRootStep, type WriteRootStep } from '../../src/slot-io.ts';
 import { sampleManifest } from './fixtures.ts';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -76,4 +76,11 @@ void t.test('bad inputs stop the write with typed errors', async (t) => {
   await t.rejects(writeSlot(device, { ...write, image: { ...write.image, size: 100 } }, join(dir, 'bundle'), identity), { code: 'UPDATER_PAYLOAD_TOO_LARGE' });
   await t.rejects(writeSlot(device, { ...write, hashTree: { ...write.hashTree, sha256: '0'.repeat(64) } }, join(dir, 'bundle'), identity), { code: 'UPDATER_HASH_MISMATCH' });
   await t.rejects(writeSlot(join(dir, 'nope', 'slot.img'), write, join(dir, 'bundle'), identity), { code: 'UPDATER_SLOT_WRITE_FAILED' });
+});
+
+void t.test('zstd comes from node:zlib when this Node has it', (t) => {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  if (major > 22 || (major === 22 && minor >= 15)) t.type(zstdDecompressor()(), 'object');
+  else t.throws(() => zstdDecompressor(), { code: 'UPDATER_ZSTD_MISSING' });
+  t.end();
 });
