@@ -10,6 +10,7 @@
 import { loadYaml } from './load.ts';
 import type { Problem } from './problems.ts';
 import { apiSection } from './sections/api.ts';
+import { containerNetworkSection } from './sections/container-network.ts';
 import { containersSection } from './sections/containers.ts';
 import { debugSection } from './sections/debug.ts';
 import { hostSection } from './sections/host.ts';
@@ -26,6 +27,7 @@ export const machineConfigShape = {
   ...kernelSection,
   ...debugSection,
   ...containersSection,
+  ...containerNetworkSection,
   ...apiSection,
 } satisfies Shape;
 
