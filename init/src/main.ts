@@ -6,9 +6,13 @@
  * the kernel would panic).
  */
 import { describeError } from '../../lib/errors.ts';
+import { createLogger } from '../../lib/log.ts';
+import { createContainerBootHealth, createRuntimeServices, createRuntimeSys, Engine } from '../../runtime/src/engine.ts';
 import { SHUTDOWN_SIGNALS } from './core/shutdown-plan.ts';
+import { startApi } from './api/index.ts';
 import { Init } from './init.ts';
 import { createInitLog } from './logging.ts';
+import { createCgroupServices } from './services.ts';
 import { createNodeSys } from './sys/node.ts';
 
 /** Signals whose default action would end Node; as PID 1's child it ignores them. */
@@ -23,10 +27,16 @@ function runInit(): void {
   process.env.UV_THREADPOOL_SIZE ??= '8';
   const sys = createNodeSys();
   const log = createInitLog(sys.console, sys.clock, process.env.BERTH_LOG_LEVEL === 'debug' ? 'debug' : 'info');
+  // The container engine runs the config's containers (services stage) and judges the boot by its critical ones.
+  const runtimeLogger = createLogger({ component: 'runtime', sinks: [(line) => log.consoleLine(line)], minLevel: process.env.BERTH_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
+  const engine = new Engine({ sys: createRuntimeSys(), logger: runtimeLogger });
   const init = new Init({
     sys,
     pid: process.pid,
     log,
+    services: createRuntimeServices(engine, createCgroupServices(sys, log.logger)),
+    health: createContainerBootHealth(engine),
+    startApi,
     onShutdownStart(action, done) {
       // A shutdown that hangs (a stuck umount, a dead disk) still ends in the power action.
       const deadline = setTimeout(() => {

@@ -42,6 +42,15 @@ export function crunCreateArgs(id: string, options: CreateOptions): string[] {
   return [...args, id];
 }
 
+/**
+ * `crun run`: create and start in one, crun staying in the foreground as the container's
+ * parent until it exits (its exit status is the container's), with stdio passed through.
+ */
+export function crunRunArgs(id: string, options: { bundle: string; logFile?: string }): string[] {
+  checkId(id);
+  return [...global(options), 'run', '--bundle', options.bundle, id];
+}
+
 export function crunStartArgs(id: string, options: { logFile?: string } = {}): string[] {
   checkId(id);
   return [...global(options), 'start', id];

@@ -1,0 +1,451 @@
+/**
+ * One supervised container: prepares its root (layers unpacked once, an overlay with its own
+ * upper and work directories), writes its bundle, runs it with `crun run` (crun stays the
+ * parent; stdout and stderr go to the json-file log), restarts it by its policy with backoff,
+ * probes its health with `crun exec`, and stops it with the stop signal, the grace period and
+ * SIGKILL. Effects: files, mounts and processes, through RuntimeSys.
+ */
+import { promises as fsp } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { ContainerConfig } from '../../lib/config/sections/containers.ts';
+import { sharedNetworkOf } from '../../lib/config/sections/containers.ts';
+import { BerthError, describeError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { Exec } from '../../lib/sys/exec.ts';
+import { recordExit, recordRunning, recordStart, INITIAL_BACKOFF_STATE, type BackoffState } from './core/backoff.ts';
+import { containerSpecInput, execProcess, finishSpec, healthPlanOf, hostsFile, resolvConf, type HealthPlan } from './core/container-plan.ts';
+import { CRUN_PATH, crunDeleteArgs, crunExecArgs, crunKillArgs, crunRunArgs, crunStateArgs, MOUNT_PATH, overlayMountArgs } from './core/crun-args.ts';
+import { buildOciSpec, resolveUser, type NetworkInput, type OciSpec } from './core/oci-spec.ts';
+import { initialHealth, isDependencySatisfied, nextProbeAtMs, parseRestartPolicy, recordProbe, shouldRestart, type HealthState, type HealthStatus, type RestartPolicy } from './core/supervision.ts';
+import type { LocalImages } from './images.ts';
+import { ContainerLogWriter } from './log-writer.ts';
+import type { NetworkAttacher, NetworkAttachment } from './network.ts';
+import type { BlobStore } from './store/blobs.ts';
+import { unpackImage } from './store/image-layout.ts';
+import { readFileInRoot } from './store/rootfs-read.ts';
+
+const UMOUNT_PATH = '/usr/bin/umount';
+/** crun and mount run with exactly this environment. */
+const TOOL_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
+
+/** A long-running child (crun run) with piped output. */
+export interface SpawnedProcess {
+  pid: number | undefined;
+  stdout: Readable;
+  stderr: Readable;
+  /** Resolves when the process exited: its code, or 128 + signal number as a shell reports it. */
+  exited: Promise<{ exitCode: number; signal?: string }>;
+}
+
+/** The effects a container needs beyond plain files. */
+export interface RuntimeSys {
+  exec: Exec;
+  spawn(file: string, args: readonly string[], env: Record<string, string>): SpawnedProcess;
+  nowMs(): number;
+  now(): Date;
+  /** Writes /proc/<pid>/oom_score_adj; best effort. */
+  setOomScoreAdj(pid: number, value: number): Promise<void>;
+}
+
+/** Where the engine keeps things; one object for all containers. */
+export interface RuntimePaths {
+  layersDir: string;
+  /** Per container: <dir>/<name>/{upper,work,image}. */
+  containersDir: string;
+  /** Per container bundle: <dir>/<name>/{config.json,rootfs,hosts,...}. */
+  bundlesDir: string;
+  logDir: string;
+  volumesDir: string;
+  /** The host's resolv.conf. */
+  hostResolvConf: string;
+}
+
+export type ContainerState = 'waiting' | 'preparing' | 'running' | 'restarting' | 'exited' | 'failed' | 'stopped';
+
+/** What status, the banner, dependants and the boot verdict see. */
+export interface ContainerStatus {
+  name: string;
+  state: ContainerState;
+  health?: HealthStatus;
+  restartCount: number;
+  exitCode?: number;
+  critical: boolean;
+  pid?: number;
+  /** Why it failed (state failed). */
+  error?: string;
+}
+
+export interface ContainerDeps {
+  sys: RuntimeSys;
+  logger: Logger;
+  images: LocalImages;
+  store: BlobStore;
+  paths: RuntimePaths;
+  attacher?: NetworkAttacher;
+  /** Another container of the engine, for depends_on and container:<name>. */
+  peer(name: string): Container | undefined;
+}
+
+/** A sleep that stop() cuts short. */
+class Waker {
+  private wake: (() => void) | undefined;
+  sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+  interrupt(): void {
+    this.wake?.();
+  }
+}
+
+export class Container {
+  private state: ContainerState = 'waiting';
+  private restartCount = 0;
+  private exitCode: number | undefined;
+  private error: string | undefined;
+  private health: HealthState | undefined;
+  private healthPlan: HealthPlan | undefined;
+  private backoff: BackoffState = { ...INITIAL_BACKOFF_STATE };
+  private readonly policy: RestartPolicy;
+  private stopping = false;
+  private readonly waker = new Waker();
+  private current: SpawnedProcess | undefined;
+  private killedUnhealthy = false;
+  private spec: OciSpec | undefined;
+  private mounted = false;
+  private attachment: NetworkAttachment | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly logger: Logger;
+  private readonly log: ContainerLogWriter;
+  private readonly bundleDir: string;
+  private readonly stateDir: string;
+
+  constructor(
+    readonly name: string,
+    readonly config: ContainerConfig,
+    private readonly deps: ContainerDeps,
+  ) {
+    this.logger = deps.logger.child({ container: name });
+    this.policy = parseRestartPolicy(config.restart);
+    this.bundleDir = `${deps.paths.bundlesDir}/${name}`;
+    this.stateDir = `${deps.paths.containersDir}/${name}`;
+    this.log = new ContainerLogWriter(`${deps.paths.logDir}/${name}.log`, () => deps.sys.now(), undefined, (error) =>
+      this.logger.warn('Container log not written', { error: describeError(error) }),
+    );
+  }
+
+  get critical(): boolean {
+    return this.config['x-berth'].critical;
+  }
+
+  status(): ContainerStatus {
+    const status: ContainerStatus = { name: this.name, state: this.state, restartCount: this.restartCount, critical: this.critical };
+    if (this.health !== undefined) status.health = this.health.status;
+    if (this.exitCode !== undefined) status.exitCode = this.exitCode;
+    if (this.current?.pid !== undefined && this.state === 'running') status.pid = this.current.pid;
+    if (this.error !== undefined) status.error = this.error;
+    return status;
+  }
+
+  /** Whether the container has (or will have, once its image is read) a health check. */
+  get hasHealthcheck(): boolean {
+    return this.healthPlan !== undefined;
+  }
+
+  /** Starts supervising in the background; `done` resolves when it ends for good. */
+  start(): void {
+    this.loop ??= this.supervise().catch((error: unknown) => {
+      this.fail(error);
+    });
+  }
+
+  private fail(error: unknown): void {
+    this.state = 'failed';
+    this.error = describeError(error);
+    this.logger.error('Container failed', { error: this.error });
+  }
+
+  private async supervise(): Promise<void> {
+    await this.waitForDependencies();
+    if (this.stopping) return;
+    this.state = 'preparing';
+    try {
+      await this.prepare();
+    } catch (error) {
+      this.fail(error);
+      await this.cleanup();
+      return;
+    }
+    while (!this.stopping) {
+      const exit = await this.runOnce();
+      if (this.stopping) break;
+      const unhealthy = this.killedUnhealthy;
+      this.killedUnhealthy = false;
+      const again = shouldRestart(this.policy, { exitCode: exit, stoppedOnPurpose: false, restartCount: this.restartCount, unhealthy });
+      if (!again) {
+        this.state = 'exited';
+        this.logger.info('Container exited', { exit_code: exit, restart: this.config.restart });
+        break;
+      }
+      const decision = recordExit(this.backoff, this.sys.nowMs());
+      this.backoff = decision.state;
+      this.restartCount += 1;
+      this.state = 'restarting';
+      this.logger.warn('Container restarting', { exit_code: exit, restart_count: this.restartCount, delay_ms: decision.delayMs, reason: unhealthy ? 'unhealthy' : 'exited' });
+      await this.waker.sleep(decision.delayMs);
+    }
+    if (this.stopping) this.state = 'stopped';
+    await this.cleanup();
+  }
+
+  private get sys(): RuntimeSys {
+    return this.deps.sys;
+  }
+
+  /** Waits until every depends_on condition holds (polling; dependencies change state rarely). */
+  private async waitForDependencies(): Promise<void> {
+    const wanted = Object.entries(this.config.depends_on).map(([name, { condition }]) => ({ name, condition }));
+    const shared = sharedNetworkOf(this.config.network_mode);
+    if (shared !== undefined) wanted.push({ name: shared, condition: 'service_started' });
+    let logged = false;
+    while (!this.stopping) {
+      const pending = wanted.filter(({ name, condition }) => {
+        const peer = this.deps.peer(name);
+        if (peer === undefined) return true;
+        const s = peer.status();
+        const state: { running: boolean; health?: HealthStatus; exitCode?: number } = { running: s.state === 'running' };
+        if (s.health !== undefined) state.health = s.health;
+        if (s.state === 'exited' && s.exitCode !== undefined) state.exitCode = s.exitCode;
+        return !isDependencySatisfied(condition, state);
+      });
+      if (pending.length === 0) return;
+      if (!logged) {
+        this.logger.info('Container waiting for dependencies', { waiting_for: pending.map((p) => `${p.name}:${p.condition}`).join(',') });
+        logged = true;
+      }
+      await this.waker.sleep(200);
+    }
+  }
+
+  /** Image, layers, overlay root, network, bundle files and config.json. */
+  private async prepare(): Promise<void> {
+    const image = await this.deps.images.resolve(this.config.image);
+    const { layerDirs, unpacked } = await unpackImage(this.deps.store, this.deps.paths.layersDir, image);
+    if (unpacked.length > 0) this.logger.info('Image layers unpacked', { layers: unpacked.length, bytes: unpacked.reduce((n, u) => n + u.unpackedBytes, 0) });
+    this.healthPlan = healthPlanOf(this.config, image.config);
+
+    await fsp.mkdir(this.bundleDir, { recursive: true, mode: 0o700 });
+    await fsp.mkdir(this.stateDir, { recursive: true, mode: 0o700 });
+    await fsp.mkdir(this.deps.paths.logDir, { recursive: true, mode: 0o755 });
+    // A container keeps its writable layer across restarts and reboots, unless its image changed.
+    const imageFile = `${this.stateDir}/image`;
+    const previous = await fsp.readFile(imageFile, 'utf8').catch(() => '');
+    if (previous !== image.config.digest) {
+      await fsp.rm(`${this.stateDir}/upper`, { recursive: true, force: true });
+      await fsp.rm(`${this.stateDir}/work`, { recursive: true, force: true });
+      await fsp.writeFile(imageFile, image.config.digest);
+    }
+    await fsp.mkdir(`${this.stateDir}/upper`, { recursive: true, mode: 0o755 });
+    await fsp.mkdir(`${this.stateDir}/work`, { recursive: true, mode: 0o700 });
+    const rootfs = `${this.bundleDir}/rootfs`;
+    await fsp.mkdir(rootfs, { recursive: true });
+    await this.sys.exec.run(UMOUNT_PATH, [rootfs], { env: TOOL_ENV, okExitCodes: [0, 1, 32] });
+    const mount = overlayMountArgs(this.deps.paths.layersDir, layerDirs, `${this.stateDir}/upper`, `${this.stateDir}/work`, rootfs);
+    await this.sys.exec.run(MOUNT_PATH, mount.args, { env: TOOL_ENV, cwd: mount.cwd });
+    this.mounted = true;
+
+    for (const volume of this.config.volumes) {
+      if (volume.type === 'volume') await fsp.mkdir(`${this.deps.paths.volumesDir}/${volume.source}`, { recursive: true, mode: 0o755 });
+      if (volume.type === 'bind') await fsp.mkdir(volume.source, { recursive: true, mode: 0o755 });
+    }
+
+    const passwd = (await readFileInRoot(rootfs, '/etc/passwd'))?.toString('utf8') ?? '';
+    const group = (await readFileInRoot(rootfs, '/etc/group'))?.toString('utf8') ?? '';
+    const user = resolveUser(this.config.user ?? image.config.user, passwd, group);
+    const network = await this.network();
+    const spec = finishSpec(
+      buildOciSpec(containerSpecInput({ name: this.name, container: this.config, image: image.config, user, paths: { bundleDir: this.bundleDir, rootfs }, network, volumesDir: this.deps.paths.volumesDir })),
+    );
+    this.spec = spec;
+    if (this.config.privileged) this.logger.warn('Container is privileged', { image: this.config.image });
+    const hostResolv = await fsp.readFile(this.deps.paths.hostResolvConf, 'utf8').catch(() => '');
+    const hostsOptions: { ip?: string; peers?: readonly string[]; extraHosts?: readonly string[] } = { extraHosts: this.config.extra_hosts };
+    if (this.attachment?.ip !== undefined) hostsOptions.ip = this.attachment.ip;
+    if (this.attachment?.hosts !== undefined) hostsOptions.peers = this.attachment.hosts;
+    await fsp.writeFile(`${this.bundleDir}/hosts`, hostsFile(spec.hostname, hostsOptions));
+    const resolvOptions: Parameters<typeof resolvConf>[0] = { dns: this.config.dns, hostResolvConf: hostResolv, hostNetwork: network.mode === 'host' };
+    if (this.attachment?.nameservers !== undefined) resolvOptions.nameservers = this.attachment.nameservers;
+    await fsp.writeFile(`${this.bundleDir}/resolv.conf`, resolvConf(resolvOptions));
+    await fsp.writeFile(`${this.bundleDir}/hostname`, `${spec.hostname}\n`);
+    await fsp.writeFile(`${this.bundleDir}/config.json`, `${JSON.stringify(spec, null, 2)}\n`, { mode: 0o600 });
+    if (this.healthPlan !== undefined) {
+      await fsp.writeFile(`${this.bundleDir}/probe.json`, JSON.stringify(execProcess(spec, this.healthPlan.argv)), { mode: 0o600 });
+    }
+  }
+
+  private async network(): Promise<NetworkInput> {
+    const mode = this.config.network_mode;
+    if (mode === 'host') return { mode: 'host' };
+    if (mode === 'none') return { mode: 'none' };
+    const shared = sharedNetworkOf(mode);
+    if (shared !== undefined) {
+      const pid = await this.deps.peer(shared)?.crunPid();
+      if (pid === undefined) throw new BerthError('RUNTIME_NETWORK_UNAVAILABLE', `Container ${this.name} shares the network of ${shared}, which is not running`);
+      return { mode: 'container', namespacePath: `/proc/${pid}/ns/net` };
+    }
+    if (this.deps.attacher === undefined) {
+      throw new BerthError('RUNTIME_NETWORK_UNAVAILABLE', `Container ${this.name} needs bridge networking, which this host does not provide yet; set network_mode: host or none`);
+    }
+    this.attachment = await this.deps.attacher.attach({
+      name: this.name,
+      ports: this.config.ports,
+      hostname: this.config.hostname ?? this.name,
+      dns: this.config.dns,
+      extraHosts: this.config.extra_hosts,
+    });
+    return { mode: 'bridge', namespacePath: this.attachment.netnsPath };
+  }
+
+  /** The pid of the container's init as crun reports it (for container:<name> sharing). */
+  async crunPid(): Promise<number | undefined> {
+    try {
+      const { stdout } = await this.sys.exec.run(CRUN_PATH, crunStateArgs(this.name), { env: TOOL_ENV, timeoutMs: 10_000 });
+      const state = JSON.parse(stdout) as { pid?: unknown; status?: unknown };
+      return typeof state.pid === 'number' && state.status === 'running' ? state.pid : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** One run: crun run until the container exits. Returns its exit code. */
+  private async runOnce(): Promise<number> {
+    await this.sys.exec.run(CRUN_PATH, crunDeleteArgs(this.name, { force: true }), { env: TOOL_ENV, okExitCodes: [0, 1] }).catch(() => undefined);
+    const child = this.sys.spawn(CRUN_PATH, crunRunArgs(this.name, { bundle: this.bundleDir }), TOOL_ENV);
+    this.current = child;
+    // crun inherits init's -1000; the container's own process gets 0 from config.json.
+    if (child.pid !== undefined) await this.sys.setOomScoreAdj(child.pid, 0);
+    const logs = Promise.all([this.log.follow(child.stdout, 'stdout'), this.log.follow(child.stderr, 'stderr')]);
+    const startedAt = this.sys.nowMs();
+    this.backoff = recordStart(this.backoff, startedAt);
+    this.state = 'running';
+    this.logger.info('Container started', { pid: child.pid, restart_count: this.restartCount });
+    const probing = this.probeLoop(child, startedAt);
+    const { exitCode, signal } = await child.exited;
+    this.current = undefined;
+    this.exitCode = exitCode;
+    await logs;
+    await probing;
+    await this.sys.exec.run(CRUN_PATH, crunDeleteArgs(this.name, { force: true }), { env: TOOL_ENV, okExitCodes: [0, 1] }).catch(() => undefined);
+    if (!this.stopping && exitCode !== 0) {
+      this.logger.warn('Container crashed', { exit_code: exitCode, signal });
+      for (const line of this.log.lastLines()) this.logger.warn('Container output', { line });
+    }
+    return exitCode;
+  }
+
+  /** Health probes while `child` runs; an unhealthy container is killed (the policy restarts it). */
+  private async probeLoop(child: SpawnedProcess, startedAt: number): Promise<void> {
+    const plan = this.healthPlan;
+    if (plan === undefined) {
+      this.health = undefined;
+      return;
+    }
+    let exited = false;
+    void child.exited.then(() => {
+      exited = true;
+    });
+    this.health = initialHealth(startedAt);
+    let next = startedAt + (plan.policy.startPeriodMs > 0 ? plan.policy.startIntervalMs : plan.policy.intervalMs);
+    while (!exited && !this.stopping) {
+      const wait = next - this.sys.nowMs();
+      if (wait > 0) await this.probeSleep(wait, child);
+      if (exited || this.stopping) break;
+      const passed = await this.probe(plan);
+      if (exited || this.stopping) break;
+      const now = this.sys.nowMs();
+      const before = this.health.status;
+      this.health = recordProbe(this.health, passed, now, plan.policy);
+      if (this.health.status === 'healthy') this.backoff = recordRunning(this.backoff, now);
+      if (this.health.status !== before) this.logger.info('Container health changed', { health: this.health.status, failing_streak: this.health.failingStreak });
+      if (this.health.status === 'unhealthy' && this.policy.kind !== 'no') {
+        this.logger.warn('Container unhealthy, restarting', { failing_streak: this.health.failingStreak });
+        this.killedUnhealthy = true;
+        await this.kill('SIGKILL');
+        break;
+      }
+      next = nextProbeAtMs(this.health, now, plan.policy);
+    }
+  }
+
+  private async probeSleep(ms: number, child: SpawnedProcess): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), child.exited.then(() => undefined)]);
+    if (timer) clearTimeout(timer);
+  }
+
+  private async probe(plan: HealthPlan): Promise<boolean> {
+    try {
+      await this.sys.exec.run(CRUN_PATH, crunExecArgs(this.name, { processFile: `${this.bundleDir}/probe.json` }), { env: TOOL_ENV, timeoutMs: plan.policy.timeoutMs });
+      return true;
+    } catch (error) {
+      this.logger.debug('Health probe failed', { error: describeError(error) });
+      return false;
+    }
+  }
+
+  private async kill(signal: string): Promise<void> {
+    try {
+      await this.sys.exec.run(CRUN_PATH, crunKillArgs(this.name, signal, { all: signal === 'SIGKILL' }), { env: TOOL_ENV, timeoutMs: 10_000 });
+    } catch (error) {
+      this.logger.debug('crun kill failed', { signal, error: describeError(error) });
+    }
+  }
+
+  /** Stops for good: stop signal, up to `graceMs` (at most stop_grace_period), then SIGKILL. Never throws. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.waker.interrupt();
+    const child = this.current;
+    if (child !== undefined) {
+      const grace = Math.min(graceMs, this.config.stop_grace_period);
+      this.logger.info('Stopping container', { signal: this.config.stop_signal, grace_ms: grace });
+      await this.kill(this.config.stop_signal);
+      const inTime = await Promise.race([child.exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), grace).unref())]);
+      if (!inTime) {
+        this.logger.warn('Container did not stop in time, killing');
+        await this.kill('SIGKILL');
+        await Promise.race([child.exited, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+      }
+    }
+    await this.loop;
+  }
+
+  private async cleanup(): Promise<void> {
+    await this.log.flushed();
+    await this.sys.exec.run(CRUN_PATH, crunDeleteArgs(this.name, { force: true }), { env: TOOL_ENV, okExitCodes: [0, 1] }).catch(() => undefined);
+    if (this.mounted) {
+      await this.sys.exec.run(UMOUNT_PATH, [`${this.bundleDir}/rootfs`], { env: TOOL_ENV }).catch((error: unknown) => {
+        this.logger.warn('Container root not unmounted', { error: describeError(error) });
+      });
+      this.mounted = false;
+    }
+    if (this.attachment !== undefined) {
+      await this.attachment.detach().catch((error: unknown) => this.logger.warn('Network not detached', { error: describeError(error) }));
+      this.attachment = undefined;
+    }
+  }
+
+  /** The runtime config the container runs with, once prepared. */
+  get ociSpec(): OciSpec | undefined {
+    return this.spec;
+  }
+}

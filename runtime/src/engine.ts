@@ -1,0 +1,244 @@
+/**
+ * The container engine: runs the `containers:` of the machine config on this host. On start it
+ * clears half-unpacked layers, imports preloaded OCI layouts, and starts one supervised
+ * Container per entry (each waits for its depends_on); at shutdown it stops them, dependants
+ * first. Also the adapters init plugs in: Services (start, banner, stop) and BootHealth (the
+ * boot is good once every `x-berth: { critical: true }` container runs and is healthy).
+ * Effects: files under /var/lib/berth, /run/berth and /var/log/containers; processes.
+ */
+import { spawn } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import type { MachineConfig } from '../../lib/config/machine-config.ts';
+import { VOLUMES_DIR } from '../../lib/config/sections/containers.ts';
+import { describeError } from '../../lib/errors.ts';
+import { PATHS } from '../../lib/layout.ts';
+import type { Logger } from '../../lib/log.ts';
+import { createExec, type Exec } from '../../lib/sys/exec.ts';
+import { Container, type ContainerStatus, type RuntimePaths, type RuntimeSys, type SpawnedProcess } from './container.ts';
+import { LocalImages } from './images.ts';
+import type { NetworkAttacher } from './network.ts';
+import { createBlobStore } from './store/blobs.ts';
+import { createRegistryClient, type RegistrySettings } from './store/registry-client.ts';
+import { removePartialLayers } from './store/unpack.ts';
+
+/** Where the engine keeps its state. */
+export const RUNTIME_ROOT = `${PATHS.stateDir}/runtime`;
+/** The image-builder puts OCI layouts here (on the data partition): one directory per image. */
+export const PRELOAD_DIR = `${PATHS.stateDir}/preload`;
+
+/** The engine's default paths. */
+export const DEFAULT_RUNTIME_PATHS: RuntimePaths & { root: string; preloadDir: string } = {
+  root: RUNTIME_ROOT,
+  preloadDir: PRELOAD_DIR,
+  layersDir: `${RUNTIME_ROOT}/layers`,
+  containersDir: `${PATHS.stateDir}/containers`,
+  bundlesDir: `${PATHS.runDir}/containers`,
+  logDir: '/var/log/containers',
+  volumesDir: VOLUMES_DIR,
+  hostResolvConf: '/etc/resolv.conf',
+};
+
+/** The real RuntimeSys over node:child_process and /proc. */
+export function createRuntimeSys(exec: Exec = createExec()): RuntimeSys {
+  return {
+    exec,
+    spawn(file, args, env): SpawnedProcess {
+      const child = spawn(file, [...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const exited = new Promise<{ exitCode: number; signal?: string }>((resolve) => {
+        child.on('error', () => resolve({ exitCode: 127 }));
+        child.on('exit', (code, signal) => {
+          if (signal !== null) resolve({ exitCode: 128 + (osConstants.signals[signal] ?? 0), signal });
+          else resolve({ exitCode: code ?? 255 });
+        });
+      });
+      return { pid: child.pid, stdout: child.stdout, stderr: child.stderr, exited };
+    },
+    nowMs: () => performance.now(),
+    now: () => new Date(),
+    async setOomScoreAdj(pid, value) {
+      await fsp.writeFile(`/proc/${pid}/oom_score_adj`, String(value)).catch(() => undefined);
+    },
+  };
+}
+
+export interface EngineOptions {
+  sys: RuntimeSys;
+  logger: Logger;
+  paths?: typeof DEFAULT_RUNTIME_PATHS;
+  /** Bridge networking (CNI); without it only host, none and container:<name> work. */
+  attacher?: NetworkAttacher;
+}
+
+/** How long start() waits for containers without dependencies to come up before BERTH-READY. */
+const START_WAIT_MS = 60_000;
+
+export class Engine {
+  private readonly containers = new Map<string, Container>();
+  private readonly logger: Logger;
+  private readonly paths: typeof DEFAULT_RUNTIME_PATHS;
+  private started = false;
+
+  constructor(private readonly options: EngineOptions) {
+    this.logger = options.logger;
+    this.paths = options.paths ?? DEFAULT_RUNTIME_PATHS;
+  }
+
+  /** Starts the configured containers; resolves when those without dependencies ran or failed. */
+  async start(config: MachineConfig): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const names = Object.keys(config.containers);
+    await fsp.mkdir(this.paths.layersDir, { recursive: true, mode: 0o700 });
+    // A crash mid-unpack leaves .partial directories; they are never used, only removed.
+    const removed = await removePartialLayers(this.paths.layersDir);
+    if (removed.length > 0) this.logger.info('Partial layers removed', { count: removed.length });
+    const store = createBlobStore(`${this.paths.root}/blobs`);
+    const settings = await registrySettings(config, this.logger);
+    const images = new LocalImages({
+      store,
+      root: this.paths.root,
+      logger: this.logger,
+      registry: createRegistryClient({ settings: (registry) => settings.get(registry) }),
+    });
+    await images.load();
+    await images.importPreloaded(this.paths.preloadDir);
+    if (names.length === 0) return;
+
+    for (const [name, containerConfig] of Object.entries(config.containers)) {
+      const deps = {
+        sys: this.options.sys,
+        logger: this.logger,
+        images,
+        store,
+        paths: this.paths,
+        peer: (other: string) => this.containers.get(other),
+      };
+      this.containers.set(name, new Container(name, containerConfig, this.options.attacher === undefined ? deps : { ...deps, attacher: this.options.attacher }));
+    }
+    for (const container of this.containers.values()) container.start();
+    this.logger.info('Containers starting', { count: names.length });
+
+    const independent = [...this.containers.values()].filter((c) => Object.keys(c.config.depends_on).length === 0 && !c.config.network_mode.includes(':'));
+    const deadline = this.options.sys.nowMs() + START_WAIT_MS;
+    while (this.options.sys.nowMs() < deadline && independent.some((c) => ['waiting', 'preparing'].includes(c.status().state))) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** Every container's status, in config order. */
+  statuses(): ContainerStatus[] {
+    return [...this.containers.values()].map((c) => c.status());
+  }
+
+  /** Stops every container, dependants before what they depend on. Never throws. */
+  async stopAll(graceMs: number): Promise<void> {
+    const depth = new Map<string, number>();
+    const depthOf = (name: string, seen: Set<string>): number => {
+      const known = depth.get(name);
+      if (known !== undefined) return known;
+      const c = this.containers.get(name);
+      if (c === undefined || seen.has(name)) return 0;
+      seen.add(name);
+      const needs = [...Object.keys(c.config.depends_on)];
+      const shared = /^(?:container|service):(.+)$/.exec(c.config.network_mode)?.[1];
+      if (shared !== undefined) needs.push(shared);
+      const d = needs.reduce((max, dep) => Math.max(max, depthOf(dep, seen) + 1), 0);
+      depth.set(name, d);
+      return d;
+    };
+    for (const name of this.containers.keys()) depthOf(name, new Set());
+    const levels = [...new Set(depth.values())].sort((a, b) => b - a);
+    for (const level of levels) {
+      const group = [...this.containers.values()].filter((c) => depth.get(c.name) === level);
+      await Promise.all(
+        group.map((c) =>
+          c.stop(graceMs).catch((error: unknown) => {
+            this.logger.warn('Container not stopped cleanly', { container: c.name, error: describeError(error) });
+          }),
+        ),
+      );
+    }
+    if (this.containers.size > 0) this.logger.info('Containers stopped', { count: this.containers.size });
+  }
+}
+
+/** Per-registry settings with the password read from its file (never logged). */
+async function registrySettings(config: MachineConfig, logger: Logger): Promise<Map<string, RegistrySettings>> {
+  const out = new Map<string, RegistrySettings>();
+  for (const [registry, entry] of Object.entries(config.registries)) {
+    const settings: RegistrySettings = { insecure: entry.insecure };
+    if (entry.username !== undefined && entry.password_file !== undefined) {
+      try {
+        const password = (await fsp.readFile(entry.password_file, 'utf8')).replace(/\r?\n$/, '');
+        settings.credentials = { username: entry.username, password };
+      } catch (error) {
+        logger.error('Registry password not readable', { registry, file: entry.password_file, error: describeError(error) });
+      }
+    }
+    out.set(registry, settings);
+  }
+  return out;
+}
+
+/** A container as init's console banner shows it. */
+export interface BannerContainer {
+  name: string;
+  state: string;
+  health?: string;
+}
+
+/**
+ * init's Services over the engine: start, the banner's container list, and stop (containers
+ * through crun first, then `fallback` sweeps whatever is left in the services cgroup).
+ */
+export function createRuntimeServices(
+  engine: Engine,
+  fallback: { stopAll(graceMs: number): Promise<void> },
+): {
+  start(config: MachineConfig): Promise<void>;
+  containers(): Promise<BannerContainer[]>;
+  stopAll(graceMs: number): Promise<void>;
+} {
+  return {
+    start: (config) => engine.start(config),
+    containers: () =>
+      Promise.resolve(
+        engine.statuses().map((s) => {
+          const out: BannerContainer = { name: s.name, state: s.state };
+          if (s.health !== undefined) out.health = s.health;
+          return out;
+        }),
+      ),
+    async stopAll(graceMs) {
+      await engine.stopAll(graceMs);
+      await fallback.stopAll(Math.min(graceMs, 2000));
+    },
+  };
+}
+
+export type BootVerdictLike = { status: 'good' | 'bad' | 'indeterminate'; reason?: string };
+
+/**
+ * The boot is good when every critical container is running (and healthy, if it has a health
+ * check) within `timeoutMs`; bad when one failed, exited or never got there.
+ */
+export function createContainerBootHealth(engine: Engine, options: { timeoutMs?: number; nowMs?: () => number } = {}): { verdict(): Promise<BootVerdictLike> } {
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const nowMs = options.nowMs ?? (() => performance.now());
+  return {
+    async verdict() {
+      const deadline = nowMs() + timeoutMs;
+      for (;;) {
+        const critical = engine.statuses().filter((s) => s.critical);
+        if (critical.length === 0) return { status: 'good' };
+        const broken = critical.find((s) => s.state === 'failed' || s.state === 'exited');
+        if (broken !== undefined) return { status: 'bad', reason: `critical container ${broken.name} is ${broken.state}` };
+        const waiting = critical.filter((s) => !(s.state === 'running' && (s.health === undefined || s.health === 'healthy')));
+        if (waiting.length === 0) return { status: 'good', reason: `critical containers up: ${critical.map((s) => s.name).join(',')}` };
+        if (nowMs() >= deadline) return { status: 'bad', reason: `critical containers not up in ${timeoutMs} ms: ${waiting.map((s) => `${s.name}(${s.state}${s.health === undefined ? '' : `,${s.health}`})`).join(',')}` };
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    },
+  };
+}

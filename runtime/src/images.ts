@@ -1,0 +1,139 @@
+/**
+ * The host's images: which image reference names which manifest in the blob store
+ * (images.json under the store root), preloaded OCI layouts imported from
+ * /var/lib/berth/preload/<name>/ (the image-builder puts them there), and pulls from
+ * registries for references not held locally. Effects: files under the store root, network.
+ */
+import { promises as fsp } from 'node:fs';
+import * as nodePath from 'node:path';
+import { createHash } from 'node:crypto';
+import { BerthError, describeError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/log.ts';
+import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, parseImageConfig, parseManifest } from './core/manifest.ts';
+import { formatReference, parseReference } from './core/reference.ts';
+import type { BlobStore } from './store/blobs.ts';
+import { importOciLayout, type ImportedImage } from './store/image-layout.ts';
+import { pullImage, type RegistryClient } from './store/registry-client.ts';
+
+const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
+
+interface ImageRecord {
+  manifest: string;
+  config: string;
+}
+
+interface IndexFile {
+  images: Record<string, ImageRecord>;
+  /** Preload directory name -> sha256 of its index.json when it was imported. */
+  preloaded: Record<string, string>;
+}
+
+/** The canonical key of a reference: `web` -> `docker.io/library/web:latest`. */
+export function imageKey(reference: string): string {
+  return formatReference(parseReference(reference));
+}
+
+/**
+ * The names a preloaded layout's images get: a full reference annotation as written, a
+ * tag-only annotation (`latest`, `1.0`) as `<dir>:<tag>`, and a lone image also as `<dir>`.
+ */
+export function preloadNames(dirName: string, annotations: ReadonlyArray<string | undefined>): Array<{ refName: string | undefined; names: string[] }> {
+  const distinct = [...new Set(annotations)];
+  return distinct.map((refName) => {
+    const names: string[] = [];
+    if (refName !== undefined) names.push(/[/:@]/.test(refName) ? refName : `${dirName}:${refName}`);
+    if (distinct.length === 1) names.push(dirName);
+    return { refName, names };
+  });
+}
+
+export interface LocalImagesOptions {
+  store: BlobStore;
+  /** images.json lives here. */
+  root: string;
+  logger: Logger;
+  /** For references not held locally; absent: only local images. */
+  registry?: RegistryClient;
+}
+
+export class LocalImages {
+  private index: IndexFile = { images: {}, preloaded: {} };
+  private readonly file: string;
+
+  constructor(private readonly options: LocalImagesOptions) {
+    this.file = nodePath.join(options.root, 'images.json');
+  }
+
+  async load(): Promise<void> {
+    try {
+      const parsed = JSON.parse(await fsp.readFile(this.file, 'utf8')) as Partial<IndexFile>;
+      this.index = { images: parsed.images ?? {}, preloaded: parsed.preloaded ?? {} };
+    } catch {
+      this.index = { images: {}, preloaded: {} };
+    }
+  }
+
+  private async save(): Promise<void> {
+    await fsp.mkdir(this.options.root, { recursive: true, mode: 0o700 });
+    const temp = `${this.file}.tmp`;
+    await fsp.writeFile(temp, `${JSON.stringify(this.index, null, 2)}\n`, { mode: 0o600 });
+    // Rename over the old file: a power cut leaves the old index or the new one, never half.
+    await fsp.rename(temp, this.file);
+  }
+
+  private remember(names: readonly string[], image: ImportedImage): void {
+    for (const name of names) this.index.images[imageKey(name)] = { manifest: image.manifest.digest, config: image.config.digest };
+  }
+
+  /** Imports every layout under `preloadDir` that changed since its last import. Never throws. */
+  async importPreloaded(preloadDir: string): Promise<void> {
+    const entries = await fsp.readdir(preloadDir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (!entry.isDirectory()) continue;
+      const dir = nodePath.join(preloadDir, entry.name);
+      try {
+        const indexText = await fsp.readFile(nodePath.join(dir, 'index.json'), 'utf8');
+        const digest = createHash('sha256').update(indexText).digest('hex');
+        if (this.index.preloaded[entry.name] === digest) continue;
+        const top = JSON.parse(indexText) as { manifests?: Array<{ annotations?: Record<string, string> }> };
+        const annotations = (top.manifests ?? []).map((m) => m.annotations?.[REF_NAME_ANNOTATION]);
+        for (const { refName, names } of preloadNames(entry.name, annotations)) {
+          const image = await importOciLayout(dir, this.options.store, refName === undefined ? {} : { refName });
+          this.remember(names, image);
+          this.options.logger.info('Preloaded image imported', { preload: entry.name, names: names.join(','), manifest: image.manifest.digest });
+        }
+        this.index.preloaded[entry.name] = digest;
+        await this.save();
+      } catch (error) {
+        this.options.logger.error('Preloaded image not imported', { preload: entry.name, error: describeError(error) });
+      }
+    }
+  }
+
+  /** The image a reference names: held locally, else pulled (and remembered). */
+  async resolve(reference: string): Promise<ImportedImage> {
+    const key = imageKey(reference);
+    const record = this.index.images[key];
+    if (record !== undefined) {
+      try {
+        return await this.read(record);
+      } catch (error) {
+        this.options.logger.warn('Local image unreadable, pulling again', { image: key, error: describeError(error) });
+      }
+    }
+    if (this.options.registry === undefined) throw new BerthError('RUNTIME_IMAGE_NOT_FOUND', `Image ${reference} is not on this host and no registry is configured to pull it from`);
+    this.options.logger.info('Pulling image', { image: key });
+    const pulled = await pullImage(parseReference(reference), this.options.registry, this.options.store);
+    this.remember([reference], pulled);
+    await this.save();
+    this.options.logger.info('Image pulled', { image: key, manifest: pulled.manifest.digest });
+    return pulled;
+  }
+
+  private async read(record: ImageRecord): Promise<ImportedImage> {
+    const manifest = parseManifest(await this.options.store.read(record.manifest, MAX_MANIFEST_BYTES), { digest: record.manifest });
+    if (manifest.kind !== 'manifest') throw new BerthError('RUNTIME_MANIFEST_INVALID', `${record.manifest} is not an image manifest`);
+    const config = parseImageConfig(await this.options.store.read(record.config, MAX_CONFIG_BYTES), { digest: record.config });
+    return { manifest, config };
+  }
+}
