@@ -27,6 +27,15 @@ export interface NetworkAttachment {
   ip?: string;
   /** Lines for the container's /etc/hosts beyond localhost and its own name (peers by name). */
   hosts?: readonly string[];
+  /**
+   * A hosts file the attacher keeps current while the container runs: itself, every container on
+   * the bridge by name, its extra_hosts. Rewritten in place (same inode) whenever a bridge container
+   * comes or goes, so a bind mount sees the change. When present, the engine should bind-mount this
+   * file at /etc/hosts instead of rendering its own from `hosts` (which is a snapshot at attach).
+   */
+  hostsFile?: string;
+  /** The bridge's address (the container's default gateway), for logs and status. */
+  gateway?: string;
   /** Name servers for the container's /etc/resolv.conf (when the attacher runs a resolver). */
   nameservers?: readonly string[];
   /** Releases the namespace, IPAM lease and port mappings; idempotent, never throws for "already gone". */
