@@ -20,6 +20,21 @@ export const profileSchema = object({
   overlays: array(string({ pattern: /^[a-z0-9][a-z0-9-]*$/, expected: 'an overlay layer name (a directory under overlays/)' })).default([]),
   kernel_args: array(string({ pattern: /^\S+$/, expected: 'one kernel argument without spaces' })).default([]),
   root_filesystem: oneOf(['squashfs', 'erofs']).default('squashfs'),
+  /** OCI image layouts copied onto the data partition, imported by the runtime at boot (no network needed). */
+  preload: array(
+    object({
+      name: string({ pattern: /^[a-z0-9][a-z0-9_.-]*$/, expected: 'an image name (lower-case letters, digits, "_", ".", "-")' }),
+      oci_layout: string({ minLength: 1 }),
+    }),
+  )
+    .refine((items, report) => {
+      const seen = new Set<string>();
+      items.forEach((item, index) => {
+        if (seen.has(item.name)) report(`"${item.name}" is preloaded twice`, { path: [index, 'name'] });
+        seen.add(item.name);
+      });
+    })
+    .default([]),
   partitions: object({
     esp: byteSize({ min: 64 * MIB }).default(128 * MIB),
     root: byteSize({ min: 128 * MIB }).default(512 * MIB),
@@ -40,6 +55,8 @@ export interface BuildProfile {
   kernelArgs: string[];
   rootFilesystem: 'squashfs' | 'erofs';
   partitions: { esp: number; root: number; data: number };
+  /** Images for /var/lib/berth/preload/<name>/; `ociLayout` as written (relative to the repository root, or absolute). */
+  preload: Array<{ name: string; ociLayout: string }>;
 }
 
 /** Parses and validates a profile; throws ConfigError (code PROFILE_INVALID) listing every problem. */
@@ -56,5 +73,6 @@ export function parseProfile(text: string, source: string): BuildProfile {
     kernelArgs: [...value.kernel_args],
     rootFilesystem: value.root_filesystem,
     partitions: { ...value.partitions },
+    preload: value.preload.map((item) => ({ name: item.name, ociLayout: item.oci_layout })),
   };
 }

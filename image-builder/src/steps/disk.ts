@@ -5,11 +5,11 @@
  * file, mtools, sfdisk on the disk file, dd at offsets). Effects: those tools.
  */
 import { createHash } from 'node:crypto';
-import { writeFile, rm, mkdir } from 'node:fs/promises';
+import { cp, writeFile, rm, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx';
 import { renderBootEntry, renderLoaderConf, type SlotBootEntry, type VerityParams } from '../../../lib/boot-entry.ts';
-import { BOOT_TRIES, ESP_PATHS, SLOTS, bootEntryFileName, espInitrdPath, espKernelPath, type Slot } from '../../../lib/layout.ts';
+import { BOOT_TRIES, DATA_FILESYSTEM_LABEL, ESP_PATHS, SLOTS, bootEntryFileName, espInitrdPath, espKernelPath, type Slot } from '../../../lib/layout.ts';
 import { planDisk, renderSfdiskScript, type DiskPlan } from '../plan/partitions.ts';
 import type { BuildContext } from './context.ts';
 
@@ -48,6 +48,26 @@ async function makeEsp(ctx: BuildContext, file: string, sizeBytes: number, kerne
   }
 }
 
+/**
+ * The data partition's ext4 holding /lib/berth/preload/<name>/ (the OCI layouts of the profile),
+ * made with `mkfs.ext4 -d` on a file: no mounts. init then finds an ext4, checks and grows it.
+ */
+async function makePreloadedData(ctx: BuildContext, file: string, sizeBytes: number, work: string): Promise<void> {
+  const staging = path.join(work, 'data-staging');
+  await rm(staging, { recursive: true, force: true });
+  for (const item of ctx.profile.preload) {
+    const source = path.resolve(ctx.repoRoot, item.ociLayout);
+    await cp(source, path.join(staging, 'lib/berth/preload', item.name), { recursive: true, dereference: false, errorOnExist: true, force: false });
+  }
+  // Derived from the inputs, so the same profile gives the same filesystem UUID.
+  const uuidHex = createHash('sha256').update(`${ctx.profile.name}-${ctx.profile.version}-data`).digest('hex');
+  const uuid = `${uuidHex.slice(0, 8)}-${uuidHex.slice(8, 12)}-4${uuidHex.slice(13, 16)}-8${uuidHex.slice(17, 20)}-${uuidHex.slice(20, 32)}`;
+  await rm(file, { force: true });
+  await $`truncate -s ${sizeBytes} ${file}`;
+  await $({ env: { ...process.env, E2FSPROGS_FAKE_TIME: String(ctx.epoch) } })`mkfs.ext4 -q -F -L ${DATA_FILESYSTEM_LABEL} -U ${uuid} -E ${`root_owner=0:0,hash_seed=${uuid}`} -d ${staging} ${file}`;
+  await rm(staging, { recursive: true, force: true });
+}
+
 async function writeAt(disk: string, image: string, offsetBytes: number): Promise<void> {
   await $`dd if=${image} of=${disk} bs=1M seek=${offsetBytes / (1024 * 1024)} conv=notrunc,sparse status=none`;
 }
@@ -84,7 +104,12 @@ export async function buildDisk(
   await writeAt(raw, esp, part('esp').startBytes);
   await writeAt(raw, inputs.rootImage, part('root-a').startBytes);
   await writeAt(raw, inputs.rootImage, part('root-b').startBytes);
-  // The data partition stays blank: init makes its filesystem on first boot.
+  if (ctx.profile.preload.length > 0) {
+    const data = path.join(work, 'data.img');
+    await makePreloadedData(ctx, data, part('data').sizeBytes, work);
+    await writeAt(raw, data, part('data').startBytes);
+  }
+  // Otherwise the data partition stays blank: init makes its filesystem on first boot.
   const qcow2 = path.join(outDir, 'disk.qcow2');
   await rm(qcow2, { force: true });
   await $`qemu-img convert -f raw -O qcow2 ${raw} ${qcow2}`;

@@ -12,6 +12,8 @@ import type { BuildContext } from './context.ts';
 export function basePackages(kernel: 'cloud' | 'generic'): string[] {
   return [
     kernel === 'cloud' ? 'linux-image-cloud-amd64' : 'linux-image-amd64',
+    // setfattr: the runtime's unpacker sets layer xattrs (Node has no xattr API); issue 3.
+    'attr',
     'busybox-static',
     'ca-certificates',
     'crun',
