@@ -16,10 +16,15 @@ export function basePackages(kernel: 'cloud' | 'generic'): string[] {
     'attr',
     'busybox-static',
     'ca-certificates',
+    // CNI plugins for bridge networking of containers (bridge, host-local, loopback, portmap, firewall;
+    // the others are pruned from the root in root-image.ts).
+    'containernetworking-plugins',
     'crun',
     'dmsetup',
     'e2fsprogs',
     'fdisk',
+    // The bridge/portmap/firewall CNI plugins program NAT and filter rules with iptables (nft backend).
+    'iptables',
     'iproute2',
     'kmod',
     'libstdc++6',
