@@ -16,6 +16,8 @@ PACKAGES=(
   cpio zstd xz-utils binutils   # initramfs archive, module decompression, readelf
   qemu-system-x86 qemu-utils ovmf   # booting images in tests and `npm start`
   e2fsprogs bc socat   # socat: attach to a VM's debug shell socket
+  docker-registry skopeo   # container pull test: a registry on 127.0.0.1, images pushed with skopeo
+  containernetworking-plugins iptables   # CNI integration test on the host (runs as root)
 )
 
 missing=()
