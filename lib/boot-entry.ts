@@ -100,7 +100,7 @@ export function parseKernelCommandLine(cmdline: string): Map<string, string> {
   return out;
 }
 
-/** loader.conf: no menu delay, and only berth's entries are candidates for default. */
+/** loader.conf: no menu delay, only berth's entries are candidates for default, and no kernel command-line editing at the console (it would bypass the pinned verity root hash). */
 export function renderLoaderConf(): string {
-  return ['timeout 0', 'default berth-*', 'editor yes', 'auto-firmware no', ''].join('\n');
+  return ['timeout 0', 'default berth-*', 'editor no', 'auto-firmware no', ''].join('\n');
 }
