@@ -24,6 +24,8 @@ void t.test('an empty file, a comment-only file and {} are valid: all defaults',
     debug: {},
     containers: {},
     registries: {},
+    container_network: { subnet: '10.88.0.0/16', bridge: 'berth0' },
+    api: { listen: [] },
   };
   for (const text of ['', '# nothing yet\n', '{}', '---\n']) {
     const { config, warnings } = loadMachineConfig(text, 'config.yaml');
