@@ -7,7 +7,8 @@ import type { RootFilesystem } from './steps/root-image.ts';
 
 export type CliCommand =
   | { kind: 'help' }
-  | { kind: 'build'; profile?: string; out?: string; version?: string; filesystem?: RootFilesystem };
+  | { kind: 'build'; profile?: string; out?: string; version?: string; filesystem?: RootFilesystem }
+  | { kind: 'analyze-boot'; input: string; out?: string; firmwareMs?: number; boot?: number; title?: string; axisEndMs?: number };
 
 export const HELP_TEXT = `berth — a minimal container-host operating system
 
@@ -16,6 +17,13 @@ Usage:
       Build a bootable disk image from a build profile (default: image-builder/profiles/qemu.yaml)
       into DIR/<profile>/ (default DIR: out). Stages are cached under DIR/cache/.
       SOURCE_DATE_EPOCH fixes every timestamp (default 1700000000).
+  berth analyze boot CONSOLE.log [--out boot.svg] [--firmware-ms MS] [--boot N] [--title T] [--axis-ms MS]
+      Draw a boot as an SVG timeline (firmware, kernel, initramfs, PID 1 stages, containers
+      until healthy; systemd units on the critical chain for a systemd host's console) from a
+      captured serial console or a host's /var/log/berth/init.log. Without --out the SVG goes
+      to stdout; the rows are printed as text to stderr. --firmware-ms is QEMU start -> kernel
+      start measured outside the guest; --boot picks one boot of a log holding several (1-based,
+      negative from the end; default the last); --axis-ms fixes the time axis so charts compare.
   berth help | --help
       Show this text.
 `;
@@ -27,6 +35,7 @@ function usage(message: string): BerthError {
 export function parseCliArgs(argv: readonly string[]): CliCommand {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h') return { kind: 'help' };
+  if (sub === 'analyze') return parseAnalyzeArgs(rest);
   if (sub !== 'build') throw usage(`Unknown command '${sub}'`);
   const command: CliCommand = { kind: 'build' };
   for (let i = 0; i < rest.length; i += 1) {
@@ -48,4 +57,39 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     else throw usage(`build takes one profile file, got a second: '${arg}'`);
   }
   return command;
+}
+
+function parseAnalyzeArgs(argv: readonly string[]): CliCommand {
+  const [what, ...rest] = argv;
+  if (what !== 'boot') throw usage(what === undefined ? 'analyze needs a subject: boot' : `Unknown analyze subject '${what}': expected boot`);
+  let input: string | undefined;
+  const options: { out?: string; firmwareMs?: number; boot?: number; title?: string; axisEndMs?: number } = {};
+  for (let i = 0; i < rest.length; i += 1) {
+    const arg = rest[i] as string;
+    const value = (): string => {
+      const v = rest[i + 1];
+      if (v === undefined || (v.startsWith('--') && v.length > 2)) throw usage(`${arg} needs a value`);
+      i += 1;
+      return v;
+    };
+    const count = (min: number): number => {
+      const v = value();
+      const n = Number(v);
+      if (!/^-?\d+$/.test(v) || n < min) throw usage(`${arg} must be a whole number${min === 0 ? ' of milliseconds' : ''}, not '${v}'`);
+      return n;
+    };
+    if (arg === '--out') options.out = value();
+    else if (arg === '--title') options.title = value();
+    else if (arg === '--firmware-ms') options.firmwareMs = count(0);
+    else if (arg === '--axis-ms') options.axisEndMs = count(1);
+    else if (arg === '--boot') {
+      const n = count(-Infinity);
+      if (n === 0) throw usage('--boot counts from 1 (or from -1 for the last)');
+      options.boot = n;
+    } else if (arg.startsWith('-')) throw usage(`Unknown option '${arg}' for analyze boot`);
+    else if (input === undefined) input = arg;
+    else throw usage(`analyze boot takes one console log, got a second: '${arg}'`);
+  }
+  if (input === undefined) throw usage('analyze boot needs a console log file (a captured console or /var/log/berth/init.log)');
+  return { kind: 'analyze-boot', input, ...options };
 }

@@ -1,10 +1,11 @@
 /**
  * The `berth` command line: the only place that reads argv and the environment and
- * exits the process. Subcommands: build (and later ctl, keys, publish, analyze).
+ * exits the process. Subcommands: build, analyze boot (and later ctl, keys, publish).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BerthError, describeError } from '../../lib/errors.ts';
+import { analyzeBoot } from './analyze/boot.ts';
 import { buildImage } from './build.ts';
 import { loadProfileFile } from './profile/load.ts';
 import { parseCliArgs, type CliCommand, HELP_TEXT } from './cli.ts';
@@ -16,6 +17,14 @@ async function run(command: CliCommand): Promise<number> {
     case 'help':
       process.stdout.write(HELP_TEXT);
       return 0;
+    case 'analyze-boot': {
+      const { kind: _kind, ...request } = command;
+      const result = await analyzeBoot(request);
+      process.stderr.write(result.summary);
+      if (command.out === undefined) process.stdout.write(result.svg);
+      else process.stderr.write(`Wrote ${command.out}\n`);
+      return 0;
+    }
     case 'build': {
       const profileFile = path.resolve(command.profile ?? path.join(repoRoot, 'image-builder/profiles/qemu.yaml'));
       const profile = await loadProfileFile(profileFile);
