@@ -7,8 +7,10 @@
 import { describeError, isBerthError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { PATHS, failedLine, readyLine } from '../../lib/layout.ts';
+import { renderBanner } from './core/banner.ts';
 import { bootIdentity, type BootIdentity } from './core/boot-identity.ts';
 import { planDebugShell } from './core/debug-shell.ts';
+import type { MachineConfig } from './core/machine-config.ts';
 import { ETC_OVERLAY_DIRS, apiFilesystemMounts, efiMounts, etcOverlayMount } from './core/mount-plan.ts';
 import { DEFAULT_GRACE_MS, planShutdown, powerActionFor, type PowerAction, type ShutdownTrigger } from './core/shutdown-plan.ts';
 import { KERNEL_PATHS } from './core/tools.ts';
@@ -18,13 +20,16 @@ import { setupCgroups } from './cgroups.ts';
 import { applyHostname, loadBootConfig } from './config.ts';
 import { prepareDataPartition } from './data-partition.ts';
 import { startDebugShell, type DebugShell } from './debug-shell.ts';
+import { applyKernelSettings, applyTimeZone, startTimeSync } from './host-settings.ts';
 import { loadKernelModules } from './kernel-modules.ts';
 import type { InitLog } from './logging.ts';
 import { applyMounts, readMountInfo } from './mounts.ts';
+import { startNetwork, type Network } from './network.ts';
 import { watchPowerButtons } from './power-button.ts';
 import { createCgroupServices, type Services } from './services.ts';
 import { runShutdown } from './shutdown.ts';
 import type { StreamHandle, Sys } from './sys/types.ts';
+import type { Daemon } from './supervisor.ts';
 import { StageError, createTimeline, type Timeline } from './timeline.ts';
 
 /** The log file grows until it passes this size, then is rotated at the next boot. */
@@ -32,6 +37,8 @@ export const LOG_ROTATE_BYTES = 8 * 1024 * 1024;
 export const INIT_LOG_FILE = `${PATHS.logDir}/init.log`;
 /** Pause between BERTH-FAILED and the reboot. */
 export const FAILED_REBOOT_DELAY_MS = 3000;
+/** Time the host daemons (dhcpcd, chronyd) get to exit at shutdown before SIGKILL. */
+export const DAEMON_STOP_GRACE_MS = 5000;
 
 export type InitState = 'booting' | 'running' | 'failed' | 'shutting-down';
 
@@ -64,6 +71,9 @@ export class Init {
   private debugShell: DebugShell | undefined;
   private powerButtons: StreamHandle | undefined;
   private blessing: Promise<void> | undefined;
+  private network: Network | undefined;
+  private readonly daemons: Daemon[] = [];
+  private config: MachineConfig | undefined;
   identity: BootIdentity | undefined;
 
   constructor(private readonly options: InitOptions) {
@@ -100,6 +110,7 @@ export class Init {
       this.stateValue = 'running';
       this.options.log.consoleLine(readyLine(identity.slot, identity.version, bootMs));
       this.logger.info('Boot complete', { slot: identity.slot, version: identity.version, boot_ms: Math.round(bootMs) });
+      await this.showBanner(identity);
     } catch (error) {
       if (error instanceof BootInterrupted) {
         this.logger.info('Boot interrupted by shutdown');
@@ -145,6 +156,19 @@ export class Init {
       await this.bestEffort('hostname', () => applyHostname(sys.fs, logger, loaded.config));
       return loaded;
     });
+    const config = choice.config;
+    this.config = config;
+    await this.stage('host-settings', async () => {
+      await applyKernelSettings(sys, logger, config);
+      await this.bestEffort('time-zone', () => applyTimeZone(sys.fs, logger, config.time_zone));
+    });
+    // Early, so the clock is stepped before services start; chronyd keeps trying until the network is up.
+    await this.stage('time-sync', () =>
+      this.bestEffort('time-sync', async () => {
+        const chronyd = await startTimeSync(sys, logger, config.ntp.servers);
+        if (chronyd) this.daemons.push(chronyd);
+      }),
+    );
     await this.stage('power-button', async () => {
       try {
         this.powerButtons = await watchPowerButtons(sys, logger, () => void this.requestShutdown('power-button'));
@@ -161,9 +185,33 @@ export class Init {
       }
       return Promise.resolve();
     });
+    await this.stage('network', async () => {
+      this.network = await startNetwork(sys, logger, config.network);
+      this.daemons.push(...this.network.daemons);
+    });
     const services = this.services;
     if (services.start) await this.stage('services', () => services.start?.(choice.config) ?? Promise.resolve());
     return identity;
+  }
+
+  /** The console status banner (version, slot, host, addresses, containers); never throws. */
+  private async showBanner(identity: BootIdentity): Promise<void> {
+    try {
+      const config = this.config;
+      const lines = renderBanner({
+        version: identity.version,
+        slot: identity.slot,
+        hostname: config?.hostname ?? '',
+        timeZone: config?.time_zone ?? 'UTC',
+        ntpServers: config?.ntp.servers ?? [],
+        interfaces: this.network?.interfaces ?? [],
+        addresses: (await this.network?.addresses()) ?? [],
+        containers: this.services.containers ? await this.services.containers() : undefined,
+      });
+      for (const line of lines) this.options.log.consoleLine(line);
+    } catch (error) {
+      this.logger.warn('Status banner not shown', { error: describeError(error) });
+    }
   }
 
   private async openLogFile(): Promise<void> {
@@ -234,6 +282,9 @@ export class Init {
         services: this.services,
         stopDebugShell: async () => {
           await this.debugShell?.stop();
+        },
+        stopDaemons: async () => {
+          await Promise.all(this.daemons.map((daemon) => daemon.stop(DAEMON_STOP_GRACE_MS)));
         },
       },
       steps,

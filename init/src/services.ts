@@ -6,6 +6,7 @@
 import { describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { PATHS } from '../../lib/layout.ts';
+import type { BannerContainer } from './core/banner.ts';
 import type { MachineConfig } from './core/machine-config.ts';
 import type { Sys } from './sys/types.ts';
 
@@ -15,6 +16,8 @@ export interface Services {
    * BERTH-READY (the runtime plugs in here). A rejection fails the boot.
    */
   start?(config: MachineConfig): Promise<void>;
+  /** The containers and their health, for the console banner after BERTH-READY (the runtime plugs in here). */
+  containers?(): Promise<BannerContainer[]>;
   /** Stops every service: polite signal, `graceMs` to exit, then SIGKILL. Never throws. */
   stopAll(graceMs: number): Promise<void>;
 }

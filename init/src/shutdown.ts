@@ -18,6 +18,8 @@ export interface ShutdownContext {
   log: InitLog;
   services: Services;
   stopDebugShell: () => Promise<void>;
+  /** Stops dhcpcd, chronyd and the address monitor (they keep files open on /var). */
+  stopDaemons: () => Promise<void>;
 }
 
 async function runStep(ctx: ShutdownContext, step: ShutdownStep): Promise<void> {
@@ -26,6 +28,8 @@ async function runStep(ctx: ShutdownContext, step: ShutdownStep): Promise<void> 
       return ctx.stopDebugShell();
     case 'stop-services':
       return ctx.services.stopAll(step.graceMs);
+    case 'stop-daemons':
+      return ctx.stopDaemons();
     case 'close-logs':
       return ctx.log.closeFile();
     case 'sync':

@@ -19,7 +19,11 @@ export function basePackages(kernel: 'cloud' | 'generic'): string[] {
     // CNI plugins for bridge networking of containers (bridge, host-local, loopback, portmap, firewall;
     // the others are pruned from the root in root-image.ts).
     'containernetworking-plugins',
+    // NTP client init starts with the machine config's servers (issue 5).
+    'chrony',
     'crun',
+    // dhcpcd 10 without the systemd/ifupdown glue: DHCPv4 and IPv6 RA/SLAAC, supervised by init.
+    'dhcpcd-base',
     'dmsetup',
     'e2fsprogs',
     'fdisk',
@@ -29,6 +33,8 @@ export function basePackages(kernel: 'cloud' | 'generic'): string[] {
     'kmod',
     'libstdc++6',
     'tini',
+    // /usr/share/zoneinfo for the machine config's time_zone (/etc/localtime points into it).
+    'tzdata',
     'util-linux',
   ];
 }

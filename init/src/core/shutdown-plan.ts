@@ -1,6 +1,6 @@
 /**
- * Orderly shutdown as data: stop the debug shell and services (grace period, then
- * SIGKILL), close the log file, sync, unmount what lives on writable disks (/etc
+ * Orderly shutdown as data: stop the debug shell, services (grace period, then
+ * SIGKILL) and host daemons (dhcpcd, chronyd), close the log file, sync, unmount what lives on writable disks (/etc
  * overlay, everything on /var, /efi), say so, then power off or reboot. Pure: the
  * plan is computed from what is mounted right now; init/src/shutdown.ts runs it.
  */
@@ -55,6 +55,7 @@ export type BusyFallback = 'remount-ro' | 'lazy';
 export type ShutdownStep =
   | { kind: 'stop-debug-shell' }
   | { kind: 'stop-services'; graceMs: number }
+  | { kind: 'stop-daemons' }
   | { kind: 'close-logs' }
   | { kind: 'sync' }
   | { kind: 'unmount'; target: string; onBusy: BusyFallback }
@@ -97,6 +98,8 @@ export function planShutdown(inputs: ShutdownInputs): ShutdownStep[] {
   return [
     { kind: 'stop-debug-shell' },
     { kind: 'stop-services', graceMs: inputs.graceMs },
+    // After the services (containers may still resolve names or need the lease), before /var goes.
+    { kind: 'stop-daemons' },
     { kind: 'close-logs' },
     { kind: 'sync' },
     ...unmounts,

@@ -18,6 +18,9 @@ export const TOOLS = {
   stty: '/usr/bin/stty',
   sync: '/usr/bin/sync',
   sh: '/bin/sh',
+  ip: '/usr/bin/ip',
+  dhcpcd: '/usr/sbin/dhcpcd',
+  chronyd: '/usr/sbin/chronyd',
   busybox: PATHS.busybox,
 } as const;
 
@@ -33,4 +36,5 @@ export const KERNEL_PATHS = {
   sysClassBlock: '/sys/class/block',
   sysClassInput: '/sys/class/input',
   efiFirmware: '/sys/firmware/efi',
+  sysClassNet: '/sys/class/net',
 } as const;

@@ -94,6 +94,16 @@ export function createFakeFileSystem(initial: Record<string, string> = {}, dirs:
     size(path) {
       return Promise.resolve(files.get(path)?.length);
     },
+    symlink(target, path) {
+      fs.ops.push(`symlink ${path} -> ${target}`);
+      if (!dirSet.has(parentOf(path))) return Promise.reject(enoent(path));
+      fs.links.set(path, target);
+      return Promise.resolve();
+    },
+    chown(path, uid, gid) {
+      fs.ops.push(`chown ${path} ${uid}:${gid}`);
+      return Promise.resolve();
+    },
     openAppend(path) {
       fs.ops.push(`open-append ${path}`);
       const failure = fs.failWrites.get(path);

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, constants, createReadStream, fsyncSync, openSync, writeSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, realpath, rename, stat, writeFile } from 'node:fs/promises';
+import { chown, mkdir, open, readdir, readFile, realpath, rename, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createExec, type Exec } from '../../../lib/sys/exec.ts';
@@ -58,6 +58,13 @@ export function createNodeFileSystem(): FileSystem {
         return undefined;
       }
     },
+    async symlink(target, path) {
+      const temp = `${path}.tmp-${process.pid}`;
+      await unlink(temp).catch(() => undefined);
+      await symlink(target, temp);
+      await rename(temp, path);
+    },
+    chown: (path, uid, gid) => chown(path, uid, gid),
     openAppend(path) {
       const fd = openSync(path, 'a', 0o640);
       let closed = false;
@@ -89,11 +96,34 @@ export function createNodeFileSystem(): FileSystem {
 export function createNodeProcesses(): Processes {
   return {
     spawn(file, args, options) {
+      const fd = options.stdioFd;
       const child = spawn(file, [...args], {
         env: options.env,
-        stdio: [options.stdioFd, options.stdioFd, options.stdioFd],
+        stdio: fd !== undefined ? [fd, fd, fd] : ['ignore', options.onOutput ? 'pipe' : 'ignore', options.onOutput ? 'pipe' : 'ignore'],
         detached: options.newSession,
       });
+      const onOutput = options.onOutput;
+      if (fd === undefined && onOutput) {
+        for (const stream of [child.stdout, child.stderr]) {
+          if (!stream) continue;
+          let pending = '';
+          stream.setEncoding('utf8');
+          stream.on('data', (chunk: string) => {
+            pending += chunk;
+            const lines = pending.split('\n');
+            pending = lines.pop() ?? '';
+            for (const line of lines) if (line.trim() !== '') onOutput(line.trimEnd());
+            // A daemon that never ends its line must not grow init's memory without bound.
+            if (pending.length > 4096) {
+              onOutput(pending);
+              pending = '';
+            }
+          });
+          stream.on('end', () => {
+            if (pending.trim() !== '') onOutput(pending.trimEnd());
+          });
+        }
+      }
       const exited = new Promise<ProcessExit>((resolve) => {
         child.once('error', (error) => resolve({ code: null, signal: null, error: error.message }));
         child.once('exit', (code, signal) => resolve({ code, signal }));

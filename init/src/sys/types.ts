@@ -22,6 +22,9 @@ export interface FileSystem {
   syncDir(path: string): Promise<void>;
   /** Size in bytes, undefined when missing. */
   size(path: string): Promise<number | undefined>;
+  /** Points `path` at `target` (a symlink), replacing whatever is there in one rename. */
+  symlink(target: string, path: string): Promise<void>;
+  chown(path: string, uid: number, gid: number): Promise<void>;
   /** Opens a file for appending lines (created 0640 when missing). */
   openAppend(path: string): Promise<AppendFile>;
 }
@@ -48,7 +51,9 @@ export interface ChildHandle {
 export interface SpawnOptions {
   env: Record<string, string>;
   /** An open fd used as the child's stdin, stdout and stderr. */
-  stdioFd: number;
+  stdioFd?: number;
+  /** Without stdioFd: stdin is /dev/null and each line of stdout and stderr comes here. */
+  onOutput?: (line: string) => void;
   /** Own session and process group (setsid), so it can be killed as a group. */
   newSession: boolean;
 }

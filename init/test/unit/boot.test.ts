@@ -37,7 +37,22 @@ void t.test('first boot: mounts, modules, cgroups, mkfs, /etc overlay, config, r
   const stages = console.filter((l) => l.includes('msg="Stage done"')).map((l) => parseLogLine(l));
   t.same(
     stages.map((s) => s.stage),
-    ['mount-api', 'kernel-setup', 'modules', 'mount-efivarfs', 'cgroups', 'mount-var', 'log-file', 'mount-etc', 'config', 'power-button', 'debug-shell'],
+    [
+      'mount-api',
+      'kernel-setup',
+      'modules',
+      'mount-efivarfs',
+      'cgroups',
+      'mount-var',
+      'log-file',
+      'mount-etc',
+      'config',
+      'host-settings',
+      'time-sync',
+      'power-button',
+      'debug-shell',
+      'network',
+    ],
   );
   t.ok(stages.every((s) => s.t_ms === '2345'));
   // Lines from before /var are in the log file too, with a timestamp.
@@ -283,4 +298,26 @@ void t.test('a failure to grow the data partition is a warning: the boot goes on
   t.ok(commands.includes('/usr/sbin/mkfs.ext4 -q -L berth-data /dev/vda4'));
   t.ok(machine.sys.console.lines.some((l) => l.includes('msg="Data partition not grown" step=relocate-gpt')));
   t.ok(machine.sys.console.lines.some((l) => l.includes('BERTH-READY')));
+});
+
+void t.test('the status banner follows BERTH-READY, with the containers the services report', async (t) => {
+  const machine = createFakeMachine({ dataFsType: 'ext4', fwCfgConfig: 'hostname: banner\ntime_zone: Europe/Berlin\n' });
+  const log = createInitLog(machine.sys.console, machine.sys.clock);
+  const init = new Init({
+    sys: machine.sys,
+    pid: 2,
+    log,
+    services: {
+      containers: () => Promise.resolve([{ name: 'web', state: 'running', health: 'healthy' }]),
+      stopAll: () => Promise.resolve(),
+    },
+  });
+  await init.boot();
+  const lines = machine.sys.console.lines;
+  const ready = lines.findIndex((l) => l.startsWith('BERTH-READY'));
+  const banner = lines.indexOf('berth 1.0.0 on slot a, host banner');
+  t.ok(ready >= 0 && banner > ready, 'the banner comes after the readiness line');
+  t.ok(lines.includes('  containers  web (running, healthy)'));
+  t.ok(lines.some((l) => /^ {2}time\s+Europe\/Berlin, no NTP servers configured$/.test(l)));
+  t.ok(lines.includes('  no network interfaces configured'), 'the fake machine has no NIC');
 });

@@ -30,7 +30,7 @@ void t.test('a machine that failed before /var still gets a clean plan', (t) => 
   const plan = planShutdown({ action: 'reboot', mounted: MOUNTED.slice(0, 4), graceMs: 5 });
   t.same(
     plan.map((s) => s.kind),
-    ['stop-debug-shell', 'stop-services', 'close-logs', 'sync', 'log-complete', 'power'],
+    ['stop-debug-shell', 'stop-services', 'stop-daemons', 'close-logs', 'sync', 'log-complete', 'power'],
   );
   t.same(plan.at(-1), { kind: 'power', action: 'reboot' });
   t.end();

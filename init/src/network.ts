@@ -1,0 +1,158 @@
+/**
+ * Networking at boot: finds the interfaces in /sys/class/net, applies core/network-plan.ts
+ * with `ip` (lo up, links up, static addresses and routes), writes resolv.conf for static
+ * DNS, runs dhcpcd under supervision for the DHCP interfaces, and follows addresses through
+ * `ip monitor`, logging each one acquired or lost. Waits a capped time for DHCP, then lets it
+ * go on in the background. Effects: exec (ip), files, processes.
+ */
+import { describeError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { NetworkConfig } from '../../lib/config/sections/network.ts';
+import { DHCPCD_CONFIG_PATH, DHCPCD_DIRS, dhcpcdArgv, renderDhcpcdConfig } from './core/dhcpcd.ts';
+import { diffAddresses, hasDhcpAddresses, parseIpAddresses, planNetwork, type DiscoveredInterface, type InterfaceAddress } from './core/network-plan.ts';
+import { KERNEL_PATHS, TOOLS } from './core/tools.ts';
+import { superviseDaemon, type Daemon } from './supervisor.ts';
+import type { Sys } from './sys/types.ts';
+
+export const RESOLV_CONF_PATH = '/etc/resolv.conf';
+export const RUN_DIR = '/run/berth';
+/** How long boot waits for DHCP before announcing readiness anyway. */
+export const DHCP_WAIT_MS = 8000;
+const POLL_MS = 250;
+
+export interface Network {
+  /** Interfaces init configured. */
+  readonly interfaces: readonly string[];
+  /** The global addresses right now (reads them again). */
+  addresses(): Promise<InterfaceAddress[]>;
+  /** The daemons it supervises, for the shutdown. */
+  readonly daemons: readonly Daemon[];
+}
+
+async function discoverInterfaces(fs: Sys['fs']): Promise<DiscoveredInterface[]> {
+  const base = KERNEL_PATHS.sysClassNet;
+  if (!(await fs.exists(base))) return [];
+  const found: DiscoveredInterface[] = [];
+  for (const name of await fs.readDir(base)) {
+    const dir = `${base}/${name}`;
+    try {
+      found.push({
+        name,
+        type: Number((await fs.readText(`${dir}/type`)).trim()),
+        hasDevice: await fs.exists(`${dir}/device`),
+        isWireless: (await fs.exists(`${dir}/wireless`)) || (await fs.exists(`${dir}/phy80211`)),
+      });
+    } catch {
+      // Gone while we looked (a hot-unplugged NIC): nothing to configure.
+    }
+  }
+  return found;
+}
+
+async function runIp(sys: Pick<Sys, 'exec'>, logger: Logger, args: readonly string[]): Promise<boolean> {
+  try {
+    await sys.exec.run(TOOLS.ip, args, { timeoutMs: 10_000 });
+    return true;
+  } catch (error) {
+    logger.warn('Network setting not applied', { command: `ip ${args.join(' ')}`, error: describeError(error) });
+    return false;
+  }
+}
+
+/** Brings the network up; never throws (a host without network still boots and says so). */
+export async function startNetwork(sys: Pick<Sys, 'exec' | 'fs' | 'processes' | 'clock'>, logger: Logger, config: NetworkConfig, waitMs = DHCP_WAIT_MS): Promise<Network> {
+  const found = await discoverInterfaces(sys.fs);
+  const plan = planNetwork(config, found);
+  await runIp(sys, logger, plan.loopback);
+  for (const name of plan.missing) logger.warn('Configured interface not found', { interface: name, present: found.map((i) => i.name).join(',') });
+  for (const iface of plan.interfaces) {
+    for (const command of iface.commands) await runIp(sys, logger, command);
+    logger.info('Interface configured', { interface: iface.name, mode: iface.dhcp ? 'dhcp' : 'static' });
+  }
+  if (plan.interfaces.length === 0) logger.warn('No network interface to configure', { found: found.map((i) => i.name).join(',') });
+
+  if (plan.resolvConf !== undefined) {
+    try {
+      await sys.fs.writeAtomic(RESOLV_CONF_PATH, plan.resolvConf);
+      logger.info('DNS configured', { servers: config.dns.servers.join(','), search: config.dns.search.join(',') || undefined });
+    } catch (error) {
+      logger.warn('DNS not configured', { path: RESOLV_CONF_PATH, error: describeError(error) });
+    }
+  }
+
+  let known: InterfaceAddress[] = [];
+  const readAddresses = async (): Promise<InterfaceAddress[]> => {
+    const { stdout } = await sys.exec.run(TOOLS.ip, ['-json', 'address', 'show'], { timeoutMs: 10_000 });
+    return parseIpAddresses(stdout);
+  };
+  // One reading at a time; events during a reading ask for one more after it.
+  let refreshing: Promise<void> | undefined;
+  let again = false;
+  const refresh = (): Promise<void> => {
+    if (refreshing) {
+      again = true;
+      return refreshing;
+    }
+    refreshing = (async () => {
+      do {
+        again = false;
+        try {
+          const next = await readAddresses();
+          const { acquired, lost } = diffAddresses(known, next);
+          known = next;
+          for (const a of acquired) logger.info('Address acquired', { interface: a.interface, address: a.address });
+          for (const a of lost) logger.info('Address lost', { interface: a.interface, address: a.address });
+        } catch (error) {
+          logger.warn('Cannot read addresses', { error: describeError(error) });
+        }
+      } while (again);
+    })().finally(() => {
+      refreshing = undefined;
+    });
+    return refreshing;
+  };
+
+  const daemons: Daemon[] = [];
+  if (plan.interfaces.length > 0) {
+    // Address changes are events from the kernel; each one triggers a fresh reading.
+    daemons.push(
+      superviseDaemon(sys, logger, {
+        name: 'ip-monitor',
+        file: TOOLS.ip,
+        args: ['-oneline', 'monitor', 'address'],
+        output: false,
+        onLine: () => void refresh(),
+      }),
+    );
+  }
+  if (plan.dhcpInterfaces.length > 0) {
+    try {
+      for (const dir of [...DHCPCD_DIRS, RUN_DIR]) await sys.fs.makeDir(dir, 0o755);
+      await sys.fs.writeText(DHCPCD_CONFIG_PATH, renderDhcpcdConfig({ interfaces: plan.dhcpInterfaces, isResolvConfStatic: plan.resolvConf !== undefined }));
+      const { file, args } = dhcpcdArgv();
+      daemons.push(superviseDaemon(sys, logger, { name: 'dhcpcd', file, args }));
+    } catch (error) {
+      logger.error('DHCP client not started', { error: describeError(error) });
+    }
+  }
+  await refresh();
+
+  if (plan.dhcpInterfaces.length > 0) {
+    const deadline = sys.clock.monotonicMs() + waitMs;
+    while (!hasDhcpAddresses(plan.dhcpInterfaces, known) && sys.clock.monotonicMs() < deadline) {
+      await sys.clock.sleep(POLL_MS);
+      await refresh();
+    }
+    const waiting = plan.dhcpInterfaces.filter((name) => !hasDhcpAddresses([name], known));
+    if (waiting.length > 0) logger.warn('No DHCP address yet, continuing in the background', { interfaces: waiting.join(','), waited_ms: waitMs });
+  }
+
+  return {
+    interfaces: plan.interfaces.map((i) => i.name),
+    daemons,
+    async addresses() {
+      await refresh();
+      return known;
+    },
+  };
+}
