@@ -7,6 +7,7 @@
  */
 import { describeError } from '../../lib/errors.ts';
 import { createLogger } from '../../lib/log.ts';
+import { createCniAttacher } from '../../runtime/src/cni-attacher.ts';
 import { createContainerBootHealth, createRuntimeServices, createRuntimeSys, Engine } from '../../runtime/src/engine.ts';
 import { SHUTDOWN_SIGNALS } from './core/shutdown-plan.ts';
 import { startApi } from './api/index.ts';
@@ -29,7 +30,8 @@ function runInit(): void {
   const log = createInitLog(sys.console, sys.clock, process.env.BERTH_LOG_LEVEL === 'debug' ? 'debug' : 'info');
   // The container engine runs the config's containers (services stage) and judges the boot by its critical ones.
   const runtimeLogger = createLogger({ component: 'runtime', sinks: [(line) => log.consoleLine(line)], minLevel: process.env.BERTH_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
-  const engine = new Engine({ sys: createRuntimeSys(), logger: runtimeLogger });
+  const runtimeSys = createRuntimeSys();
+  const engine = new Engine({ sys: runtimeSys, logger: runtimeLogger, attacher: createCniAttacher({ exec: runtimeSys.exec, logger: runtimeLogger }) });
   const init = new Init({
     sys,
     pid: process.pid,

@@ -10,6 +10,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import * as nodePath from 'node:path';
 import { BerthError, describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
+import type { MachineConfig } from '../../lib/config/machine-config.ts';
 import type { ContainerNetworkConfig } from '../../lib/config/sections/container-network.ts';
 import type { Exec } from '../../lib/sys/exec.ts';
 import {
@@ -44,11 +45,16 @@ const IP_PATH = '/usr/bin/ip';
 const MODPROBE_PATH = '/usr/sbin/modprobe';
 // Any exit status comes back as a result: a failing plugin explains itself in a JSON error on stdout.
 const ANY_EXIT = Array.from({ length: 256 }, (_, code) => code);
+const DEFAULT_NETWORK: ContainerNetworkConfig = {
+  subnet: '10.88.0.0/16',
+  bridge: 'berth0',
+};
 
 export interface CniAttacherOptions {
   exec: Exec;
   logger: Logger;
-  network: ContainerNetworkConfig;
+  /** The bridge network; default: what `start(config)` reads from `container_network`. */
+  network?: ContainerNetworkConfig;
   /** CNI_PATH (default /usr/lib/cni). */
   pluginDir?: string;
   /** Records, IPAM leases and hosts files (default /run/berth/cni/...). */
@@ -67,6 +73,8 @@ export interface CniAttacherOptions {
 
 /** The attacher, plus what the engine needs around it. */
 export interface CniAttacher extends NetworkAttacher {
+  /** Reads `container_network` (unless `network` was given) and runs cleanupStale. */
+  start(config: MachineConfig): Promise<void>;
   /**
    * Tears down what a previous run of berth left attached (records and namespaces of containers
    * this attacher does not hold): DEL with the cached result, namespace removed. Idempotent.
@@ -82,6 +90,8 @@ interface Attached {
   peer: BridgePeer;
   extraHosts: readonly string[];
   hostsFile: string;
+  /** The file is the attacher's own (under hostsDir), removed at detach. */
+  isOwnHostsFile: boolean;
   netnsPath: string;
 }
 
@@ -93,7 +103,10 @@ export function createCniAttacher(options: CniAttacherOptions): CniAttacher {
   const hostsDir = options.hostsDir ?? CNI_HOSTS_DIR;
   const netnsDir = options.netnsDir ?? NETNS_DIR;
   const timeoutMs = options.pluginTimeoutMs ?? 30_000;
-  const bridgeList = bridgeNetworkConfigList(options.network, { ipamDataDir: options.ipamDir ?? CNI_IPAM_DIR });
+  const ipamDataDir = options.ipamDir ?? CNI_IPAM_DIR;
+  let bridgeList = bridgeNetworkConfigList(options.network ?? DEFAULT_NETWORK, {
+    ipamDataDir,
+  });
   const loopbackList = loopbackNetworkConfigList();
   const attached = new Map<string, Attached>();
   let prepared: Promise<void> | undefined;
@@ -112,7 +125,9 @@ export function createCniAttacher(options: CniAttacherOptions): CniAttacher {
     const modules = options.kernelModules ?? CNI_KERNEL_MODULES;
     if (modules.length > 0) {
       try {
-        await exec.run(MODPROBE_PATH, ['-a', ...modules], { timeoutMs: 60_000 });
+        await exec.run(MODPROBE_PATH, ['-a', ...modules], {
+          timeoutMs: 60_000,
+        });
       } catch (error) {
         // Built into the kernel or autoloaded later: the plugins' own errors name what is really missing.
         logger.warn('Kernel modules for container networking did not all load', { modules: modules.join(','), error: describeError(error) });
@@ -122,17 +137,41 @@ export function createCniAttacher(options: CniAttacherOptions): CniAttacher {
     await Promise.all([recordDir, hostsDir].map((dir) => fsp.mkdir(dir, { recursive: true, mode: 0o700 })));
   }
 
-  async function runPlugin(list: NetworkConfigList, index: number, command: CniCommand, container: string, netns: string, ifname: string, runtimeConfig: RuntimeConfig, prevResult?: CniResult): Promise<CniResult | undefined> {
+  async function runPlugin(
+    list: NetworkConfigList,
+    index: number,
+    command: CniCommand,
+    container: string,
+    netns: string,
+    ifname: string,
+    runtimeConfig: RuntimeConfig,
+    prevResult?: CniResult,
+  ): Promise<CniResult | undefined> {
     const invocation = planPluginInvocation(list, index, command, { containerId: container, netnsPath: netns, ifname, pluginDir }, runtimeConfig, prevResult);
     const started = performance.now();
     let output;
     try {
-      output = await exec.run(invocation.file, [], { env: invocation.env, input: invocation.stdin, timeoutMs, okExitCodes: ANY_EXIT });
+      output = await exec.run(invocation.file, [], {
+        env: invocation.env,
+        input: invocation.stdin,
+        timeoutMs,
+        okExitCodes: ANY_EXIT,
+      });
     } catch (error) {
       throw new BerthError('CNI_PLUGIN_FAILED', `CNI plugin ${invocation.plugin} failed to ${command} container ${container}: ${describeError(error)}`, { cause: error });
     }
-    const result = parsePluginOutput(output, { plugin: invocation.plugin, container, command });
-    logger.debug('CNI plugin done', { container, plugin: invocation.plugin, command, network: list.name, ms: Math.round(performance.now() - started) });
+    const result = parsePluginOutput(output, {
+      plugin: invocation.plugin,
+      container,
+      command,
+    });
+    logger.debug('CNI plugin done', {
+      container,
+      plugin: invocation.plugin,
+      command,
+      network: list.name,
+      ms: Math.round(performance.now() - started),
+    });
     return result;
   }
 
@@ -157,7 +196,11 @@ export function createCniAttacher(options: CniAttacherOptions): CniAttacher {
         await runPlugin(list, index, 'DEL', container, netns, ifname, runtimeConfig, prevResult);
       } catch (error) {
         isClean = false;
-        logger.warn('CNI DEL failed', { container, network: list.name, error: describeError(error) });
+        logger.warn('CNI DEL failed', {
+          container,
+          network: list.name,
+          error: describeError(error),
+        });
       }
     }
     return isClean;
@@ -165,7 +208,9 @@ export function createCniAttacher(options: CniAttacherOptions): CniAttacher {
 
   async function deleteNetns(container: string): Promise<void> {
     if (!existsSync(pathOfNetns(container))) return;
-    await exec.run(IP_PATH, ['netns', 'delete', netnsName(container)], { timeoutMs: 10_000 });
+    await exec.run(IP_PATH, ['netns', 'delete', netnsName(container)], {
+      timeoutMs: 10_000,
+    });
   }
 
   /** DEL + namespace removal for whatever a record (or a bare namespace) says is attached. */
@@ -201,7 +246,11 @@ export function createCniAttacher(options: CniAttacherOptions): CniAttacher {
         try {
           await fsp.writeFile(a.hostsFile, renderHostsFile(a.peer, peers, a.extraHosts));
         } catch (error) {
-          logger.warn('Could not update a container hosts file', { container: a.peer.name, path: a.hostsFile, error: describeError(error) });
+          logger.warn('Could not update a container hosts file', {
+            container: a.peer.name,
+            path: a.hostsFile,
+            error: describeError(error),
+          });
         }
       }),
     );
@@ -211,7 +260,9 @@ export function createCniAttacher(options: CniAttacherOptions): CniAttacher {
     const name = container.name;
     prepared ??= prepareHost();
     await prepared;
-    const runtimeConfig: RuntimeConfig = { portMappings: portMappings(name, container.ports) };
+    const runtimeConfig: RuntimeConfig = {
+      portMappings: portMappings(name, container.ports),
+    };
     // A previous run of this container that was never detached (berth restarted, or detach failed).
     const stale = await readRecord(name);
     if (stale !== undefined || existsSync(pathOfNetns(name))) {
@@ -220,9 +271,16 @@ export function createCniAttacher(options: CniAttacherOptions): CniAttacher {
       await teardown(name, stale);
     }
     const netns = pathOfNetns(name);
-    await exec.run(IP_PATH, ['netns', 'add', netnsName(name)], { timeoutMs: 10_000 });
+    await exec.run(IP_PATH, ['netns', 'add', netnsName(name)], {
+      timeoutMs: 10_000,
+    });
     // Recorded before ADD: a crash mid-ADD still leaves what cleanup needs to DEL it.
-    await writeRecord({ container: name, netnsPath: netns, runtimeConfig, hostname: container.hostname });
+    await writeRecord({
+      container: name,
+      netnsPath: netns,
+      runtimeConfig,
+      hostname: container.hostname,
+    });
     let result: CniResult | undefined;
     try {
       await addChain(loopbackList, name, netns, 'lo', {});
@@ -232,18 +290,35 @@ export function createCniAttacher(options: CniAttacherOptions): CniAttacher {
       await fsp.rm(recordPath(name), { force: true });
       throw error;
     }
-    await writeRecord({ container: name, netnsPath: netns, runtimeConfig, hostname: container.hostname, ...(result === undefined ? {} : { result }) });
+    await writeRecord({
+      container: name,
+      netnsPath: netns,
+      runtimeConfig,
+      hostname: container.hostname,
+      ...(result === undefined ? {} : { result }),
+    });
     const ip = result === undefined ? undefined : containerAddress(result, CONTAINER_IFNAME);
     if (ip === undefined) {
       await teardown(name, await readRecord(name));
       throw new BerthError('CNI_RESULT_INVALID', `The bridge network gave container ${name} no IPv4 address; check container_network.subnet`);
     }
-    const hostsFile = nodePath.join(hostsDir, name);
-    const entry: Attached = { peer: { name, hostname: container.hostname, ip }, extraHosts: container.extraHosts, hostsFile, netnsPath: netns };
+    const hostsFile = container.hostsFile ?? nodePath.join(hostsDir, name);
+    const entry: Attached = {
+      peer: { name, hostname: container.hostname, ip },
+      extraHosts: container.extraHosts,
+      hostsFile,
+      isOwnHostsFile: container.hostsFile === undefined,
+      netnsPath: netns,
+    };
     attached.set(name, entry);
     await refreshHostsFiles();
     const peers = [...attached.values()].filter((a) => a.peer.name !== name).map((a) => `${a.peer.ip}\t${a.peer.name}`);
-    logger.info('Container attached to the bridge', { container: name, ip, netns, ports: container.ports.join(',') });
+    logger.info('Container attached to the bridge', {
+      container: name,
+      ip,
+      netns,
+      ports: container.ports.join(','),
+    });
     const gateway = (result?.ips ?? []).find((i) => i.address.startsWith(`${ip}/`))?.gateway;
     let detached = false;
     return {
@@ -258,34 +333,48 @@ export function createCniAttacher(options: CniAttacherOptions): CniAttacher {
           detached = true;
           if (attached.get(name) === entry) attached.delete(name);
           await teardown(name, await readRecord(name));
-          await fsp.rm(hostsFile, { force: true });
+          if (entry.isOwnHostsFile) await fsp.rm(hostsFile, { force: true });
           await refreshHostsFiles();
-          logger.info('Container detached from the bridge', { container: name });
+          logger.info('Container detached from the bridge', {
+            container: name,
+          });
         }),
     };
   }
 
+  const cleanupStale = (): Promise<void> =>
+    serially(async () => {
+      const names = new Set<string>();
+      for (const file of await fsp.readdir(recordDir).catch(() => [] as string[])) {
+        if (file.endsWith('.json')) names.add(file.slice(0, -'.json'.length));
+      }
+      for (const file of await fsp.readdir(netnsDir).catch(() => [] as string[])) {
+        if (file.startsWith('berth-')) names.add(file.slice('berth-'.length));
+      }
+      for (const name of names) {
+        if (attached.has(name)) continue;
+        logger.info('Removing stale container network', { container: name });
+        try {
+          await teardown(name, await readRecord(name));
+        } catch (error) {
+          logger.warn('Could not remove a stale container network', {
+            container: name,
+            error: describeError(error),
+          });
+        }
+      }
+    });
+
   return {
+    async start(config: MachineConfig): Promise<void> {
+      if (options.network === undefined)
+        bridgeList = bridgeNetworkConfigList(config.container_network, {
+          ipamDataDir,
+        });
+      await cleanupStale();
+    },
     attach: (container) => serially(() => attachNow(container)),
-    cleanupStale: () =>
-      serially(async () => {
-        const names = new Set<string>();
-        for (const file of await fsp.readdir(recordDir).catch(() => [] as string[])) {
-          if (file.endsWith('.json')) names.add(file.slice(0, -'.json'.length));
-        }
-        for (const file of await fsp.readdir(netnsDir).catch(() => [] as string[])) {
-          if (file.startsWith('berth-')) names.add(file.slice('berth-'.length));
-        }
-        for (const name of names) {
-          if (attached.has(name)) continue;
-          logger.info('Removing stale container network', { container: name });
-          try {
-            await teardown(name, await readRecord(name));
-          } catch (error) {
-            logger.warn('Could not remove a stale container network', { container: name, error: describeError(error) });
-          }
-        }
-      }),
+    cleanupStale,
     netnsPathOf: (container) => attached.get(container)?.netnsPath,
     peers: () => [...attached.values()].map((a) => ({ ...a.peer })),
   };

@@ -281,7 +281,7 @@ export class Container {
     const hostsOptions: { ip?: string; peers?: readonly string[]; extraHosts?: readonly string[] } = { extraHosts: this.config.extra_hosts };
     if (this.attachment?.ip !== undefined) hostsOptions.ip = this.attachment.ip;
     if (this.attachment?.hosts !== undefined) hostsOptions.peers = this.attachment.hosts;
-    await fsp.writeFile(`${this.bundleDir}/hosts`, hostsFile(spec.hostname, hostsOptions));
+    if (this.attachment?.hostsFile === undefined) await fsp.writeFile(`${this.bundleDir}/hosts`, hostsFile(spec.hostname, hostsOptions));
     const resolvOptions: Parameters<typeof resolvConf>[0] = { dns: this.config.dns, hostResolvConf: hostResolv, hostNetwork: network.mode === 'host' };
     if (this.attachment?.nameservers !== undefined) resolvOptions.nameservers = this.attachment.nameservers;
     await fsp.writeFile(`${this.bundleDir}/resolv.conf`, resolvConf(resolvOptions));
@@ -311,6 +311,8 @@ export class Container {
       hostname: this.config.hostname ?? this.name,
       dns: this.config.dns,
       extraHosts: this.config.extra_hosts,
+      // The attacher owns this file from now on and keeps its peers current.
+      hostsFile: `${this.bundleDir}/hosts`,
     });
     return { mode: 'bridge', namespacePath: this.attachment.netnsPath };
   }

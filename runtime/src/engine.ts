@@ -103,6 +103,10 @@ export class Engine {
     });
     await images.load();
     await images.importPreloaded(this.paths.preloadDir);
+    if (this.options.attacher?.start !== undefined) {
+      // Bridge settings, and whatever an earlier run left attached, before any container starts.
+      await this.options.attacher.start(config).catch((error: unknown) => this.logger.error('Container networking did not start', { error: describeError(error) }));
+    }
     if (names.length === 0) return;
 
     for (const [name, containerConfig] of Object.entries(config.containers)) {

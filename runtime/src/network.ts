@@ -4,6 +4,7 @@
  * networking component) for a prepared namespace before `crun run`, and detaches after the
  * container is deleted. `host`, `none` and `container:<name>` never reach an attacher.
  */
+import type { MachineConfig } from '../../lib/config/machine-config.ts';
 
 /** What the engine tells the attacher about one container start. */
 export interface NetworkContainer {
@@ -17,6 +18,13 @@ export interface NetworkContainer {
   dns: readonly string[];
   /** Compose `extra_hosts` entries as written ("name:ip" or "name=ip"). */
   extraHosts: readonly string[];
+  /**
+   * The file the engine bind-mounts at /etc/hosts. When given, the attacher owns it: it writes it
+   * at attach and rewrites it in place (same inode, so the bind mount sees it) whenever a container
+   * joins or leaves the bridge, so peers started later are found by name. The engine then does not
+   * write it itself.
+   */
+  hostsFile?: string;
 }
 
 /** A namespace the attacher prepared: the engine puts `netnsPath` into config.json. */
@@ -27,12 +35,7 @@ export interface NetworkAttachment {
   ip?: string;
   /** Lines for the container's /etc/hosts beyond localhost and its own name (peers by name). */
   hosts?: readonly string[];
-  /**
-   * A hosts file the attacher keeps current while the container runs: itself, every container on
-   * the bridge by name, its extra_hosts. Rewritten in place (same inode) whenever a bridge container
-   * comes or goes, so a bind mount sees the change. When present, the engine should bind-mount this
-   * file at /etc/hosts instead of rendering its own from `hosts` (which is a snapshot at attach).
-   */
+  /** The hosts file the attacher keeps current (NetworkContainer.hostsFile, or one of its own). */
   hostsFile?: string;
   /** The bridge's address (the container's default gateway), for logs and status. */
   gateway?: string;
@@ -44,5 +47,10 @@ export interface NetworkAttachment {
 
 /** Attaches containers with `network_mode: bridge` (the default). */
 export interface NetworkAttacher {
+  /**
+   * Called once by Engine.start with the machine config, before any container: reads the
+   * network settings (`container_network`) and removes what an earlier run left attached.
+   */
+  start?(config: MachineConfig): Promise<void>;
   attach(container: NetworkContainer): Promise<NetworkAttachment>;
 }

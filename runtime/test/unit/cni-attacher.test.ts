@@ -155,3 +155,20 @@ void t.test('a bad port never creates a namespace', async (t) => {
   await t.rejects(attacher.attach({ ...web, ports: ['nope'] }), { code: 'CNI_PORT_INVALID' });
   t.notOk(exec.calls.some((c) => c.file === '/usr/bin/ip'));
 });
+
+void t.test('start reads container_network and cleans up; the engine-given hosts file is kept at detach', async (t) => {
+  const dir = t.testdir({ bundle: {} });
+  const { exec, netnsDir } = world(dir);
+  const logger = createMemoryLogger('runtime');
+  const attacher = createCniAttacher({ exec, logger, recordDir: nodePath.join(dir, 'attachments'), hostsDir: nodePath.join(dir, 'hosts'), netnsDir, ipForwardPath: null, kernelModules: [] });
+  const { loadMachineConfig } = await import('../../../lib/config/machine-config.ts');
+  await attacher.start(loadMachineConfig('container_network: { subnet: 172.31.0.0/24, bridge: br1, mtu: 1400 }', 'c').config);
+  const hostsFile = nodePath.join(dir, 'bundle', 'hosts');
+  const a = await attacher.attach({ ...web, hostsFile });
+  t.equal(a.hostsFile, hostsFile);
+  const bridge = JSON.parse(String(exec.calls.find((c) => c.file.endsWith('/bridge'))?.options.input)) as Record<string, unknown>;
+  t.match(bridge, { bridge: 'br1', mtu: 1400, ipam: { ranges: [[{ subnet: '172.31.0.0/24', gateway: '172.31.0.1' }]] } });
+  t.match(await fsp.readFile(hostsFile, 'utf8'), /\tweb\n/);
+  await a.detach();
+  t.ok(existsSync(hostsFile), 'the engine owns its bundle file');
+});
