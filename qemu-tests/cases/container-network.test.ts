@@ -1,0 +1,181 @@
+/**
+ * Container bridge networking through the Debian CNI plugins in the booted guest, and a pull from
+ * a real registry: Debian's docker-registry runs on this machine's 127.0.0.1 with its own storage,
+ * skopeo pushes an image into it, and the guest reaches it only through a guestfwd
+ * (10.0.2.100:5000). Checks: a published port ("8080:80") answers through hostfwd; containers find
+ * each other by name (hosts files kept current as peers start); the pulled image runs; iptables
+ * holds the portmap rules. Images: the busybox test image preloaded by the image-builder
+ * (qemu-tests/profiles/containers.yaml; image dir from BERTH_CONTAINERS_IMAGE_DIR, default
+ * out/qemu-containers) and one written here for the registry.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { runVmCase } from '../harness/case.ts';
+import { REPO_ROOT, loadImage } from '../harness/image.ts';
+import { busyboxEntries, HOST_BUSYBOX, TEST_IMAGE_APPLETS, writeOciLayout } from '../harness/oci-image.ts';
+import type { DebugShell } from '../harness/shell.ts';
+
+const REGISTRY = '/usr/bin/docker-registry';
+const SKOPEO = '/usr/bin/skopeo';
+const GUEST_REGISTRY = '10.0.2.100:5000';
+
+for (const tool of [REGISTRY, SKOPEO]) {
+  if (!existsSync(tool)) {
+    t.fail(`${tool} is missing: run scripts/setup-host.sh (Debian packages docker-registry and skopeo)`);
+    process.exit(1);
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+async function run(file: string, args: string[]): Promise<string> {
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`${file} ${args.join(' ')} exited with ${code}: ${output}`);
+  return output;
+}
+
+/** Debian's distribution registry on 127.0.0.1:<port>, storage in `dir`; resolves once it answers /v2/. */
+async function startRegistry(dir: string, port: number): Promise<ChildProcess> {
+  const config = join(dir, 'config.yml');
+  await writeFile(config, ['version: 0.1', 'log: { level: warn, accesslog: { disabled: true } }', `storage: { filesystem: { rootdirectory: ${join(dir, 'storage')} }, delete: { enabled: true } }`, `http: { addr: "127.0.0.1:${port}" }`, ''].join('\n'));
+  const child = spawn(REGISTRY, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const deadline = performance.now() + 20_000;
+  while (performance.now() < deadline) {
+    const ok = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok, () => false);
+    if (ok) return child;
+    if (child.exitCode !== null) break;
+    await new Promise((done) => setTimeout(done, 200));
+  }
+  child.kill();
+  throw new Error(`docker-registry did not answer on 127.0.0.1:${port}: ${stderr}`);
+}
+
+/** Runs `command` until its output matches, for state that settles after READY. */
+async function eventually(shell: DebugShell, command: string, pattern: RegExp, timeoutMs = 90_000): Promise<string> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const { output } = await shell.run(command);
+    if (pattern.test(output) || performance.now() > deadline) return output;
+    await new Promise((done) => setTimeout(done, 1000));
+  }
+}
+
+const CRUN = 'crun --root /run/berth/crun';
+
+const work = await mkdtemp(join(tmpdir(), 'berth-cni-'));
+t.teardown(() => rm(work, { recursive: true, force: true }));
+const registryPort = await freePort();
+const hostPort = await freePort();
+await mkdir(join(work, 'registry'), { recursive: true });
+const registry = await startRegistry(join(work, 'registry'), registryPort);
+t.teardown(() => void registry.kill());
+
+// The registry's image: the busybox test root with its own page, so a pulled container is told apart.
+const busybox = await readFile(HOST_BUSYBOX);
+const layout = join(work, 'layout');
+await writeOciLayout(layout, {
+  entries: busyboxEntries(busybox, TEST_IMAGE_APPLETS, [{ name: 'var/www/index.html', type: 'file', mode: 0o644, data: Buffer.from('hello from the registry\n') }]),
+  config: { Env: ['PATH=/bin'], Entrypoint: ['/bin/httpd', '-f', '-v', '-p', '8081', '-h', '/var/www'] },
+  refName: '1',
+  createdBy: 'berth test suite: registry image',
+});
+await run(SKOPEO, ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:1`, `docker://127.0.0.1:${registryPort}/test/web:1`]);
+t.comment(`registry=127.0.0.1:${registryPort} image pushed as test/web:1`);
+
+const CONFIG = `
+debug:
+  shell: ttyS1
+registries:
+  "${GUEST_REGISTRY}": { insecure: true }
+containers:
+  web:
+    image: berth-test
+    entrypoint: ["/bin/httpd", "-f", "-v", "-p", "80", "-h", "/var/www"]
+    ports: ["8080:80"]
+  client:
+    image: berth-test
+    entrypoint: ["/bin/sleep", "100000"]
+  pulled:
+    image: ${GUEST_REGISTRY}/test/web:1
+`;
+
+const image = await loadImage(process.env.BERTH_CONTAINERS_IMAGE_DIR ?? join(REPO_ROOT, 'out', 'qemu-containers'));
+
+await runVmCase(
+  t,
+  'container-network',
+  {
+    boots: 1,
+    image,
+    config: CONFIG,
+    hostForwards: [{ protocol: 'tcp', hostPort, guestPort: 8080 }],
+    guestForwards: [{ guestAddress: '10.0.2.100', guestPort: 5000, hostPort: registryPort }],
+  },
+  async ({ machine }) => {
+    const vm = await machine.boot();
+    const ready = await vm.waitForReady();
+    t.comment(`boot_ms=${ready.bootMs}`);
+    const shell = await vm.shell();
+
+    await t.test('bridge containers get addresses from the CNI chain', async (t) => {
+      for (const name of ['web', 'client']) {
+        t.match(await eventually(shell, `${CRUN} state ${name}`, /"status": "running"/), /"status": "running"/, `${name} is running`);
+      }
+      const attached = await vm.waitFor(/msg="Container attached to the bridge" container=web ip=(10\.88\.\d+\.\d+)/, 30_000);
+      t.ok(attached, 'web attached to berth0 with an address in 10.88.0.0/16');
+      t.match(await shell.check('ip -4 addr show berth0'), /inet 10\.88\.0\.1\/16/, 'the host is the gateway on berth0');
+      t.match(await shell.check('cat /proc/sys/net/ipv4/ip_forward'), /^1/, 'forwarding is on');
+      t.match(await shell.check('iptables -t nat -S'), /CNI-HOSTPORT-DNAT/, 'portmap installed its DNAT chain (iptables, nft backend)');
+    });
+
+    await t.test('a published port answers through hostfwd', async (t) => {
+      let body = '';
+      const deadline = performance.now() + 60_000;
+      while (performance.now() < deadline) {
+        body = await fetch(`http://127.0.0.1:${hostPort}/`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text(), () => '');
+        if (body.includes('hello from berth')) break;
+        await new Promise((done) => setTimeout(done, 1000));
+      }
+      t.match(body, /hello from berth/, 'GET / on the host reaches httpd on port 80 of the web container (8080:80)');
+    });
+
+    await t.test('the registry image is pulled through guestfwd and runs', async (t) => {
+      t.match(await eventually(shell, `${CRUN} state pulled`, /"status": "running"/, 180_000), /"status": "running"/, 'pulled is running');
+      t.match(vm.console.text(), /10\.0\.2\.100:5000\/test\/web:1/, 'the console names the pulled reference');
+    });
+
+    await t.test('containers reach each other by name', async (t) => {
+      const hosts = await eventually(shell, `${CRUN} exec client cat /etc/hosts`, /\tpulled\b/);
+      t.match(hosts, /10\.88\.\d+\.\d+\tweb\b/, "client's /etc/hosts lists web");
+      t.match(hosts, /10\.88\.\d+\.\d+\tpulled\b/, 'and pulled, whichever started later');
+      t.match(await shell.check(`${CRUN} exec client wget -q -O - http://web/`), /hello from berth/, 'client fetches http://web/');
+      t.match(await shell.check(`${CRUN} exec client wget -q -O - http://pulled:8081/`), /hello from the registry/, 'client fetches http://pulled:8081/');
+      t.match(await shell.check(`${CRUN} exec pulled wget -q -O - http://web/`), /hello from berth/, 'pulled fetches http://web/');
+    });
+
+    await t.test('containers leave the bridge at power-off', async (t) => {
+      await vm.powerdown(90_000);
+      const detached = vm.console.text().match(/msg="Container detached from the bridge"/g) ?? [];
+      t.equal(detached.length, 3, 'DEL ran for every bridge container');
+      t.notMatch(vm.console.text(), /msg="CNI DEL failed"/, 'without plugin errors');
+    });
+  },
+);
