@@ -71,10 +71,10 @@ await runVmCase(t, 'network', { boots: 2, config: DHCP_CONFIG }, async ({ machin
     t.match((await shell.check('date +%Z')).trim(), /^CES?T$/, 'time zone Europe/Berlin (date +%Z)');
     t.equal((await shell.check('readlink /etc/localtime')).trim(), '/usr/share/zoneinfo/Europe/Berlin');
 
-    const chrony = await shell.run('grep -l "^chronyd$" /proc/[0-9]*/comm');
+    const chrony = await shell.run('grep -qx chronyd /proc/[0-9]*/comm');
     t.equal(chrony.exitCode, 0, 'chronyd runs');
     t.match(await shell.check('cat /run/berth/chrony.conf'), /^server 10\.0\.2\.2 iburst$/m, 'chrony.conf names the configured server');
-    t.equal((await shell.run('grep -l "^dhcpcd$" /proc/[0-9]*/comm')).exitCode, 0, 'dhcpcd runs');
+    t.equal((await shell.run('grep -qx dhcpcd /proc/[0-9]*/comm')).exitCode, 0, 'dhcpcd runs');
 
     const console = vm.console.text();
     const readyAt = console.indexOf('BERTH-READY');
@@ -100,8 +100,8 @@ await runVmCase(t, 'network', { boots: 2, config: DHCP_CONFIG }, async ({ machin
     const resolv = await shell.check('cat /etc/resolv.conf');
     t.match(resolv, /^nameserver 10\.0\.2\.3$/m, 'resolv.conf has the configured server');
     t.match(resolv, /^search example\.test$/m, 'and the search domain');
-    t.not((await shell.run('grep -l "^dhcpcd$" /proc/[0-9]*/comm')).exitCode, 0, 'no dhcpcd');
-    t.not((await shell.run('grep -l "^chronyd$" /proc/[0-9]*/comm')).exitCode, 0, 'no chronyd without NTP servers');
+    t.not((await shell.run('grep -qx dhcpcd /proc/[0-9]*/comm')).exitCode, 0, 'no dhcpcd');
+    t.not((await shell.run('grep -qx chronyd /proc/[0-9]*/comm')).exitCode, 0, 'no chronyd without NTP servers');
     t.equal((await shell.check('cat /proc/sys/kernel/hostname')).trim(), 'net-static', 'host name');
     const console = vm.console.text();
     t.match(console, /msg="Address acquired" interface=eth0 address=10\.0\.2\.50\/24/, 'init logs the static address');

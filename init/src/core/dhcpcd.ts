@@ -37,6 +37,9 @@ export function renderDhcpcdConfig(options: DhcpcdOptions): string {
     'slaac hwaddr',
     // No 169.254/16 address when DHCP is slow: a container host has no use for IPv4LL.
     'noipv4ll',
+    // No ARP probe of the offered address before binding it: the DHCP server owns its pool, and the
+    // probe (RFC 5227) holds the lease back ~5 s, which BERTH-READY would wait for.
+    'noarp',
     // init owns the host name (machine config) and there is no timesyncd.
     'nohook hostname',
     'nohook timesyncd',

@@ -52,6 +52,7 @@ option interface_mtu
 require dhcp_server_identifier
 slaac hwaddr
 noipv4ll
+noarp
 nohook hostname
 nohook timesyncd
 

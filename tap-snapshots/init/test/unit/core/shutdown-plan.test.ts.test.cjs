@@ -15,6 +15,9 @@ Array [
     "kind": "stop-services",
   },
   Object {
+    "kind": "stop-daemons",
+  },
+  Object {
     "kind": "close-logs",
   },
   Object {
