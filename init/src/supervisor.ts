@@ -2,7 +2,7 @@
  * Supervision of the host daemons init runs (dhcpcd, chronyd, `ip monitor`): start in the
  * foreground, relay each output line to init's log, restart with a backoff
  * (core/restart-policy.ts) when it exits, and stop it at shutdown (SIGTERM, grace, SIGKILL).
- * Effects: processes and the clock.
+ * Effects: processes, the clock, and the daemon's /proc/<pid>/oom_score_adj.
  */
 import type { Logger } from '../../lib/log.ts';
 import { nextRestartDelayMs } from './core/restart-policy.ts';
@@ -19,6 +19,8 @@ export interface DaemonSpec {
   output?: 'info' | 'debug' | false;
   /** Handed each output line as well (e.g. to react to `ip monitor` events). */
   onLine?: (line: string) => void;
+  /** oom_score_adj for the daemon (default 0): it must not inherit init's -1000 and become unkillable. */
+  oomScoreAdj?: number;
 }
 
 export interface Daemon {
@@ -31,7 +33,7 @@ export interface Daemon {
 
 const DAEMON_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
 
-export function superviseDaemon(sys: Pick<Sys, 'processes' | 'clock'>, logger: Logger, spec: DaemonSpec): Daemon {
+export function superviseDaemon(sys: Pick<Sys, 'processes' | 'clock' | 'fs'>, logger: Logger, spec: DaemonSpec): Daemon {
   let stopped = false;
   let current: ChildHandle | undefined;
   const log = logger.child({ daemon: spec.name });
@@ -48,6 +50,8 @@ export function superviseDaemon(sys: Pick<Sys, 'processes' | 'clock'>, logger: L
       const child = sys.processes.spawn(spec.file, spec.args, { env: spec.env ?? DAEMON_ENV, onOutput, newSession: true });
       current = child;
       log.info('Daemon started', { pid: child.pid });
+      // If it is gone already, the exit below says so.
+      await sys.fs.writeText(`/proc/${child.pid}/oom_score_adj`, String(spec.oomScoreAdj ?? 0)).catch(() => undefined);
       const exit = await child.exited;
       current = undefined;
       if (stopped) break;

@@ -96,6 +96,8 @@ void t.test('supervised daemons restart with a backoff and stop with SIGTERM', a
   const daemon = superviseDaemon(m.sys, m.logger, { name: 'dhcpcd', file: '/usr/sbin/dhcpcd', args: ['-B'] });
   t.equal(m.sys.processes.children.length, 1);
   t.equal(daemon.pid, m.sys.processes.children[0]?.pid);
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(m.sys.fs.files.get(`/proc/${daemon.pid}/oom_score_adj`), '0', 'not init\'s -1000');
   m.sys.processes.children[0]?.options.onOutput?.('eth0: leased 10.0.2.15 for 86400 seconds');
   t.same(m.messages('Daemon output').map((f) => [f.daemon, f.line]), [['dhcpcd', 'eth0: leased 10.0.2.15 for 86400 seconds']]);
   for (let i = 0; i < 3; i++) {
