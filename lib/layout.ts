@@ -70,6 +70,10 @@ export const PATHS = {
   etcOverlayUpper: '/var/lib/berth/etc/upper',
   etcOverlayWork: '/var/lib/berth/etc/work',
   runDir: '/run/berth',
+  /** The management API's Unix socket (root only); `berth ctl` talks to it by default. */
+  apiSocket: '/run/berth/api.sock',
+  /** The management API's generated server certificate and key. */
+  apiStateDir: '/var/lib/berth/api',
   /** Services (containers, helpers) live below this cgroup; init stays in its own leaf. */
   cgroupRoot: '/sys/fs/cgroup',
   cgroupInit: '/sys/fs/cgroup/init.scope',

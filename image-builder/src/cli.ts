@@ -3,10 +3,13 @@
  * out. Unknown flags are errors that say what is accepted.
  */
 import { BerthError } from '../../lib/errors.ts';
+import { CTL_HELP, parseCtlArgs, parseKeysArgs, type CtlCommand, type KeysCommand } from './ctl/args.ts';
 import type { RootFilesystem } from './steps/root-image.ts';
 
 export type CliCommand =
   | { kind: 'help' }
+  | CtlCommand
+  | KeysCommand
   | { kind: 'build'; profile?: string; out?: string; version?: string; filesystem?: RootFilesystem }
   | { kind: 'analyze-boot'; input: string; out?: string; firmwareMs?: number; boot?: number; title?: string; axisEndMs?: number };
 
@@ -24,7 +27,7 @@ Usage:
       to stdout; the rows are printed as text to stderr. --firmware-ms is QEMU start -> kernel
       start measured outside the guest; --boot picks one boot of a log holding several (1-based,
       negative from the end; default the last); --axis-ms fixes the time axis so charts compare.
-  berth help | --help
+${CTL_HELP}  berth help | --help
       Show this text.
 `;
 
@@ -36,6 +39,8 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h') return { kind: 'help' };
   if (sub === 'analyze') return parseAnalyzeArgs(rest);
+  if (sub === 'ctl') return parseCtlArgs(rest);
+  if (sub === 'keys') return parseKeysArgs(rest);
   if (sub !== 'build') throw usage(`Unknown command '${sub}'`);
   const command: CliCommand = { kind: 'build' };
   for (let i = 0; i < rest.length; i += 1) {

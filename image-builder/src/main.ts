@@ -1,12 +1,16 @@
 /**
  * The `berth` command line: the only place that reads argv and the environment and
- * exits the process. Subcommands: build, analyze boot (and later ctl, keys, publish).
+ * exits the process. Subcommands: build, analyze boot, ctl, keys (and later publish).
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BerthError, describeError } from '../../lib/errors.ts';
 import { analyzeBoot } from './analyze/boot.ts';
 import { buildImage } from './build.ts';
+import { createApiClient } from './ctl/client.ts';
+import { runKeys } from './ctl/keys.ts';
+import { runCtl } from './ctl/run.ts';
 import { loadProfileFile } from './profile/load.ts';
 import { parseCliArgs, type CliCommand, HELP_TEXT } from './cli.ts';
 
@@ -25,6 +29,15 @@ async function run(command: CliCommand): Promise<number> {
       else process.stderr.write(`Wrote ${command.out}\n`);
       return 0;
     }
+    case 'ctl':
+      return runCtl(command, createApiClient(command.target), {
+        out: (text) => process.stdout.write(text),
+        err: (text) => process.stderr.write(text),
+        readFile: (file) => readFile(file, 'utf8'),
+      });
+    case 'keys':
+      for (const line of await runKeys(command, new Date())) console.log(line);
+      return 0;
     case 'build': {
       const profileFile = path.resolve(command.profile ?? path.join(repoRoot, 'image-builder/profiles/qemu.yaml'));
       const profile = await loadProfileFile(profileFile);

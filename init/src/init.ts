@@ -24,6 +24,8 @@ import { applyKernelSettings, applyTimeZone, startTimeSync } from './host-settin
 import { loadKernelModules } from './kernel-modules.ts';
 import type { InitLog } from './logging.ts';
 import { applyMounts, readMountInfo } from './mounts.ts';
+import type { Api, ApiOptions } from './api/index.ts';
+import type { HostView } from './api/core/host-routes.ts';
 import { startNetwork, type Network } from './network.ts';
 import { watchPowerButtons } from './power-button.ts';
 import { createCgroupServices, type Services } from './services.ts';
@@ -52,6 +54,8 @@ export interface InitOptions {
   graceMs?: number;
   /** Called once when a shutdown starts (main.ts arms its deadline timer here). */
   onShutdownStart?: (action: PowerAction, done: Promise<void>) => void;
+  /** Starts the management API (main.ts passes api/index.ts startApi; unit tests leave it out). */
+  startApi?: (options: ApiOptions) => Promise<Api>;
 }
 
 /** Thrown between stages when a shutdown was requested during boot. */
@@ -74,6 +78,8 @@ export class Init {
   private network: Network | undefined;
   private readonly daemons: Daemon[] = [];
   private config: MachineConfig | undefined;
+  /** The running management API; components add their endpoints with `api.router.register`. */
+  api: Api | undefined;
   identity: BootIdentity | undefined;
 
   constructor(private readonly options: InitOptions) {
@@ -189,9 +195,30 @@ export class Init {
       this.network = await startNetwork(sys, logger, config.network);
       this.daemons.push(...this.network.daemons);
     });
+    const startApi = this.options.startApi;
+    // Before the services, so a slow or failing container start can be watched through the API.
+    if (startApi) {
+      await this.stage('api', () =>
+        this.bestEffort('api', async () => {
+          const apiOptions = { config, logger, logFile: INIT_LOG_FILE, apiVersion: identity.version, now: () => sys.clock.now() };
+          this.api = await startApi({ ...apiOptions, host: this.apiHostView(identity, choice) });
+        }),
+      );
+    }
     const services = this.services;
     if (services.start) await this.stage('services', () => services.start?.(choice.config) ?? Promise.resolve());
     return identity;
+  }
+
+  /** What the management API sees of init, and the power requests it may make. */
+  private apiHostView(identity: BootIdentity, choice: { config: MachineConfig; source: string; origin: string }): HostView {
+    return {
+      identity: () => identity,
+      state: () => this.stateValue,
+      hostname: () => choice.config.hostname,
+      config: () => ({ config: choice.config, source: choice.source, origin: choice.origin }),
+      requestPower: (action) => void this.requestShutdown(action === 'reboot' ? 'api-reboot' : 'api-poweroff'),
+    };
   }
 
   /** The console status banner (version, slot, host, addresses, containers); never throws. */

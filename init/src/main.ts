@@ -11,6 +11,7 @@ import { createCniAttacher } from '../../runtime/src/cni-attacher.ts';
 import { createContainerBootHealth, createRuntimeServices, createRuntimeSys, Engine } from '../../runtime/src/engine.ts';
 import { SHUTDOWN_SIGNALS } from './core/shutdown-plan.ts';
 import { startApi } from './api/index.ts';
+import { takeProbeSnapshot } from './api/probe.ts';
 import { Init } from './init.ts';
 import { createInitLog } from './logging.ts';
 import { createCgroupServices } from './services.ts';
@@ -68,8 +69,13 @@ function main(argv: readonly string[]): void {
     runInit();
     return;
   }
+  if (command === 'probe') {
+    // The status facts, as JSON: a child of init, so systeminformation's execSync cannot stall init.
+    void takeProbeSnapshot().then((snapshot) => process.stdout.write(`${JSON.stringify(snapshot)}\n`));
+    return;
+  }
   if (command === undefined || command === '--help' || command === 'help') {
-    process.stdout.write('Usage: berth.mjs (run by tini as PID 2; no commands yet)\n');
+    process.stdout.write('Usage: berth.mjs (run by tini as PID 2) | berth.mjs probe (the host facts of GET /v1/status, JSON)\n');
     process.exitCode = command === undefined ? 2 : 0;
     return;
   }

@@ -17,6 +17,8 @@ export type ShutdownTrigger =
   | 'SIGUSR1'
   | 'SIGUSR2'
   | 'power-button'
+  | 'api-reboot'
+  | 'api-poweroff'
   | 'boot-failed'
   | 'unexpected-error'
   | 'unhealthy';
@@ -40,8 +42,10 @@ export function powerActionFor(trigger: ShutdownTrigger): PowerAction {
     case 'SIGUSR1':
     case 'SIGUSR2':
     case 'power-button':
+    case 'api-poweroff':
       return 'poweroff';
     case 'SIGINT':
+    case 'api-reboot':
     case 'boot-failed':
     case 'unexpected-error':
     case 'unhealthy':

@@ -1,0 +1,138 @@
+/**
+ * Runs a `berth ctl` command against an ApiClient and prints the answer: tables for people,
+ * the API's JSON with --json. Returns the exit code (0 ok, 1 failed, 3 cannot connect); usage
+ * errors (2) are found earlier by args.ts. Effects: only through the client and the CtlIo given.
+ */
+import { dump } from 'js-yaml';
+import { BerthError, describeError } from '../../../lib/errors.ts';
+import { parseLogLine } from '../../../lib/log.ts';
+import type { CtlCommand } from './args.ts';
+import { ConnectError, type ApiAnswer, type ApiClient } from './client.ts';
+import { formatStatus, formatValidation, type ProblemView, type StatusView } from './format.ts';
+
+/** Exit codes scripts can rely on. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, cannotConnect: 3 } as const;
+
+/** Where `berth ctl` writes and what it reads. */
+export interface CtlIo {
+  out(text: string): void;
+  err(text: string): void;
+  readFile(path: string): Promise<string>;
+}
+
+interface ErrorBodyView {
+  error?: { code?: string; message?: string; problems?: ProblemView[] };
+}
+
+function parseJson(answer: ApiAnswer): unknown {
+  try {
+    return JSON.parse(answer.body) as unknown;
+  } catch {
+    throw new BerthError('CTL_BAD_ANSWER', `The host answered ${answer.status} with a body that is not JSON: ${answer.body.slice(0, 200)}`);
+  }
+}
+
+/** Turns a non-2xx answer into a BerthError carrying the API's code and message. */
+function failure(answer: ApiAnswer): BerthError {
+  let body: ErrorBodyView = {};
+  try {
+    body = JSON.parse(answer.body) as ErrorBodyView;
+  } catch {
+    // Not the API's error body (a proxy?); the status is all there is.
+  }
+  const code = body.error?.code ?? `HTTP_${answer.status}`;
+  const problems = (body.error?.problems ?? []).map((p) => `\n  ${p.path === '' ? '' : `${p.path}: `}${p.message}`).join('');
+  return new BerthError(code, `${body.error?.message ?? `The host answered HTTP ${answer.status}`}${problems}`);
+}
+
+async function json(client: ApiClient, method: string, path: string, expect: number, body?: { text: string; contentType: string }): Promise<unknown> {
+  const answer = await client.request(method, path, body === undefined ? {} : { body: body.text, contentType: body.contentType });
+  if (answer.status !== expect) throw failure(answer);
+  return parseJson(answer);
+}
+
+function print(io: CtlIo, value: unknown): void {
+  io.out(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Converts logfmt lines to NDJSON, holding back a partial last line between chunks. */
+export function createLogPrinter(write: (text: string) => void, asJson: boolean): { chunk(text: string): void; end(): void } {
+  let rest = '';
+  const line = (text: string): void => {
+    write(asJson ? `${JSON.stringify(parseLogLine(text))}\n` : `${text}\n`);
+  };
+  return {
+    chunk(text) {
+      const parts = (rest + text).split('\n');
+      rest = parts.pop() ?? '';
+      for (const part of parts) line(part);
+    },
+    end() {
+      if (rest !== '') line(rest);
+      rest = '';
+    },
+  };
+}
+
+/** Runs the command; never throws. */
+export async function runCtl(command: CtlCommand, client: ApiClient, io: CtlIo): Promise<number> {
+  try {
+    const { action } = command;
+    switch (action.op) {
+      case 'status': {
+        const status = await json(client, 'GET', '/v1/status', 200);
+        if (command.json) print(io, status);
+        else io.out(formatStatus(status as StatusView));
+        return EXIT.ok;
+      }
+      case 'logs': {
+        const query = new URLSearchParams();
+        if (action.tail !== undefined) query.set('tail', String(action.tail));
+        if (action.follow) query.set('follow', '1');
+        const printer = createLogPrinter((text) => io.out(text), command.json);
+        const search = query.size > 0 ? `?${query.toString()}` : '';
+        const answer = await client.request('GET', `/v1/logs${search}`, { onChunk: (text) => printer.chunk(text) });
+        if (answer.status !== 200) throw failure(answer);
+        printer.end();
+        return EXIT.ok;
+      }
+      case 'config-get': {
+        const answer = (await json(client, 'GET', '/v1/config', 200)) as { source: string; origin: string; config: unknown };
+        if (command.json) print(io, answer);
+        else io.out(`# machine config in force (origin ${answer.origin}, source ${answer.source})\n${dump(answer.config, { lineWidth: 120 })}`);
+        return EXIT.ok;
+      }
+      case 'config-validate': {
+        let text: string;
+        try {
+          text = await io.readFile(action.file);
+        } catch (error) {
+          throw new BerthError('CTL_FILE', `Cannot read ${action.file}: ${(error as Error).message}`);
+        }
+        const result = (await json(client, 'POST', '/v1/config/validate', 200, { text, contentType: 'application/yaml' })) as {
+          valid: boolean;
+          problems: ProblemView[];
+          warnings: ProblemView[];
+        };
+        if (command.json) print(io, result);
+        else if (result.valid) io.out(formatValidation(action.file, result));
+        else io.err(formatValidation(action.file, result));
+        return result.valid ? EXIT.ok : EXIT.failed;
+      }
+      case 'reboot':
+      case 'poweroff': {
+        const result = await json(client, 'POST', `/v1/power/${action.op}`, 202);
+        if (command.json) print(io, result);
+        else io.out(`${action.op === 'reboot' ? 'Rebooting' : 'Powering off'} the host at ${client.address}\n`);
+        return EXIT.ok;
+      }
+    }
+  } catch (error) {
+    if (command.json && error instanceof BerthError) {
+      io.err(`${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`);
+    } else {
+      io.err(`berth ctl: ${error instanceof BerthError ? `${error.message} [${error.code}]` : describeError(error)}\n`);
+    }
+    return error instanceof ConnectError ? EXIT.cannotConnect : EXIT.failed;
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The management API on a booted host: the machine config turns on a TCP listener with a
+ * client CA from `berth keys`; QEMU forwards a loopback port to it. The right client
+ * certificate gets /v1/status (slot a, the image version); no certificate and a certificate
+ * from another CA are refused; the Unix socket is root only and the generated server key
+ * 0600; `berth ctl` works end to end (status, config validate, logs, poweroff in order).
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import https from 'node:https';
+import { createServer, type AddressInfo } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { parseKeysArgs } from '../../image-builder/src/ctl/args.ts';
+import { runKeys } from '../../image-builder/src/ctl/keys.ts';
+import { runVmCase } from '../harness/case.ts';
+import { REPO_ROOT } from '../harness/image.ts';
+
+const run = promisify(execFile);
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const keys = t.testdir();
+const otherKeys = path.join(keys, 'other');
+const now = new Date();
+await runKeys(parseKeysArgs(['ca', '--out', keys]), now);
+await runKeys(parseKeysArgs(['client', '--out', keys, '--name', 'admin']), now);
+await runKeys(parseKeysArgs(['ca', '--out', otherKeys]), now);
+await runKeys(parseKeysArgs(['client', '--out', otherKeys, '--name', 'mallory']), now);
+const caPem = await readFile(path.join(keys, 'ca.crt'), 'utf8');
+const indent = (pem: string) => pem.trimEnd().split('\n').map((line) => `    ${line}`).join('\n');
+
+const port = await freePort();
+const CONFIG = `hostname: api-test
+api:
+  listen: ["0.0.0.0:7443"]
+  client_ca: |
+${indent(caPem)}
+debug:
+  shell: ttyS1
+`;
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+function get(urlPath: string, options: https.RequestOptions): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    // The server certificate was made at first boot; it is pinned by fingerprint below instead.
+    const req = https.request({ host: '127.0.0.1', port, path: urlPath, rejectUnauthorized: false, timeout: 20_000, ...options }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function ctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [path.join(REPO_ROOT, 'bin/berth.js'), 'ctl', ...args], { cwd: REPO_ROOT, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+await runVmCase(t, 'api', { boots: 1, config: CONFIG, hostForwards: [{ protocol: 'tcp', hostPort: port, guestPort: 7443 }] }, async ({ machine, image }) => {
+  const vm = await machine.boot();
+  const ready = await vm.waitForReady();
+  t.comment(`boot_ms=${ready.bootMs} wall_ms=${ready.wallMs} host_port=${port}`);
+  const certLine = await vm.waitFor(/msg="API server certificate" origin=generated sha256=([0-9a-f]{64})/, 30_000);
+  const fingerprint = certLine.match[1] ?? '';
+  await vm.waitFor(/msg="API listening" address=https:\/\/0\.0\.0\.0:7443/, 30_000);
+  const client = { cert: await readFile(path.join(keys, 'admin.crt')), key: await readFile(path.join(keys, 'admin.key')) };
+
+  await t.test('the right client certificate gets the status', async (t) => {
+    const answer = await get('/v1/status', client);
+    t.equal(answer.status, 200);
+    const status = JSON.parse(answer.body) as Record<string, unknown>;
+    t.match(status, { slot: 'a', version: image.manifest.version, hostname: 'api-test', state: 'running' });
+    t.comment(`status=${answer.body.replace(/\s+/g, ' ').slice(0, 600)}`);
+    t.match(status, { memory: { total_bytes: Number }, cpu: { cores: Number } }, 'systeminformation facts are there');
+    t.match(JSON.stringify(status.interfaces), /10\.0\.2\.15\/24/, 'eth0 and its DHCP address');
+    t.same(status.warnings, [], 'every probe answered');
+    const doc = JSON.parse((await get('/v1/openapi.json', client)).body) as { paths: Record<string, unknown> };
+    t.ok(doc.paths['/v1/status'] && doc.paths['/v1/power/reboot'], 'the OpenAPI document lists the endpoints');
+  });
+
+  await t.test('no certificate, or one from another CA, is refused', async (t) => {
+    await t.rejects(get('/v1/status', {}), 'no client certificate');
+    const stranger = { cert: await readFile(path.join(otherKeys, 'mallory.crt')), key: await readFile(path.join(otherKeys, 'mallory.key')) };
+    await t.rejects(get('/v1/status', stranger), 'a certificate from another CA');
+    await vm.waitFor(/msg="API client refused"/, 10_000);
+  });
+
+  await t.test('socket and key modes inside the guest', async (t) => {
+    const shell = await vm.shell();
+    t.equal((await shell.check('stat -c %a /run/berth/api.sock')).trim(), '600', 'the Unix socket is root only');
+    t.equal((await shell.check('stat -c %a /var/lib/berth/api/server.key')).trim(), '600', 'the generated key is 0600');
+  });
+
+  const base = ['--host', `https://127.0.0.1:${port}`, '--cert', path.join(keys, 'admin.crt'), '--key', path.join(keys, 'admin.key'), '--server-sha256', fingerprint];
+
+  await t.test('berth ctl end to end', async (t) => {
+    const status = await ctl([...base, 'status']);
+    t.equal(status.code, 0, status.stderr);
+    t.match(status.stdout, new RegExp(`Version\\s+${image.manifest.version.replace(/\./g, '\\.')} on slot a`));
+    t.match(status.stdout, /eth0\s+up/);
+    t.comment(status.stdout);
+    const json = await ctl([...base, 'status', '--json']);
+    t.match(JSON.parse(json.stdout), { slot: 'a' });
+    const logs = await ctl([...base, 'logs', '--tail', '5']);
+    t.equal(logs.code, 0);
+    t.equal(logs.stdout.trim().split('\n').length, 5, 'the last five host log lines');
+    const badConfig = path.join(keys, 'bad.yaml');
+    await import('node:fs/promises').then((fs) => fs.writeFile(badConfig, 'hostname: ok\napi:\n  listen: ["0.0.0.0:7443"]\n'));
+    const validate = await ctl([...base, 'config', 'validate', badConfig]);
+    t.equal(validate.code, 1, 'an invalid config exits 1');
+    t.match(validate.stderr, /bad\.yaml:\d+:\d+: api\.client_ca: TCP listeners need client_ca/);
+    const wrongPin = await ctl([...base.slice(0, -1), 'a'.repeat(64), 'status']);
+    t.equal(wrongPin.code, 3, 'a wrong server fingerprint cannot connect');
+    const otherClient = await ctl(['--host', `https://127.0.0.1:${port}`, '--cert', path.join(otherKeys, 'mallory.crt'), '--key', path.join(otherKeys, 'mallory.key'), '--server-sha256', fingerprint, 'status']);
+    t.equal(otherClient.code, 3, 'a refused client certificate cannot connect');
+    t.match(otherClient.stderr, /TLS with https:\/\/127\.0\.0\.1/);
+  });
+
+  await t.test('berth ctl poweroff shuts down in order', async (t) => {
+    const off = await ctl([...base, 'poweroff']);
+    t.equal(off.code, 0, off.stderr);
+    await vm.waitFor(/msg="Shutdown requested" trigger=api-poweroff action=poweroff/, 30_000);
+    const exit = await vm.waitForExit(120_000);
+    t.equal(exit.code, 0, 'QEMU exits after the guest powers off');
+  });
+});
