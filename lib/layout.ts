@@ -61,6 +61,8 @@ export const PATHS = {
   busybox: '/usr/bin/busybox',
   /** Build facts of this root (version, slot-independent). */
   buildInfo: '/usr/lib/berth/build.json',
+  /** The ed25519 public key update bundles must be signed with (laid in by the image builder; absent = no updates). */
+  updateSigningKey: '/usr/lib/berth/update-signing.pub',
   /** The mount point of the EFI system partition. */
   espMount: '/efi',
   varDir: '/var',

@@ -23,6 +23,8 @@ export interface BuildOptions {
   outRoot: string;
   epoch: number;
   filesystem?: RootFilesystem;
+  /** The update signing public key (PEM) to build into the root. */
+  updateSigningKeyPem?: string;
   log?: (line: string) => void;
 }
 
@@ -90,6 +92,7 @@ export async function buildImage(options: BuildOptions): Promise<{ outDir: strin
       bundleFile: bundle.file,
       bundleKey: bundle.key,
       filesystem,
+      ...(options.updateSigningKeyPem !== undefined ? { updateSigningKeyPem: options.updateSigningKeyPem } : {}),
     }),
   );
   const initramfs = await timed('initramfs', () => buildInitramfs(ctx, rootfs.tar, rootfs.key));

@@ -5,12 +5,14 @@
 import { BerthError } from '../../lib/errors.ts';
 import { CTL_HELP, parseCtlArgs, parseKeysArgs, type CtlCommand, type KeysCommand } from './ctl/args.ts';
 import type { RootFilesystem } from './steps/root-image.ts';
+import { checkBundleBuildOptions, parseBundleBuildOption, parseKeysGenerateArgs, parsePublishArgs, UPDATE_HELP, type BundleBuildOptions, type UpdateCliCommand } from './update-cli.ts';
 
 export type CliCommand =
   | { kind: 'help' }
   | CtlCommand
   | KeysCommand
-  | { kind: 'build'; profile?: string; out?: string; version?: string; filesystem?: RootFilesystem }
+  | UpdateCliCommand
+  | ({ kind: 'build'; profile?: string; out?: string; version?: string; filesystem?: RootFilesystem } & BundleBuildOptions)
   | { kind: 'analyze-boot'; input: string; out?: string; firmwareMs?: number; boot?: number; title?: string; axisEndMs?: number };
 
 export const HELP_TEXT = `berth — a minimal container-host operating system
@@ -27,7 +29,7 @@ Usage:
       to stdout; the rows are printed as text to stderr. --firmware-ms is QEMU start -> kernel
       start measured outside the guest; --boot picks one boot of a log holding several (1-based,
       negative from the end; default the last); --axis-ms fixes the time axis so charts compare.
-${CTL_HELP}  berth help | --help
+${UPDATE_HELP}${CTL_HELP}  berth help | --help
       Show this text.
 `;
 
@@ -40,10 +42,16 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h') return { kind: 'help' };
   if (sub === 'analyze') return parseAnalyzeArgs(rest);
   if (sub === 'ctl') return parseCtlArgs(rest);
-  if (sub === 'keys') return parseKeysArgs(rest);
+  if (sub === 'keys') return parseKeysGenerateArgs(rest) ?? parseKeysArgs(rest);
+  if (sub === 'publish') return parsePublishArgs(rest);
   if (sub !== 'build') throw usage(`Unknown command '${sub}'`);
-  const command: CliCommand = { kind: 'build' };
+  const command: Extract<CliCommand, { kind: 'build' }> = { kind: 'build' };
   for (let i = 0; i < rest.length; i += 1) {
+    const bundleOptionEnd = parseBundleBuildOption(rest, i, command);
+    if (bundleOptionEnd !== undefined) {
+      i = bundleOptionEnd;
+      continue;
+    }
     const arg = rest[i] as string;
     const value = (): string => {
       const v = rest[i + 1];
@@ -61,6 +69,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     else if (command.profile === undefined) command.profile = arg;
     else throw usage(`build takes one profile file, got a second: '${arg}'`);
   }
+  checkBundleBuildOptions(command);
   return command;
 }
 

@@ -2,6 +2,7 @@
  * The `berth` command line: the only place that reads argv and the environment and
  * exits the process. Subcommands: build, analyze boot, ctl, keys (and later publish).
  */
+import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,9 @@ import { runKeys } from './ctl/keys.ts';
 import { runCtl } from './ctl/run.ts';
 import { loadProfileFile } from './profile/load.ts';
 import { parseCliArgs, type CliCommand, HELP_TEXT } from './cli.ts';
+import { emitUpdateBundle } from './update-bundle.ts';
+import { publishBundle } from '../../updater/src/bundle.ts';
+import { loadPrivateKey, writeSigningKeyPair } from '../../updater/src/signing.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -38,14 +42,26 @@ async function run(command: CliCommand): Promise<number> {
     case 'keys':
       for (const line of await runKeys(command, new Date())) console.log(line);
       return 0;
+    case 'keys-generate': {
+      const written = await writeSigningKeyPair(command.out);
+      console.log(`Wrote ${written.privateKeyPath} (keep it secret, never on a host) and ${written.publicKeyPath}; key id ${written.keyId}`);
+      return 0;
+    }
+    case 'publish': {
+      const published = await publishBundle({ bundleDir: command.bundle, channel: command.channel, toDir: command.to, now: new Date() });
+      console.log(`Published ${published.manifest.version} on channel ${command.channel}: ${published.channelPath}`);
+      return 0;
+    }
     case 'build': {
       const profileFile = path.resolve(command.profile ?? path.join(repoRoot, 'image-builder/profiles/qemu.yaml'));
       const profile = await loadProfileFile(profileFile);
       if (command.version) profile.version = command.version;
       const epoch = Number(process.env.SOURCE_DATE_EPOCH ?? 1_700_000_000);
       if (!Number.isInteger(epoch) || epoch < 0) throw new BerthError('CLI_USAGE', `SOURCE_DATE_EPOCH must be a whole number of seconds, got '${process.env.SOURCE_DATE_EPOCH}'`);
+      const signingKey = command.signingKey === undefined ? undefined : loadPrivateKey(await readFile(command.signingKey), command.signingKey);
       const started = performance.now();
       const { outDir, manifest } = await buildImage({
+        ...(signingKey ? { updateSigningKeyPem: createPublicKey(signingKey).export({ type: 'spki', format: 'pem' }).toString() } : {}),
         profile,
         repoRoot,
         outRoot: path.resolve(command.out ?? path.join(repoRoot, 'out')),
@@ -57,6 +73,10 @@ async function run(command: CliCommand): Promise<number> {
         `Built berth ${manifest.version} (${manifest.profile}) in ${((performance.now() - started) / 1000).toFixed(1)}s: ${path.relative(process.cwd(), outDir) || outDir}/disk.raw` +
           ` root=${mib(manifest.rootImage.sizeBytes)} (${manifest.rootFilesystem}, tree ${mib(manifest.rootImage.treeBytes)}) root_hash=${manifest.verity.rootHash.slice(0, 16)}…`,
       );
+      if (signingKey) {
+        const bundle = await emitUpdateBundle({ outDir, build: manifest, privateKey: signingKey, channel: command.channel ?? 'stable', minVersion: command.minVersion ?? '0.0.0', created: new Date(epoch * 1000) });
+        console.log(`Update bundle ${bundle.manifest.version} (channel ${bundle.manifest.channel}): ${path.relative(process.cwd(), bundle.dir) || bundle.dir}`);
+      }
       return 0;
     }
   }

@@ -6,7 +6,7 @@
  */
 import { describeError, isBerthError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
-import { PATHS, failedLine, readyLine } from '../../lib/layout.ts';
+import { PATHS, failedLine, readyLine, type Slot } from '../../lib/layout.ts';
 import { renderBanner } from './core/banner.ts';
 import { bootIdentity, type BootIdentity } from './core/boot-identity.ts';
 import { planDebugShell } from './core/debug-shell.ts';
@@ -54,6 +54,10 @@ export interface InitOptions {
   graceMs?: number;
   /** Called once when a shutdown starts (main.ts arms its deadline timer here). */
   onShutdownStart?: (action: PowerAction, done: Promise<void>) => void;
+  /** Blesses the booted slot's entry (main.ts passes the updater's single blessing; default blessBootEntry). */
+  blessBoot?: (slot: Slot) => Promise<void>;
+  /** Called once after BERTH-READY (main.ts starts the update agent here); `reboot` is the orderly reboot. */
+  onReady?: (ready: { identity: BootIdentity; config: MachineConfig; reboot: () => void }) => void;
   /** Starts the management API (main.ts passes api/index.ts startApi; unit tests leave it out). */
   startApi?: (options: ApiOptions) => Promise<Api>;
 }
@@ -117,6 +121,13 @@ export class Init {
       this.options.log.consoleLine(readyLine(identity.slot, identity.version, bootMs));
       this.logger.info('Boot complete', { slot: identity.slot, version: identity.version, boot_ms: Math.round(bootMs) });
       await this.showBanner(identity);
+      if (this.config && this.options.onReady) {
+        try {
+          this.options.onReady({ identity, config: this.config, reboot: () => void this.requestShutdown('update') });
+        } catch (error) {
+          this.logger.error('Ready hook failed', { error: describeError(error) });
+        }
+      }
     } catch (error) {
       if (error instanceof BootInterrupted) {
         this.logger.info('Boot interrupted by shutdown');
@@ -272,7 +283,8 @@ export class Init {
       return;
     }
     if (verdict.status !== 'good' || !this.identity) return;
-    this.blessing = blessBootEntry(this.sys, this.logger, this.identity.slot).then(
+    const bless = this.options.blessBoot ?? ((slot: Slot) => blessBootEntry(this.sys, this.logger, slot).then(() => undefined));
+    this.blessing = bless(this.identity.slot).then(
       () => undefined,
       (error: unknown) => this.logger.error('Boot entry not blessed', { error: describeError(error) }),
     );

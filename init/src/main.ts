@@ -8,7 +8,8 @@
 import { describeError } from '../../lib/errors.ts';
 import { createLogger } from '../../lib/log.ts';
 import { createCniAttacher } from '../../runtime/src/cni-attacher.ts';
-import { createContainerBootHealth, createRuntimeServices, createRuntimeSys, Engine } from '../../runtime/src/engine.ts';
+import { createRuntimeServices, createRuntimeSys, Engine } from '../../runtime/src/engine.ts';
+import { runSlotWriter, SLOT_WRITER_COMMAND } from '../../updater/src/slot-writer.ts';
 import { SHUTDOWN_SIGNALS } from './core/shutdown-plan.ts';
 import { startApi } from './api/index.ts';
 import { takeProbeSnapshot } from './api/probe.ts';
@@ -16,6 +17,7 @@ import { Init } from './init.ts';
 import { createInitLog } from './logging.ts';
 import { createCgroupServices } from './services.ts';
 import { createNodeSys } from './sys/node.ts';
+import { createUpdaterHost } from './update.ts';
 
 /** Signals whose default action would end Node; as PID 1's child it ignores them. */
 const IGNORED_SIGNALS = ['SIGHUP', 'SIGQUIT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'] as const;
@@ -33,12 +35,28 @@ function runInit(): void {
   const runtimeLogger = createLogger({ component: 'runtime', sinks: [(line) => log.consoleLine(line)], minLevel: process.env.BERTH_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
   const runtimeSys = createRuntimeSys();
   const engine = new Engine({ sys: runtimeSys, logger: runtimeLogger, attacher: createCniAttacher({ exec: runtimeSys.exec, logger: runtimeLogger }) });
+  // The boot's one health gate (critical containers healthy for update.soak) and one blessing, and the update agent.
+  const updaterLogger = createLogger({ component: 'updater', sinks: [(line) => log.consoleLine(line)], minLevel: process.env.BERTH_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
+  const updater = createUpdaterHost({
+    sys,
+    logger: updaterLogger,
+    health: () => {
+      const critical = engine.statuses().filter((s) => s.critical);
+      return Promise.resolve({
+        unhealthyCritical: critical.filter((s) => !(s.state === 'running' && (s.health === undefined || s.health === 'healthy'))).map((s) => s.name),
+        failedCritical: critical.filter((s) => s.state === 'failed' || s.state === 'exited').map((s) => s.name),
+      });
+    },
+    initUp: () => init.state === 'running',
+  });
   const init = new Init({
     sys,
     pid: process.pid,
     log,
     services: createRuntimeServices(engine, createCgroupServices(sys, log.logger)),
-    health: createContainerBootHealth(engine),
+    health: updater.bootHealth,
+    blessBoot: (slot) => updater.bless(slot),
+    onReady: (ready) => updater.start(ready),
     startApi,
     onShutdownStart(action, done) {
       // A shutdown that hangs (a stuck umount, a dead disk) still ends in the power action.
@@ -67,6 +85,14 @@ function main(argv: readonly string[]): void {
   // Init mode: no arguments and started by tini (PID 1). Anything else must not touch the machine.
   if (command === undefined && process.ppid === 1) {
     runInit();
+    return;
+  }
+  if (command === SLOT_WRITER_COMMAND) {
+    // The update's slot writer, started by init in its own throttled cgroup (updater/src/slot-writer.ts).
+    void runSlotWriter(argv[1] ?? '', process.pid).then((outcome) => {
+      process.stdout.write(`${JSON.stringify(outcome)}\n`);
+      process.exitCode = outcome.ok ? 0 : 1;
+    });
     return;
   }
   if (command === 'probe') {

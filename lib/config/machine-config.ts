@@ -17,6 +17,7 @@ import { hostSection } from './sections/host.ts';
 import { kernelSection } from './sections/kernel.ts';
 import { networkSection } from './sections/network.ts';
 import { timeSection } from './sections/time.ts';
+import { updateSection } from '../../updater/src/core/update-config.ts';
 import { object, type Infer, type ObjectOutput, type Report, type Shape } from './validate.ts';
 
 /** Every top-level key of the machine config, by section. */
@@ -29,6 +30,7 @@ export const machineConfigShape = {
   ...containersSection,
   ...containerNetworkSection,
   ...apiSection,
+  ...updateSection,
 } satisfies Shape;
 
 /** Checks that span sections (e.g. a container's network referring to a declared network). */

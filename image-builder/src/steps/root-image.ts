@@ -70,6 +70,8 @@ export interface RootInputs {
   bundleFile: string;
   bundleKey: string;
   filesystem: RootFilesystem;
+  /** The update signing public key (PEM) built into the image; without it the host never updates itself. */
+  updateSigningKeyPem?: string;
 }
 
 /** The Debian package list (name=version), kept in the image for inventory. */
@@ -136,6 +138,8 @@ async function assembleTree(ctx: BuildContext, inputs: RootInputs, tree: string)
   await chmod(path.join(tree, PATHS.nodeBinary), 0o755);
   await cp(inputs.bundleFile, path.join(tree, PATHS.bundle));
   await cp(`${inputs.bundleFile}.map`, path.join(tree, `${PATHS.bundle}.map`));
+  // Only the public half: the private key never enters an image.
+  if (inputs.updateSigningKeyPem !== undefined) await writeFile(path.join(tree, PATHS.updateSigningKey), inputs.updateSigningKeyPem, { mode: 0o644 });
   await writeFile(path.join(lib, 'packages.txt'), `${packageInventory(status).join('\n')}\n`);
   const kernel = (await readdir(path.join(tree, 'usr/lib/modules')))[0] ?? 'unknown';
   await writeFile(
@@ -183,6 +187,7 @@ export async function buildRootImage(ctx: BuildContext, inputs: RootInputs): Pro
     rootfs: inputs.rootfsKey,
     node: inputs.nodeKey,
     bundle: inputs.bundleKey,
+    updateSigningKey: inputs.updateSigningKeyPem ?? null,
     overlaysHash,
     overlays: ctx.profile.overlays,
     version: ctx.profile.version,

@@ -21,7 +21,8 @@ export type ShutdownTrigger =
   | 'api-poweroff'
   | 'boot-failed'
   | 'unexpected-error'
-  | 'unhealthy';
+  | 'unhealthy'
+  | 'update';
 
 /**
  * Signals init handles (tini forwards them). SIGUSR1/SIGUSR2 are what busybox `halt` and
@@ -49,6 +50,7 @@ export function powerActionFor(trigger: ShutdownTrigger): PowerAction {
     case 'boot-failed':
     case 'unexpected-error':
     case 'unhealthy':
+    case 'update':
       return 'reboot';
   }
 }

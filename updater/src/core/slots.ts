@@ -237,6 +237,8 @@ export interface HealthSample {
   initUp: boolean;
   /** Names of critical containers (x-berth: { critical: true }) that are not healthy. */
   unhealthyCritical: readonly string[];
+  /** Critical containers that ended for good (exited or failed): the gate fails at once. */
+  failedCritical?: readonly string[];
 }
 
 export interface HealthGateState {
@@ -256,6 +258,8 @@ export type HealthDecision =
  * within `timeoutMs` of the gate starting.
  */
 export function evaluateHealthGate(state: HealthGateState, sample: HealthSample, options: { soakMs: number; timeoutMs: number }): HealthDecision {
+  // A critical container that gave up will not come back: waiting out the timeout only delays the rollback.
+  if (sample.failedCritical !== undefined && sample.failedCritical.length > 0) return { decision: 'fail', reason: `critical containers failed: ${sample.failedCritical.join(', ')}` };
   const healthy = sample.initUp && sample.unhealthyCritical.length === 0;
   const healthySince = healthy ? (state.healthySince ?? sample.now) : undefined;
   if (healthySince !== undefined && sample.now - healthySince >= options.soakMs) return { decision: 'bless' };

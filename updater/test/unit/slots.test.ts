@@ -84,5 +84,10 @@ void t.test('health gate: soak without interruption, fail after the timeout', (t
   t.same(step(600_000, true, ['web', 'db']), { decision: 'fail', reason: 'critical containers unhealthy: web, db' });
   state = { startedAt: 0 };
   t.same(step(700_000, false), { decision: 'fail', reason: 'init not up' });
+  t.same(
+    evaluateHealthGate({ startedAt: 0, healthySince: 0 }, { now: 5000, initUp: true, unhealthyCritical: ['web'], failedCritical: ['web'] }, opts),
+    { decision: 'fail', reason: 'critical containers failed: web' },
+    'a critical container that ended fails the gate at once, without waiting for the timeout',
+  );
   t.end();
 });

@@ -1,0 +1,116 @@
+/**
+ * Argument parsing for the update commands of `berth` (issue 4): `keys generate`,
+ * `publish` and the bundle options of `build`. Pure: argv in, a command or a
+ * CLI_USAGE error out.
+ */
+import { BerthError } from '../../lib/errors.ts';
+
+export type UpdateCliCommand =
+  | { kind: 'keys-generate'; out: string }
+  | { kind: 'publish'; bundle: string; channel: string; to: string };
+
+/** The build options that make a build also emit a signed update bundle. */
+export interface BundleBuildOptions {
+  signingKey?: string;
+  channel?: string;
+  minVersion?: string;
+}
+
+export const UPDATE_HELP = `  berth keys generate --out DIR
+      Make the ed25519 key pair for update bundles: DIR/berth-signing.key (0600, keep it off
+      the hosts) and DIR/berth-signing.pub.
+  berth build ... --signing-key FILE [--channel NAME] [--min-version V]
+      Also build the public half of FILE into the image (/usr/lib/berth/update-signing.pub)
+      and write a signed update bundle to DIR/<profile>/bundle/ (channel default: stable;
+      min-version: the oldest version it may replace, default 0.0.0).
+  berth publish BUNDLE --channel NAME --to DIR
+      Copy a bundle to DIR/bundles/<version>/ and point DIR/channels/NAME.json at it. Serve DIR
+      with any static HTTP server; hosts use it as update.server.
+`;
+
+function usage(message: string): BerthError {
+  return new BerthError('CLI_USAGE', `${message} (see 'berth --help')`);
+}
+
+function takeValue(argv: readonly string[], i: number, flag: string): string {
+  const value = argv[i + 1];
+  if (value === undefined || value.startsWith('--')) throw usage(`${flag} needs a value`);
+  return value;
+}
+
+const VERSION = /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
+const CHANNEL = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+/** `berth keys generate --out DIR`; undefined when argv is another keys command. */
+export function parseKeysGenerateArgs(argv: readonly string[]): UpdateCliCommand | undefined {
+  const [what, ...rest] = argv;
+  if (what !== 'generate') return undefined;
+  let out: string | undefined;
+  for (let i = 0; i < rest.length; i += 1) {
+    const arg = rest[i] as string;
+    if (arg === '--out') {
+      out = takeValue(rest, i, arg);
+      i += 1;
+    } else throw usage(`Unknown argument '${arg}' for keys generate`);
+  }
+  if (out === undefined) throw usage('keys generate needs --out DIR');
+  return { kind: 'keys-generate', out };
+}
+
+/** `berth publish BUNDLE --channel NAME --to DIR`. */
+export function parsePublishArgs(argv: readonly string[]): UpdateCliCommand {
+  let bundle: string | undefined;
+  let channel: string | undefined;
+  let to: string | undefined;
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] as string;
+    if (arg === '--channel') {
+      channel = takeValue(argv, i, arg);
+      if (!CHANNEL.test(channel)) throw usage(`--channel '${channel}': use lowercase letters, digits, '.', '_' and '-'`);
+      i += 1;
+    } else if (arg === '--to') {
+      to = takeValue(argv, i, arg);
+      i += 1;
+    } else if (arg.startsWith('-')) throw usage(`Unknown option '${arg}' for publish`);
+    else if (bundle === undefined) bundle = arg;
+    else throw usage(`publish takes one bundle directory, got a second: '${arg}'`);
+  }
+  if (bundle === undefined) throw usage('publish needs a bundle directory (out/<profile>/bundle)');
+  if (channel === undefined) throw usage('publish needs --channel NAME');
+  if (to === undefined) throw usage('publish needs --to DIR');
+  return { kind: 'publish', bundle, channel, to };
+}
+
+/**
+ * Consumes one bundle option of `build` at argv[i] into `options`; returns the index of
+ * its last argument, or undefined when argv[i] is not a bundle option.
+ */
+export function parseBundleBuildOption(argv: readonly string[], i: number, options: BundleBuildOptions): number | undefined {
+  const arg = argv[i];
+  switch (arg) {
+    case '--signing-key':
+      options.signingKey = takeValue(argv, i, arg);
+      return i + 1;
+    case '--channel': {
+      const value = takeValue(argv, i, arg);
+      if (!CHANNEL.test(value)) throw usage(`--channel '${value}': use lowercase letters, digits, '.', '_' and '-'`);
+      options.channel = value;
+      return i + 1;
+    }
+    case '--min-version': {
+      const value = takeValue(argv, i, arg);
+      if (!VERSION.test(value)) throw usage(`--min-version '${value}': expected a semantic version like 1.2.3`);
+      options.minVersion = value;
+      return i + 1;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Checks the bundle options together (after the whole command line is read). */
+export function checkBundleBuildOptions(options: BundleBuildOptions): void {
+  if (options.signingKey === undefined && (options.channel !== undefined || options.minVersion !== undefined)) {
+    throw usage('--channel and --min-version describe the update bundle: add --signing-key FILE');
+  }
+}

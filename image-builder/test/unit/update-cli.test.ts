@@ -1,0 +1,48 @@
+/**
+ * The update commands' argument parsing: `keys generate`, `publish` and the bundle options of
+ * `build`, through parseCliArgs; usage errors are CLI_USAGE naming the problem.
+ */
+import t from 'tap';
+import { isBerthError } from '../../../lib/errors.ts';
+import { HELP_TEXT, parseCliArgs } from '../../src/cli.ts';
+
+function usageError(argv: string[]): string {
+  try {
+    parseCliArgs(argv);
+  } catch (error) {
+    if (isBerthError(error, 'CLI_USAGE')) return error.message;
+    throw error;
+  }
+  return 'no error';
+}
+
+void t.test('keys generate and publish', (t) => {
+  t.same(parseCliArgs(['keys', 'generate', '--out', 'k']), { kind: 'keys-generate', out: 'k' });
+  t.match(usageError(['keys', 'generate']), /needs --out DIR/);
+  t.match(usageError(['keys', 'generate', '--out', 'k', '--force']), /Unknown argument '--force'/);
+  t.equal((parseCliArgs(['keys', 'ca', '--out', 'x']) as { kind: string }).kind, 'keys', 'the API certificate commands stay');
+  t.same(parseCliArgs(['publish', 'out/qemu/bundle', '--channel', 'stable', '--to', 'srv']), { kind: 'publish', bundle: 'out/qemu/bundle', channel: 'stable', to: 'srv' });
+  t.match(usageError(['publish', 'b', '--to', 'srv']), /needs --channel/);
+  t.match(usageError(['publish', '--channel', 'stable', '--to', 'srv']), /needs a bundle directory/);
+  t.match(usageError(['publish', 'b', '--channel', 'Stable!', '--to', 'srv']), /--channel 'Stable!'/);
+  t.match(usageError(['publish', 'b', 'c', '--channel', 's', '--to', 'srv']), /got a second: 'c'/);
+  t.end();
+});
+
+void t.test('build bundle options', (t) => {
+  t.same(parseCliArgs(['build', '--version', '2.0.0', '--signing-key', 'k/update-signing.key']), { kind: 'build', version: '2.0.0', signingKey: 'k/update-signing.key' });
+  t.same(parseCliArgs(['build', 'p.yaml', '--signing-key', 'k', '--channel', 'beta', '--min-version', '1.0.0', '--out', 'o']), {
+    kind: 'build',
+    profile: 'p.yaml',
+    signingKey: 'k',
+    channel: 'beta',
+    minVersion: '1.0.0',
+    out: 'o',
+  });
+  t.match(usageError(['build', '--channel', 'beta']), /add --signing-key/);
+  t.match(usageError(['build', '--signing-key', 'k', '--min-version', 'one']), /semantic version/);
+  t.match(usageError(['build', '--signing-key']), /--signing-key needs a value/);
+  t.match(HELP_TEXT, /berth keys generate --out DIR/);
+  t.match(HELP_TEXT, /berth publish BUNDLE --channel NAME --to DIR/);
+  t.end();
+});

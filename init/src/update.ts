@@ -1,0 +1,186 @@
+/**
+ * The updater on a running host: builds the boot gate (the one health gate and the one
+ * blessing of this boot, updater/src/boot-gate.ts) and, after BERTH-READY, the update
+ * agent with its real effects: the ESP through `withEsp`, slots found by PARTLABEL, the
+ * slot writer as a child process in its own throttled cgroup (io.max on the whole
+ * disk), health samples from the container engine, reboots through init's orderly
+ * shutdown. Effects: sysfs and cgroupfs reads and writes, the journal on /var, child
+ * processes; the rest happens in the updater's modules.
+ */
+import { readFile } from 'node:fs/promises';
+import { describeError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/log.ts';
+import { PATHS, rootPartitionLabel, type Slot } from '../../lib/layout.ts';
+import { createUpdateAgent, type UpdateAgent } from '../../updater/src/agent.ts';
+import { createBootGate, type BootGate } from '../../updater/src/boot-gate.ts';
+import { applyCgroupSteps } from '../../updater/src/cgroup.ts';
+import type { HealthSample } from '../../updater/src/core/slots.ts';
+import { planThrottle } from '../../updater/src/core/throttle.ts';
+import { UPDATE_DEFAULTS, type UpdateSettings } from '../../updater/src/core/update-config.ts';
+import { createUpdateEffects } from '../../updater/src/effects.ts';
+import { createFleetLockClient, fleetLockNodeId } from '../../updater/src/fleetlock.ts';
+import { systemClock } from '../../updater/src/gates.ts';
+import { JOURNAL_PATH, readJournal, writeJournal } from '../../updater/src/journal.ts';
+import { renameEntries, listEntryNames } from '../../updater/src/esp.ts';
+import { planBless } from '../../updater/src/core/slots.ts';
+import { loadPublicKey } from '../../updater/src/signing.ts';
+import { spawnSlotWriter } from '../../updater/src/slot-writer.ts';
+import type { BootHealth, BootVerdict } from './boot-health.ts';
+import { withEsp } from './bless.ts';
+import { findPartition, readSectors } from './block-devices.ts';
+import type { BootIdentity } from './core/boot-identity.ts';
+import type { MachineConfig } from './core/machine-config.ts';
+import { KERNEL_PATHS } from './core/tools.ts';
+import type { Sys } from './sys/types.ts';
+
+/** The slot writer's cgroup below the cgroup root (inside berth.slice: stopped with the services at shutdown). */
+export const WRITER_CGROUP = 'berth.slice/update-writer';
+const BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id';
+
+export interface UpdaterHostOptions {
+  sys: Pick<Sys, 'fs' | 'exec'>;
+  logger: Logger;
+  /** Init up and the critical containers' health (from the container engine; empty without one). */
+  health(): Promise<Omit<HealthSample, 'now' | 'initUp'>>;
+  /** Whether init reached readiness and is running. */
+  initUp(): boolean;
+}
+
+export interface UpdaterHost {
+  /** For init: the boot's verdict comes from the boot gate. */
+  bootHealth: BootHealth;
+  /** For init: the one blessing of this boot. */
+  bless(slot: Slot): Promise<void>;
+  /** Called after BERTH-READY: creates the gate and starts the agent when `update:` is configured. */
+  start(ready: { identity: BootIdentity; config: MachineConfig; reboot: () => void }): void;
+  agent(): UpdateAgent | undefined;
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+export function createUpdaterHost(options: UpdaterHostOptions): UpdaterHost {
+  const { sys, logger } = options;
+  const gate = deferred<BootGate>();
+  let agent: UpdateAgent | undefined;
+  let bootedSlot: Slot | undefined;
+
+  const espJob = <T>(use: (espRoot: string) => Promise<T>): Promise<T> => withEsp(sys, logger, use, 'UPDATER_ESP_UNAVAILABLE');
+
+  const blessNow = (slot: Slot): Promise<void> =>
+    espJob(async (espRoot) => {
+      const renames = planBless(await listEntryNames(espRoot), slot);
+      await renameEntries(espRoot, renames);
+      for (const r of renames) logger.info('Boot entry blessed', { slot, from: r.from, to: r.to });
+      if (renames.length === 0) logger.info('Boot entry not renamed', { slot, reason: 'already-blessed' });
+    });
+
+  const partition = async (slot: Slot): Promise<{ path: string; size: number; disk: string }> => {
+    const found = await findPartition(sys.fs, rootPartitionLabel(slot), 'UPDATER_SLOT_NOT_FOUND');
+    const sectors = await readSectors(sys.fs, `${KERNEL_PATHS.sysClassBlock}/${found.name}/size`);
+    return { path: found.device, size: sectors * 512, disk: found.diskName };
+  };
+
+  const writeRoot = async (settings: UpdateSettings, step: Parameters<Parameters<typeof createUpdateEffects>[0]['writeRoot']>[0], bundleDir: string, devicePath: string): Promise<void> => {
+    const { disk } = await partition(step.slot);
+    // io.max takes the whole disk, not the partition.
+    const [major, minor] = (await sys.fs.readText(`${KERNEL_PATHS.sysClassBlock}/${disk}/dev`)).trim().split(':').map(Number);
+    const steps = planThrottle({ limits: settings.throttle, device: { major: major ?? -1, minor: minor ?? -1 }, cgroupRoot: PATHS.cgroupRoot, group: WRITER_CGROUP });
+    await applyCgroupSteps(steps);
+    const group = `${PATHS.cgroupRoot}/${WRITER_CGROUP}`;
+    logger.info('Slot write starting', { slot: step.slot, device: devicePath, cgroup: group, io_max: steps.find((s) => s.path.endsWith('io.max'))?.kind === 'write' ? (steps.find((s) => s.path.endsWith('io.max')) as { value: string }).value : '' });
+    const result = await spawnSlotWriter({ node: PATHS.nodeBinary, script: PATHS.bundle, request: { step, bundleDir, devicePath, cgroup: group } });
+    const rate = result.ms > 0 ? Math.round((result.bytes / result.ms) * 1000) : 0;
+    logger.info('Slot written', { slot: step.slot, bytes: result.bytes, ms: result.ms, bytes_per_s: rate });
+  };
+
+  return {
+    bootHealth: {
+      async verdict(): Promise<BootVerdict> {
+        const result = await (await gate.promise).result();
+        if (result.passed) return { status: 'good' };
+        // While the agent confirms an update it owns the failure: it marks the entry bad and reboots.
+        if (agent?.state().current.phase === 'confirming') return { status: 'indeterminate', reason: `update agent rolls back: ${result.reason}` };
+        return { status: 'bad', reason: result.reason };
+      },
+    },
+    bless: async (slot) => (await gate.promise).bless().then(() => {
+      if (slot !== bootedSlot) logger.warn('Bless asked for another slot than the booted one', { slot, booted: bootedSlot });
+    }),
+    agent: () => agent,
+    start(ready) {
+      bootedSlot = ready.identity.slot;
+      const settings = ready.config.update;
+      const soakMs = settings?.soakMs ?? UPDATE_DEFAULTS.soakMs;
+      const sample = async (): Promise<Omit<HealthSample, 'now'>> => ({ initUp: options.initUp(), ...(await options.health()) });
+      const bootGate = createBootGate({ soakMs, sample, bless: () => blessNow(ready.identity.slot), clock: systemClock });
+      gate.resolve(bootGate);
+      logger.info('Boot gate started', { soak_ms: soakMs });
+      if (!settings) {
+        logger.info('Updates off: no update section in the machine config');
+        return;
+      }
+      void (async () => {
+        let trustedKey;
+        try {
+          trustedKey = loadPublicKey(await readFile(PATHS.updateSigningKey), PATHS.updateSigningKey);
+        } catch (error) {
+          logger.error('Updates off: no usable update signing key in the image', { path: PATHS.updateSigningKey, error: describeError(error) });
+          return;
+        }
+        const bootId = (await sys.fs.readText(BOOT_ID_PATH)).trim();
+        const booted = { slot: ready.identity.slot, version: ready.identity.version, bootId };
+        const fleetlock = settings.fleetlock
+          ? createFleetLockClient({ url: settings.fleetlock.url, group: settings.fleetlock.group, nodeId: fleetLockNodeId(await sys.fs.readText('/etc/machine-id').catch(() => bootId)) })
+          : undefined;
+        const effects = createUpdateEffects({
+          settings,
+          booted,
+          architecture: 'x86_64',
+          trustedKeys: [trustedKey],
+          state: () => created.state(),
+          stateDir: PATHS.stateDir,
+          withEsp: espJob,
+          slotDevice: async (slot) => {
+            const { path, size } = await partition(slot);
+            return { path, size };
+          },
+          writeRoot: (step, bundleDir, devicePath) => writeRoot(settings, step, bundleDir, devicePath),
+          reboot: () => {
+            logger.info('Rebooting for the update');
+            ready.reboot();
+            return new Promise<void>(() => undefined);
+          },
+          healthSample: () => bootGate.result().then((r) => (r.passed ? { initUp: true, unhealthyCritical: [] } : { initUp: true, unhealthyCritical: [], failedCritical: [r.reason] })),
+          ...(fleetlock ? { fleetlock } : {}),
+          clock: systemClock,
+          logger,
+        });
+        // The agent's health gate and blessing are the boot gate's: one judgement, one rename per boot.
+        const gatedEffects = {
+          ...effects,
+          runHealthGate: async () => {
+            const result = await bootGate.result();
+            return result.passed ? ({ type: 'health-passed' } as const) : ({ type: 'health-failed', reason: result.reason } as const);
+          },
+          blessSlot: () => bootGate.bless(),
+        };
+        const created = createUpdateAgent({
+          effects: gatedEffects,
+          journal: {
+            read: async () => (await readJournal(JOURNAL_PATH))?.state,
+            write: (state) => writeJournal(JOURNAL_PATH, state, new Date()),
+          },
+          logger,
+          booted,
+        });
+        agent = created;
+        logger.info('Update agent starting', { slot: booted.slot, version: booted.version, server: settings.server, channel: settings.channel, strategy: settings.strategy });
+        await created.run();
+      })().catch((error: unknown) => logger.error('Update agent stopped', { error: describeError(error) }));
+    },
+  };
+}
