@@ -159,6 +159,7 @@ export function createUpdaterHost(options: UpdaterHostOptions): UpdaterHost {
           clock: systemClock,
           logger,
         });
+        let firstCheckDone = false;
         // The agent's health gate and blessing are the boot gate's: one judgement, one rename per boot.
         const gatedEffects = {
           ...effects,
@@ -167,6 +168,16 @@ export function createUpdaterHost(options: UpdaterHostOptions): UpdaterHost {
             return result.passed ? ({ type: 'health-passed' } as const) : ({ type: 'health-failed', reason: result.reason } as const);
           },
           blessSlot: () => bootGate.bless(),
+          // The first check of a boot comes once this boot has been judged (soak passed or failed),
+          // not a whole interval later: a host that was off for a week updates soon after it starts.
+          waitForCheck: async (after: 'interval' | 'retry', attempt: number, signal: AbortSignal) => {
+            if (after === 'interval' && !firstCheckDone) {
+              firstCheckDone = true;
+              await bootGate.result();
+              return { type: 'check-requested' } as const;
+            }
+            return effects.waitForCheck(after, attempt, signal);
+          },
         };
         const created = createUpdateAgent({
           effects: gatedEffects,

