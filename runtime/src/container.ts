@@ -21,7 +21,6 @@ import type { LocalImages } from './images.ts';
 import { ContainerLogWriter } from './log-writer.ts';
 import type { NetworkAttacher, NetworkAttachment } from './network.ts';
 import type { BlobStore } from './store/blobs.ts';
-import { unpackImage } from './store/image-layout.ts';
 import { readFileInRoot } from './store/rootfs-read.ts';
 
 const UMOUNT_PATH = '/usr/bin/umount';
@@ -239,7 +238,7 @@ export class Container {
   /** Image, layers, overlay root, network, bundle files and config.json. */
   private async prepare(): Promise<void> {
     const image = await this.deps.images.resolve(this.config.image);
-    const { layerDirs, unpacked } = await unpackImage(this.deps.store, this.deps.paths.layersDir, image);
+    const { layerDirs, unpacked } = await this.deps.images.unpack(image, this.deps.paths.layersDir);
     if (unpacked.length > 0) this.logger.info('Image layers unpacked', { layers: unpacked.length, bytes: unpacked.reduce((n, u) => n + u.unpackedBytes, 0) });
     this.healthPlan = healthPlanOf(this.config, image.config);
 
@@ -331,6 +330,7 @@ export class Container {
   /** One run: crun run until the container exits. Returns its exit code. */
   private async runOnce(): Promise<number> {
     await this.sys.exec.run(CRUN_PATH, crunDeleteArgs(this.name, { force: true }), { env: TOOL_ENV, okExitCodes: [0, 1] }).catch(() => undefined);
+    this.log.startRun();
     const child = this.sys.spawn(CRUN_PATH, crunRunArgs(this.name, { bundle: this.bundleDir }), TOOL_ENV);
     this.current = child;
     // crun inherits init's -1000; the container's own process gets 0 from config.json.

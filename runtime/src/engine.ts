@@ -220,29 +220,3 @@ export function createRuntimeServices(
     },
   };
 }
-
-export type BootVerdictLike = { status: 'good' | 'bad' | 'indeterminate'; reason?: string };
-
-/**
- * The boot is good when every critical container is running (and healthy, if it has a health
- * check) within `timeoutMs`; bad when one failed, exited or never got there.
- */
-export function createContainerBootHealth(engine: Engine, options: { timeoutMs?: number; nowMs?: () => number } = {}): { verdict(): Promise<BootVerdictLike> } {
-  const timeoutMs = options.timeoutMs ?? 120_000;
-  const nowMs = options.nowMs ?? (() => performance.now());
-  return {
-    async verdict() {
-      const deadline = nowMs() + timeoutMs;
-      for (;;) {
-        const critical = engine.statuses().filter((s) => s.critical);
-        if (critical.length === 0) return { status: 'good' };
-        const broken = critical.find((s) => s.state === 'failed' || s.state === 'exited');
-        if (broken !== undefined) return { status: 'bad', reason: `critical container ${broken.name} is ${broken.state}` };
-        const waiting = critical.filter((s) => !(s.state === 'running' && (s.health === undefined || s.health === 'healthy')));
-        if (waiting.length === 0) return { status: 'good', reason: `critical containers up: ${critical.map((s) => s.name).join(',')}` };
-        if (nowMs() >= deadline) return { status: 'bad', reason: `critical containers not up in ${timeoutMs} ms: ${waiting.map((s) => `${s.name}(${s.state}${s.health === undefined ? '' : `,${s.health}`})`).join(',')}` };
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    },
-  };
-}

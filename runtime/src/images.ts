@@ -12,7 +12,7 @@ import type { Logger } from '../../lib/log.ts';
 import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, parseImageConfig, parseManifest } from './core/manifest.ts';
 import { formatReference, parseReference } from './core/reference.ts';
 import type { BlobStore } from './store/blobs.ts';
-import { importOciLayout, type ImportedImage } from './store/image-layout.ts';
+import { importOciLayout, unpackImage, type ImportedImage, type UnpackedImage } from './store/image-layout.ts';
 import { pullImage, type RegistryClient } from './store/registry-client.ts';
 
 const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
@@ -58,6 +58,8 @@ export interface LocalImagesOptions {
 
 export class LocalImages {
   private index: IndexFile = { images: {}, preloaded: {} };
+  /** Unpacks run one at a time: containers sharing a layer must not unpack it twice at once. */
+  private unpacking: Promise<unknown> = Promise.resolve();
   private readonly file: string;
 
   constructor(private readonly options: LocalImagesOptions) {
@@ -108,6 +110,13 @@ export class LocalImages {
         this.options.logger.error('Preloaded image not imported', { preload: entry.name, error: describeError(error) });
       }
     }
+  }
+
+  /** Unpacks the image's layers not unpacked yet into `layersDir` (one unpack at a time). */
+  unpack(image: ImportedImage, layersDir: string): Promise<UnpackedImage> {
+    const run = this.unpacking.then(() => unpackImage(this.options.store, layersDir, image));
+    this.unpacking = run.catch(() => undefined);
+    return run;
   }
 
   /** The image a reference names: held locally, else pulled (and remembered). */

@@ -35,7 +35,12 @@ export class ContainerLogWriter {
     });
   }
 
-  /** The last lines written, oldest first, as `stdout: text`. */
+  /** Forgets the remembered last lines (a new run of the container begins). */
+  startRun(): void {
+    this.tail.length = 0;
+  }
+
+  /** The last lines written since startRun(), oldest first, as `stdout: text`. */
   lastLines(): string[] {
     return [...this.tail];
   }

@@ -59,12 +59,13 @@ async function makePreloadedData(ctx: BuildContext, file: string, sizeBytes: num
     const source = path.resolve(ctx.repoRoot, item.ociLayout);
     await cp(source, path.join(staging, 'lib/berth/preload', item.name), { recursive: true, dereference: false, errorOnExist: true, force: false });
   }
-  // Derived from the inputs, so the same profile gives the same filesystem UUID.
+  // Derived from the inputs, so the same profile gives the same filesystem UUID. 4 KiB blocks as
+  // init's first-boot mkfs would choose for a grown partition (a small file would get 1 KiB).
   const uuidHex = createHash('sha256').update(`${ctx.profile.name}-${ctx.profile.version}-data`).digest('hex');
   const uuid = `${uuidHex.slice(0, 8)}-${uuidHex.slice(8, 12)}-4${uuidHex.slice(13, 16)}-8${uuidHex.slice(17, 20)}-${uuidHex.slice(20, 32)}`;
   await rm(file, { force: true });
   await $`truncate -s ${sizeBytes} ${file}`;
-  await $({ env: { ...process.env, E2FSPROGS_FAKE_TIME: String(ctx.epoch) } })`mkfs.ext4 -q -F -L ${DATA_FILESYSTEM_LABEL} -U ${uuid} -E ${`root_owner=0:0,hash_seed=${uuid}`} -d ${staging} ${file}`;
+  await $({ env: { ...process.env, E2FSPROGS_FAKE_TIME: String(ctx.epoch) } })`mkfs.ext4 -q -F -b 4096 -T default -L ${DATA_FILESYSTEM_LABEL} -U ${uuid} -E ${`root_owner=0:0,hash_seed=${uuid}`} -d ${staging} ${file}`;
   await rm(staging, { recursive: true, force: true });
 }
 
