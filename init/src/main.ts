@@ -18,6 +18,7 @@ import { createInitLog } from './logging.ts';
 import { createCgroupServices } from './services.ts';
 import { createNodeSys } from './sys/node.ts';
 import { createUpdaterHost } from './update.ts';
+import { startWatchdog } from './watchdog.ts';
 
 /** Signals whose default action would end Node; as PID 1's child it ignores them. */
 const IGNORED_SIGNALS = ['SIGHUP', 'SIGQUIT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'] as const;
@@ -77,6 +78,7 @@ function runInit(): void {
   for (const signal of SHUTDOWN_SIGNALS) {
     process.on(signal, () => void init.requestShutdown(signal));
   }
+  void startWatchdog(sys, log.logger);
   void init.boot();
 }
 

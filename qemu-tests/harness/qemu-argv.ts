@@ -126,6 +126,10 @@ export function buildQemuArgv(spec: QemuVmSpec): string[] {
     '-device', 'virtio-net-pci,netdev=n0',
     // Entropy early in boot: under TCG the guest's RNG would otherwise be slow to seed.
     '-device', 'virtio-rng-pci',
+    // A hardware watchdog as real machines have: init pings it, and a hung guest is reset
+    // (which ends QEMU under -no-reboot, like any reboot).
+    '-device', 'i6300esb',
+    '-action', 'watchdog=reset',
   );
   if (spec.configFile !== undefined) {
     argv.push('-fw_cfg', `name=${FW_CFG_CONFIG_NAME},file=${p(spec.configFile)}`);

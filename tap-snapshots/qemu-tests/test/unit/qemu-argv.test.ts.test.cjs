@@ -49,6 +49,10 @@ Array [
   "virtio-net-pci,netdev=n0",
   "-device",
   "virtio-rng-pci",
+  "-device",
+  "i6300esb",
+  "-action",
+  "watchdog=reset",
   "-fw_cfg",
   "name=opt/berth/config,file=/work/out/qemu-tests/boot/config.yaml",
 ]
