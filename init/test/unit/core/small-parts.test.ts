@@ -35,7 +35,7 @@ void t.test('debug shell restart backoff', (t) => {
 });
 
 void t.test('kernel modules init loads', (t) => {
-  t.same([...INIT_KERNEL_MODULES], ['overlay', 'vfat', 'efivarfs', 'qemu_fw_cfg', 'button', 'evdev', 'virtio_net']);
+  t.same([...INIT_KERNEL_MODULES], ['overlay', 'vfat', 'efivarfs', 'qemu_fw_cfg', 'button', 'evdev', 'virtio_net', 'i6300esb']);
   t.same(modprobeArgv('vfat'), ['vfat']);
   t.end();
 });

@@ -22,6 +22,7 @@ Array [
   "/usr/sbin/modprobe button",
   "/usr/sbin/modprobe evdev",
   "/usr/sbin/modprobe virtio_net",
+  "/usr/sbin/modprobe i6300esb",
   "/usr/bin/mount -t efivarfs -o nosuid,nodev,noexec efivarfs /sys/firmware/efi/efivars",
   "/usr/sbin/blkid -p -o value -s TYPE /dev/vda4",
   "/usr/sbin/sfdisk --relocate gpt-bak-std /dev/vda",
