@@ -103,7 +103,8 @@ export function createUpdaterHost(options: UpdaterHostOptions): UpdaterHost {
         const result = await (await gate.promise).result();
         if (result.passed) return { status: 'good' };
         // While the agent confirms an update it owns the failure: it marks the entry bad and reboots.
-        if (agent?.state().current.phase === 'confirming') return { status: 'indeterminate', reason: `update agent rolls back: ${result.reason}` };
+        const phase = agent?.state().current.phase;
+        if (phase === 'confirming' || phase === 'rebooting') return { status: 'indeterminate', reason: `update agent rolls back: ${result.reason}` };
         return { status: 'bad', reason: result.reason };
       },
     },

@@ -140,7 +140,16 @@ export function createUpdateAgent(options: AgentOptions): UpdateAgent {
     await journal.write(transition.state);
     state = transition.state;
     if (before !== state.current.phase || event.type === 'agent-started') {
-      logger.info('Update phase', { from: before, to: state.current.phase, event: event.type, version: 'target' in state.current ? state.current.target.version : undefined });
+      logger.info('Update phase', {
+        from: before,
+        to: state.current.phase,
+        event: event.type,
+        version: 'target' in state.current ? state.current.target.version : undefined,
+        // Why nothing happens, or what went wrong: the status a fleet operator greps for.
+        ...(event.type === 'check-no-update' ? { reason: event.reason } : {}),
+        ...(event.type === 'error' ? { code: event.code, error: event.message } : {}),
+        ...(event.type === 'health-failed' ? { reason: event.reason } : {}),
+      });
     }
     phaseController.abort();
     phaseController = new AbortController();
