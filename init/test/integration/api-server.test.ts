@@ -12,7 +12,7 @@ import t from 'tap';
 import { loadMachineConfig } from '../../../lib/config/machine-config.ts';
 import { createMemoryLogger } from '../../../lib/log.ts';
 import { certificateFingerprint, issueCertificate } from '../../../lib/tls/x509.ts';
-import { registerHostRoutes, type HostProbe, type HostView } from '../../src/api/core/host-routes.ts';
+import { collectStatus, registerHostRoutes, type HostProbe, type HostView } from '../../src/api/core/host-routes.ts';
 import { Router } from '../../src/api/core/router.ts';
 import { createRequestHandler, listenTls, listenUnix } from '../../src/api/server.ts';
 import { createApiClient } from '../../../image-builder/src/ctl/client.ts';
@@ -173,4 +173,45 @@ void t.test('mutual TLS: the right client certificate only', async (t) => {
   const badClient = parseCtlArgs(['--host', `https://127.0.0.1:${port}`, '--key', `${files}/bad.key`, '--cert', `${files}/bad.crt`, '--ca', `${files}/ca.crt`, 'status']);
   t.equal(await runCtl(badClient, createApiClient(badClient.target), io), 3, 'a refused client certificate is exit 3');
   t.match(err.join(''), /TLS with https:\/\/127\.0\.0\.1/);
+});
+
+void t.test('host log file: the last lines, then lines appended (and after a rotation)', async (t) => {
+  const { appendFile, rename, writeFile } = await import('node:fs/promises');
+  const { createFileLogs } = await import('../../src/api/host-logs.ts');
+  const file = path.join(t.testdir(), 'init.log');
+  const logs = createFileLogs(file, 20);
+  t.same(await logs.tail(5), [], 'no file yet: no lines');
+  await writeFile(file, Array.from({ length: 5000 }, (_, i) => `n=${i}`).join('\n') + '\n');
+  t.same(await logs.tail(3), ['n=4997', 'n=4998', 'n=4999']);
+  t.equal((await logs.tail(4000)).length, 4000, 'across read chunks');
+  t.equal((await logs.tail(10_000))[0], 'n=0', 'the whole file when asked for more');
+  const seen: string[] = [];
+  const stop = new AbortController();
+  const following = logs.follow((line) => {
+    seen.push(line);
+    if (line === 'after=rotation') stop.abort();
+  }, stop.signal);
+  await new Promise((r) => setTimeout(r, 60));
+  await appendFile(file, 'a=1\nb=');
+  await new Promise((r) => setTimeout(r, 60));
+  await appendFile(file, '2\n');
+  await new Promise((r) => setTimeout(r, 60));
+  await rename(file, `${file}.1`);
+  await writeFile(file, 'after=rotation\n');
+  await following;
+  t.same(seen, ['a=1', 'b=2', 'after=rotation'], 'partial lines wait for their end; a rotated file is read anew');
+});
+
+void t.test('the probe child: one process answers every fact of a status', async (t) => {
+  const { createChildProbe } = await import('../../src/api/probe.ts');
+  const dir = t.testdir({
+    'probe.mjs': `process.stdout.write(JSON.stringify({ uptime: { ok: 12 }, cpu: { error: 'lscpu missing' }, memory: { ok: { total_bytes: 1, used_bytes: 0, available_bytes: 1 } }, disks: { ok: [] }, interfaces: { ok: [] } }));`,
+    'broken.mjs': 'process.exit(3)',
+  });
+  const childProbe = createChildProbe(process.execPath, path.join(dir, 'probe.mjs'));
+  const status = await collectStatus({ host, probe: childProbe, now: () => now });
+  t.match(status, { uptime_s: 12, cpu: null, memory: { total_bytes: 1 }, warnings: ['cpu: lscpu missing'] });
+  const broken = await collectStatus({ host, probe: createChildProbe(process.execPath, path.join(dir, 'broken.mjs')), now: () => now });
+  t.equal(broken.warnings.length, 5, 'a failed child leaves every fact missing, with the reason');
+  t.match(broken.warnings[0], /berth\.mjs probe failed/);
 });
