@@ -61,7 +61,7 @@ async function publish(version: string, channel: string, root: string): Promise<
 
 /** The boot entries on the ESP (mounted for a moment through the debug shell). */
 async function entries(shell: DebugShell): Promise<string[]> {
-  const out = await shell.check('mkdir -p /run/esp-check && mount -o ro -t vfat /dev/vda1 /run/esp-check && ls /run/esp-check/loader/entries; umount /run/esp-check');
+  const out = await shell.check('mkdir -p /run/esp-check && mount -t vfat /dev/vda1 /run/esp-check && ls /run/esp-check/loader/entries; umount /run/esp-check');
   return out.split(/\s+/).filter((n) => n.endsWith('.conf')).sort();
 }
 
