@@ -119,6 +119,7 @@ export class Container {
   private readonly waker = new Waker();
   private current: SpawnedProcess | undefined;
   private killedUnhealthy = false;
+  private execCount = 0;
   private spec: OciSpec | undefined;
   private mounted = false;
   private attachment: NetworkAttachment | undefined;
@@ -443,6 +444,24 @@ export class Container {
     if (this.attachment !== undefined) {
       await this.attachment.detach().catch((error: unknown) => this.logger.warn('Network not detached', { error: describeError(error) }));
       this.attachment = undefined;
+    }
+  }
+
+  /**
+   * Runs `argv` in the running container (`crun exec`) as its own process runs: same user,
+   * environment, capabilities. Non-zero exits are returned, not thrown.
+   */
+  async exec(argv: readonly string[], options: { timeoutMs?: number } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+    const spec = this.spec;
+    if (spec === undefined || this.state !== 'running') throw new BerthError('RUNTIME_CONTAINER_NOT_RUNNING', `Container ${this.name} is not running (${this.state})`);
+    if (argv.length === 0) throw new BerthError('RUNTIME_SPEC_INVALID', `Nothing to run in container ${this.name}`);
+    const file = `${this.bundleDir}/exec-${process.pid}-${++this.execCount}.json`;
+    await fsp.writeFile(file, JSON.stringify(execProcess(spec, argv)), { mode: 0o600 });
+    try {
+      const okExitCodes = Array.from({ length: 256 }, (_, i) => i);
+      return await this.sys.exec.run(CRUN_PATH, crunExecArgs(this.name, { processFile: file }), { env: TOOL_ENV, okExitCodes, timeoutMs: options.timeoutMs ?? 60_000 });
+    } finally {
+      await fsp.rm(file, { force: true });
     }
   }
 

@@ -11,7 +11,7 @@ import { promises as fsp } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { MachineConfig } from '../../lib/config/machine-config.ts';
 import { VOLUMES_DIR } from '../../lib/config/sections/containers.ts';
-import { describeError } from '../../lib/errors.ts';
+import { BerthError, describeError } from '../../lib/errors.ts';
 import { PATHS } from '../../lib/layout.ts';
 import type { Logger } from '../../lib/log.ts';
 import { createExec, type Exec } from '../../lib/sys/exec.ts';
@@ -128,6 +128,13 @@ export class Engine {
     while (this.options.sys.nowMs() < deadline && independent.some((c) => ['waiting', 'preparing'].includes(c.status().state))) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  }
+
+  /** Runs `argv` inside a running container (`crun exec`); throws RUNTIME_CONTAINER_NOT_FOUND for an unknown name. */
+  exec(name: string, argv: readonly string[], options: { timeoutMs?: number } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+    const container = this.containers.get(name);
+    if (container === undefined) return Promise.reject(new BerthError('RUNTIME_CONTAINER_NOT_FOUND', `No container named ${name}`));
+    return container.exec(argv, options);
   }
 
   /** Every container's status, in config order. */
