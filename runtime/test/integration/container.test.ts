@@ -1,0 +1,181 @@
+/**
+ * The supervisor with fake effects: files in a test directory, crun and mount through a fake
+ * Exec, `crun run` through a fake spawn. Checks restart backoff, health-driven restarts,
+ * depends_on ordering and stop with the stop signal.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import t from 'tap';
+import { loadMachineConfig } from '../../../lib/config/machine-config.ts';
+import { parseLogLine, createMemoryLogger } from '../../../lib/log.ts';
+import { createFakeExec, type RecordedCall } from '../../../lib/sys/exec.ts';
+import { Container, type RuntimeSys, type SpawnedProcess } from '../../src/container.ts';
+import type { ImageConfig } from '../../src/core/manifest.ts';
+import type { LocalImages } from '../../src/images.ts';
+
+const image: ImageConfig = {
+  digest: `sha256:${'1e'.repeat(32)}`,
+  os: 'linux',
+  architecture: 'amd64',
+  env: ['PATH=/bin'],
+  entrypoint: ['/bin/app'],
+  cmd: [],
+  exposedPorts: [],
+  volumes: [],
+  labels: {},
+  diffIds: [`sha256:${'40'.repeat(32)}`],
+};
+
+interface Run {
+  id: string;
+  exit(code: number): void;
+  stdout: PassThrough;
+}
+
+function harness(dir: string, options: { onRun?: (run: Run, count: number) => void; probe?: (call: RecordedCall) => number } = {}) {
+  const logger = createMemoryLogger('runtime');
+  const runs: Run[] = [];
+  const exec = createFakeExec((call) => {
+    if (call.args.includes('exec')) {
+      const code = options.probe?.(call) ?? 0;
+      return code === 0 ? undefined : new Error(`probe exited ${code}`);
+    }
+    if (call.args.includes('kill')) {
+      const id = call.args.at(-2);
+      const run = [...runs].reverse().find((r) => r.id === id);
+      run?.exit(call.args.at(-1) === 'SIGKILL' ? 137 : 143);
+    }
+    return undefined;
+  });
+  const sys: RuntimeSys = {
+    exec,
+    spawn(_file, args): SpawnedProcess {
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      let exit!: (code: number) => void;
+      const exited = new Promise<{ exitCode: number }>((resolve) => {
+        let done = false;
+        exit = (code) => {
+          if (done) return;
+          done = true;
+          stdout.end();
+          stderr.end();
+          resolve({ exitCode: code });
+        };
+      });
+      const run = { id: args.at(-1) ?? '', exit, stdout };
+      runs.push(run);
+      queueMicrotask(() => options.onRun?.(run, runs.filter((r) => r.id === run.id).length));
+      return { pid: 1000 + runs.length, stdout, stderr, exited };
+    },
+    nowMs: () => performance.now(),
+    now: () => new Date(0),
+    setOomScoreAdj: () => Promise.resolve(),
+  };
+  const images = {
+    resolve: () => Promise.resolve({ manifest: { digest: 'sha256:m' }, config: image }),
+    unpack: () => Promise.resolve({ layerDirs: [join(dir, 'layers', 'sha256-40')], unpacked: [] }),
+  } as unknown as LocalImages;
+  const paths = {
+    layersDir: join(dir, 'layers'),
+    containersDir: join(dir, 'containers'),
+    bundlesDir: join(dir, 'run'),
+    logDir: join(dir, 'log'),
+    volumesDir: join(dir, 'volumes'),
+    hostResolvConf: join(dir, 'resolv.conf'),
+  };
+  const all = new Map<string, Container>();
+  const make = (yaml: string): Map<string, Container> => {
+    const { config } = loadMachineConfig(yaml, 'test');
+    for (const [name, c] of Object.entries(config.containers)) {
+      all.set(name, new Container(name, c, { sys, logger, images, store: {} as never, paths, peer: (other) => all.get(other) }));
+    }
+    return all;
+  };
+  const events = () => logger.lines.map(parseLogLine);
+  return { make, events, exec, runs, logger };
+}
+
+async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error('condition not reached');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+void t.test('a failing worker is restarted with doubling delays and its output logged', async (t) => {
+  const dir = t.testdir();
+  await mkdir(join(dir, 'layers'), { recursive: true });
+  const h = harness(dir, {
+    onRun: (run) => {
+      run.stdout.write('boom\n');
+      run.exit(3);
+    },
+  });
+  const containers = h.make('containers:\n  worker: { image: x, network_mode: none, restart: always }\n');
+  const worker = containers.get('worker');
+  worker?.start();
+  await until(() => h.events().filter((e) => e.msg === 'Container restarting').length >= 4);
+  await worker?.stop(1000);
+  const restarts = h.events().filter((e) => e.msg === 'Container restarting');
+  t.same(restarts.slice(0, 4).map((e) => e.delay_ms), ['100', '200', '400', '800']);
+  t.same(restarts.slice(0, 4).map((e) => e.restart_count), ['1', '2', '3', '4']);
+  t.ok(h.events().some((e) => e.msg === 'Container output' && e.line === 'stdout: boom'), 'last lines on the console');
+  t.match(await readFile(join(dir, 'log', 'worker.log'), 'utf8'), /^\{"log":"boom\\n","stream":"stdout","time":"1970-01-01T00:00:00.000Z"\}$/m);
+  t.equal(worker?.status().state, 'stopped');
+  const spec = JSON.parse(await readFile(join(dir, 'run', 'worker', 'config.json'), 'utf8')) as { process: { oomScoreAdj: number }; root: { path: string } };
+  t.equal(spec.process.oomScoreAdj, 0);
+  t.equal(spec.root.path, join(dir, 'run', 'worker', 'rootfs'));
+  t.ok(h.exec.calls.some((c) => c.file === '/usr/bin/mount' && c.args.includes('overlay')), 'the overlay root is mounted');
+  t.ok(h.exec.calls.some((c) => c.file === '/usr/bin/umount'), 'and unmounted after stop');
+});
+
+void t.test('on-failure:N gives up; exit 0 is not restarted', async (t) => {
+  const dir = t.testdir();
+  const h = harness(dir, { onRun: (run) => run.exit(run.id === 'a' ? 1 : 0) });
+  const containers = h.make('containers:\n  a: { image: x, network_mode: none, restart: "on-failure:2" }\n  b: { image: x, network_mode: none, restart: on-failure }\n');
+  for (const c of containers.values()) c.start();
+  await until(() => [...containers.values()].every((c) => c.status().state === 'exited'));
+  t.equal(containers.get('a')?.status().restartCount, 2);
+  t.equal(containers.get('a')?.status().exitCode, 1);
+  t.equal(containers.get('b')?.status().restartCount, 0);
+});
+
+void t.test('an unhealthy container is killed and restarted; a dependant waits for healthy', async (t) => {
+  const dir = t.testdir();
+  await writeFile(join(dir, 'resolv.conf'), 'nameserver 10.0.2.3\n');
+  let healthyFromRun = 2;
+  const h = harness(dir, {
+    probe: (call) => {
+      const runsOfDb = h.runs.filter((r) => r.id === 'db').length;
+      return call.args.at(-1) === 'db' && runsOfDb >= healthyFromRun ? 0 : 1;
+    },
+  });
+  const containers = h.make(`containers:
+  db:
+    image: x
+    network_mode: none
+    restart: always
+    healthcheck: { test: ["CMD", "ready"], interval: 20ms, timeout: 1s, retries: 2 }
+  app:
+    image: x
+    network_mode: none
+    depends_on: { db: { condition: service_healthy } }
+`);
+  for (const c of containers.values()) c.start();
+  await until(() => containers.get('app')?.status().state === 'running');
+  const events = h.events();
+  const unhealthy = events.findIndex((e) => e.container === 'db' && e.msg === 'Container unhealthy, restarting');
+  const healthy = events.findIndex((e) => e.container === 'db' && e.msg === 'Container health changed' && e.health === 'healthy');
+  const appStarted = events.findIndex((e) => e.container === 'app' && e.msg === 'Container started');
+  t.ok(unhealthy >= 0, 'db was found unhealthy and restarted');
+  t.ok(events.some((e) => e.container === 'db' && e.msg === 'Container restarting' && e.reason === 'unhealthy' && e.exit_code === '137'));
+  t.ok(healthy > unhealthy && appStarted > healthy, 'app started only after db became healthy');
+  healthyFromRun = Infinity;
+  await Promise.all([...containers.values()].map((c) => c.stop(1000)));
+  const kills = h.exec.calls.filter((c) => c.args.includes('kill')).map((c) => c.args.at(-1));
+  t.ok(kills.includes('SIGTERM'), 'stop sends the stop signal');
+  t.match(await readFile(join(dir, 'run', 'app', 'resolv.conf'), 'utf8'), /nameserver 10\.0\.2\.3/);
+});
