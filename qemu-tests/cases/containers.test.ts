@@ -91,6 +91,9 @@ await runVmCase(t, 'containers', { boots: 1, image, config: CONFIG, hostForwards
   const shell = await vm.shell();
 
   await t.test('the preloaded image is imported and the HTTP server answers through hostfwd', async (t) => {
+    const text = vm.console.text();
+    t.match(text, /msg="Data partition" device=\S+ disk=\S+ plan=existing fs=ext4 grow=true/, 'init found the preloaded ext4 and grew it');
+    t.match(text, /msg="Data partition step done" step=resize-fs/, 'and resized the filesystem');
     t.ok(await vm.waitFor(/msg="Preloaded image imported" preload=berth-test/, 1000).catch(() => undefined), 'preload imported');
     const state = await eventually(shell, `${CRUN} state web`, /"status": "running"/);
     t.match(state, /"status": "running"/, 'crun reports web running');
