@@ -21,6 +21,8 @@ export interface BuildOptions {
   profile: BuildProfile;
   repoRoot: string;
   outRoot: string;
+  /** Stage cache; default <outRoot>/cache. Builds of several profiles or versions can share one. */
+  cacheDir?: string;
   epoch: number;
   filesystem?: RootFilesystem;
   /** The update signing public key (PEM) to build into the root. */
@@ -64,7 +66,7 @@ export async function buildImage(options: BuildOptions): Promise<{ outDir: strin
   const ctx: BuildContext = {
     profile: options.profile,
     repoRoot: options.repoRoot,
-    cache: new BuildCache(path.join(options.outRoot, 'cache')),
+    cache: new BuildCache(options.cacheDir ?? path.join(options.outRoot, 'cache')),
     epoch: options.epoch,
     log,
   };

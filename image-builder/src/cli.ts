@@ -21,7 +21,8 @@ Usage:
   berth build [profile.yaml] [--out DIR] [--version V] [--filesystem erofs|squashfs]
       Build a bootable disk image from a build profile (default: image-builder/profiles/qemu.yaml)
       into DIR/<profile>/ (default DIR: out). Stages are cached under DIR/cache/.
-      SOURCE_DATE_EPOCH fixes every timestamp (default 1700000000).
+      SOURCE_DATE_EPOCH fixes every timestamp (default 1700000000); BERTH_CACHE_DIR moves the
+      stage cache (default DIR/cache), so builds of several profiles or versions share it.
   berth analyze boot CONSOLE.log [--out boot.svg] [--firmware-ms MS] [--boot N] [--title T] [--axis-ms MS]
       Draw a boot as an SVG timeline (firmware, kernel, initramfs, PID 1 stages, containers
       until healthy; systemd units on the critical chain for a systemd host's console) from a

@@ -65,6 +65,7 @@ async function run(command: CliCommand): Promise<number> {
         profile,
         repoRoot,
         outRoot: path.resolve(command.out ?? path.join(repoRoot, 'out')),
+        ...(process.env.BERTH_CACHE_DIR ? { cacheDir: path.resolve(process.env.BERTH_CACHE_DIR) } : {}),
         epoch,
         ...(command.filesystem ? { filesystem: command.filesystem } : {}),
       });
