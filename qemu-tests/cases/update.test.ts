@@ -81,7 +81,7 @@ t.teardown(() => server.close());
 await runVmCase(
   t,
   'update',
-  { boots: 14, image, config: config('stable'), guestForwards: [{ guestAddress: '10.0.2.100', guestPort: 80, hostPort: server.port }] },
+  { boots: 14, image, config: config('stable'), guestForwards: [{ guestAddress: '10.0.2.100', guestPort: 80, hostPort: server.port, mode: 'process' }] },
   async ({ machine }) => {
     const boot = async (): Promise<Vm> => machine.boot();
     const cut = async (vm: Vm): Promise<void> => {

@@ -26,6 +26,29 @@ export interface GuestForward {
   guestAddress: string;
   guestPort: number;
   hostPort: number;
+  /**
+   * 'socket' (default): QEMU opens one connection to the host port and every guest connection
+   * shares it. 'process': each guest connection gets its own host connection through a small
+   * `node -e` pipe, for clients that open several connections (HTTP downloads).
+   */
+  mode?: 'socket' | 'process';
+}
+
+/**
+ * The per-connection pipe of a 'process' guest forward: QEMU runs it (through /bin/sh) with the
+ * guest connection on stdin/stdout, and it is piped to 127.0.0.1:<port>.
+ */
+export function tcpPipeCommand(nodePath: string, port: number): string {
+  const script = [
+    `const s=require('net').connect(${port},'127.0.0.1')`,
+    'process.stdin.pipe(s)',
+    's.pipe(process.stdout)',
+    "process.stdin.on('end',()=>s.end())",
+    "s.on('close',()=>process.exit(0))",
+    "s.on('error',()=>process.exit(1))",
+    "process.stdout.on('error',()=>process.exit(0))",
+  ].join(';');
+  return `${nodePath} -e "${script}"`;
 }
 
 export interface QemuVmSpec {
@@ -85,7 +108,11 @@ export function netdevValue(spec: Pick<QemuVmSpec, 'hostForwards' | 'guestForwar
     parts.push(`hostfwd=${fwd.protocol}:${LOOPBACK}:${fwd.hostPort}-:${fwd.guestPort}`);
   }
   for (const fwd of spec.guestForwards ?? []) {
-    parts.push(`guestfwd=tcp:${fwd.guestAddress}:${fwd.guestPort}-tcp:${LOOPBACK}:${fwd.hostPort}`);
+    parts.push(
+      fwd.mode === 'process'
+        ? `guestfwd=tcp:${fwd.guestAddress}:${fwd.guestPort}-cmd:${escapeOptionValue(tcpPipeCommand(process.execPath, fwd.hostPort))}`
+        : `guestfwd=tcp:${fwd.guestAddress}:${fwd.guestPort}-tcp:${LOOPBACK}:${fwd.hostPort}`,
+    );
   }
   return parts.join(',');
 }
