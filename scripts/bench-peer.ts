@@ -1,0 +1,219 @@
+// Side-by-side benchmark: berth's image against a peer a user would otherwise pick (Debian
+// trixie, systemd as PID 1, podman with crun, the same kernel package, booted the same way
+// under the same QEMU settings) and against the floor (the same kernel with a trivial
+// initramfs). Boots each several times (BERTH_BENCH_RUNS, default 3), prints min/median/max
+// and the ratios berth/peer and berth/floor, and writes boot timelines as SVG under out/bench/.
+// Not a test: it asserts nothing about speed. Every VM runs under the caller's flock.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { renderBootSvg } from '../image-builder/src/analyze/core/boot-svg.ts';
+import { parseBootConsole } from '../image-builder/src/analyze/core/boot-timeline.ts';
+import { loadProfileFile } from '../image-builder/src/profile/load.ts';
+import { loadImage, REPO_ROOT, type BuiltImage } from '../qemu-tests/harness/image.ts';
+import { PANIC_PATTERN } from '../qemu-tests/harness/markers.ts';
+import { createMachine, DEBUG_SHELL_CONFIG, type Vm } from '../qemu-tests/harness/vm.ts';
+import { benchRuns, BOOT_TIMEOUT_MS, bootFloor, buildFloorImage, fmtSeconds, mib, stats, type Sample } from './bench/common.ts';
+import { BENCH_IMAGE_REF, buildPeerImage, CONTAINER_COMMAND, CONTAINER_OUTPUT_PATTERN, PEER_READY_PATTERN } from './bench/peer-image.ts';
+
+const RUNS = benchRuns();
+const OUT = path.join(REPO_ROOT, 'out/bench');
+/** How long a booted host sits before its memory is read. */
+const SETTLE_MS = 5000;
+/** Container starts timed per booted host and tool. */
+const LATENCY_RUNS = 5;
+
+interface HostRun {
+  first: Sample;
+  reboot: Sample;
+  usedKb: number;
+  /** The reboot's console and its firmware offset (QEMU start -> kernel start), for the SVG. */
+  console: string;
+  firmwareMs: number;
+  podmanMs: number[];
+  crunMs: number[];
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function memoryUsedKb(vm: Vm): Promise<number> {
+  const shell = await vm.shell();
+  const out = await shell.check('cat /proc/meminfo');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(out)?.[1] ?? NaN);
+  return field('MemTotal') - field('MemAvailable');
+}
+
+/** Times `command` LATENCY_RUNS times in the guest (date +%s%N before and after each). */
+async function timeInGuest(vm: Vm, command: (i: number) => string): Promise<number[]> {
+  const shell = await vm.shell();
+  const samples: number[] = [];
+  for (let i = 1; i <= LATENCY_RUNS; i += 1) {
+    const out = await shell.check(`s=$(date +%s%N); ${command(i)} >/dev/null 2>&1 || echo FAILED; e=$(date +%s%N); echo "took_ns=$((e - s))"`, { timeoutMs: 120_000 });
+    if (out.includes('FAILED')) throw new Error(`Timing '${command(i)}' in the guest failed:\n${out}`);
+    samples.push(Number(/took_ns=(\d+)/.exec(out)?.[1]) / 1e6);
+  }
+  return samples;
+}
+
+async function stop(vm: Vm): Promise<void> {
+  await vm.powerdown(60_000).catch(async () => {
+    await vm.kill();
+  });
+}
+
+/** berth runs the same container as the peer, from the image its profile preloaded. */
+const BERTH_CONFIG = `${DEBUG_SHELL_CONFIG}containers:
+  bench:
+    image: berth-test
+    entrypoint: ${JSON.stringify(CONTAINER_COMMAND)}
+    network_mode: none
+`;
+
+/**
+ * berth's container output goes to its json-file log, not the console: read it through the
+ * debug shell. The line carries the guest clock; the wall clock adds this boot's firmware
+ * offset (QEMU start -> kernel start, from BERTH-READY's wall and guest times).
+ */
+async function waitForBerth(vm: Vm): Promise<{ sample: Sample; ready: Sample; outputLine: string }> {
+  const ready = await vm.waitForReady(BOOT_TIMEOUT_MS);
+  const shell = await vm.shell();
+  const deadline = performance.now() + BOOT_TIMEOUT_MS;
+  for (;;) {
+    const { output } = await shell.run('grep -rh CONTAINER-OUTPUT /var/log/berth 2>/dev/null | head -n 1');
+    const match = CONTAINER_OUTPUT_PATTERN.exec(output);
+    if (match) {
+      const guestMs = Number(match[1]) * 1000;
+      return { sample: { wallMs: ready.wallMs - ready.bootMs + guestMs, guestMs }, ready: { wallMs: ready.wallMs, guestMs: ready.bootMs }, outputLine: match[0] };
+    }
+    if (performance.now() > deadline) throw new Error(`berth's bench container printed nothing within ${BOOT_TIMEOUT_MS} ms:\n${vm.console.tail()}`);
+    await sleep(500);
+  }
+}
+
+async function bootBerth(image: BuiltImage, run: number): Promise<HostRun> {
+  const machine = await createMachine({ name: `bench-peer-berth-${run}`, image, config: BERTH_CONFIG });
+  try {
+    let vm = await machine.boot();
+    const first = (await waitForBerth(vm)).sample;
+    await stop(vm);
+    vm = await machine.boot();
+    const again = await waitForBerth(vm);
+    const reboot = again.sample;
+    await sleep(SETTLE_MS);
+    const usedKb = await memoryUsedKb(vm);
+    await stop(vm);
+    // The output line joins the console so the chart can mark it.
+    const console = `${vm.console.text()}\n${again.outputLine}\n`;
+    return { first, reboot, usedKb, console, firmwareMs: again.ready.wallMs - again.ready.guestMs, podmanMs: [], crunMs: [] };
+  } finally {
+    await machine.dispose({ keep: false });
+  }
+}
+
+/** Waits for the peer's container output and its ready marker; the container line is the sample. */
+async function waitForPeer(vm: Vm): Promise<Sample> {
+  const output = await vm.waitFor(CONTAINER_OUTPUT_PATTERN, BOOT_TIMEOUT_MS, { failOn: [PANIC_PATTERN] });
+  const sample = { wallMs: performance.now() - vm.startedAt, guestMs: Number(output.match[1]) * 1000 };
+  await vm.waitFor(PEER_READY_PATTERN, BOOT_TIMEOUT_MS, { failOn: [PANIC_PATTERN] });
+  return sample;
+}
+
+async function bootPeer(peer: BuiltImage, run: number): Promise<HostRun> {
+  const machine = await createMachine({ name: `bench-peer-peer-${run}`, image: peer, extraDiskBytes: 0 });
+  try {
+    let vm = await machine.boot();
+    const first = await waitForPeer(vm);
+    await stop(vm);
+    vm = await machine.boot();
+    const reboot = await waitForPeer(vm);
+    await sleep(SETTLE_MS);
+    const usedKb = await memoryUsedKb(vm);
+    const podmanMs = await timeInGuest(vm, () => `podman run --rm --network none ${BENCH_IMAGE_REF} /bin/true`);
+    const crunMs = await timeInGuest(vm, (i) => `crun run --bundle /var/lib/berth-bench/bundle bench-${i}`);
+    await stop(vm);
+    return { first, reboot, usedKb, console: vm.console.text(), firmwareMs: reboot.wallMs - reboot.guestMs, podmanMs, crunMs };
+  } finally {
+    await machine.dispose({ keep: false });
+  }
+}
+
+const cell = (values: readonly number[], unit: (v: number) => string) => {
+  if (values.length === 0) return 'n/a';
+  const s = stats(values);
+  return `${unit(s.min)} / **${unit(s.median)}** / ${unit(s.max)}`;
+};
+const ratio = (a: readonly number[], b: readonly number[]) => (a.length > 0 && b.length > 0 ? `${(stats(a).median / stats(b).median).toFixed(2)}×` : '');
+const msUnit = (ms: number) => `${Math.round(ms)} ms`;
+const kbUnit = (kb: number) => mib(kb * 1024);
+
+const image = await loadImage(path.resolve(process.env.BERTH_IMAGE_DIR ?? path.join(REPO_ROOT, 'out/qemu-containers')));
+const profile = await loadProfileFile(path.join(REPO_ROOT, 'image-builder/profiles/qemu.yaml'));
+const peerImage = buildPeerImage({
+  repoRoot: REPO_ROOT,
+  outRoot: path.resolve(process.env.BERTH_PEER_DIR ?? path.join(REPO_ROOT, 'out/peer')),
+  berthKernelArgs: profile.kernelArgs,
+  suite: profile.suite,
+  log,
+});
+if (process.argv.includes('--build-only')) process.exit(0);
+const peer: BuiltImage = { ...image, dir: peerImage.dir, qcow2: peerImage.qcow2 };
+delete peer.raw;
+mkdirSync(OUT, { recursive: true });
+const floor = buildFloorImage(image, path.join(OUT, 'floor'));
+
+const floorRuns: Sample[] = [];
+const berthRuns: HostRun[] = [];
+const peerRuns: HostRun[] = [];
+for (let run = 1; run <= RUNS; run += 1) {
+  floorRuns.push(await bootFloor(floor, run));
+  berthRuns.push(await bootBerth(image, run));
+  peerRuns.push(await bootPeer(peer, run));
+  log(`run ${run}/${RUNS} done`);
+}
+
+const pick = (runs: HostRun[], f: (r: HostRun) => number) => runs.map(f);
+const floorWall = floorRuns.map((s) => s.wallMs);
+const floorGuest = floorRuns.map((s) => s.guestMs);
+const berthManifest = image.manifest as typeof image.manifest & { kernel?: string; rootImage: { dataBytes?: number; treeBytes?: number } };
+const accel = (await createMachine({ name: 'bench-peer-accel', image })).accel;
+
+const rows: string[][] = [];
+const add = (measure: string, berth: readonly number[], peerValues: readonly number[], floorValues: readonly number[], unit: (v: number) => string = fmtSeconds) =>
+  rows.push([measure, cell(berth, unit), cell(peerValues, unit), cell(floorValues, unit), ratio(berth, peerValues), ratio(berth, floorValues)]);
+add('first boot: QEMU start → first container output', pick(berthRuns, (r) => r.first.wallMs), pick(peerRuns, (r) => r.first.wallMs), floorWall);
+add('reboot: QEMU start → first container output', pick(berthRuns, (r) => r.reboot.wallMs), pick(peerRuns, (r) => r.reboot.wallMs), floorWall);
+add('first boot: kernel start → same (guest clock)', pick(berthRuns, (r) => r.first.guestMs), pick(peerRuns, (r) => r.first.guestMs), floorGuest);
+add('reboot: kernel start → same (guest clock)', pick(berthRuns, (r) => r.reboot.guestMs), pick(peerRuns, (r) => r.reboot.guestMs), floorGuest);
+add(`idle memory ${SETTLE_MS / 1000}s after ready (MemTotal − MemAvailable)`, pick(berthRuns, (r) => r.usedKb), pick(peerRuns, (r) => r.usedKb), [], kbUnit);
+add('root filesystem, compressed (squashfs zstd-9, as berth builds it)', [berthManifest.rootImage.dataBytes ?? berthManifest.rootImage.sizeBytes], [peerImage.squashfsBytes], [], mib);
+add('root filesystem, installed (du -sb of the tree)', berthManifest.rootImage.treeBytes === undefined ? [] : [berthManifest.rootImage.treeBytes], [peerImage.treeBytes], [], mib);
+add('container start: berth (no on-demand run in the guest yet) / peer `podman run --rm … /bin/true`', [], peerRuns.flatMap((r) => r.podmanMs), [], msUnit);
+add('container start: bare `crun run` of the same image (peer)', [], peerRuns.flatMap((r) => r.crunMs), [], msUnit);
+
+// Boot timelines of the last run's reboots, on one time scale so they compare at a glance.
+const lastBerth = berthRuns[berthRuns.length - 1] as HostRun;
+const lastPeer = peerRuns[peerRuns.length - 1] as HostRun;
+const berthTimeline = parseBootConsole(lastBerth.console, { firmwareMs: lastBerth.firmwareMs });
+const peerTimeline = parseBootConsole(lastPeer.console, { firmwareMs: lastPeer.firmwareMs });
+const axisEndMs = Math.max(berthTimeline.endMs, peerTimeline.endMs);
+const svgs = {
+  berth: path.join(OUT, 'berth-boot.svg'),
+  peer: path.join(OUT, 'peer-boot.svg'),
+};
+writeFileSync(path.join(OUT, 'berth-console.log'), lastBerth.console);
+writeFileSync(path.join(OUT, 'peer-console.log'), lastPeer.console);
+writeFileSync(svgs.berth, renderBootSvg(berthTimeline, { title: `berth ${image.manifest.version}: reboot to first container output`, axisEndMs }));
+writeFileSync(svgs.peer, renderBootSvg(peerTimeline, { title: 'peer: Debian trixie + systemd + podman, reboot to first container output', axisEndMs }));
+
+console.log(
+  `\nberth ${image.manifest.version} vs peer (Debian trixie, systemd, podman + crun; kernel ${peerImage.kernel}; berth kernel ${berthManifest.kernel ?? '?'}) vs floor — ` +
+    `${RUNS} runs each, accel=${accel}, same QEMU settings, OVMF + systemd-boot for all three\n`,
+);
+console.log('| measure | berth min / **median** / max | peer min / **median** / max | floor min / **median** / max | berth / peer | berth / floor |');
+console.log('|---|---|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+const headline = (label: string, f: (r: HostRun) => number) =>
+  `${label}: berth/peer ${ratio(pick(berthRuns, f), pick(peerRuns, f))}, berth/floor ${ratio(pick(berthRuns, f), label.includes('guest') ? floorGuest : floorWall)}`;
+console.log(`\nHeadline (medians), reboot to first container output — ${headline('wall clock', (r) => r.reboot.wallMs)}; ${headline('guest clock', (r) => r.reboot.guestMs)}`);
+console.log(`\nfloor: QEMU start → trivial initramfs up (guest clock for the kernel-start rows). Container image: ${BENCH_IMAGE_REF} (busybox-static, one layer), preloaded.`);
+console.log(`Boot timelines (last run's reboot, shared time axis):\n  ${path.relative(process.cwd(), svgs.berth)}\n  ${path.relative(process.cwd(), svgs.peer)}`);
