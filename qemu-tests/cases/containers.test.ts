@@ -44,6 +44,9 @@ containers:
       interval: 1s
       timeout: 2s
       retries: 2
+  pub:
+    image: berth-test
+    ports: ["8081:8080"]
   after:
     image: berth-test
     entrypoint: ["/bin/sh", "-c", "echo started after web; exec sleep 1000"]
@@ -82,9 +85,21 @@ function runtimeEvents(text: string): Array<Record<string, string>> {
 }
 
 const hostPort = await freePort();
+const bridgePort = await freePort();
 const image = await loadImage(process.env.BERTH_CONTAINERS_IMAGE_DIR ?? join(REPO_ROOT, 'out', 'qemu-containers'));
 
-await runVmCase(t, 'containers', { boots: 1, image, config: CONFIG, hostForwards: [{ protocol: 'tcp', hostPort, guestPort: 8080 }] }, async ({ machine }) => {
+await runVmCase(
+  t,
+  'containers',
+  {
+    boots: 1,
+    image,
+    config: CONFIG,
+    hostForwards: [
+      { protocol: 'tcp', hostPort, guestPort: 8080 },
+      { protocol: 'tcp', hostPort: bridgePort, guestPort: 8081 },
+    ],
+  }, async ({ machine }) => {
   const vm = await machine.boot();
   const ready = await vm.waitForReady();
   t.comment(`boot_ms=${ready.bootMs}`);
@@ -105,6 +120,17 @@ await runVmCase(t, 'containers', { boots: 1, image, config: CONFIG, hostForwards
       await new Promise((done) => setTimeout(done, 1000));
     }
     t.match(body, /hello from berth/, 'GET / through hostfwd reaches busybox httpd in the container');
+  });
+
+  await t.test('pub: a published port on the bridge network reached through hostfwd', async (t) => {
+    let body = '';
+    const deadline = performance.now() + 60_000;
+    while (performance.now() < deadline) {
+      body = await fetch(`http://127.0.0.1:${bridgePort}/`).then((r) => r.text(), () => '');
+      if (body.includes('hello from berth')) break;
+      await new Promise((done) => setTimeout(done, 1000));
+    }
+    t.match(body, /hello from berth/, 'GET / through hostfwd -> guest :8081 -> portmap -> container :8080');
   });
 
   await t.test('web: read-only root, no capabilities, own cgroup, oom_score_adj 0, logs', async (t) => {
@@ -157,6 +183,6 @@ await runVmCase(t, 'containers', { boots: 1, image, config: CONFIG, hostForwards
     t.ok(await vm.waitFor(/msg="Boot status" status=good/, 240_000).catch(() => undefined), 'boot status good');
     const { exit } = await vm.powerdown(60_000);
     t.comment(`exit=${JSON.stringify(exit)}`);
-    t.match(vm.console.text(), /msg="Containers stopped" count=4/, 'the engine stopped every container');
+    t.match(vm.console.text(), /msg="Containers stopped" count=5/, 'the engine stopped every container');
   });
 });
