@@ -15,7 +15,7 @@ const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'f
 const berthConsole = fixture('berth-console.txt');
 const systemdConsole = fixture('peer-systemd-console.txt');
 
-t.test('systemd time spans', async (t) => {
+void t.test('systemd time spans', async (t) => {
   t.equal(parseSystemdSpan('567ms'), 567);
   t.equal(parseSystemdSpan('2.345s'), 2345);
   t.equal(parseSystemdSpan('1min 2.5s'), 62_500);
@@ -26,7 +26,7 @@ t.test('systemd time spans', async (t) => {
   t.equal(formatMs(65_000), '1min 5.0s');
 });
 
-t.test('a berth console: kernel, initramfs steps, PID 1 stages, BERTH-READY', async (t) => {
+void t.test('a berth console: kernel, initramfs steps, PID 1 stages, BERTH-READY', async (t) => {
   const timeline = parseBootConsole(berthConsole, { firmwareMs: 1500 });
   t.equal(timeline.kind, 'berth');
   t.equal(timeline.origin, 'qemu-start');
@@ -44,7 +44,7 @@ t.test('a berth console: kernel, initramfs steps, PID 1 stages, BERTH-READY', as
   t.matchSnapshot(renderBootSvg(timeline, { title: 'berth fixture' }), 'svg');
 });
 
-t.test('without a firmware time the chart starts at kernel start', async (t) => {
+void t.test('without a firmware time the chart starts at kernel start', async (t) => {
   const timeline = parseBootConsole(berthConsole);
   t.equal(timeline.origin, 'kernel-start');
   t.notOk(timeline.bars.some((b) => b.group === 'firmware'));
@@ -52,7 +52,7 @@ t.test('without a firmware time the chart starts at kernel start', async (t) => 
   t.match(renderBootSvg(timeline), /0 = kernel start \(guest clock\)/);
 });
 
-t.test("a peer's systemd console: kernel, userspace, the critical chain, the ready marker", async (t) => {
+void t.test("a peer's systemd console: kernel, userspace, the critical chain, the ready marker", async (t) => {
   const timeline = parseBootConsole(systemdConsole, { firmwareMs: 2000 });
   t.equal(timeline.kind, 'systemd');
   t.same(timeline.warnings, []);
@@ -71,7 +71,7 @@ t.test("a peer's systemd console: kernel, userspace, the critical chain, the rea
   t.matchSnapshot(renderBootSvg(timeline, { title: 'peer fixture' }), 'svg');
 });
 
-t.test("systemd-boot's own firmware and loader figures place the kernel when no firmware time is given", async (t) => {
+void t.test("systemd-boot's own firmware and loader figures place the kernel when no firmware time is given", async (t) => {
   const text = 'Startup finished in 1.200s (firmware) + 300ms (loader) + 2.000s (kernel) + 1.000s (initrd) + 4.000s (userspace) = 8.500s\n';
   const timeline = parseBootConsole(text);
   t.equal(timeline.origin, 'firmware-start');
@@ -87,20 +87,28 @@ t.test("systemd-boot's own firmware and loader figures place the kernel when no 
   );
 });
 
-t.test('containers run from their first line until healthy', async (t) => {
+void t.test('containers run from their first line until healthy', async (t) => {
   const text = [
     berthConsole,
     'level=info component=runtime msg="Container starting" container=web t_ms=7900',
     'level=info component=runtime msg="Container started" container=web pid=412 t_ms=8100',
     'level=info component=runtime msg="Container healthy" container=web t_ms=8600',
     'level=info component=runtime msg="Container starting" container=db t_ms=7950',
+    'level=info component=runtime msg="Container starting" container=job t_ms=7960',
+    'level=info component=runtime msg="Container started" container=job t_ms=8200',
+    'level=info component=runtime msg="Container health changed" container=job health=healthy t_ms=8300',
+    'level=info component=runtime msg="Container starting" container=cron t_ms=7970',
+    'level=info component=runtime msg="Container started" container=cron t_ms=8250',
+    'level=info component=runtime msg="Container exited" container=cron t_ms=8400',
     'CONTAINER-OUTPUT uptime_s=8.05',
   ].join('\n');
   const timeline = parseBootConsole(text);
   const containers = timeline.bars.filter((b) => b.group === 'container');
   t.same(containers, [
     { label: 'container web', group: 'container', startMs: 7900, endMs: 8600 },
-    { label: 'container db (not healthy yet)', group: 'container', startMs: 7950, endMs: 7950 },
+    { label: 'container db (not started yet)', group: 'container', startMs: 7950, endMs: 7950 },
+    { label: 'container job', group: 'container', startMs: 7960, endMs: 8300 },
+    { label: 'container cron (started, no health yet)', group: 'container', startMs: 7970, endMs: 8250 },
   ]);
   t.same(timeline.markers, [
     { label: 'BERTH-READY', atMs: 7810 },
@@ -109,7 +117,7 @@ t.test('containers run from their first line until healthy', async (t) => {
   t.equal(timeline.endMs, 8600);
 });
 
-t.test('a host init.log: time= stamps, no initramfs, several boots', async (t) => {
+void t.test('a host init.log: time= stamps, no initramfs, several boots', async (t) => {
   const boot = (ready: number) =>
     [
       `time=2026-11-23T10:00:00.000Z level=info component=init msg="Init starting" pid=205 t_ms=${ready - 3000}`,
@@ -135,14 +143,14 @@ t.test('a host init.log: time= stamps, no initramfs, several boots', async (t) =
   t.match(missing.warnings[0], /Boot 5 not found/);
 });
 
-t.test('a boot that failed or never finished says so', async (t) => {
+void t.test('a boot that failed or never finished says so', async (t) => {
   const failed = parseBootConsole('level=info component=initramfs msg=x stage=initramfs-start t_ms=100\nBERTH-FAILED reason=root-mount\n');
   t.same(failed.warnings, ['Boot failed: root-mount']);
   const unfinished = parseBootConsole('level=info component=initramfs msg=x stage=initramfs-start t_ms=100\n');
   t.same(unfinished.warnings, ['No BERTH-READY line: the boot did not finish in this console']);
 });
 
-t.test('text that is neither berth nor systemd still renders, with a warning', async (t) => {
+void t.test('text that is neither berth nor systemd still renders, with a warning', async (t) => {
   const timeline = parseBootConsole('[    0.000000] Linux version 6.12\n[    1.500000] random: crng init done\nhello\n');
   t.equal(timeline.kind, 'unknown');
   t.same(timeline.bars, [{ label: 'kernel (timestamps seen)', group: 'kernel', startMs: 0, endMs: 1500 }]);
@@ -152,7 +160,7 @@ t.test('text that is neither berth nor systemd still renders, with a warning', a
   t.match(renderBootSvg(parseBootConsole('')), /<\/svg>\n$/);
 });
 
-t.test('labels are escaped and the axis ticks are round', async (t) => {
+void t.test('labels are escaped and the axis ticks are round', async (t) => {
   const svg = renderBootSvg({
     kind: 'berth',
     origin: 'kernel-start',
@@ -169,7 +177,7 @@ t.test('labels are escaped and the axis ticks are round', async (t) => {
   t.equal(tickStepMs(60_700), 5000);
 });
 
-t.test('berth analyze boot arguments', async (t) => {
+void t.test('berth analyze boot arguments', async (t) => {
   t.same(parseCliArgs(['analyze', 'boot', 'console.log']), { kind: 'analyze-boot', input: 'console.log' });
   t.same(parseCliArgs(['analyze', 'boot', '--out', 'b.svg', 'c.log', '--firmware-ms', '1500', '--boot', '-2', '--title', 'x', '--axis-ms', '20000']), {
     kind: 'analyze-boot',

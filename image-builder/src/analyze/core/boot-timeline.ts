@@ -129,7 +129,7 @@ interface Collected {
   stages: Array<{ stage: string; tMs: number; durationMs: number }>;
   readyMs?: number;
   failed?: string;
-  containers: Map<string, { firstMs: number; lastMs: number; healthyMs?: number }>;
+  containers: Map<string, { firstMs: number; lastMs: number; startedMs?: number; healthyMs?: number }>;
   containerOutputMs?: number;
   peerReadyMs?: number;
   startup?: Record<string, number>;
@@ -191,7 +191,9 @@ function collect(lines: readonly string[]): Collected {
       const entry = c.containers.get(f.container) ?? { firstMs: tMs, lastMs: tMs };
       entry.firstMs = Math.min(entry.firstMs, tMs);
       entry.lastMs = Math.max(entry.lastMs, tMs);
-      if (entry.healthyMs === undefined && /\b(healthy|ready|running)\b/i.test(f.msg ?? '') && !/unhealthy|not ready/i.test(f.msg ?? '')) entry.healthyMs = tMs;
+      const msg = f.msg ?? '';
+      if (entry.healthyMs === undefined && (f.health === 'healthy' || (/\b(healthy|ready)\b/i.test(msg) && !/unhealthy|not ready/i.test(msg)))) entry.healthyMs = tMs;
+      if (entry.startedMs === undefined && /\b(started|running)\b/i.test(msg)) entry.startedMs = tMs;
       c.containers.set(f.container, entry);
     }
   }
@@ -292,8 +294,10 @@ export function parseBootConsole(text: string, options: TimelineOptions = {}): B
   }
 
   for (const [name, ct] of c.containers) {
-    const end = ct.healthyMs ?? ct.lastMs;
-    bars.push({ label: `container ${name}${ct.healthyMs === undefined ? ' (not healthy yet)' : ''}`, group: 'container', startMs: at(ct.firstMs), endMs: at(end) });
+    // Until healthy; a container without a health check counts once started.
+    const end = ct.healthyMs ?? ct.startedMs ?? ct.lastMs;
+    const state = ct.healthyMs !== undefined ? '' : ct.startedMs !== undefined ? ' (started, no health yet)' : ' (not started yet)';
+    bars.push({ label: `container ${name}${state}`, group: 'container', startMs: at(ct.firstMs), endMs: at(end) });
   }
   if (c.containerOutputMs !== undefined) markers.push({ label: 'first container output', atMs: at(c.containerOutputMs) });
 
