@@ -113,6 +113,8 @@ containers:
   client:
     image: berth-test
     entrypoint: ["/bin/sleep", "100000"]
+    # After web: two containers unpacking the same layer at once race in the engine (RUNTIME_LAYER_EXISTS).
+    depends_on: { web: { condition: service_started } }
   pulled:
     image: ${GUEST_REGISTRY}/test/web:1
 `;
@@ -141,7 +143,7 @@ await runVmCase(
       }
       const attached = await vm.waitFor(/msg="Container attached to the bridge" container=web ip=(10\.88\.\d+\.\d+)/, 30_000);
       t.ok(attached, 'web attached to berth0 with an address in 10.88.0.0/16');
-      t.match(await shell.check('ip -4 addr show berth0'), /inet 10\.88\.0\.1\/16/, 'the host is the gateway on berth0');
+      t.match(await shell.check('ip -color=never -4 addr show berth0'), /inet 10\.88\.0\.1\/16/, 'the host is the gateway on berth0');
       t.match(await shell.check('cat /proc/sys/net/ipv4/ip_forward'), /^1/, 'forwarding is on');
       t.match(await shell.check('iptables -t nat -S'), /CNI-HOSTPORT-DNAT/, 'portmap installed its DNAT chain (iptables, nft backend)');
     });
