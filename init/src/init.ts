@@ -323,6 +323,7 @@ export class Init {
           await this.debugShell?.stop();
         },
         stopDaemons: async () => {
+          this.network?.stop();
           await Promise.all(this.daemons.map((daemon) => daemon.stop(DAEMON_STOP_GRACE_MS)));
         },
       },

@@ -2,7 +2,7 @@
  * Networking at boot: finds the interfaces in /sys/class/net, applies core/network-plan.ts
  * with `ip` (lo up, links up, static addresses and routes), writes resolv.conf for static
  * DNS, runs dhcpcd under supervision for the DHCP interfaces, and follows addresses through
- * `ip monitor`, logging each one acquired or lost. Waits a capped time for DHCP, then lets it
+ * `ip monitor` and a slow poll, logging each one acquired or lost. Waits a capped time for DHCP, then lets it
  * go on in the background. Effects: exec (ip), files, processes.
  */
 import { describeError } from '../../lib/errors.ts';
@@ -19,6 +19,11 @@ export const RUN_DIR = '/run/berth';
 /** How long boot waits for DHCP before announcing readiness anyway. */
 export const DHCP_WAIT_MS = 8000;
 const POLL_MS = 250;
+/**
+ * Addresses are read again this often after boot as well: `ip monitor` missed the SLAAC address
+ * dhcpcd adds on QEMU's network (seen with iproute2 6.15), and lifetimes run out without an event.
+ */
+export const ADDRESS_POLL_MS = 15_000;
 
 export interface Network {
   /** Interfaces init configured. */
@@ -27,6 +32,8 @@ export interface Network {
   addresses(): Promise<InterfaceAddress[]>;
   /** The daemons it supervises, for the shutdown. */
   readonly daemons: readonly Daemon[];
+  /** Stops following addresses (at shutdown). */
+  stop(): void;
 }
 
 async function discoverInterfaces(fs: Sys['fs']): Promise<DiscoveredInterface[]> {
@@ -147,9 +154,22 @@ export async function startNetwork(sys: Pick<Sys, 'exec' | 'fs' | 'processes' | 
     if (waiting.length > 0) logger.warn('No DHCP address yet, continuing in the background', { interfaces: waiting.join(','), waited_ms: waitMs });
   }
 
+  let stopped = false;
+  if (plan.interfaces.length > 0) {
+    void (async () => {
+      while (!stopped) {
+        await sys.clock.sleep(ADDRESS_POLL_MS);
+        if (!stopped) await refresh();
+      }
+    })();
+  }
+
   return {
     interfaces: plan.interfaces.map((i) => i.name),
     daemons,
+    stop() {
+      stopped = true;
+    },
     async addresses() {
       await refresh();
       return known;
