@@ -36,3 +36,15 @@ void t.test('CLI arguments', async (t) => {
   t.throws(() => parseCliArgs(['frobnicate']), { code: 'CLI_USAGE' });
   t.throws(() => parseCliArgs(['build', 'a.yaml', 'b.yaml']), { code: 'CLI_USAGE' });
 });
+
+void t.test('preload: OCI layouts for the data partition', async (t) => {
+  t.same(parseProfile('name: x\nversion: 1.0.0\nnode: 24.1.0\n', 'min.yaml').preload, [], 'none by default (blank data partition)');
+  const profile = parseProfile(readFileSync(new URL('../../../qemu-tests/profiles/containers.yaml', import.meta.url), 'utf8'), 'containers.yaml');
+  t.same(profile.preload, [{ name: 'berth-test', ociLayout: 'out/test-images/berth-test' }]);
+  const head = 'name: x\nversion: 1.0.0\nnode: 24.1.0\npreload:\n';
+  const twice = t.throws(() => parseProfile(`${head}  - { name: web, oci_layout: a }\n  - { name: web, oci_layout: b }\n`, 'p.yaml'), { code: 'PROFILE_INVALID' }) as Error;
+  t.match(twice.message, /preload\[1\]\.name: "web" is preloaded twice/);
+  const bad = t.throws(() => parseProfile(`${head}  - { name: Bad, oci_layout: c, extra: 1 }\n`, 'p.yaml'), { code: 'PROFILE_INVALID' }) as Error;
+  t.match(bad.message, /preload\[0\]\.name: /);
+  t.match(bad.message, /preload\[0\]\.extra: /);
+});
