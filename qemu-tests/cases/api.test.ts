@@ -3,9 +3,9 @@
  * client CA from `berth keys`; QEMU forwards a loopback port to it. The right client
  * certificate gets /v1/status (slot a, the image version); no certificate and a certificate
  * from another CA are refused; the Unix socket is root only and the generated server key
- * 0600; `berth ctl` works end to end (status, config validate, logs, poweroff in order).
+ * 0600; `berth ctl` works end to end (status, config validate, logs, logs -f, poweroff in order).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import https from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
@@ -136,6 +136,28 @@ await runVmCase(t, 'api', { boots: 1, config: CONFIG, hostForwards: [{ protocol:
     const otherClient = await ctl(['--host', `https://127.0.0.1:${port}`, '--cert', path.join(otherKeys, 'mallory.crt'), '--key', path.join(otherKeys, 'mallory.key'), '--server-sha256', fingerprint, 'status']);
     t.equal(otherClient.code, 3, 'a refused client certificate cannot connect');
     t.match(otherClient.stderr, /TLS with https:\/\/127\.0\.0\.1/);
+  });
+
+  await t.test('berth ctl logs -f follows the host log', async (t) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/berth.js'), 'ctl', ...base, 'logs', '-f', '--tail', '0', '--json'], { cwd: REPO_ROOT });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (out += chunk));
+    const seen = new Promise<boolean>((resolve) => {
+      const deadline = setTimeout(() => resolve(false), 60_000);
+      const poll = setInterval(() => {
+        if (/"path":"\/v1\/openapi\.json"/.test(out)) {
+          clearTimeout(deadline);
+          clearInterval(poll);
+          resolve(true);
+        }
+      }, 200);
+    });
+    // Give the follower time to connect, then cause a log line.
+    await new Promise((resolve) => setTimeout(resolve, 8000));
+    await get('/v1/openapi.json', client);
+    t.ok(await seen, 'the request made after following began shows up, as JSON');
+    child.kill('SIGTERM');
   });
 
   await t.test('berth ctl poweroff shuts down in order', async (t) => {
