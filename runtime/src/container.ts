@@ -217,6 +217,7 @@ export class Container {
     const shared = sharedNetworkOf(this.config.network_mode);
     if (shared !== undefined) wanted.push({ name: shared, condition: 'service_started' });
     let logged = false;
+    const warnedNoHealthcheck = new Set<string>();
     while (!this.stopping) {
       const pending = wanted.filter(({ name, condition }) => {
         const peer = this.deps.peer(name);
@@ -228,6 +229,14 @@ export class Container {
         return !isDependencySatisfied(condition, state);
       });
       if (pending.length === 0) return;
+      for (const { name, condition } of pending) {
+        const peer = this.deps.peer(name);
+        // Only known once the peer's image is read: a service_healthy wait on it would never end.
+        if (condition === 'service_healthy' && peer?.status().state === 'running' && !peer.hasHealthcheck && !warnedNoHealthcheck.has(name)) {
+          warnedNoHealthcheck.add(name);
+          this.logger.error('Dependency has no health check', { dependency: name, condition, hint: `give ${name} a healthcheck or use condition service_started` });
+        }
+      }
       if (!logged) {
         this.logger.info('Container waiting for dependencies', { waiting_for: pending.map((p) => `${p.name}:${p.condition}`).join(',') });
         logged = true;
