@@ -56,7 +56,7 @@ export async function runKeys(command: KeysCommand, now: Date): Promise<string[]
   await writeNew(certFile, issued.certPem, 0o644);
   const lines = [`Wrote ${certFile} and ${keyFile} (CN=${commonName}, sha256 ${certificateFingerprint(issued.certPem)})`];
   if (command.role === 'ca') lines.push(`Put ${certFile} in the machine config as api.client_ca (inline PEM or a path on the host); keep ${keyFile} off the host`);
-  if (command.role === 'client') lines.push(`Use it as: berth ctl --host https://HOST:7443 --cert ${certFile} --key ${keyFile} --ca CA_OF_THE_SERVER status`);
+  if (command.role === 'client') lines.push(`Use it as: berth ctl --host https://HOST:7443 --cert ${certFile} --key ${keyFile} (--ca SERVER_CA | --server-sha256 FINGERPRINT) status`);
   if (command.role === 'server') lines.push(`Put them in the machine config as api.server_cert and api.server_key; clients then pass --ca with this CA`);
   return lines;
 }
