@@ -1,5 +1,5 @@
 import t from 'tap';
-import { openSync, readFileSync, readdirSync, statSync, writeFileSync, closeSync } from 'node:fs';
+import { openSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFakeExec } from '../../../lib/sys/exec.ts';
 import { createNodeConsole, createNodeDevices, createNodeFileSystem, createNodePower, createNodeProcesses } from '../../src/sys/node.ts';
@@ -55,6 +55,28 @@ void t.test('spawned children get the fd as stdio and report their exit', async 
   const missing = processes.spawn('/nonexistent/sh', [], { env: {}, stdioFd: 2, newSession: false });
   t.match(await missing.exited, { code: null, error: /ENOENT/ });
   t.notOk(processes.kill(2 ** 22 + 12345, 'SIGTERM'), 'a pid that does not exist');
+});
+
+void t.test('child output comes line by line to onOutput, from stdout and stderr', async (t) => {
+  const processes = createNodeProcesses();
+  const lines: string[] = [];
+  const script = 'echo one; echo two >&2; printf "three"; printf "x%.0s" $(seq 5000) >&2';
+  const child = processes.spawn('/bin/sh', ['-c', script], { env: { PATH: '/usr/bin:/bin' }, newSession: true, onOutput: (line) => lines.push(line) });
+  t.same(await child.exited, { code: 0, signal: null });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.same(lines.filter((l) => !l.startsWith('x')).sort(), ['one', 'three', 'two']);
+  const long = lines.filter((l) => l.startsWith('x'));
+  t.equal(long.join('').length, 5000, 'a long line without an end is delivered whole');
+});
+
+void t.test('symlink replaces what is there in one rename', async (t) => {
+  const dir = t.testdir({ localtime: 'old file' });
+  const fs = createNodeFileSystem();
+  await fs.symlink('/usr/share/zoneinfo/Europe/Berlin', join(dir, 'localtime'));
+  t.equal(readlinkSync(join(dir, 'localtime')), '/usr/share/zoneinfo/Europe/Berlin');
+  await fs.symlink('/usr/share/zoneinfo/UTC', join(dir, 'localtime'));
+  t.equal(readlinkSync(join(dir, 'localtime')), '/usr/share/zoneinfo/UTC');
+  t.same(readdirSync(dir), ['localtime'], 'no temp link left');
 });
 
 void t.test('killing a new session kills its process group', async (t) => {
