@@ -14,6 +14,7 @@ PACKAGES=(
   mtools                # copy into the ESP image without mounting it
   systemd-boot-efi      # the boot loader (boot counting, Type #1 entries)
   cpio zstd xz-utils binutils   # initramfs archive, module decompression, readelf
+  busybox-static        # a static busybox for test container images and the bench floor
   qemu-system-x86 qemu-utils ovmf   # booting images in tests and `npm start`
   e2fsprogs bc socat   # socat: attach to a VM's debug shell socket
   docker-registry skopeo   # container pull test: a registry on 127.0.0.1, images pushed with skopeo

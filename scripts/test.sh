@@ -25,8 +25,14 @@ step "lint (eslint)"
 npx eslint .
 step "unit and integration tests"
 run_tap --jobs=2
-step "build the default image (cached stages)"
+step "build the images the VM tests boot (one shared stage cache)"
+export BERTH_CACHE_DIR="$PWD/out/cache"
 node bin/berth.js build
+# The container tests' busybox image, preloaded onto the data partition of a second profile.
+npx tsx qemu-tests/harness/make-test-image.ts out/test-images/berth-test
+node bin/berth.js build qemu-tests/profiles/containers.yaml
+# Versions 1.0.0 (booted), 2.0.0 and 3.0.0 (signed bundles) for the update tests.
+bash qemu-tests/build-update-images.sh
 step "VM tests under QEMU (one at a time)"
 # One VM at a time on this machine, even across concurrent test runs: 2 cores under TCG.
 exec 9>"${BERTH_VM_LOCK:-/tmp/berth-vm.lock}"
