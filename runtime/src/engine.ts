@@ -88,6 +88,15 @@ export class Engine {
   async start(config: MachineConfig): Promise<void> {
     if (this.started) return;
     this.started = true;
+    try {
+      await this.startContainers(config);
+    } catch (error) {
+      // The host stays up and reachable; the boot gate judges critical containers that never ran.
+      this.logger.error('Container engine not started', { error: describeError(error) });
+    }
+  }
+
+  private async startContainers(config: MachineConfig): Promise<void> {
     const names = Object.keys(config.containers);
     await fsp.mkdir(this.paths.layersDir, { recursive: true, mode: 0o700 });
     // A crash mid-unpack leaves .partial directories; they are never used, only removed.
