@@ -15,7 +15,7 @@
  *     retried.
  */
 import { execFile } from 'node:child_process';
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
@@ -71,6 +71,13 @@ async function journal(shell: DebugShell): Promise<{ state: { current: { phase: 
 
 const updateLine = (phase: string): RegExp => new RegExp(`msg="Update phase" from=\\S+ to=${phase}\\b`);
 
+for (const version of ['1.0.0', '2.0.0', '3.0.0']) {
+  try {
+    await access(join(BUNDLES, version, 'manifest.json'));
+  } catch {
+    throw new Error(`The update test needs the bundles in ${BUNDLES}: run qemu-tests/build-update-images.sh first`);
+  }
+}
 const image = await loadImage(join(UPDATE_DIR, 'qemu-update'));
 const root = join(UPDATE_DIR, 'server');
 await rm(root, { recursive: true, force: true });
