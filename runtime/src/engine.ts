@@ -112,6 +112,12 @@ export class Engine {
     });
     await images.load();
     await images.importPreloaded(this.paths.preloadDir);
+    await images
+      .collectGarbage(
+        Object.values(config.containers).map((c) => c.image),
+        this.paths.layersDir,
+      )
+      .catch((error: unknown) => this.logger.warn('Garbage collection failed', { error: describeError(error) }));
     if (this.options.attacher?.start !== undefined) {
       // Bridge settings, and whatever an earlier run left attached, before any container starts.
       await this.options.attacher.start(config).catch((error: unknown) => this.logger.error('Container networking did not start', { error: describeError(error) }));

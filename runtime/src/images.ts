@@ -9,10 +9,12 @@ import * as nodePath from 'node:path';
 import { createHash } from 'node:crypto';
 import { BerthError, describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
+import { planGarbageCollection, type ImageRecord as GcImageRecord } from './core/gc.ts';
 import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, parseImageConfig, parseManifest } from './core/manifest.ts';
 import { formatReference, parseReference } from './core/reference.ts';
 import type { BlobStore } from './store/blobs.ts';
 import { importOciLayout, unpackImage, type ImportedImage, type UnpackedImage } from './store/image-layout.ts';
+import { applyGarbageCollection, type GcResult } from './store/gc.ts';
 import { pullImage, type RegistryClient } from './store/registry-client.ts';
 
 const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
@@ -20,6 +22,8 @@ const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
 interface ImageRecord {
   manifest: string;
   config: string;
+  /** From /var/lib/berth/preload: kept even while no container uses it (it cannot be pulled again). */
+  preloaded?: boolean;
 }
 
 interface IndexFile {
@@ -83,8 +87,50 @@ export class LocalImages {
     await fsp.rename(temp, this.file);
   }
 
-  private remember(names: readonly string[], image: ImportedImage): void {
-    for (const name of names) this.index.images[imageKey(name)] = { manifest: image.manifest.digest, config: image.config.digest };
+  private remember(names: readonly string[], image: ImportedImage, preloaded = false): void {
+    for (const name of names) this.index.images[imageKey(name)] = { manifest: image.manifest.digest, config: image.config.digest, ...(preloaded ? { preloaded } : {}) };
+  }
+
+  /**
+   * Forgets pulled images no reference in `keep` names, then removes every blob and unpacked
+   * layer no remaining image needs. Run before containers start (no layer is mounted then).
+   */
+  async collectGarbage(keep: readonly string[], layersDir: string): Promise<GcResult> {
+    const wanted = new Set(
+      keep.flatMap((reference) => {
+        try {
+          return [imageKey(reference)];
+        } catch {
+          return [];
+        }
+      }),
+    );
+    for (const [key, record] of Object.entries(this.index.images)) {
+      if (record.preloaded !== true && !wanted.has(key)) delete this.index.images[key];
+    }
+    await this.save();
+    const images: GcImageRecord[] = [];
+    for (const [reference, record] of Object.entries(this.index.images)) {
+      try {
+        const image = await this.read(record);
+        images.push({
+          reference,
+          indexDigests: [],
+          manifestDigest: image.manifest.digest,
+          configDigest: image.config.digest,
+          layerDigests: image.manifest.layers.map((layer) => layer.digest),
+          diffIds: image.config.diffIds,
+        });
+      } catch (error) {
+        // An unreadable image keeps nothing; it is pulled again when needed.
+        this.options.logger.warn('Image unreadable during garbage collection', { image: reference, error: describeError(error) });
+      }
+    }
+    const layers = (await fsp.readdir(layersDir).catch(() => [])).filter((name) => /^sha256-[0-9a-f]{64}$/.test(name)).map((name) => name.replace('-', ':'));
+    const plan = planGarbageCollection({ images, blobs: await this.options.store.list(), layers, layersInUse: [] });
+    const result = await applyGarbageCollection(plan, this.options.store, layersDir);
+    if (result.removedBlobs + result.removedLayers > 0) this.options.logger.info('Unused images removed', { blobs: result.removedBlobs, layers: result.removedLayers });
+    return result;
   }
 
   /** Imports every layout under `preloadDir` that changed since its last import. Never throws. */
@@ -101,7 +147,7 @@ export class LocalImages {
         const annotations = (top.manifests ?? []).map((m) => m.annotations?.[REF_NAME_ANNOTATION]);
         for (const { refName, names } of preloadNames(entry.name, annotations)) {
           const image = await importOciLayout(dir, this.options.store, refName === undefined ? {} : { refName });
-          this.remember(names, image);
+          this.remember(names, image, true);
           this.options.logger.info('Preloaded image imported', { preload: entry.name, names: names.join(','), manifest: image.manifest.digest });
         }
         this.index.preloaded[entry.name] = digest;
