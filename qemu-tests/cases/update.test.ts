@@ -189,7 +189,9 @@ await runVmCase(
       let vm = await boot();
       let ready = await vm.waitForReady(BOOT_MS);
       t.same([ready.slot, ready.version], ['b', '2.0.0']);
+      const started = performance.now();
       await vm.waitFor(/msg="Rebooting for the update"/, STAGE_MS);
+      t.comment(`update time from READY of 2.0.0 to the reboot into 3.0.0 (soak, check, download, write at 5 MiB/s, read-back, ESP): ${Math.round(performance.now() - started)} ms on ${machine.accel}`);
       await vm.waitForExit(120_000);
 
       vm = await boot();
