@@ -171,6 +171,8 @@ await runVmCase(
       t.match(await shell.check(`${CRUN} exec client wget -q -O - http://web/`), /hello from berth/, 'client fetches http://web/');
       t.match(await shell.check(`${CRUN} exec client wget -q -O - http://pulled:8081/`), /hello from the registry/, 'client fetches http://pulled:8081/');
       t.match(await shell.check(`${CRUN} exec pulled wget -q -O - http://web/`), /hello from berth/, 'pulled fetches http://web/');
+      // Outbound through the bridge's masquerade to the user network: the registry's /v2/ answers {}.
+      t.match(await shell.check(`${CRUN} exec client wget -q -O - http://${GUEST_REGISTRY}/v2/`), /\{\}/, 'client reaches the registry outside the host (masquerade)');
     });
 
     await t.test('containers leave the bridge at power-off', async (t) => {
