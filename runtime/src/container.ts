@@ -176,7 +176,10 @@ export class Container {
 
   private async supervise(): Promise<void> {
     await this.waitForDependencies();
-    if (this.stopping) return;
+    if (this.stopping) {
+      this.state = 'stopped';
+      return;
+    }
     this.state = 'preparing';
     try {
       await this.prepare();
