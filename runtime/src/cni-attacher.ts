@@ -258,6 +258,7 @@ export function createCniAttacher(options: CniAttacherOptions): CniAttacher {
 
   async function attachNow(container: NetworkContainer): Promise<NetworkAttachment> {
     const name = container.name;
+    const started = performance.now();
     prepared ??= prepareHost();
     await prepared;
     const runtimeConfig: RuntimeConfig = {
@@ -318,6 +319,7 @@ export function createCniAttacher(options: CniAttacherOptions): CniAttacher {
       ip,
       netns,
       ports: container.ports.join(','),
+      ms: Math.round(performance.now() - started),
     });
     const gateway = (result?.ips ?? []).find((i) => i.address.startsWith(`${ip}/`))?.gateway;
     let detached = false;
