@@ -67,6 +67,8 @@ export interface CniAttacherOptions {
   ipForwardPath?: string | null;
   /** Kernel modules loaded before the first ADD (default CNI_KERNEL_MODULES); [] skips modprobe. */
   kernelModules?: readonly string[];
+  /** Runs CHECK even though the list disables it (default false: see bridgeNetworkConfigList). */
+  forceCheck?: boolean;
   /** Per plugin execution (default 30 s; under TCG a first iptables run is slow). */
   pluginTimeoutMs?: number;
 }
@@ -80,6 +82,12 @@ export interface CniAttacher extends NetworkAttacher {
    * this attacher does not hold): DEL with the cached result, namespace removed. Idempotent.
    */
   cleanupStale(): Promise<void>;
+  /**
+   * CNI CHECK of an attached container: each plugin of the bridge chain, in order, with the
+   * cached ADD result as prevResult (the spec forbids CHECK before ADD or after DEL). Throws
+   * CNI_PLUGIN_FAILED naming the plugin that finds the network broken; CNI_NOT_ATTACHED if unknown.
+   */
+  check(container: string): Promise<void>;
   /** The namespace path of an attached container, for `network_mode: container:<name>`. */
   netnsPathOf(container: string): string | undefined;
   /** Containers currently on the bridge with their addresses. */
@@ -104,9 +112,8 @@ export function createCniAttacher(options: CniAttacherOptions): CniAttacher {
   const netnsDir = options.netnsDir ?? NETNS_DIR;
   const timeoutMs = options.pluginTimeoutMs ?? 30_000;
   const ipamDataDir = options.ipamDir ?? CNI_IPAM_DIR;
-  let bridgeList = bridgeNetworkConfigList(options.network ?? DEFAULT_NETWORK, {
-    ipamDataDir,
-  });
+  const disableCheck = options.forceCheck !== true;
+  let bridgeList = bridgeNetworkConfigList(options.network ?? DEFAULT_NETWORK, { ipamDataDir, disableCheck });
   const loopbackList = loopbackNetworkConfigList();
   const attached = new Map<string, Attached>();
   let prepared: Promise<void> | undefined;
@@ -370,12 +377,17 @@ export function createCniAttacher(options: CniAttacherOptions): CniAttacher {
   return {
     async start(config: MachineConfig): Promise<void> {
       if (options.network === undefined)
-        bridgeList = bridgeNetworkConfigList(config.container_network, {
-          ipamDataDir,
-        });
+        bridgeList = bridgeNetworkConfigList(config.container_network, { ipamDataDir, disableCheck });
       await cleanupStale();
     },
     attach: (container) => serially(() => attachNow(container)),
+    check: (container) =>
+      serially(async () => {
+        const record = attached.has(container) ? await readRecord(container) : undefined;
+        if (record?.result === undefined) throw new BerthError('CNI_NOT_ATTACHED', `Cannot check the network of container ${container}: it is not attached to the bridge`);
+        if (bridgeList.disableCheck === true) return;
+        for (const index of chainOrder(bridgeList, 'CHECK')) await runPlugin(bridgeList, index, 'CHECK', container, record.netnsPath, CONTAINER_IFNAME, record.runtimeConfig, record.result);
+      }),
     cleanupStale,
     netnsPathOf: (container) => attached.get(container)?.netnsPath,
     peers: () => [...attached.values()].map((a) => ({ ...a.peer })),

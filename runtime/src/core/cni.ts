@@ -132,13 +132,16 @@ export function netnsPath(container: string): string {
  * can reach itself through a published port) with host-local IPAM, then portmap for published
  * ports, then firewall so the FORWARD policy of the host does not drop container traffic.
  */
-export function bridgeNetworkConfigList(network: ContainerNetworkConfig, options: { ipamDataDir?: string } = {}): NetworkConfigList {
+export function bridgeNetworkConfigList(network: ContainerNetworkConfig, options: { ipamDataDir?: string; disableCheck?: boolean } = {}): NetworkConfigList {
   const subnet = parseIpv4Subnet(network.subnet);
   if (subnet === undefined) throw new BerthError('CONFIG_INVALID', `Invalid container_network.subnet "${network.subnet}": expected an IPv4 network like 10.88.0.0/16`);
   const mtu = network.mtu === undefined ? {} : { mtu: network.mtu };
   return {
     cniVersion: CNI_VERSION,
     name: BRIDGE_NETWORK_NAME,
+    // portmap 1.1 (Debian) fails CHECK on every IPv4-only container: it looks for an IPv6 DNAT
+    // chain it never made (containernetworking/plugins#819). The spec's remedy: no CHECK.
+    disableCheck: options.disableCheck ?? true,
     plugins: [
       {
         type: 'bridge',

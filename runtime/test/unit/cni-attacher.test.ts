@@ -49,7 +49,7 @@ function world(dir: string, options: { failPlugin?: string } = {}) {
   return { exec, netnsDir, leases };
 }
 
-function attacherIn(dir: string, exec: ReturnType<typeof world>['exec'], netnsDir: string) {
+function attacherIn(dir: string, exec: ReturnType<typeof world>['exec'], netnsDir: string, forceCheck = false) {
   const logger = createMemoryLogger('runtime');
   const attacher = createCniAttacher({
     exec,
@@ -60,6 +60,7 @@ function attacherIn(dir: string, exec: ReturnType<typeof world>['exec'], netnsDi
     hostsDir: nodePath.join(dir, 'hosts'),
     netnsDir,
     ipForwardPath: nodePath.join(dir, 'ip_forward'),
+    forceCheck,
   });
   return { attacher, logger };
 }
@@ -171,4 +172,31 @@ void t.test('start reads container_network and cleans up; the engine-given hosts
   t.match(await fsp.readFile(hostsFile, 'utf8'), /\tweb\n/);
   await a.detach();
   t.ok(existsSync(hostsFile), 'the engine owns its bundle file');
+});
+
+void t.test('CHECK runs the chain in order with the cached result, only for attached containers', async (t) => {
+  const dir = t.testdir();
+  const { exec, netnsDir } = world(dir);
+  const { attacher } = attacherIn(dir, exec, netnsDir, true);
+  await t.rejects(attacher.check('web'), { code: 'CNI_NOT_ATTACHED' });
+  const a = await attacher.attach(web);
+  exec.calls.length = 0;
+  await attacher.check('web');
+  t.same(
+    exec.calls.map((c) => `${c.options.env?.CNI_COMMAND} ${nodePath.basename(c.file)}`),
+    ['CHECK bridge', 'CHECK portmap', 'CHECK firewall'],
+  );
+  t.match(JSON.parse(String(exec.calls[0]?.options.input)), { prevResult: { ips: [{ address: '10.88.0.2/16' }] } });
+  await a.detach();
+  await t.rejects(attacher.check('web'), { code: 'CNI_NOT_ATTACHED' }, 'never after DEL');
+});
+
+void t.test('CHECK is skipped by default: the list says disableCheck', async (t) => {
+  const dir = t.testdir();
+  const { exec, netnsDir } = world(dir);
+  const { attacher } = attacherIn(dir, exec, netnsDir);
+  await attacher.attach(web);
+  exec.calls.length = 0;
+  await attacher.check('web');
+  t.same(exec.calls, []);
 });

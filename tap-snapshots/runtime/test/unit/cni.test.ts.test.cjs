@@ -28,6 +28,7 @@ fd00::1	v6
 exports[`runtime/test/unit/cni.test.ts > TAP > network configuration lists > custom subnet, mtu and IPAM dir 1`] = `
 Object {
   "cniVersion": "1.0.0",
+  "disableCheck": true,
   "name": "berth",
   "plugins": Array [
     Object {
@@ -73,6 +74,7 @@ Object {
 exports[`runtime/test/unit/cni.test.ts > TAP > network configuration lists > default bridge network 1`] = `
 Object {
   "cniVersion": "1.0.0",
+  "disableCheck": true,
   "name": "berth",
   "plugins": Array [
     Object {
