@@ -83,8 +83,11 @@ await runVmCase(t, 'boot', { boots: 1 }, async ({ machine, image }) => {
       'if [ -n "$own" ]; then umount $mnt; fi',
       'exit $rc)',
     ].join('\n');
-    // Blessing may come just after BERTH-READY: look a few times.
-    const deadline = performance.now() + 60_000;
+    // The boot gate blesses only after the soak (update.soak, default 2 minutes) with every
+    // critical container healthy: right after READY the entry must still carry its counter.
+    const early = (await shell.check(listEntries)).split('\n').filter((line) => line !== '');
+    t.ok(early.some((e) => /^berth-a\+\d+-\d+\.conf$/.test(e)), `not blessed before the soak: ${early.join(' ')}`);
+    const deadline = performance.now() + 240_000;
     let entries: string[] = [];
     for (;;) {
       entries = (await shell.check(listEntries)).split('\n').filter((line) => line !== '');
