@@ -71,7 +71,7 @@ const BERTH_CONFIG = `${DEBUG_SHELL_CONFIG}containers:
 
 /**
  * berth's container output goes to its json-file log, not the console: read it through the
- * debug shell. The line carries the guest clock; the wall clock adds this boot's firmware
+ * debug shell (/var/log/containers/<name>.log). The line carries the guest clock; the wall clock adds this boot's firmware
  * offset (QEMU start -> kernel start, from BERTH-READY's wall and guest times).
  */
 async function waitForBerth(vm: Vm): Promise<{ sample: Sample; ready: Sample; outputLine: string }> {
@@ -79,7 +79,7 @@ async function waitForBerth(vm: Vm): Promise<{ sample: Sample; ready: Sample; ou
   const shell = await vm.shell();
   const deadline = performance.now() + BOOT_TIMEOUT_MS;
   for (;;) {
-    const { output } = await shell.run('grep -rh CONTAINER-OUTPUT /var/log/berth 2>/dev/null | head -n 1');
+    const { output } = await shell.run('grep -rh CONTAINER-OUTPUT /var/log/containers /var/log/berth 2>/dev/null | head -n 1');
     const match = CONTAINER_OUTPUT_PATTERN.exec(output);
     if (match) {
       const guestMs = Number(match[1]) * 1000;
@@ -110,12 +110,25 @@ async function bootBerth(image: BuiltImage, run: number): Promise<HostRun> {
   }
 }
 
-/** Waits for the peer's container output and its ready marker; the container line is the sample. */
+/** Waits for the peer's container output (journald forwards it to the console). */
 async function waitForPeer(vm: Vm): Promise<Sample> {
   const output = await vm.waitFor(CONTAINER_OUTPUT_PATTERN, BOOT_TIMEOUT_MS, { failOn: [PANIC_PATTERN] });
-  const sample = { wallMs: performance.now() - vm.startedAt, guestMs: Number(output.match[1]) * 1000 };
-  await vm.waitFor(PEER_READY_PATTERN, BOOT_TIMEOUT_MS, { failOn: [PANIC_PATTERN] });
-  return sample;
+  return { wallMs: performance.now() - vm.startedAt, guestMs: Number(output.match[1]) * 1000 };
+}
+
+/**
+ * systemd's own view of the boot, read through the shell on serial 1 once boot finished: the
+ * report unit's copy on ttyS0 can be lost when the serial getty hangs the line up.
+ */
+async function systemdReport(vm: Vm): Promise<string> {
+  const shell = await vm.shell();
+  const { output } = await shell.run(
+    'systemctl is-system-running --wait >/dev/null 2>&1; read up _ </proc/uptime; systemd-analyze time; ' +
+      'systemd-analyze critical-chain berth-bench-container.service; systemd-analyze critical-chain; echo "PEER-READY uptime_s=$up"',
+    { timeoutMs: BOOT_TIMEOUT_MS },
+  );
+  if (!PEER_READY_PATTERN.test(output)) throw new Error(`The peer's systemd report is incomplete:\n${output}`);
+  return output;
 }
 
 async function bootPeer(peer: BuiltImage, run: number): Promise<HostRun> {
@@ -126,12 +139,13 @@ async function bootPeer(peer: BuiltImage, run: number): Promise<HostRun> {
     await stop(vm);
     vm = await machine.boot();
     const reboot = await waitForPeer(vm);
+    const report = await systemdReport(vm);
     await sleep(SETTLE_MS);
     const usedKb = await memoryUsedKb(vm);
-    const podmanMs = await timeInGuest(vm, () => `podman run --rm --network none ${BENCH_IMAGE_REF} /bin/true`);
+    const podmanMs = await timeInGuest(vm, () => `podman run --rm --network none --entrypoint /bin/true ${BENCH_IMAGE_REF}`);
     const crunMs = await timeInGuest(vm, (i) => `crun run --bundle /var/lib/berth-bench/bundle bench-${i}`);
     await stop(vm);
-    return { first, reboot, usedKb, console: vm.console.text(), firmwareMs: reboot.wallMs - reboot.guestMs, podmanMs, crunMs };
+    return { first, reboot, usedKb, console: `${vm.console.text()}\n${report}\n`, firmwareMs: reboot.wallMs - reboot.guestMs, podmanMs, crunMs };
   } finally {
     await machine.dispose({ keep: false });
   }
