@@ -74,7 +74,7 @@ WantedBy=multi-user.target
 Description=bench container
 [Service]
 Type=oneshot
-ExecStart=/usr/bin/podman run --rm --network none --name bench ${BENCH_IMAGE_REF} ${CONTAINER_COMMAND.slice(0, 2).join(' ')} '${CONTAINER_COMMAND[2] ?? ''}'
+ExecStart=/usr/bin/podman run --rm --network none --name bench --entrypoint ${CONTAINER_COMMAND[0] ?? ''} ${BENCH_IMAGE_REF} ${CONTAINER_COMMAND[1] ?? ''} '${CONTAINER_COMMAND[2] ?? ''}'
 # journald forwards to the console: a file descriptor on /dev/ttyS0 would die (EIO) when the serial getty hangs the line up.
 StandardOutput=journal+console
 StandardError=journal+console
