@@ -123,7 +123,7 @@ containers:
     <<: *quick-stop
     image: ${GUEST_REGISTRY}/test/web:1
   flappy:
-    # Exits every second and is restarted: each run is a fresh ADD, each exit a DEL.
+    # Exits every second and is restarted; the engine keeps its namespace across restarts, which must not pile up leases or rules.
     image: berth-test
     entrypoint: ["/bin/sh", "-c", "sleep 1; exit 1"]
     restart: always
@@ -186,7 +186,7 @@ await runVmCase(
       t.match(await shell.check(`${CRUN} exec client wget -q -O - http://${GUEST_REGISTRY}/v2/`), /\{\}/, 'client reaches the registry outside the host (masquerade)');
     });
 
-    await t.test('a container restarted again and again leaks no namespace, lease or rule', async (t) => {
+    await t.test('a container restarted again and again leaks no namespace, lease or rule (its namespace is kept across restarts)', async (t) => {
       await vm.waitFor(/msg="Container restarting" container=flappy exit_code=1 restart_count=4 /, 90_000);
       const netns = await shell.check('ls /run/netns');
       t.notMatch(netns, /berth-(?!web\b|client\b|pulled\b|flappy\b)/, 'only the containers own namespaces');
