@@ -94,6 +94,7 @@ WantedBy=multi-user.target
 
 const REPORT_SCRIPT = `#!/bin/sh
 # Waits until systemd considers boot finished, then prints its timing and the ready marker.
+# /dev/console, not /dev/ttyS0: a hangup by the serial getty spares only the console's file.
 systemctl is-system-running --wait >/dev/null 2>&1
 read up _ </proc/uptime
 {
@@ -101,7 +102,7 @@ read up _ </proc/uptime
   systemd-analyze critical-chain berth-bench-container.service
   systemd-analyze critical-chain
   echo "PEER-READY uptime_s=$up"
-} >/dev/ttyS0 2>&1
+} >/dev/console 2>&1
 `;
 
 export interface PeerImage {
