@@ -95,6 +95,8 @@ async function bootBerth(image: BuiltImage, run: number): Promise<HostRun> {
   try {
     let vm = await machine.boot();
     const first = (await waitForBerth(vm)).sample;
+    // /var persists: clear the container log so the reboot's line is the only one.
+    await (await vm.shell()).check('rm -f /var/log/containers/*.log && sync');
     await stop(vm);
     vm = await machine.boot();
     const again = await waitForBerth(vm);

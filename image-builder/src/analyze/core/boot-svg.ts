@@ -110,7 +110,11 @@ export function renderBootSvg(timeline: BootTimeline, options: SvgOptions = {}):
   timeline.markers.forEach((m, i) => {
     const mx = px(x(m.atMs));
     out.push(`<line x1="${mx}" y1="${axisTop}" x2="${mx}" y2="${rowsTop + rowsHeight}" stroke="#cc0000" stroke-width="1.5" stroke-dasharray="5 3"/>`);
-    out.push(`<text x="${mx}" y="${rowsTop + rowsHeight + 28 + i * 13}" text-anchor="middle" fill="#cc0000" font-weight="bold">${escapeXml(`${m.label} ${formatMs(m.atMs)}`)}</text>`);
+    const text = `${m.label} ${formatMs(m.atMs)}`;
+    // Centred under its line, but kept inside the picture.
+    const half = (text.length * CHAR_PX * 1.1) / 2;
+    const tx = px(Math.min(Math.max(mx, half + 2), width - half - 2));
+    out.push(`<text x="${tx}" y="${rowsTop + rowsHeight + 28 + i * 13}" text-anchor="middle" fill="#cc0000" font-weight="bold">${escapeXml(text)}</text>`);
   });
   out.push('</svg>');
   return `${out.join('\n')}\n`;
