@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { loadImage, REPO_ROOT } from '../qemu-tests/harness/image.ts';
 import { createMachine, DEBUG_SHELL_CONFIG } from '../qemu-tests/harness/vm.ts';
+import { benchContainers, containersTable, prepareBigImage, type ContainerRun } from './bench/containers.ts';
 import { benchRuns, BOOT_TIMEOUT_MS, bootFloor, buildFloorImage, mib, row as benchRow, sh, type Sample } from './bench/common.ts';
 import type { BuiltImage } from '../qemu-tests/harness/image.ts';
 
@@ -37,36 +38,56 @@ async function bootBerth(image: BuiltImage, run: number): Promise<{ first: Sampl
 const row = (label: string, values: number[], floor?: number[], unit?: (v: number) => string) =>
   benchRow(label, values, [floor], unit);
 
+/** BERTH_BENCH_ONLY=boot|containers runs one part (default: all). */
+const only = process.env.BERTH_BENCH_ONLY;
 const image = await loadImage();
-const floor = buildFloorImage(image, path.join(REPO_ROOT, 'out/bench/floor'));
-const floorSamples: Sample[] = [];
-const berthFirst: Sample[] = [];
-const berthSecond: Sample[] = [];
-const rss: number[] = [];
-for (let run = 1; run <= RUNS; run += 1) {
-  floorSamples.push(await bootFloor(floor, run));
-  const b = await bootBerth(image, run);
-  berthFirst.push(b.first);
-  berthSecond.push(b.second);
-  rss.push(b.rssKb);
-  process.stderr.write(`run ${run}/${RUNS} done\n`);
-}
-const allocated = (file: string) => Number(sh('du', ['-B1', file]).split('\t')[0]);
 const accel = (await createMachine({ name: 'bench-accel', image })).accel;
-console.log(`\nberth ${image.manifest.version} boot benchmark — ${RUNS} runs each, accel=${accel}, same QEMU settings for berth and floor\n`);
-console.log('| measure | min | median | max | berth / floor (median) |');
-console.log('|---|---|---|---|---|');
-console.log(row('floor: QEMU start → initramfs up', floorSamples.map((s) => s.wallMs)));
-console.log(row('floor: kernel start → initramfs up (guest clock)', floorSamples.map((s) => s.guestMs)));
-console.log(row('berth first boot: QEMU start → BERTH-READY', berthFirst.map((s) => s.wallMs), floorSamples.map((s) => s.wallMs)));
-console.log(row('berth first boot: kernel start → BERTH-READY (boot_ms)', berthFirst.map((s) => s.guestMs), floorSamples.map((s) => s.guestMs)));
-console.log(row('berth reboot: QEMU start → BERTH-READY', berthSecond.map((s) => s.wallMs), floorSamples.map((s) => s.wallMs)));
-console.log(row('berth reboot: kernel start → BERTH-READY (boot_ms)', berthSecond.map((s) => s.guestMs), floorSamples.map((s) => s.guestMs)));
-console.log(row('PID 1 memory after boot (tini + node RSS)', rss, undefined, (kb) => mib(kb * 1024)));
-console.log('\n| size | bytes |');
-console.log('|---|---|');
-console.log(`| root image (squashfs + verity), per slot | ${mib(image.manifest.rootImage.sizeBytes)} |`);
-console.log(`| root tree installed | ${mib((image.manifest.rootImage as { treeBytes?: number }).treeBytes ?? 0)} |`);
-console.log(`| disk.raw (apparent / allocated) | ${mib(statSync(path.join(image.dir, 'disk.raw')).size)} / ${mib(allocated(path.join(image.dir, 'disk.raw')))} |`);
-console.log(`| disk.qcow2 | ${mib(statSync(image.qcow2).size)} |`);
-console.log(`| initrd.img | ${mib(statSync(path.join(image.dir, 'initrd.img')).size)} |`);
+if (only === undefined || only === 'boot') await benchBoot();
+if (only === undefined || only === 'containers') await benchContainerHost();
+
+/** Containers (issue 3) on the image with the test image preloaded (BERTH_CONTAINERS_IMAGE_DIR, default out/qemu-containers). */
+async function benchContainerHost(): Promise<void> {
+  const containersImage = await loadImage(process.env.BERTH_CONTAINERS_IMAGE_DIR ?? path.join(REPO_ROOT, 'out/qemu-containers'));
+  const big = await prepareBigImage();
+  try {
+    const runs: ContainerRun[] = [];
+    for (let run = 1; run <= RUNS; run += 1) runs.push(await benchContainers(containersImage, big, run));
+    console.log(containersTable(runs, containersImage, accel));
+  } finally {
+    big.stop();
+  }
+}
+
+async function benchBoot(): Promise<void> {
+  const floor = buildFloorImage(image, path.join(REPO_ROOT, 'out/bench/floor'));
+  const floorSamples: Sample[] = [];
+  const berthFirst: Sample[] = [];
+  const berthSecond: Sample[] = [];
+  const rss: number[] = [];
+  for (let run = 1; run <= RUNS; run += 1) {
+    floorSamples.push(await bootFloor(floor, run));
+    const b = await bootBerth(image, run);
+    berthFirst.push(b.first);
+    berthSecond.push(b.second);
+    rss.push(b.rssKb);
+    process.stderr.write(`run ${run}/${RUNS} done\n`);
+  }
+  const allocated = (file: string) => Number(sh('du', ['-B1', file]).split('\t')[0]);
+  console.log(`\nberth ${image.manifest.version} boot benchmark — ${RUNS} runs each, accel=${accel}, same QEMU settings for berth and floor\n`);
+  console.log('| measure | min | median | max | berth / floor (median) |');
+  console.log('|---|---|---|---|---|');
+  console.log(row('floor: QEMU start → initramfs up', floorSamples.map((s) => s.wallMs)));
+  console.log(row('floor: kernel start → initramfs up (guest clock)', floorSamples.map((s) => s.guestMs)));
+  console.log(row('berth first boot: QEMU start → BERTH-READY', berthFirst.map((s) => s.wallMs), floorSamples.map((s) => s.wallMs)));
+  console.log(row('berth first boot: kernel start → BERTH-READY (boot_ms)', berthFirst.map((s) => s.guestMs), floorSamples.map((s) => s.guestMs)));
+  console.log(row('berth reboot: QEMU start → BERTH-READY', berthSecond.map((s) => s.wallMs), floorSamples.map((s) => s.wallMs)));
+  console.log(row('berth reboot: kernel start → BERTH-READY (boot_ms)', berthSecond.map((s) => s.guestMs), floorSamples.map((s) => s.guestMs)));
+  console.log(row('PID 1 memory after boot (tini + node RSS)', rss, undefined, (kb) => mib(kb * 1024)));
+  console.log('\n| size | bytes |');
+  console.log('|---|---|');
+  console.log(`| root image (squashfs + verity), per slot | ${mib(image.manifest.rootImage.sizeBytes)} |`);
+  console.log(`| root tree installed | ${mib((image.manifest.rootImage as { treeBytes?: number }).treeBytes ?? 0)} |`);
+  console.log(`| disk.raw (apparent / allocated) | ${mib(statSync(path.join(image.dir, 'disk.raw')).size)} / ${mib(allocated(path.join(image.dir, 'disk.raw')))} |`);
+  console.log(`| disk.qcow2 | ${mib(statSync(image.qcow2).size)} |`);
+  console.log(`| initrd.img | ${mib(statSync(path.join(image.dir, 'initrd.img')).size)} |`);
+}

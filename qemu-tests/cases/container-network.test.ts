@@ -8,64 +8,21 @@
  * (qemu-tests/profiles/containers.yaml; image dir from BERTH_CONTAINERS_IMAGE_DIR, default
  * out/qemu-containers) and one written here for the registry.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { runVmCase } from '../harness/case.ts';
 import { REPO_ROOT, loadImage } from '../harness/image.ts';
 import { busyboxEntries, HOST_BUSYBOX, TEST_IMAGE_APPLETS, writeOciLayout } from '../harness/oci-image.ts';
+import { freePort, missingRegistryTools, startRegistry } from '../harness/registry.ts';
 import type { DebugShell } from '../harness/shell.ts';
 
-const REGISTRY = '/usr/bin/docker-registry';
-const SKOPEO = '/usr/bin/skopeo';
 const GUEST_REGISTRY = '10.0.2.100:5000';
 
-for (const tool of [REGISTRY, SKOPEO]) {
-  if (!existsSync(tool)) {
-    t.fail(`${tool} is missing: run scripts/setup-host.sh (Debian packages docker-registry and skopeo)`);
-    process.exit(1);
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-async function run(file: string, args: string[]): Promise<string> {
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0) throw new Error(`${file} ${args.join(' ')} exited with ${code}: ${output}`);
-  return output;
-}
-
-/** Debian's distribution registry on 127.0.0.1:<port>, storage in `dir`; resolves once it answers /v2/. */
-async function startRegistry(dir: string, port: number): Promise<ChildProcess> {
-  const config = join(dir, 'config.yml');
-  await writeFile(config, ['version: 0.1', 'log: { level: warn, accesslog: { disabled: true } }', `storage: { filesystem: { rootdirectory: ${join(dir, 'storage')} }, delete: { enabled: true } }`, `http: { addr: "127.0.0.1:${port}" }`, ''].join('\n'));
-  const child = spawn(REGISTRY, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  const deadline = performance.now() + 20_000;
-  while (performance.now() < deadline) {
-    const ok = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok, () => false);
-    if (ok) return child;
-    if (child.exitCode !== null) break;
-    await new Promise((done) => setTimeout(done, 200));
-  }
-  child.kill();
-  throw new Error(`docker-registry did not answer on 127.0.0.1:${port}: ${stderr}`);
+for (const problem of missingRegistryTools()) {
+  t.fail(problem);
+  process.exit(1);
 }
 
 /** Runs `command` until its output matches, for state that settles after READY. */
@@ -82,11 +39,10 @@ const CRUN = 'crun --root /run/berth/crun';
 
 const work = await mkdtemp(join(tmpdir(), 'berth-cni-'));
 t.teardown(() => rm(work, { recursive: true, force: true }));
-const registryPort = await freePort();
 const hostPort = await freePort();
-await mkdir(join(work, 'registry'), { recursive: true });
-const registry = await startRegistry(join(work, 'registry'), registryPort);
-t.teardown(() => void registry.kill());
+const registry = await startRegistry(join(work, 'registry'));
+const registryPort = registry.port;
+t.teardown(() => registry.stop());
 
 // The registry's image: the busybox test root with its own page, so a pulled container is told apart.
 const busybox = await readFile(HOST_BUSYBOX);
@@ -97,7 +53,7 @@ await writeOciLayout(layout, {
   refName: '1',
   createdBy: 'berth test suite: registry image',
 });
-await run(SKOPEO, ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:1`, `docker://127.0.0.1:${registryPort}/test/web:1`]);
+await registry.push(layout, '1', 'test/web:1');
 t.comment(`registry=127.0.0.1:${registryPort} image pushed as test/web:1`);
 
 const CONFIG = `
