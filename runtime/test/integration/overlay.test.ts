@@ -10,7 +10,14 @@ import { gzip, packTar, streamOf } from './tar-fixtures.ts';
 
 const isRoot = process.getuid?.() === 0;
 
-void t.test('whiteouts and opaque directories work under a real overlay mount', { skip: isRoot ? false : 'needs root to mount overlayfs' }, async (t) => {
+/** These tests need root; npm test runs as root. Anywhere else they fail saying so, never skip. */
+function requireRoot(t: { ok: (value: unknown, message: string) => unknown }, why: string): void {
+  if (!isRoot) throw new Error(`Run this test as root: it ${why}`);
+  t.ok(isRoot, 'running as root');
+}
+
+void t.test('whiteouts and opaque directories work under a real overlay mount', async (t) => {
+  requireRoot(t, 'needs root to mount overlayfs');
   const base = t.testdir({ layers: {}, upper: {}, work: {}, merged: {} });
   const layersDir = nodePath.join(base, 'layers');
   const lower = await packTar([

@@ -13,6 +13,12 @@ import { gzip, packTar, streamOf, zstd, type PackEntry } from './tar-fixtures.ts
 
 const DIGEST = `sha256:${'cd34'.repeat(16)}`;
 const isRoot = process.getuid?.() === 0;
+
+/** These tests need root; npm test runs as root. Anywhere else they fail saying so, never skip. */
+function requireRoot(t: { ok: (value: unknown, message: string) => unknown }, why: string): void {
+  if (!isRoot) throw new Error(`Run this test as root: it ${why}`);
+  t.ok(isRoot, 'running as root');
+}
 const at = (seconds: number): Date => new Date(seconds * 1000);
 // cap_net_raw+ep as a VFS_CAP_REVISION_2 security.capability value.
 const CAP_NET_RAW = Buffer.from('0100000200200000000000000000000000000000', 'hex');
@@ -52,7 +58,8 @@ function getXattr(path: string, name: string): string | undefined {
   }
 }
 
-void t.test('a normal layer unpacks exactly', { skip: isRoot ? false : 'needs root (ownership, whiteout devices, trusted xattrs)' }, async (t) => {
+void t.test('a normal layer unpacks exactly', async (t) => {
+  requireRoot(t, 'needs root (ownership, whiteout devices, trusted xattrs)');
   const base = t.testdir({ store: {} });
   const target = nodePath.join(base, 'store', 'layer');
   const tar = await packTar(normalLayer);
@@ -150,7 +157,8 @@ void t.test('without root powers whiteouts are recorded, not converted, and owne
   t.ok((await fsp.lstat(nodePath.join(target, LAYER_ROOT_DIR, 'a'))).isDirectory(), 'parent of the whiteout exists');
 });
 
-void t.test('a layer written by GNU tar round-trips', { skip: isRoot ? false : 'needs root' }, async (t) => {
+void t.test('a layer written by GNU tar round-trips', async (t) => {
+  requireRoot(t, 'needs root');
   const base = t.testdir({ src: {}, store: {} });
   const src = nodePath.join(base, 'src');
   await fsp.mkdir(nodePath.join(src, 'etc/conf.d'), { recursive: true });
@@ -237,7 +245,8 @@ void t.test('partial layers left by a crash are removed at store start', async (
   t.same((await fsp.readdir(store)).sort(), ['.hidden', 'done']);
 });
 
-void t.test('devices are created only when allowed', { skip: isRoot ? false : 'needs root' }, async (t) => {
+void t.test('devices are created only when allowed', async (t) => {
+  requireRoot(t, 'needs root');
   const base = t.testdir({ store: {} });
   const tar = await packTar([{ name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 }]);
   const target = nodePath.join(base, 'store', 'layer');
