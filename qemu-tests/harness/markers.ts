@@ -47,10 +47,12 @@ export interface ShellResult {
 /**
  * Looks for command `n`'s end marker in what the shell has sent so far. Returns the
  * command's output (everything before the marker, carriage returns removed), its exit
- * status, and what follows the marker's line; undefined while the marker is still missing.
+ * status, and what follows the marker's line; undefined while the marker's line is still
+ * incomplete. The line must have ended: a serial port may deliver the marker and its
+ * "\r\n" in separate reads, and a newline left behind would start the next command's output.
  */
 export function takeShellResult(buffer: string, n: number): { result: ShellResult; rest: string } | undefined {
-  const match = new RegExp(`__END_${n}_(\\d+)__\\r?\\n?`).exec(buffer);
+  const match = new RegExp(`__END_${n}_(\\d+)__\\r*\\n`).exec(buffer);
   if (!match) return undefined;
   const output = buffer.slice(0, match.index).replace(/\r/g, '');
   return {

@@ -20,6 +20,8 @@ await t.test('shell command text carries the marker with the exit status', (t) =
 await t.test('shell results are taken up to their own marker', (t) => {
   t.equal(takeShellResult('partial output', 1), undefined);
   t.equal(takeShellResult('out\n__END_1_', 1), undefined, 'a marker cut in the middle is not a marker');
+  t.equal(takeShellResult('out\n__END_1_0__\r', 1), undefined, 'a marker whose line has not ended yet is not taken');
+  t.same(takeShellResult('out\n__END_1_0__\r\r\nnext', 1), { result: { exitCode: 0, output: 'out\n' }, rest: 'next' });
   t.same(takeShellResult('a\r\nb\n__END_3_0__\nrest', 3), { result: { exitCode: 0, output: 'a\nb\n' }, rest: 'rest' });
   t.same(takeShellResult('__END_4_127__\n', 4), { result: { exitCode: 127, output: '' }, rest: '' });
   t.equal(takeShellResult('__END_2_0__\n', 12), undefined, 'another command\'s marker does not count');
