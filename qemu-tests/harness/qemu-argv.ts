@@ -122,6 +122,17 @@ function escapeOptionValue(value: string): string {
   return value.replace(/,/g, ',,');
 }
 
+/**
+ * The -accel value. Under TCG the guest's vCPUs share one host thread: with one thread per
+ * vCPU (MTTCG), the kernel's cross-CPU code patching (text_poke_bp, e.g. when sched_clock is
+ * marked stable during late initcalls) can race with another vCPU's translated code, and the
+ * guest dies with "Oops: int3" before userspace now and then. Measured here: the guest boots
+ * and runs Node as fast with one thread (2 host cores, one VM at a time).
+ */
+export function accelOption(accel: Accelerator): string {
+  return accel === 'tcg' ? 'tcg,thread=single' : accel;
+}
+
 /** The argv (without the binary) of qemu-system-x86_64 for one boot of a test VM. */
 export function buildQemuArgv(spec: QemuVmSpec): string[] {
   const p = escapeOptionValue;
@@ -129,7 +140,7 @@ export function buildQemuArgv(spec: QemuVmSpec): string[] {
   if (spec.name !== undefined) argv.push('-name', spec.name);
   argv.push(
     '-machine', 'q35',
-    '-accel', spec.accel,
+    '-accel', accelOption(spec.accel),
     '-cpu', 'max',
     '-m', String(spec.memoryMiB ?? DEFAULT_MEMORY_MIB),
     '-smp', String(spec.cpus ?? DEFAULT_CPUS),

@@ -33,7 +33,7 @@ await t.test('argv of a test VM', (t) => {
     guestForwards: [{ guestAddress: '10.0.2.100', guestPort: 80, hostPort: 8080 }],
   });
   t.matchSnapshot(argv, 'full argv');
-  t.same(valuesOf(argv, '-accel'), ['tcg']);
+  t.same(valuesOf(argv, '-accel'), ['tcg,thread=single'], 'TCG runs the vCPUs on one thread (no cross-CPU code-patching races)');
   t.same(valuesOf(argv, '-cpu'), ['max']);
   t.same(valuesOf(argv, '-m'), ['2048']);
   t.same(valuesOf(argv, '-smp'), ['2']);

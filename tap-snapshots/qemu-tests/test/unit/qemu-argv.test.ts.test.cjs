@@ -12,7 +12,7 @@ Array [
   "-machine",
   "q35",
   "-accel",
-  "tcg",
+  "tcg,thread=single",
   "-cpu",
   "max",
   "-m",
