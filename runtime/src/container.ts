@@ -124,6 +124,8 @@ export class Container {
   private mounted = false;
   private attachment: NetworkAttachment | undefined;
   private loop: Promise<void> | undefined;
+  /** When the current (or last) run began, wall clock. */
+  private startedAt: Date | undefined;
   private readonly logger: Logger;
   private readonly log: ContainerLogWriter;
   private readonly bundleDir: string;
@@ -350,6 +352,7 @@ export class Container {
     if (child.pid !== undefined) await this.sys.setOomScoreAdj(child.pid, 0);
     const logs = Promise.all([this.log.follow(child.stdout, 'stdout'), this.log.follow(child.stderr, 'stderr')]);
     const startedAt = this.sys.nowMs();
+    this.startedAt = this.sys.now();
     this.backoff = recordStart(this.backoff, startedAt);
     this.state = 'running';
     this.logger.info('Container started', { pid: child.pid, restart_count: this.restartCount });
@@ -475,6 +478,42 @@ export class Container {
     } finally {
       await fsp.rm(file, { force: true });
     }
+  }
+
+  /** Facts beyond status() for inspection: when the last run began, the bridge address. */
+  details(): { startedAt?: Date; ip?: string; gateway?: string } {
+    const out: { startedAt?: Date; ip?: string; gateway?: string } = {};
+    if (this.startedAt !== undefined) out.startedAt = this.startedAt;
+    if (this.attachment?.ip !== undefined) out.ip = this.attachment.ip;
+    if (this.attachment?.gateway !== undefined) out.gateway = this.attachment.gateway;
+    return out;
+  }
+
+  /**
+   * Supervises the container again after it stopped, exited for good or failed (an operator's
+   * start). Returns false, changing nothing, while it is still supervised (running, restarting,
+   * waiting, preparing).
+   */
+  async resume(): Promise<boolean> {
+    const ended = (): boolean => this.state === 'stopped' || this.state === 'exited' || this.state === 'failed';
+    if (!ended()) return false;
+    // The loop may still be cleaning up (unmount, detach): a new run starts after it.
+    await this.loop;
+    if (!ended()) return false;
+    this.stopping = false;
+    this.error = undefined;
+    this.killedUnhealthy = false;
+    this.backoff = { ...INITIAL_BACKOFF_STATE };
+    this.state = 'waiting';
+    this.loop = undefined;
+    this.logger.info('Container start requested');
+    this.start();
+    return true;
+  }
+
+  /** The last `count` json-file records of its log, then (with onRecord) each new one until `signal` aborts. */
+  readLog(count: number, onRecord?: (record: string) => void, signal?: AbortSignal): Promise<string[]> {
+    return this.log.read(count, onRecord, signal);
   }
 
   /** The runtime config the container runs with, once prepared. */

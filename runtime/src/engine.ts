@@ -15,11 +15,12 @@ import { BerthError, describeError } from '../../lib/errors.ts';
 import { PATHS } from '../../lib/layout.ts';
 import type { Logger } from '../../lib/log.ts';
 import { createExec, type Exec } from '../../lib/sys/exec.ts';
+import type { ContainerConfig } from '../../lib/config/sections/containers.ts';
 import { Container, type ContainerStatus, type RuntimePaths, type RuntimeSys, type SpawnedProcess } from './container.ts';
-import { LocalImages } from './images.ts';
+import { imageKey, LocalImages, type LocalImage, type PruneResult } from './images.ts';
 import type { NetworkAttacher } from './network.ts';
 import { createBlobStore } from './store/blobs.ts';
-import { createRegistryClient, type RegistrySettings } from './store/registry-client.ts';
+import { createRegistryClient, type PullProgress, type RegistrySettings } from './store/registry-client.ts';
 import { removePartialLayers } from './store/unpack.ts';
 
 /** Where the engine keeps its state. */
@@ -78,6 +79,10 @@ export class Engine {
   private readonly logger: Logger;
   private readonly paths: typeof DEFAULT_RUNTIME_PATHS;
   private started = false;
+  /** The image store, once start() has opened it (operator image commands need it). */
+  private images: LocalImages | undefined;
+  /** Operator start/stop/restart of one container run one at a time per container. */
+  private readonly operations = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: EngineOptions) {
     this.logger = options.logger;
@@ -111,6 +116,7 @@ export class Engine {
       registry: createRegistryClient({ settings: (registry) => settings.get(registry) }),
     });
     await images.load();
+    this.images = images;
     await images.importPreloaded(this.paths.preloadDir);
     await images
       .collectGarbage(
@@ -152,6 +158,100 @@ export class Engine {
     return container.exec(argv, options);
   }
 
+  /** One container's status, config and run facts; RUNTIME_CONTAINER_NOT_FOUND for an unknown name. */
+  inspect(name: string): ContainerInspection {
+    const container = this.containerNamed(name);
+    return { status: container.status(), config: container.config, ...container.details() };
+  }
+
+  /** Starts a stopped, exited or failed container; `changed` false when it was already supervised. */
+  startContainer(name: string): Promise<{ changed: boolean }> {
+    const container = this.containerNamed(name);
+    return this.operate(name, async () => ({ changed: await container.resume() }));
+  }
+
+  /** Stops a container for good (stop signal, its stop_grace_period, SIGKILL); it stays stopped until started. */
+  stopContainer(name: string): Promise<{ changed: boolean }> {
+    const container = this.containerNamed(name);
+    return this.operate(name, async () => {
+      const state = container.status().state;
+      if (state === 'stopped' || state === 'exited' || state === 'failed') return { changed: false };
+      await container.stop(container.config.stop_grace_period);
+      return { changed: true };
+    });
+  }
+
+  /** Stops (if running) and starts a container again. */
+  restartContainer(name: string): Promise<{ changed: boolean }> {
+    const container = this.containerNamed(name);
+    return this.operate(name, async () => {
+      await container.stop(container.config.stop_grace_period);
+      await container.resume();
+      return { changed: true };
+    });
+  }
+
+  /** The last `count` json-file records of a container's log; with `onRecord`, then every new one until `signal` aborts. */
+  readLog(name: string, count: number, onRecord?: (record: string) => void, signal?: AbortSignal): Promise<string[]> {
+    return this.containerNamed(name).readLog(count, onRecord, signal);
+  }
+
+  /** The images held, each with the containers whose `image` names it. */
+  async listImages(): Promise<Array<LocalImage & { usedBy: string[] }>> {
+    const images = await this.imageStore().list();
+    return images.map((image) => ({ ...image, usedBy: this.containersUsing(image.reference) }));
+  }
+
+  /** Pulls an image from its registry, telling `onProgress` how each blob goes. */
+  async pullImage(reference: string, onProgress?: (progress: PullProgress) => void): Promise<LocalImage & { usedBy: string[] }> {
+    const key = checkedImageKey(reference);
+    const image = await this.imageStore().pull(key, onProgress);
+    return { ...image, usedBy: this.containersUsing(image.reference) };
+  }
+
+  /** Removes an image no container names (RUNTIME_IMAGE_IN_USE otherwise) and what only it needed. */
+  removeImage(reference: string): Promise<PruneResult> {
+    const key = checkedImageKey(reference);
+    const users = this.containersUsing(key);
+    if (users.length > 0) {
+      return Promise.reject(new BerthError('RUNTIME_IMAGE_IN_USE', `Image ${key} is used by container ${users.join(', ')}; remove it from the machine config first`));
+    }
+    return this.imageStore().remove(key, this.imagesInUse(), this.paths.layersDir);
+  }
+
+  /** Forgets pulled images no container names and removes every blob and layer no kept image needs. */
+  pruneImages(): Promise<PruneResult> {
+    return this.imageStore().collectGarbage(this.imagesInUse(), this.paths.layersDir);
+  }
+
+  private imageStore(): LocalImages {
+    if (this.images === undefined) throw new BerthError('RUNTIME_NOT_STARTED', 'The container engine has not opened its image store yet; try again once the host is up');
+    return this.images;
+  }
+
+  private imagesInUse(): string[] {
+    return [...this.containers.values()].map((c) => c.config.image);
+  }
+
+  private containersUsing(key: string): string[] {
+    return [...this.containers.values()].filter((c) => safeImageKey(c.config.image) === key).map((c) => c.name);
+  }
+
+  private containerNamed(name: string): Container {
+    const container = this.containers.get(name);
+    if (container === undefined) {
+      const known = [...this.containers.keys()];
+      throw new BerthError('RUNTIME_CONTAINER_NOT_FOUND', `No container named ${name}${known.length > 0 ? ` (this host runs ${known.join(', ')})` : ' (the machine config declares none)'}`);
+    }
+    return container;
+  }
+
+  private operate<T>(name: string, task: () => Promise<T>): Promise<T> {
+    const run = (this.operations.get(name) ?? Promise.resolve()).then(task);
+    this.operations.set(name, run.catch(() => undefined));
+    return run;
+  }
+
   /** Every container's status, in config order. */
   statuses(): ContainerStatus[] {
     return [...this.containers.values()].map((c) => c.status());
@@ -187,6 +287,61 @@ export class Engine {
     }
     if (this.containers.size > 0) this.logger.info('Containers stopped', { count: this.containers.size });
   }
+}
+
+/** What GET /v1/containers/{name} shows of one container. */
+export interface ContainerInspection {
+  status: ContainerStatus;
+  config: ContainerConfig;
+  startedAt?: Date;
+  ip?: string;
+  gateway?: string;
+}
+
+function safeImageKey(reference: string): string | undefined {
+  try {
+    return imageKey(reference);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The canonical key of an operator-given reference, or RUNTIME_REFERENCE_INVALID saying what is wrong. */
+function checkedImageKey(reference: string): string {
+  try {
+    return imageKey(reference);
+  } catch (error) {
+    throw new BerthError('RUNTIME_REFERENCE_INVALID', `'${reference}' is not an image reference like registry.example:5000/app:1.0: ${describeError(error)}`, { cause: error });
+  }
+}
+
+function configIndex(config: MachineConfig, name: string): number {
+  const index = Object.keys(config.containers).indexOf(name);
+  return index === -1 ? Number.MAX_SAFE_INTEGER : index;
+}
+
+/**
+ * `names` grouped for stopping: each group only holds containers nothing later in the list
+ * depends on (depends_on or a shared network, among the running containers).
+ */
+export function dependantsFirst(containers: ReadonlyMap<string, { config: { depends_on: Readonly<Record<string, unknown>>; network_mode: string } }>, names: readonly string[]): string[][] {
+  const needs = (name: string): string[] => {
+    const c = containers.get(name);
+    if (c === undefined) return [];
+    const shared = /^(?:container|service):(.+)$/.exec(c.config.network_mode)?.[1];
+    return [...Object.keys(c.config.depends_on), ...(shared === undefined ? [] : [shared])];
+  };
+  const left = new Set(names);
+  const levels: string[][] = [];
+  while (left.size > 0) {
+    // A container goes once no container still left depends on it.
+    const level = [...left].filter((name) => ![...left].some((other) => other !== name && needs(other).includes(name)));
+    // A cycle (refused by the config schema) must not loop forever: stop the rest together.
+    const group = level.length > 0 ? level : [...left];
+    levels.push(group);
+    for (const name of group) left.delete(name);
+  }
+  return levels;
 }
 
 /** Per-registry settings with the password read from its file (never logged). */

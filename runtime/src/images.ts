@@ -15,7 +15,7 @@ import { formatReference, parseReference } from './core/reference.ts';
 import type { BlobStore } from './store/blobs.ts';
 import { importOciLayout, unpackImage, type ImportedImage, type UnpackedImage } from './store/image-layout.ts';
 import { applyGarbageCollection, type GcResult } from './store/gc.ts';
-import { pullImage, type RegistryClient } from './store/registry-client.ts';
+import { pullImage, type PullProgress, type RegistryClient } from './store/registry-client.ts';
 
 const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
 
@@ -60,10 +60,30 @@ export interface LocalImagesOptions {
   registry?: RegistryClient;
 }
 
+/** One image reference the host holds, for listings. */
+export interface LocalImage {
+  /** Canonical: docker.io/library/web:latest. */
+  reference: string;
+  manifestDigest: string;
+  configDigest: string;
+  /** The manifest, config and layer blobs as stored (layers compressed). */
+  sizeBytes: number;
+  created?: string;
+  preloaded: boolean;
+}
+
+/** What a garbage collection removed. */
+export interface PruneResult extends GcResult {
+  /** References forgotten (pulled images no container names). */
+  removedImages: string[];
+}
+
 export class LocalImages {
   private index: IndexFile = { images: {}, preloaded: {} };
   /** Unpacks run one at a time: containers sharing a layer must not unpack it twice at once. */
   private unpacking: Promise<unknown> = Promise.resolve();
+  /** Pulls, removals and collections run one at a time: a collection must never see a pull's blobs before its reference is saved. */
+  private changing: Promise<unknown> = Promise.resolve();
   private readonly file: string;
 
   constructor(private readonly options: LocalImagesOptions) {
@@ -95,7 +115,22 @@ export class LocalImages {
    * Forgets pulled images no reference in `keep` names, then removes every blob and unpacked
    * layer no remaining image needs. Run before containers start (no layer is mounted then).
    */
-  async collectGarbage(keep: readonly string[], layersDir: string): Promise<GcResult> {
+  collectGarbage(keep: readonly string[], layersDir: string): Promise<PruneResult> {
+    // After any unpack under way: its layer directory is not known to be wanted until it is named.
+    return this.serialized(async () => {
+      await this.unpacking;
+      return this.collectGarbageNow(keep, layersDir);
+    });
+  }
+
+  /** Runs `task` after every earlier pull, removal and collection has ended. */
+  private serialized<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.changing.then(task);
+    this.changing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async collectGarbageNow(keep: readonly string[], layersDir: string): Promise<PruneResult> {
     const wanted = new Set(
       keep.flatMap((reference) => {
         try {
@@ -105,8 +140,12 @@ export class LocalImages {
         }
       }),
     );
+    const removedImages: string[] = [];
     for (const [key, record] of Object.entries(this.index.images)) {
-      if (record.preloaded !== true && !wanted.has(key)) delete this.index.images[key];
+      if (record.preloaded !== true && !wanted.has(key)) {
+        delete this.index.images[key];
+        removedImages.push(key);
+      }
     }
     await this.save();
     const images: GcImageRecord[] = [];
@@ -129,8 +168,67 @@ export class LocalImages {
     const layers = (await fsp.readdir(layersDir).catch(() => [])).filter((name) => /^sha256-[0-9a-f]{64}$/.test(name)).map((name) => name.replace('-', ':'));
     const plan = planGarbageCollection({ images, blobs: await this.options.store.list(), layers, layersInUse: [] });
     const result = await applyGarbageCollection(plan, this.options.store, layersDir);
-    if (result.removedBlobs + result.removedLayers > 0) this.options.logger.info('Unused images removed', { blobs: result.removedBlobs, layers: result.removedLayers });
-    return result;
+    if (result.removedBlobs + result.removedLayers > 0) this.options.logger.info('Unused images removed', { blobs: result.removedBlobs, layers: result.removedLayers, freed_bytes: result.freedBytes });
+    return { ...result, removedImages };
+  }
+
+  /** Every reference held, sorted, with its size and creation time. Unreadable images are left out (and logged). */
+  async list(): Promise<LocalImage[]> {
+    const out: LocalImage[] = [];
+    for (const [reference, record] of Object.entries(this.index.images).sort(([a], [b]) => a.localeCompare(b))) {
+      try {
+        const image = await this.read(record);
+        const manifestBytes = (await this.options.store.read(record.manifest, MAX_MANIFEST_BYTES)).length;
+        const item: LocalImage = {
+          reference,
+          manifestDigest: record.manifest,
+          configDigest: record.config,
+          sizeBytes: manifestBytes + image.manifest.config.size + image.manifest.layers.reduce((n, layer) => n + layer.size, 0),
+          preloaded: record.preloaded === true,
+        };
+        if (image.config.created !== undefined) item.created = image.config.created;
+        out.push(item);
+      } catch (error) {
+        this.options.logger.warn('Image unreadable', { image: reference, error: describeError(error) });
+      }
+    }
+    return out;
+  }
+
+  /** Pulls `reference` from its registry (again, even if held: the tag may have moved) and remembers it. */
+  pull(reference: string, onProgress?: (progress: PullProgress) => void): Promise<LocalImage> {
+    const key = imageKey(reference);
+    return this.serialized(async () => {
+      const registry = this.options.registry;
+      if (registry === undefined) throw new BerthError('RUNTIME_IMAGE_NOT_FOUND', `Cannot pull ${reference}: this host has no registry client`);
+      this.options.logger.info('Pulling image', { image: key });
+      const pulled = await pullImage(parseReference(reference), registry, this.options.store, onProgress === undefined ? {} : { onProgress });
+      this.remember([reference], pulled);
+      await this.save();
+      this.options.logger.info('Image pulled', { image: key, manifest: pulled.manifest.digest });
+      const listed = (await this.list()).find((image) => image.reference === key);
+      if (listed === undefined) throw new BerthError('RUNTIME_IMAGE_NOT_FOUND', `Image ${key} was pulled but cannot be read back from the store`);
+      return listed;
+    });
+  }
+
+  /**
+   * Forgets `reference` (RUNTIME_IMAGE_NOT_FOUND if it is not held), then collects what no
+   * image in `keep` or still held needs. The caller refuses references in use first.
+   */
+  remove(reference: string, keep: readonly string[], layersDir: string): Promise<PruneResult> {
+    const key = imageKey(reference);
+    return this.serialized(async () => {
+      if (this.index.images[key] === undefined) throw new BerthError('RUNTIME_IMAGE_NOT_FOUND', `No image ${key} on this host (berth ctl images lists them)`);
+      delete this.index.images[key];
+      await this.save();
+      this.options.logger.info('Image removed', { image: key });
+      await this.unpacking;
+      // Everything still named stays: removal frees only what this reference alone held.
+      const stillNamed = [...keep, ...Object.keys(this.index.images)];
+      const result = await this.collectGarbageNow(stillNamed, layersDir);
+      return { ...result, removedImages: [key, ...result.removedImages] };
+    });
   }
 
   /** Imports every layout under `preloadDir` that changed since its last import. Never throws. */
@@ -177,12 +275,15 @@ export class LocalImages {
       }
     }
     if (this.options.registry === undefined) throw new BerthError('RUNTIME_IMAGE_NOT_FOUND', `Image ${reference} is not on this host and no registry is configured to pull it from`);
-    this.options.logger.info('Pulling image', { image: key });
-    const pulled = await pullImage(parseReference(reference), this.options.registry, this.options.store);
-    this.remember([reference], pulled);
-    await this.save();
-    this.options.logger.info('Image pulled', { image: key, manifest: pulled.manifest.digest });
-    return pulled;
+    const registry = this.options.registry;
+    return this.serialized(async () => {
+      this.options.logger.info('Pulling image', { image: key });
+      const pulled = await pullImage(parseReference(reference), registry, this.options.store);
+      this.remember([reference], pulled);
+      await this.save();
+      this.options.logger.info('Image pulled', { image: key, manifest: pulled.manifest.digest });
+      return pulled;
+    });
   }
 
   private async read(record: ImageRecord): Promise<ImportedImage> {

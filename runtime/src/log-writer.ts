@@ -14,6 +14,7 @@ export class ContainerLogWriter {
   private size: number | undefined;
   private chain: Promise<void> = Promise.resolve();
   private readonly tail: string[] = [];
+  private readonly listeners = new Set<(record: string) => void>();
 
   constructor(
     readonly path: string,
@@ -62,7 +63,32 @@ export class ContainerLogWriter {
       }
     }
     const data = records.join('');
-    this.chain = this.chain.then(() => this.write(data)).catch((error: unknown) => this.onError(error));
+    this.chain = this.chain
+      .then(() => this.write(data))
+      .then(() => {
+        for (const listener of this.listeners) for (const record of records) listener(record);
+      })
+      .catch((error: unknown) => this.onError(error));
+  }
+
+  /**
+   * The last `count` records in the files (rotated ones too when the current one has fewer), and,
+   * with `onRecord`, every record written after them until `signal` aborts. The read happens
+   * between two writes, so no record is missed or sent twice.
+   */
+  async read(count: number, onRecord?: (record: string) => void, signal?: AbortSignal): Promise<string[]> {
+    let records: string[] = [];
+    const reading = this.chain.then(async () => {
+      records = count === 0 ? [] : await readLastRecords(this.path, count, this.rotation.maxFiles);
+      if (onRecord !== undefined && signal?.aborted !== true) this.listeners.add(onRecord);
+    });
+    this.chain = reading.catch((error: unknown) => this.onError(error));
+    await reading;
+    if (onRecord !== undefined) {
+      signal?.addEventListener('abort', () => this.listeners.delete(onRecord), { once: true });
+      if (signal?.aborted === true) this.listeners.delete(onRecord);
+    }
+    return records;
   }
 
   private async write(data: string): Promise<void> {
@@ -77,4 +103,18 @@ export class ContainerLogWriter {
     await fsp.appendFile(this.path, data, { mode: 0o640 });
     this.size += bytes;
   }
+}
+
+/** The last `count` json-file lines of `path` and, if it has fewer, of `path.1`, `path.2`... (oldest first). */
+export async function readLastRecords(path: string, count: number, maxFiles: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let index = 0; index < maxFiles && out.length < count; index += 1) {
+    const file = index === 0 ? path : `${path}.${index}`;
+    const text = await fsp.readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) break;
+    // A torn last line (a crash mid-write) is not a record.
+    const lines = text.split('\n').filter((line) => line.startsWith('{') && line.endsWith('}'));
+    out.unshift(...lines.slice(-(count - out.length)).map((line) => `${line}\n`));
+  }
+  return out;
 }

@@ -227,10 +227,39 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   };
 }
 
+/** How far one blob of a pull has come (the config, then each layer). */
+export interface PullProgress {
+  digest: string;
+  kind: 'config' | 'layer';
+  doneBytes: number;
+  totalBytes: number;
+  /** `exists`: already in the store, nothing fetched. */
+  status: 'downloading' | 'done' | 'exists';
+}
+
+/** Bytes between two `downloading` progress reports of one blob. */
+export const PROGRESS_STEP_BYTES = 512 * 1024;
+
 export interface PullOptions {
   platform?: Platform;
   /** Attempts per blob (each resumes where the last stopped). Default 5. */
   blobAttempts?: number;
+  /** Told how each blob's download goes: at its start, every PROGRESS_STEP_BYTES, and when it is stored. */
+  onProgress?: (progress: PullProgress) => void;
+}
+
+/** Passes a blob's chunks through, reporting the bytes done so far (from `offset`) every PROGRESS_STEP_BYTES. */
+async function* countingChunks(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, offset: number, report: (doneBytes: number) => void): AsyncIterable<Uint8Array> {
+  let done = offset;
+  let reported = offset;
+  for await (const chunk of chunks) {
+    done += chunk.length;
+    if (done - reported >= PROGRESS_STEP_BYTES) {
+      reported = done;
+      report(done);
+    }
+    yield chunk;
+  }
 }
 
 /**
@@ -242,10 +271,21 @@ export async function pullImage(reference: ImageReference, client: RegistryClien
   const attempts = options.blobAttempts ?? 5;
   const indexDigests: string[] = [];
 
-  const putBlob = async (descriptor: { digest: string; size: number }): Promise<void> => {
+  const putBlob = async (descriptor: { digest: string; size: number }, kind: PullProgress['kind']): Promise<void> => {
+    const progress = options.onProgress;
+    const tell = (doneBytes: number, status: PullProgress['status']): void => progress?.({ digest: descriptor.digest, kind, doneBytes, totalBytes: descriptor.size, status });
+    if (progress !== undefined && (await store.has(descriptor.digest))) {
+      tell(descriptor.size, 'exists');
+      return;
+    }
+    tell(0, 'downloading');
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await store.put(descriptor, (offset) => client.openBlob(reference, descriptor.digest, offset));
+        await store.put(descriptor, async (offset) => {
+          const chunks = await client.openBlob(reference, descriptor.digest, offset);
+          return progress === undefined ? chunks : countingChunks(chunks, offset, (done) => tell(done, 'downloading'));
+        });
+        tell(descriptor.size, 'done');
         return;
       } catch (error) {
         const retryable = error instanceof BerthError ? error.code === 'RUNTIME_BLOB_INCOMPLETE' || error.code === 'RUNTIME_REGISTRY_UNREACHABLE' : true;
@@ -269,10 +309,10 @@ export async function pullImage(reference: ImageReference, client: RegistryClien
       continue;
     }
     if (document.config.size > MAX_CONFIG_BYTES) throw registryError('RUNTIME_IMAGE_CONFIG_INVALID', reference, `config of ${document.config.size} bytes is too large`);
-    await putBlob(document.config);
+    await putBlob(document.config, 'config');
     const config = parseImageConfig(await store.read(document.config.digest, MAX_CONFIG_BYTES), { digest: document.config.digest });
     assertImageConsistent(document, config, platform);
-    for (const layer of document.layers) await putBlob(layer);
+    for (const layer of document.layers) await putBlob(layer, 'layer');
     return { manifest: document, config, indexDigests };
   }
 }

@@ -43,3 +43,31 @@ void t.test('rotates by size', async (t) => {
   t.match(current, /line 9/);
   t.notMatch(current + previous, /line 0\\n/, 'the oldest lines were dropped with the third file');
 });
+
+void t.test('read: the last records (into rotated files), then every later one while followed', async (t) => {
+  const dir = t.testdir();
+  const path = join(dir, 'r.log');
+  const writer = new ContainerLogWriter(path, () => at, { maxBytes: 200, maxFiles: 3 });
+  t.same(await writer.read(5), [], 'no log yet');
+  const out = new PassThrough();
+  const done = writer.follow(out, 'stdout');
+  for (let i = 0; i < 6; i++) out.write(`line ${i}\n`);
+  await writer.flushed();
+  await new Promise((resolve) => setImmediate(resolve));
+  await writer.flushed();
+  const texts = (records: string[]) => records.map((r) => (JSON.parse(r) as { log: string }).log);
+  t.same(texts(await writer.read(4)), ['line 2\n', 'line 3\n', 'line 4\n', 'line 5\n'], 'across the rotated file, oldest first');
+  t.same(await writer.read(0), []);
+  const followed: string[] = [];
+  const aborter = new AbortController();
+  const tail = await writer.read(1, (record) => followed.push(record), aborter.signal);
+  t.same(texts(tail), ['line 5\n']);
+  out.write('line 6\n');
+  await new Promise((resolve) => setImmediate(resolve));
+  await writer.flushed();
+  t.same(texts(followed), ['line 6\n'], 'a record written after the tail arrives once');
+  aborter.abort();
+  out.end('line 7\n');
+  await done;
+  t.same(texts(followed), ['line 6\n'], 'nothing after the follower went away');
+});

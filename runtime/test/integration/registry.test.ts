@@ -10,7 +10,7 @@ import { MEDIA_TYPES } from '../../src/core/manifest.ts';
 import { parseReference } from '../../src/core/reference.ts';
 import { createBlobStore } from '../../src/store/blobs.ts';
 import { unpackImage } from '../../src/store/image-layout.ts';
-import { createRegistryClient, pullImage, type RegistrySettings } from '../../src/store/registry-client.ts';
+import { createRegistryClient, pullImage, type PullProgress, type RegistrySettings } from '../../src/store/registry-client.ts';
 import { gzip, packTar } from './tar-fixtures.ts';
 
 const sha = (data: Buffer): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -171,4 +171,25 @@ void t.test('a manifest that does not match its digest is refused', async (t) =>
   const client = createRegistryClient({ settings: () => ({ insecure: true }), sleep: () => Promise.resolve() });
   const store = createBlobStore(nodePath.join(t.testdir({}), 'blobs'));
   await t.rejects(pullImage(parseReference(`${host}/team/app:1.0`), client, store), { code: 'RUNTIME_BLOB_DIGEST_MISMATCH', message: /manifest hashes to/ });
+});
+
+void t.test('pull progress: each blob from 0 to its size, never backwards, held blobs reported as exists', async (t) => {
+  const fixture = await buildImage();
+  const { host } = await startRegistry(t, fixture, { password: 's3cret' });
+  const settings = (registry: string): RegistrySettings | undefined => (registry === host ? { insecure: true, credentials: { username: 'deploy', password: 's3cret' } } : undefined);
+  const client = createRegistryClient({ settings, sleep: () => Promise.resolve() });
+  const store = createBlobStore(nodePath.join(t.testdir({}), 'blobs'));
+  const reference = parseReference(`${host}/team/app:1.0`);
+  const events: PullProgress[] = [];
+  await pullImage(reference, client, store, { onProgress: (p) => events.push(p) });
+  const layer = events.filter((e) => e.digest === fixture.layerDigest);
+  t.match(layer[0], { kind: 'layer', doneBytes: 0, status: 'downloading' }, 'a layer starts at 0');
+  t.match(layer.at(-1), { status: 'done' }, 'and ends done');
+  t.equal(layer.at(-1)?.doneBytes, layer.at(-1)?.totalBytes, 'with every byte');
+  const done = layer.map((e) => e.doneBytes);
+  t.same(done, [...done].sort((a, b) => a - b), 'never going backwards');
+  t.ok(events.some((e) => e.kind === 'config' && e.status === 'done'), 'the config too');
+  const again: PullProgress[] = [];
+  await pullImage(reference, client, store, { onProgress: (p) => again.push(p) });
+  t.ok(again.length > 0 && again.every((e) => e.status === 'exists' && e.doneBytes === e.totalBytes), 'a second pull finds every blob held');
 });
