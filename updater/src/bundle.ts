@@ -7,10 +7,11 @@
  * files in the given directories only.
  */
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { createHash, type KeyObject } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { BerthError } from '../../lib/errors.ts';
+import { writeFileAtomically } from '../../lib/sys/atomic-file.ts';
 import {
   BUNDLE_FILES,
   MANIFEST_FORMAT,
@@ -22,6 +23,9 @@ import {
 } from './core/bundle-manifest.ts';
 import { channelMetadataPath, renderChannelMetadata, type ChannelMetadata } from './core/release.ts';
 import { signManifest, verifyManifest, type TrustedKey } from './signing.ts';
+
+/** Bundles and channel files are served to every client: readable by all. */
+const PUBLIC_FILE = { mode: 0o644 } as const;
 
 /** Payload file names inside every bundle. */
 export const PAYLOAD_FILE_NAMES = {
@@ -40,18 +44,6 @@ async function digestFile(path: string): Promise<{ size: number; sha256: string 
     hash.update(bytes);
   }
   return { size, sha256: hash.digest('hex') };
-}
-
-async function writeDurably(path: string, data: Uint8Array | string): Promise<void> {
-  const temp = `${path}.tmp`;
-  const handle = await open(temp, 'w', 0o644);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, path);
 }
 
 export interface CreateBundleInput {
@@ -112,8 +104,8 @@ export async function createBundle(input: CreateBundleInput): Promise<BundleMani
   await copyFile(input.files.verityTree, join(input.outDir, PAYLOAD_FILE_NAMES.verity));
   await copyFile(input.files.kernel, join(input.outDir, PAYLOAD_FILE_NAMES.kernel));
   await copyFile(input.files.initrd, join(input.outDir, PAYLOAD_FILE_NAMES.initrd));
-  await writeDurably(join(input.outDir, BUNDLE_FILES.manifest), signed.manifestBytes);
-  await writeDurably(join(input.outDir, BUNDLE_FILES.signature), signed.signatureBytes);
+  await writeFileAtomically(join(input.outDir, BUNDLE_FILES.manifest), signed.manifestBytes, PUBLIC_FILE);
+  await writeFileAtomically(join(input.outDir, BUNDLE_FILES.signature), signed.signatureBytes, PUBLIC_FILE);
   return manifest;
 }
 
@@ -170,8 +162,8 @@ export async function publishBundle(input: PublishInput): Promise<Published> {
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });
   for (const name of PAYLOAD_NAMES) await copyFile(join(input.bundleDir, manifest.payload[name].path), join(staging, manifest.payload[name].path));
-  await writeDurably(join(staging, BUNDLE_FILES.signature), signatureBytes);
-  await writeDurably(join(staging, BUNDLE_FILES.manifest), manifestBytes);
+  await writeFileAtomically(join(staging, BUNDLE_FILES.signature), signatureBytes, PUBLIC_FILE);
+  await writeFileAtomically(join(staging, BUNDLE_FILES.manifest), manifestBytes, PUBLIC_FILE);
   await rm(target, { recursive: true, force: true });
   await rename(staging, target);
 
@@ -184,6 +176,6 @@ export async function publishBundle(input: PublishInput): Promise<Published> {
     min_version: manifest.min_version,
   };
   await mkdir(dirname(channelPath), { recursive: true });
-  await writeDurably(channelPath, renderChannelMetadata(channel));
+  await writeFileAtomically(channelPath, renderChannelMetadata(channel), PUBLIC_FILE);
   return { manifest, channel, channelPath };
 }

@@ -6,9 +6,10 @@
  * the staging directory.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../../lib/errors.ts';
+import { writeFileAtomically } from '../../lib/sys/atomic-file.ts';
 import { BUNDLE_FILES, PAYLOAD_NAMES, type BundleManifest, type PayloadName } from './core/bundle-manifest.ts';
 import { PayloadCheck } from './payload-check.ts';
 import { verifyManifest, type TrustedKey } from './signing.ts';
@@ -105,18 +106,6 @@ export async function fetchDocument(doFetch: typeof fetch, url: string, idleMs: 
   } finally {
     request.done();
   }
-}
-
-async function writeDurably(path: string, data: Uint8Array): Promise<void> {
-  const temp = `${path}.tmp`;
-  const handle = await open(temp, 'w', 0o600);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, path);
 }
 
 async function sizeOf(path: string): Promise<number | undefined> {
@@ -228,8 +217,8 @@ export async function downloadBundle(options: DownloadOptions): Promise<BundleMa
   const manifest = verifyManifest(manifestBytes, signatureBytes, options.trustedKeys, `bundle manifest ${options.manifestUrl}`);
   try {
     await mkdir(options.dir, { recursive: true, mode: 0o700 });
-    await writeDurably(join(options.dir, BUNDLE_FILES.signature), signatureBytes);
-    await writeDurably(join(options.dir, BUNDLE_FILES.manifest), manifestBytes);
+    await writeFileAtomically(join(options.dir, BUNDLE_FILES.signature), signatureBytes);
+    await writeFileAtomically(join(options.dir, BUNDLE_FILES.manifest), manifestBytes);
   } catch (error) {
     throw ioError(error, `the manifest of bundle ${manifest.version}`);
   }

@@ -6,9 +6,10 @@
  * the slot's block device steps (write-root, verify-root) belong to the apply worker.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { BerthError } from '../../lib/errors.ts';
+import { replaceFileAtomically, syncDirectory } from '../../lib/sys/atomic-file.ts';
 import { ESP_PATHS } from '../../lib/layout.ts';
 import type { EntryRename, StageStep } from './core/slots.ts';
 import { PayloadCheck } from './payload-check.ts';
@@ -35,30 +36,9 @@ function inside(root: string, relative: string): string {
   return full;
 }
 
-async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function replaceFile(target: string, write: (handle: Awaited<ReturnType<typeof open>>) => Promise<void>): Promise<void> {
+async function replaceFile(target: string, write: (handle: FileHandle) => Promise<void>): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
-  const temp = `${target}.berth-tmp`;
-  const handle = await open(temp, 'w', 0o644);
-  try {
-    await write(handle);
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-  await handle.close();
-  await rename(temp, target);
-  await fsyncPath(dirname(target));
+  await replaceFileAtomically(target, write, { mode: 0o644 });
 }
 
 /** Copies a payload onto the ESP, checking its size and sha256 on the way. */
@@ -85,14 +65,14 @@ export async function runEspStep(ctx: EspContext, step: EspStep): Promise<void> 
         await unlink(path).catch((error: NodeJS.ErrnoException) => {
           if (error.code !== 'ENOENT') throw error;
         });
-        await fsyncPath(dirname(path));
+        await syncDirectory(dirname(path));
         return;
       }
       case 'sync-esp': {
         // vfat has no journal: sync every directory berth writes to, then the root.
         const dirs = [ESP_PATHS.entriesDir, 'berth/a', 'berth/b', 'berth', 'loader'].map((d) => inside(ctx.espRoot, d));
         for (const dir of [...dirs, resolve(ctx.espRoot)]) {
-          await fsyncPath(dir).catch((error: NodeJS.ErrnoException) => {
+          await syncDirectory(dir).catch((error: NodeJS.ErrnoException) => {
             if (error.code !== 'ENOENT') throw error;
           });
         }
@@ -118,7 +98,7 @@ export async function renameEntries(espRoot: string, renames: readonly EntryRena
     const source = inside(espRoot, from);
     try {
       await rename(source, inside(espRoot, to));
-      await fsyncPath(dirname(source));
+      await syncDirectory(dirname(source));
     } catch (error) {
       throw new BerthError('UPDATER_ESP_WRITE_FAILED', `Cannot rename boot entry ${from} to ${to}`, { cause: error });
     }

@@ -6,36 +6,17 @@
 import { spawn } from 'node:child_process';
 import { closeSync, constants, createReadStream, fsyncSync, openSync, writeSync } from 'node:fs';
 import { chown, mkdir, open, readdir, readFile, realpath, rename, stat, symlink, unlink, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { syncDirectory, writeFileAtomically } from '../../../lib/sys/atomic-file.ts';
 import { createExec, type Exec } from '../../../lib/sys/exec.ts';
 import { KERNEL_PATHS, TOOLS } from '../core/tools.ts';
 import type { AppendFile, Clock, ConsoleWriter, Devices, FileSystem, Power, ProcessExit, Processes, Sys } from './types.ts';
 
 export function createNodeFileSystem(): FileSystem {
-  const syncDir = async (path: string): Promise<void> => {
-    const handle = await open(path, constants.O_RDONLY | constants.O_DIRECTORY);
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  };
   return {
     readText: (path) => readFile(path, 'utf8'),
     writeText: (path, data) => writeFile(path, data),
-    async writeAtomic(path, data) {
-      const temp = `${path}.tmp-${process.pid}`;
-      const handle = await open(temp, 'w', 0o600);
-      try {
-        await handle.writeFile(data);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, path);
-      await syncDir(dirname(path));
-    },
+    writeAtomic: (path, data) => writeFileAtomically(path, data),
     async exists(path) {
       try {
         await stat(path);
@@ -50,7 +31,7 @@ export function createNodeFileSystem(): FileSystem {
       await mkdir(path, { recursive: true, ...(mode === undefined ? {} : { mode }) });
     },
     rename: (from, to) => rename(from, to),
-    syncDir,
+    syncDir: (path) => syncDirectory(path),
     async size(path) {
       try {
         return (await stat(path)).size;
