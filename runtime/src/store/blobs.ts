@@ -9,6 +9,7 @@ import { createReadStream, constants as fsConstants, promises as fsp } from 'nod
 import * as nodePath from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError } from '../../../lib/errors.ts';
+import { syncDirectory } from '../../../lib/sys/atomic-file.ts';
 import { parseDigest, shortDigest } from '../core/digest.ts';
 
 /** What the store needs to know about a blob before fetching it. */
@@ -42,15 +43,6 @@ const COPY_CHUNK = 1024 * 1024;
 
 function errno(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
-}
-
-async function syncDirectory(path: string): Promise<void> {
-  const handle = await fsp.open(path, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** A blob store rooted at `root` (created on first write). Only sha256 digests are stored. */

@@ -12,6 +12,7 @@ import * as nodePath from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { extract as createTarExtract, type Header } from 'tar-stream';
 import { isBerthError } from '../../../lib/errors.ts';
+import { syncDirectory, syncFile } from '../../../lib/sys/atomic-file.ts';
 import {
   DEFAULT_LAYER_LIMITS,
   LayerEntryTracker,
@@ -320,17 +321,8 @@ class LayerWriter {
       await fsp.utimes(abs, dir.meta.mtime, dir.meta.mtime);
     }
     if (this.syncEach) {
-      for (const dir of dirs) await syncDirectory(this.abs(dir.path));
+      for (const dir of dirs) await syncDirectory(this.abs(dir.path), { refuseSymlink: true });
     }
-  }
-}
-
-async function syncDirectory(path: string): Promise<void> {
-  const handle = await fsp.open(path, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | fsConstants.O_NOFOLLOW);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 
@@ -395,9 +387,8 @@ export async function unpackLayer(source: Readable, options: UnpackOptions): Pro
     const recordPath = nodePath.join(tempDir, LAYER_RECORD_FILE);
     await fsp.writeFile(recordPath, `${JSON.stringify(result, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     if (sync === 'files') {
-      const handle = await fsp.open(recordPath, 'r');
-      await handle.sync().finally(() => handle.close());
-      await syncDirectory(tempDir);
+      await syncFile(recordPath);
+      await syncDirectory(tempDir, { refuseSymlink: true });
     } else if (sync === 'filesystem') {
       // One syncfs instead of an fsync per file: the layer is durable before it gets its name.
       await special.syncFilesystem(tempDir);
@@ -410,7 +401,7 @@ export async function unpackLayer(source: Readable, options: UnpackOptions): Pro
       }
       throw error;
     }
-    if (sync !== 'none') await syncDirectory(nodePath.dirname(target));
+    if (sync !== 'none') await syncDirectory(nodePath.dirname(target), { refuseSymlink: true });
     return result;
   } catch (error) {
     await fsp.rm(tempDir, { recursive: true, force: true });
