@@ -11,6 +11,7 @@ import { createCniAttacher } from '../../runtime/src/cni-attacher.ts';
 import { createRuntimeServices, createRuntimeSys, Engine } from '../../runtime/src/engine.ts';
 import { runSlotWriter, SLOT_WRITER_COMMAND } from '../../updater/src/slot-writer.ts';
 import { SHUTDOWN_SIGNALS } from './core/shutdown-plan.ts';
+import { containerControlOf, imageControlOf } from './api/container-engine.ts';
 import { startApi } from './api/index.ts';
 import { takeProbeSnapshot } from './api/probe.ts';
 import { Init } from './init.ts';
@@ -58,7 +59,7 @@ function runInit(): void {
     health: updater.bootHealth,
     blessBoot: (slot) => updater.bless(slot),
     onReady: (ready) => updater.start(ready),
-    startApi,
+    startApi: (options) => startApi({ ...options, containers: containerControlOf(engine), images: imageControlOf(engine) }),
     onShutdownStart(action, done) {
       // A shutdown that hangs (a stuck umount, a dead disk) still ends in the power action.
       const deadline = setTimeout(() => {

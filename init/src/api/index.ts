@@ -9,7 +9,9 @@ import type { Logger } from '../../../lib/log.ts';
 import type { MachineConfig } from '../../../lib/config/machine-config.ts';
 import { listenHost, listenPort } from '../../../lib/config/sections/api.ts';
 import { PATHS } from '../../../lib/layout.ts';
+import { registerContainerRoutes, type ContainerControl } from './core/container-routes.ts';
 import { registerHostRoutes, type HostLogs, type HostProbe, type HostView } from './core/host-routes.ts';
+import { registerImageRoutes, type ImageControl } from './core/image-routes.ts';
 import { Router } from './core/router.ts';
 import { createFileLogs } from './host-logs.ts';
 import { createChildProbe } from './probe.ts';
@@ -26,6 +28,9 @@ export interface ApiOptions {
   socketPath?: string;
   probe?: HostProbe;
   logs?: HostLogs;
+  /** The container engine's containers and images (main.ts passes the engine; absent: no such endpoints). */
+  containers?: ContainerControl;
+  images?: ImageControl;
 }
 
 /** The running API. */
@@ -46,6 +51,8 @@ export async function startApi(options: ApiOptions): Promise<Api> {
     now: options.now,
     apiVersion: options.apiVersion,
   });
+  if (options.containers) registerContainerRoutes(router, options.containers);
+  if (options.images) registerImageRoutes(router, options.images);
   const listeners: Listener[] = [];
   try {
     listeners.push(await listenUnix(options.socketPath ?? PATHS.apiSocket, createRequestHandler(router, logger, 'unix')));
