@@ -1,17 +1,7 @@
 import t from 'tap';
 import { loadMachineConfig } from '../../config/machine-config.ts';
-import { ConfigError } from '../../config/problems.ts';
+import { machineConfigProblemsOf as problemsOf } from './config-errors.ts';
 import { formatIpv4, gatewayOf, parseIpv4Subnet } from '../../config/sections/container-network.ts';
-
-function problemsOf(text: string): string[] {
-  try {
-    loadMachineConfig(text, 'config.yaml');
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((p) => `${p.path}: ${p.message}`);
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 void t.test('container_network defaults and overrides', (t) => {
   t.same(loadMachineConfig('', 'c').config.container_network, { subnet: '10.88.0.0/16', bridge: 'berth0' });

@@ -1,17 +1,7 @@
 import t from 'tap';
 import { loadMachineConfig } from '../../config/machine-config.ts';
-import { ConfigError } from '../../config/problems.ts';
+import { machineConfigProblemsOf as problemsOf } from './config-errors.ts';
 import { findCycle, parsePort, splitCommand } from '../../config/sections/containers.ts';
-
-function problemsOf(text: string): string[] {
-  try {
-    loadMachineConfig(text, 'config.yaml');
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((p) => `${p.path}: ${p.message}`);
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 void t.test('a Compose service is read and normalised', (t) => {
   const { config, warnings } = loadMachineConfig(

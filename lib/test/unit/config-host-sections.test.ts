@@ -1,19 +1,9 @@
 import t from 'tap';
 import { isBerthError } from '../../errors.ts';
 import { loadMachineConfig } from '../../config/machine-config.ts';
-import { ConfigError } from '../../config/problems.ts';
+import { machineConfigErrorOf as problemsOf } from './config-errors.ts';
 import { ipFamily, parseCidr } from '../../config/sections/network.ts';
 import { TIME_ZONE_NAMES } from '../../config/sections/time-zones.ts';
-
-function problemsOf(text: string): ConfigError {
-  try {
-    loadMachineConfig(text, 'config.yaml');
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 void t.test('defaults: DHCP everywhere, no DNS override, no NTP, UTC, no sysctls or modules', (t) => {
   const { config } = loadMachineConfig('', 'c');

@@ -1,17 +1,7 @@
 import t from 'tap';
 import { isBerthError } from '../../errors.ts';
 import { loadMachineConfig, type MachineConfig } from '../../config/machine-config.ts';
-import { ConfigError } from '../../config/problems.ts';
-
-function problemsOf(text: string): ConfigError {
-  try {
-    loadMachineConfig(text, 'config.yaml');
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { machineConfigErrorOf as problemsOf } from './config-errors.ts';
 
 void t.test('an empty file, a comment-only file and {} are valid: all defaults', (t) => {
   const defaults: MachineConfig = {

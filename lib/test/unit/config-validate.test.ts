@@ -1,7 +1,8 @@
 import t from 'tap';
 import { isBerthError } from '../../errors.ts';
 import { loadYaml } from '../../config/load.ts';
-import { ConfigError, formatPath, formatProblem, sortProblems, type Problem } from '../../config/problems.ts';
+import { configErrorOf as configError } from './config-errors.ts';
+import { formatPath, formatProblem, sortProblems, type Problem } from '../../config/problems.ts';
 import {
   INVALID,
   array,
@@ -43,16 +44,6 @@ function valueOf<T>(schema: Schema<T>, value: unknown): T {
   const result = validate(schema, value);
   if (!result.ok) throw new Error(result.problems.map((p) => p.message).join('; '));
   return result.value;
-}
-
-function configError(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 void t.test('the result type is inferred from the schema', (t) => {

@@ -1,16 +1,11 @@
 import t from 'tap';
 import { isBerthError } from '../../errors.ts';
-import { ConfigError } from '../../config/problems.ts';
+import type { ConfigError } from '../../config/problems.ts';
 import { parseYaml } from '../../config/yaml.ts';
+import { configErrorOf } from './config-errors.ts';
 
 function syntaxError(text: string, options: Parameters<typeof parseYaml>[2] = {}): ConfigError {
-  try {
-    parseYaml(text, 'config.yaml', options);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error(`expected a ConfigError for ${JSON.stringify(text)}`);
+  return configErrorOf(() => parseYaml(text, 'config.yaml', options));
 }
 
 const compose = `# a machine config
