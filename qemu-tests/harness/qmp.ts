@@ -2,9 +2,10 @@
  * A QMP client over a unix socket: the handshake, commands matched to their replies by
  * id, and asynchronous events. Effects: one socket connection.
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError } from '../../lib/errors.ts';
+import { connectWhenListening, type ConnectOptions } from './unix-socket.ts';
 
 export interface QmpEvent {
   event: string;
@@ -62,28 +63,11 @@ export class QmpClient {
    * Connects to `socketPath`, retrying while the socket does not exist yet (QEMU is still
    * starting), reads the greeting and negotiates capabilities.
    */
-  static async connect(socketPath: string, options: { timeoutMs?: number; isAlive?: () => boolean } = {}): Promise<QmpClient> {
+  static async connect(socketPath: string, options: ConnectOptions = {}): Promise<QmpClient> {
     const deadline = performance.now() + (options.timeoutMs ?? 15_000);
-    let lastError: unknown;
-    for (;;) {
-      if (options.isAlive && !options.isAlive()) {
-        throw new BerthError('QEMU_EXITED', `QEMU exited before its QMP socket ${socketPath} answered`, { cause: lastError });
-      }
-      try {
-        const socket = await openSocket(socketPath);
-        const client = new QmpClient(socket);
-        await client.#handshake(Math.max(1000, deadline - performance.now()));
-        return client;
-      } catch (error) {
-        lastError = error;
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code !== 'ENOENT' && code !== 'ECONNREFUSED') throw error;
-      }
-      if (performance.now() >= deadline) {
-        throw new BerthError('QEMU_TIMEOUT', `QMP socket ${socketPath} did not answer in time`, { cause: lastError });
-      }
-      await sleep(100);
-    }
+    const client = new QmpClient(await connectWhenListening(socketPath, 'QMP', options));
+    await client.#handshake(Math.max(1000, deadline - performance.now()));
+    return client;
   }
 
   async #handshake(timeoutMs: number): Promise<void> {
@@ -200,16 +184,4 @@ export class QmpClient {
   close(): void {
     this.#socket.destroy();
   }
-}
-
-function openSocket(path: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(path);
-    const onError = (error: Error): void => reject(error);
-    socket.once('error', onError);
-    socket.once('connect', () => {
-      socket.off('error', onError);
-      resolve(socket);
-    });
-  });
 }

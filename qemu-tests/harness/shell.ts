@@ -3,10 +3,10 @@
  * sends one command at a time and reads until that command's end marker.
  * Effects: one unix-socket connection to QEMU's chardev.
  */
-import { connect, type Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { Socket } from 'node:net';
 import { BerthError } from '../../lib/errors.ts';
 import { shellCommandText, takeShellResult, type ShellResult } from './markers.ts';
+import { connectWhenListening, type ConnectOptions } from './unix-socket.ts';
 
 export type { ShellResult } from './markers.ts';
 
@@ -40,23 +40,8 @@ export class DebugShell {
   }
 
   /** Connects to QEMU's serial-1 socket, retrying while QEMU is still creating it. */
-  static async connect(socketPath: string, options: { timeoutMs?: number; isAlive?: () => boolean } = {}): Promise<DebugShell> {
-    const deadline = performance.now() + (options.timeoutMs ?? 15_000);
-    for (;;) {
-      if (options.isAlive && !options.isAlive()) {
-        throw new BerthError('QEMU_EXITED', `QEMU exited before its debug shell socket ${socketPath} answered`);
-      }
-      try {
-        return new DebugShell(await openSocket(socketPath));
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code !== 'ENOENT' && code !== 'ECONNREFUSED') throw error;
-        if (performance.now() >= deadline) {
-          throw new BerthError('QEMU_TIMEOUT', `Debug shell socket ${socketPath} did not answer in time`, { cause: error });
-        }
-      }
-      await sleep(100);
-    }
+  static async connect(socketPath: string, options: ConnectOptions = {}): Promise<DebugShell> {
+    return new DebugShell(await connectWhenListening(socketPath, 'debug shell', options));
   }
 
   /**
@@ -144,16 +129,4 @@ export class DebugShell {
       };
     });
   }
-}
-
-function openSocket(path: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(path);
-    const onError = (error: Error): void => reject(error);
-    socket.once('error', onError);
-    socket.once('connect', () => {
-      socket.off('error', onError);
-      resolve(socket);
-    });
-  });
 }
