@@ -5,7 +5,7 @@
  * `berth keys` on the operator's machine and by init for its first-boot server certificate,
  * where there is no openssl. Effects: key generation and randomness through node:crypto only.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 
 // --- DER encoding -----------------------------------------------------------------------------
@@ -213,9 +213,4 @@ export function certificateFingerprint(certPem: string): string {
 /** True when the PEM key is the private key of the PEM certificate. */
 export function keyMatchesCertificate(certPem: string, keyPem: string): boolean {
   return new X509Certificate(certPem).checkPrivateKey(createPrivateKey(keyPem));
-}
-
-/** The public key of a private key, for checks in tests. */
-export function publicKeyOf(keyPem: string): KeyObject {
-  return createPublicKey(createPrivateKey(keyPem));
 }
