@@ -38,6 +38,7 @@ async function run(command: CliCommand): Promise<number> {
         out: (text) => process.stdout.write(text),
         err: (text) => process.stderr.write(text),
         readFile: (file) => readFile(file, 'utf8'),
+        isTty: process.stdout.isTTY,
       });
     case 'keys':
       for (const line of await runKeys(command, new Date())) console.log(line);

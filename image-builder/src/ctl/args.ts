@@ -4,6 +4,7 @@
  */
 import { BerthError } from '../../../lib/errors.ts';
 import { PATHS } from '../../../lib/layout.ts';
+import { CONTAINER_COMMANDS, CONTAINER_EXIT, CONTAINER_HELP, parseContainerAction, type ContainerAction } from './containers.ts';
 
 /** Where `berth ctl` sends its requests. */
 export type CtlTarget =
@@ -26,7 +27,8 @@ export type CtlAction =
   | { op: 'config-get' }
   | { op: 'config-validate'; file: string }
   | { op: 'reboot' }
-  | { op: 'poweroff' };
+  | { op: 'poweroff' }
+  | ContainerAction;
 
 export interface CtlCommand {
   kind: 'ctl';
@@ -59,10 +61,12 @@ export const CTL_HELP = `  berth ctl [--host unix://PATH | https://ADDR[:PORT]] 
       Commands:
         status                     version, slot, uptime, CPU, memory, disks, interfaces
         logs [-f|--follow] [--tail N]   the host log (logfmt; --json: one JSON object per line)
-        config get                 the machine config in force
+${CONTAINER_HELP}        config get                 the machine config in force
         config validate FILE       check a machine config; every problem with its line
         reboot | poweroff          orderly reboot or power off
-      Exit codes: 0 ok, 1 the request failed (or the config is invalid), 2 usage, 3 cannot connect.
+      Exit codes: 0 ok, 1 the request failed (or the config is invalid), 2 usage, 3 cannot connect,
+      ${CONTAINER_EXIT.notFound} no such container or image, ${CONTAINER_EXIT.conflict} refused for its state (not running, image in use);
+      exec exits with the command's code, or ${CONTAINER_EXIT.execFailed} when berth ctl itself failed.
   berth keys ca [--out DIR] [--name CN] [--days N]
   berth keys client [--out DIR] [--ca-dir DIR] [--name NAME] [--days N]
   berth keys server --host NAME_OR_IP [--host ...] [--out DIR] [--ca-dir DIR] [--days N]
@@ -110,7 +114,7 @@ export function parseHostUrl(text: string): { kind: 'unix'; socketPath: string }
   return { kind: 'https', host, port: url.port === '' ? DEFAULT_API_PORT : Number(url.port) };
 }
 
-const CTL_COMMANDS = 'status, logs, config get, config validate FILE, reboot, poweroff';
+const CTL_COMMANDS = `status, logs, config get, config validate FILE, reboot, poweroff, ${CONTAINER_COMMANDS}`;
 
 /** Parses the arguments after `berth ctl`. */
 export function parseCtlArgs(argv: readonly string[]): CtlCommand {
@@ -122,6 +126,7 @@ export function parseCtlArgs(argv: readonly string[]): CtlCommand {
   let json = false;
   let follow = false;
   let tail: number | undefined;
+  let afterDashes: string[] | undefined;
   const words: string[] = [];
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] as string;
@@ -160,6 +165,11 @@ export function parseCtlArgs(argv: readonly string[]): CtlCommand {
         [value, i] = takeValue(argv, i, flag);
         tail = wholeNumber('--tail', value, 0);
         break;
+      case '--':
+        // Everything after is exec's command, options included.
+        afterDashes = argv.slice(i + 1);
+        i = argv.length;
+        break;
       default:
         if (arg.startsWith('-') && arg !== '-') throw usage(`Unknown option '${arg}' for berth ctl`);
         words.push(arg);
@@ -171,7 +181,10 @@ export function parseCtlArgs(argv: readonly string[]): CtlCommand {
     const rest = words.slice(used);
     if (rest.length > 0) throw usage(`Unexpected argument '${rest[0]}' after berth ctl ${words.slice(0, used).join(' ')}`);
   };
-  switch (first) {
+  const containerAction = parseContainerAction(words, { follow, tail, afterDashes });
+  if (containerAction !== undefined) action = containerAction;
+  else if (afterDashes !== undefined) throw usage(`'--' goes with berth ctl exec NAME -- CMD...`);
+  else switch (first) {
     case undefined:
       throw usage(`berth ctl needs a command: ${CTL_COMMANDS}`);
     case 'status':
@@ -198,7 +211,7 @@ export function parseCtlArgs(argv: readonly string[]): CtlCommand {
     default:
       throw usage(`Unknown ctl command '${first}': expected one of ${CTL_COMMANDS}`);
   }
-  if (action.op !== 'logs' && (follow || tail !== undefined)) throw usage(`${follow ? '--follow' : '--tail'} goes with berth ctl logs`);
+  if (action.op !== 'logs' && action.op !== 'container-logs' && (follow || tail !== undefined)) throw usage(`${follow ? '--follow' : '--tail'} goes with berth ctl logs`);
   const parsed = parseHostUrl(hostText ?? DEFAULT_HOST);
   let target: CtlTarget;
   if (parsed.kind === 'unix') {

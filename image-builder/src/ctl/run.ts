@@ -8,6 +8,7 @@ import { BerthError, describeError } from '../../../lib/errors.ts';
 import { parseLogLine } from '../../../lib/log.ts';
 import type { CtlCommand } from './args.ts';
 import { ConnectError, type ApiAnswer, type ApiClient } from './client.ts';
+import { CONTAINER_EXIT, createLineSplitter, isContainerAction, runContainerAction, type CtlRequests } from './containers.ts';
 import { formatStatus, formatValidation, type ProblemView, type StatusView } from './format.ts';
 
 /** Exit codes scripts can rely on. */
@@ -18,6 +19,10 @@ export interface CtlIo {
   out(text: string): void;
   err(text: string): void;
   readFile(path: string): Promise<string>;
+  /** Whether stdout is a terminal (progress bars redraw in place). */
+  isTty?: boolean;
+  /** The clock for ages in tables; the real one by default. */
+  now?: () => Date;
 }
 
 interface ErrorBodyView {
@@ -74,10 +79,33 @@ export function createLogPrinter(write: (text: string) => void, asJson: boolean)
   };
 }
 
+/** The JSON and streaming requests the container and image commands make (containers.ts). */
+function ctlRequests(client: ApiClient): CtlRequests {
+  return {
+    json: (method, path, expect, body) => json(client, method, path, expect, body),
+    async lines(method, path, onLine, body) {
+      const splitter = createLineSplitter(onLine);
+      const answer = await client.request(method, path, { onChunk: (text) => splitter.chunk(text), ...(body === undefined ? {} : { body: body.text, contentType: body.contentType }) });
+      if (answer.status !== 200) throw failure(answer);
+      splitter.end();
+    },
+  };
+}
+
+/** The exit code of a failed command: cannot connect, no such object, refused for its state, or failed. */
+function failureExit(command: CtlCommand, error: unknown): number {
+  if (command.action.op === 'exec') return CONTAINER_EXIT.execFailed;
+  if (error instanceof ConnectError) return EXIT.cannotConnect;
+  if (error instanceof BerthError && /_NOT_FOUND$/.test(error.code) && error.code !== 'API_NOT_FOUND') return CONTAINER_EXIT.notFound;
+  if (error instanceof BerthError && ['RUNTIME_CONTAINER_NOT_RUNNING', 'RUNTIME_IMAGE_IN_USE'].includes(error.code)) return CONTAINER_EXIT.conflict;
+  return EXIT.failed;
+}
+
 /** Runs the command; never throws. */
 export async function runCtl(command: CtlCommand, client: ApiClient, io: CtlIo): Promise<number> {
   try {
     const { action } = command;
+    if (isContainerAction(action)) return await runContainerAction(action, command.json, ctlRequests(client), io);
     switch (action.op) {
       case 'status': {
         const status = await json(client, 'GET', '/v1/status', 200);
@@ -133,6 +161,6 @@ export async function runCtl(command: CtlCommand, client: ApiClient, io: CtlIo):
     } else {
       io.err(`berth ctl: ${error instanceof BerthError ? `${error.message} [${error.code}]` : describeError(error)}\n`);
     }
-    return error instanceof ConnectError ? EXIT.cannotConnect : EXIT.failed;
+    return failureExit(command, error);
   }
 }
