@@ -46,3 +46,8 @@ export function describeError(error: unknown): string {
   }
   return String(error);
 }
+
+/** The errno code (`ENOENT`, `EEXIST`, ...) of a failed system call, undefined for anything else. */
+export function errnoCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
+}

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, constants as fsConstants, promises as fsp } from 'node:fs';
 import * as nodePath from 'node:path';
 import type { Readable } from 'node:stream';
-import { BerthError } from '../../../lib/errors.ts';
+import { BerthError, errnoCode } from '../../../lib/errors.ts';
 import { syncDirectory } from '../../../lib/sys/atomic-file.ts';
 import { parseDigest, shortDigest } from '../core/digest.ts';
 
@@ -41,10 +41,6 @@ export interface BlobStore {
 const PARTIAL_DIR = '.partial';
 const COPY_CHUNK = 1024 * 1024;
 
-function errno(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
-}
-
 /** A blob store rooted at `root` (created on first write). Only sha256 digests are stored. */
 export function createBlobStore(root: string): BlobStore {
   const algorithmDir = (algorithm: string): string => nodePath.join(root, algorithm);
@@ -62,7 +58,7 @@ export function createBlobStore(root: string): BlobStore {
     try {
       return (await fsp.lstat(pathOf(digest))).isFile();
     } catch (error) {
-      if (errno(error) === 'ENOENT') return false;
+      if (errnoCode(error) === 'ENOENT') return false;
       throw error;
     }
   }
@@ -100,7 +96,7 @@ export function createBlobStore(root: string): BlobStore {
         }
       }
     } catch (error) {
-      if (errno(error) !== 'ENOENT') throw error;
+      if (errnoCode(error) !== 'ENOENT') throw error;
     }
     const resumedFrom = offset;
 
@@ -146,7 +142,7 @@ export function createBlobStore(root: string): BlobStore {
   async function read(digest: string, maxBytes: number): Promise<Buffer> {
     const path = pathOf(digest);
     const handle = await fsp.open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW).catch((error: unknown) => {
-      if (errno(error) === 'ENOENT') throw new BerthError('RUNTIME_BLOB_MISSING', `Blob ${shortDigest(digest)} is not in the store`);
+      if (errnoCode(error) === 'ENOENT') throw new BerthError('RUNTIME_BLOB_MISSING', `Blob ${shortDigest(digest)} is not in the store`);
       throw error;
     });
     try {
@@ -166,7 +162,7 @@ export function createBlobStore(root: string): BlobStore {
     try {
       return (await fsp.readdir(algorithmDir('sha256'))).filter((name) => /^[a-f0-9]{64}$/.test(name)).map((name) => `sha256:${name}`).sort();
     } catch (error) {
-      if (errno(error) === 'ENOENT') return [];
+      if (errnoCode(error) === 'ENOENT') return [];
       throw error;
     }
   }

@@ -7,14 +7,10 @@
  */
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import * as nodePath from 'node:path';
-import { BerthError } from '../../../lib/errors.ts';
+import { BerthError, errnoCode } from '../../../lib/errors.ts';
 
 /** Linux's own limit on symlinks followed in one lookup. */
 const MAX_SYMLINKS = 40;
-
-function errno(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
-}
 
 /**
  * The host path `path` names inside `root`, with every symlink resolved inside `root`.
@@ -38,7 +34,7 @@ export async function resolveInRoot(root: string, path: string): Promise<string>
     try {
       stat = await fsp.lstat(candidate);
     } catch (error) {
-      if (errno(error) === 'ENOENT') {
+      if (errnoCode(error) === 'ENOENT') {
         // A missing component ends the walk; '..' after it cannot be resolved meaningfully.
         if (pending.includes('..')) throw new BerthError('RUNTIME_ROOTFS_PATH', `Cannot resolve ${path} in ${root}: '..' after missing '${component}'`);
         return nodePath.join(root, ...resolved, component, ...pending);
@@ -73,7 +69,7 @@ export async function readFileInRoot(root: string, path: string, maxBytes = 1024
     // O_NOFOLLOW: the last component was resolved above; never follow a link swapped in since.
     handle = await fsp.open(hostPath, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
   } catch (error) {
-    if (errno(error) === 'ENOENT') return undefined;
+    if (errnoCode(error) === 'ENOENT') return undefined;
     throw new BerthError('RUNTIME_ROOTFS_PATH', `Cannot read ${path} in ${root}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   try {

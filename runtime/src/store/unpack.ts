@@ -11,7 +11,7 @@ import { constants as fsConstants, promises as fsp } from 'node:fs';
 import * as nodePath from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { extract as createTarExtract, type Header } from 'tar-stream';
-import { isBerthError } from '../../../lib/errors.ts';
+import { errnoCode, isBerthError } from '../../../lib/errors.ts';
 import { syncDirectory, syncFile } from '../../../lib/sys/atomic-file.ts';
 import {
   DEFAULT_LAYER_LIMITS,
@@ -91,15 +91,11 @@ interface DeferredDirectory {
   meta: EntryMetadata | undefined;
 }
 
-function errno(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
-}
-
 async function lstatOrUndefined(path: string): Promise<import('node:fs').Stats | undefined> {
   try {
     return await fsp.lstat(path);
   } catch (error) {
-    if (errno(error) === 'ENOENT') return undefined;
+    if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;
   }
 }
@@ -396,7 +392,7 @@ export async function unpackLayer(source: Readable, options: UnpackOptions): Pro
     try {
       await fsp.rename(tempDir, target);
     } catch (error) {
-      if (errno(error) === 'ENOTEMPTY' || errno(error) === 'EEXIST') {
+      if (errnoCode(error) === 'ENOTEMPTY' || errnoCode(error) === 'EEXIST') {
         throw layerError('RUNTIME_LAYER_EXISTS', digest, `target ${target} appeared while unpacking`, error);
       }
       throw error;
