@@ -3,10 +3,9 @@
  * prints a progress line with elapsed time per stage, and writes out/<profile>/ with
  * disk.raw, disk.qcow2, the boot artifacts and manifest.json.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { digestFile } from '../../lib/sys/file-digest.ts';
 import { BuildCache } from './cache.ts';
 import type { BuildProfile } from './profile/profile.ts';
 import type { BuildContext } from './steps/context.ts';
@@ -51,14 +50,9 @@ export interface BuildManifest {
   stageKeys: Record<string, string>;
 }
 
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 async function artifact(outDir: string, file: string): Promise<ArtifactInfo> {
-  return { path: path.relative(outDir, file), size: (await stat(file)).size, sha256: await sha256File(file) };
+  const { size, sha256 } = await digestFile(file);
+  return { path: path.relative(outDir, file), size, sha256 };
 }
 
 export async function buildImage(options: BuildOptions): Promise<{ outDir: string; manifest: BuildManifest }> {

@@ -6,12 +6,12 @@
  * server directory and then atomically points `channels/<name>.json` at it. Effects:
  * files in the given directories only.
  */
-import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { createHash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { BerthError } from '../../lib/errors.ts';
 import { writeFileAtomically } from '../../lib/sys/atomic-file.ts';
+import { digestFile } from '../../lib/sys/file-digest.ts';
 import {
   BUNDLE_FILES,
   MANIFEST_FORMAT,
@@ -34,17 +34,6 @@ export const PAYLOAD_FILE_NAMES = {
   kernel: 'vmlinuz',
   initrd: 'initrd.img',
 } as const;
-
-async function digestFile(path: string): Promise<{ size: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
-    const bytes = chunk as Buffer;
-    size += bytes.length;
-    hash.update(bytes);
-  }
-  return { size, sha256: hash.digest('hex') };
-}
 
 export interface CreateBundleInput {
   outDir: string;

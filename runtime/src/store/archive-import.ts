@@ -10,6 +10,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import * as nodePath from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError } from '../../../lib/errors.ts';
+import { digestFile } from '../../../lib/sys/file-digest.ts';
 import { MEDIA_TYPES, parseImageConfig, parseManifest, type ImageManifest } from '../core/manifest.ts';
 import type { BlobStore } from './blobs.ts';
 import { importOciLayout, type ImportedImage } from './image-layout.ts';
@@ -31,16 +32,6 @@ interface DockerSaveEntry {
   Config?: unknown;
   RepoTags?: unknown;
   Layers?: unknown;
-}
-
-async function hashFile(path: string): Promise<{ digest: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { digest: `sha256:${hash.digest('hex')}`, size };
 }
 
 /** Legacy `docker save`: manifest.json names a config file and uncompressed layer tars. */
@@ -79,7 +70,8 @@ async function importDockerSave(root: string, store: BlobStore, options: Archive
     const hostPath = await resolveInRoot(root, layerPath);
     const stat = await fsp.lstat(hostPath).catch(() => undefined);
     if (stat?.isFile() !== true) throw archiveError(`layer ${layerPath} is missing or not a file`);
-    const { digest, size } = await hashFile(hostPath);
+    const { sha256, size } = await digestFile(hostPath);
+    const digest = `sha256:${sha256}`;
     await store.put({ digest, size }, (offset) => createReadStream(hostPath, { start: offset }) as AsyncIterable<Uint8Array>);
     // docker save writes uncompressed tars, so the blob digest is the diff_id.
     layers.push({ mediaType: 'application/vnd.docker.image.rootfs.diff.tar', digest: digest as `sha256:${string}`, size, compression: 'none' });
