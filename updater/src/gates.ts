@@ -11,7 +11,7 @@ import { retryDelayMs } from './core/schedule.ts';
 import { evaluateHealthGate, type HealthGateState, type HealthSample } from './core/slots.ts';
 import type { RebootStrategy } from './core/update-config.ts';
 import { evaluateWindow, type RebootWindow } from './core/window.ts';
-import type { FleetLockClient } from './fleetlock.ts';
+import type { FleetLockClient, FleetLockResult } from './fleetlock.ts';
 
 export interface Clock {
   now(): Date;
@@ -39,6 +39,29 @@ export const systemClock: Clock = {
 const WINDOW_RECHECK_MS = 15 * 60_000;
 /** FleetLock retries back off to at most this. */
 const FLEETLOCK_MAX_RETRY_MS = 5 * 60_000;
+
+/**
+ * Calls `request` until the FleetLock server says yes, backing off between tries;
+ * a refusal goes to `onRefused`, an unreachable server is logged as a warning.
+ */
+async function retryUntilFleetLockAgrees(
+  request: () => Promise<FleetLockResult>,
+  onRefused: (fields: { kind: string; reason: string; status: number }) => void,
+  clock: Clock,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = await request();
+      if (result.ok) return;
+      onRefused({ kind: result.kind, reason: result.value, status: result.status });
+    } catch (error) {
+      logger.warn('FleetLock server unreachable', { error: describeError(error) });
+    }
+    await clock.sleep(retryDelayMs(attempt, clock.random(), FLEETLOCK_MAX_RETRY_MS), signal);
+  }
+}
 
 export interface RebootGateOptions {
   strategy: RebootStrategy;
@@ -76,16 +99,7 @@ export async function awaitRebootPermission(options: RebootGateOptions, signal: 
     case 'fleetlock': {
       const client = options.fleetlock;
       if (!client) throw new BerthError('UPDATER_CONFIG', 'Reboot strategy "fleetlock" needs update.fleetlock');
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const result = await client.preReboot();
-          if (result.ok) return;
-          logger.info('Reboot lock not granted', { kind: result.kind, reason: result.value, status: result.status });
-        } catch (error) {
-          logger.warn('FleetLock server unreachable', { error: describeError(error) });
-        }
-        await clock.sleep(retryDelayMs(attempt, clock.random(), FLEETLOCK_MAX_RETRY_MS), signal);
-      }
+      return await retryUntilFleetLockAgrees(() => client.preReboot(), (fields) => logger.info('Reboot lock not granted', fields), clock, logger, signal);
     }
   }
 }
@@ -93,16 +107,7 @@ export async function awaitRebootPermission(options: RebootGateOptions, signal: 
 /** FleetLock steady-state, retried until the server confirms (as Zincati does at start). */
 export async function releaseRebootLock(client: FleetLockClient | undefined, clock: Clock, logger: Logger, signal: AbortSignal): Promise<void> {
   if (!client) return;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const result = await client.steadyState();
-      if (result.ok) return;
-      logger.warn('Reboot lock not released', { kind: result.kind, reason: result.value, status: result.status });
-    } catch (error) {
-      logger.warn('FleetLock server unreachable', { error: describeError(error) });
-    }
-    await clock.sleep(retryDelayMs(attempt, clock.random(), FLEETLOCK_MAX_RETRY_MS), signal);
-  }
+  await retryUntilFleetLockAgrees(() => client.steadyState(), (fields) => logger.warn('Reboot lock not released', fields), clock, logger, signal);
 }
 
 export interface HealthGateOptions {
