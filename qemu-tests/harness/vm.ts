@@ -21,8 +21,7 @@ import {
   overlayCreateArgs,
   patternWriteArgs,
   type Accelerator,
-  type GuestForward,
-  type HostForward,
+  type QemuVmSpec,
 } from './qemu-argv.ts';
 import { QmpClient } from './qmp.ts';
 import { DebugShell } from './shell.ts';
@@ -135,7 +134,8 @@ async function probeKvm(tools: QemuTools, workDir: string): Promise<Accelerator>
   return works ? 'kvm' : 'tcg';
 }
 
-export interface MachineOptions {
+/** The test's machine: its disk and config here, memory, CPUs and forwards as QEMU takes them. */
+export interface MachineOptions extends Pick<QemuVmSpec, 'memoryMiB' | 'cpus' | 'hostForwards' | 'guestForwards'> {
   /** The test's name: its directory is out/qemu-tests/<name>/. */
   name: string;
   image: BuiltImage;
@@ -143,10 +143,6 @@ export interface MachineOptions {
   config?: string;
   /** How much bigger than the image the overlay disk is, so the data partition grows. */
   extraDiskBytes?: number;
-  memoryMiB?: number;
-  cpus?: number;
-  hostForwards?: readonly HostForward[];
-  guestForwards?: readonly GuestForward[];
   tools?: QemuTools;
   exec?: Exec;
 }
