@@ -101,7 +101,7 @@ Object {
 `
 
 exports[`image-builder/test/unit/ctl-containers.test.ts > TAP > exit codes and output against a fake API > pull on a terminal: one line redrawn 1`] = `
-[2K127.0.0.1:5000/test/web:1 [##############################] 100% 500 B/500 B 1/1 blobs[2K127.0.0.1:5000/test/web:1 [..............................]   0% 500 B/1.0 MiB 1/2 blobs[2K127.0.0.1:5000/test/web:1 [###############...............]  50% 512.5 KiB/1.0 MiB 1/2 blobs[2K127.0.0.1:5000/test/web:1 [##############################] 100% 1.0 MiB/1.0 MiB 2/2 blobs
+<CR><ESC>[2K127.0.0.1:5000/test/web:1 [##############################] 100% 500 B/500 B 1/1 blobs<CR><ESC>[2K127.0.0.1:5000/test/web:1 [..............................]   0% 500 B/1.0 MiB 1/2 blobs<CR><ESC>[2K127.0.0.1:5000/test/web:1 [###############...............]  50% 512.5 KiB/1.0 MiB 1/2 blobs<CR><ESC>[2K127.0.0.1:5000/test/web:1 [##############################] 100% 1.0 MiB/1.0 MiB 2/2 blobs
 Pulled 127.0.0.1:5000/test/web:1 (efefefefefef, 2.0 KiB)
 
 `
