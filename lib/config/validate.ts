@@ -15,6 +15,7 @@
  * accepted and dropped from the result).
  */
 import { formatPath, sortProblems, type KeyPath, type Position, type Problem } from './problems.ts';
+import { isRecord } from '../record.ts';
 
 // One import site for schema authors: the problem types and ConfigError live in problems.ts.
 export { ConfigError, formatPath, formatProblem, sortProblems } from './problems.ts';
@@ -639,11 +640,11 @@ class RecordSchema<T> extends Schema<Record<string, T>> {
   }
 
   accepts(value: unknown): boolean {
-    return value === null || isPlainObject(value);
+    return value === null || isRecord(value);
   }
 
   protected check(value: unknown, ctx: Context, path: KeyPath): Record<string, T> | Invalid {
-    if (value !== null && !isPlainObject(value)) {
+    if (value !== null && !isRecord(value)) {
       ctx.add(path, mismatch(this.expected, value));
       return INVALID;
     }
@@ -700,11 +701,11 @@ export class ObjectSchema<S extends Shape> extends Schema<ObjectOutput<S>> {
   }
 
   accepts(value: unknown): boolean {
-    return value === null || isPlainObject(value);
+    return value === null || isRecord(value);
   }
 
   protected check(value: unknown, ctx: Context, path: KeyPath): ObjectOutput<S> | Invalid {
-    if (value !== null && !isPlainObject(value)) {
+    if (value !== null && !isRecord(value)) {
       ctx.add(path, mismatch(this.expected, value));
       return INVALID;
     }
@@ -821,9 +822,6 @@ export function validate<T>(schema: Schema<T>, value: unknown, locator?: Locator
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function defineKey(target: Record<string, unknown>, key: string, value: unknown): void {
   // defineProperty, so a "__proto__" key is data and never a prototype change.

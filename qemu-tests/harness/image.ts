@@ -7,6 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BerthError } from '../../lib/errors.ts';
+import { isRecord } from '../../lib/record.ts';
 
 export type PartitionLabel = 'esp' | 'root-a' | 'root-b' | 'data';
 
@@ -52,9 +53,6 @@ export function defaultImageDir(env: NodeJS.ProcessEnv = process.env): string {
 
 const LABELS: readonly PartitionLabel[] = ['esp', 'root-a', 'root-b', 'data'];
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0;

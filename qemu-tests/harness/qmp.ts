@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError } from '../../lib/errors.ts';
 import { connectWhenListening, type ConnectOptions } from './unix-socket.ts';
+import { isRecord } from '../../lib/record.ts';
 
 export interface QmpEvent {
   event: string;
@@ -36,9 +37,6 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** A connected QMP session, already out of capabilities negotiation. */
 export class QmpClient {
@@ -94,7 +92,7 @@ export class QmpClient {
   }
 
   #dispatch(message: unknown): void {
-    if (!isObject(message)) return;
+    if (!isRecord(message)) return;
     if ('QMP' in message) {
       this.#greeting?.(message);
       this.#greeting = undefined;
@@ -115,7 +113,7 @@ export class QmpClient {
     if (!pending || id === undefined) return;
     this.#pending.delete(id);
     if ('error' in message) {
-      const error = isObject(message.error) ? message.error : {};
+      const error = isRecord(message.error) ? message.error : {};
       const desc = typeof error.desc === 'string' ? error.desc : JSON.stringify(message.error);
       pending.reject(new BerthError('QMP_ERROR', `QMP command ${pending.command} failed: ${desc}`));
     } else {
@@ -164,7 +162,7 @@ export class QmpClient {
   /** The VM's run state, e.g. "running", "paused", "shutdown". */
   async status(): Promise<string> {
     const result = await this.execute('query-status');
-    return isObject(result) && typeof result.status === 'string' ? result.status : 'unknown';
+    return isRecord(result) && typeof result.status === 'string' ? result.status : 'unknown';
   }
 
   /** Presses the ACPI power button. */

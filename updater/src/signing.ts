@@ -10,7 +10,8 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../../lib/errors.ts';
 import { canonicalManifestBytes, parseManifest, type BundleManifest } from './core/bundle-manifest.ts';
-import { isRecord, unknownKeyProblems } from './core/units.ts';
+import { isRecord } from '../../lib/record.ts';
+import { unknownKeyProblems } from './core/units.ts';
 
 /** File names `berth keys generate` writes into its output directory. */
 export const KEY_FILES = {

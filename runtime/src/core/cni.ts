@@ -10,6 +10,7 @@ import { BerthError } from '../../../lib/errors.ts';
 import { PATHS } from '../../../lib/layout.ts';
 import { gatewayOf, parseIpv4Subnet, type ContainerNetworkConfig } from '../../../lib/config/sections/container-network.ts';
 import { parsePort } from '../../../lib/config/sections/containers.ts';
+import { isRecord } from '../../../lib/record.ts';
 
 /** The spec version berth speaks; Debian's plugins (1.1) support 0.1.0 up to 1.0.0. */
 export const CNI_VERSION = '1.0.0';
@@ -279,9 +280,6 @@ export interface PluginCall {
   command: CniCommand;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function parseJson(text: string): unknown {
   try {
@@ -299,7 +297,7 @@ function lastLine(text: string): string {
 
 /** A CNI error object as the spec defines it, or undefined when `value` is not one. */
 export function parseCniError(value: unknown): { code: number; msg: string; details?: string } | undefined {
-  if (!isObject(value) || typeof value.code !== 'number' || typeof value.msg !== 'string') return undefined;
+  if (!isRecord(value) || typeof value.code !== 'number' || typeof value.msg !== 'string') return undefined;
   return typeof value.details === 'string' && value.details !== '' ? { code: value.code, msg: value.msg, details: value.details } : { code: value.code, msg: value.msg };
 }
 
@@ -331,15 +329,15 @@ export function parsePluginOutput(output: PluginOutput, call: PluginCall): CniRe
 }
 
 function resultProblem(value: unknown): string | undefined {
-  if (!isObject(value)) return 'expected a JSON object';
+  if (!isRecord(value)) return 'expected a JSON object';
   if (typeof value.cniVersion !== 'string') return '"cniVersion" is missing';
-  if (value.interfaces !== undefined && (!Array.isArray(value.interfaces) || !value.interfaces.every((i) => isObject(i) && typeof i.name === 'string'))) {
+  if (value.interfaces !== undefined && (!Array.isArray(value.interfaces) || !value.interfaces.every((i) => isRecord(i) && typeof i.name === 'string'))) {
     return '"interfaces" must be a list of objects with a "name"';
   }
   if (value.ips !== undefined) {
     if (!Array.isArray(value.ips)) return '"ips" must be a list';
     for (const [index, ip] of value.ips.entries()) {
-      if (!isObject(ip) || typeof ip.address !== 'string' || !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(ip.address)) return `ips[${index}].address must be an address with a prefix like "10.88.0.2/16"`;
+      if (!isRecord(ip) || typeof ip.address !== 'string' || !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(ip.address)) return `ips[${index}].address must be an address with a prefix like "10.88.0.2/16"`;
       if (ip.interface !== undefined && (typeof ip.interface !== 'number' || !Number.isInteger(ip.interface))) return `ips[${index}].interface must be an index into "interfaces"`;
     }
   }
@@ -403,7 +401,7 @@ export interface AttachmentRecord {
 /** Parses a stored record; undefined for anything that is not one (then cleanup falls back to DEL without prevResult). */
 export function parseAttachmentRecord(text: string): AttachmentRecord | undefined {
   const value = parseJson(text);
-  if (!isObject(value) || typeof value.container !== 'string' || typeof value.netnsPath !== 'string' || !isObject(value.runtimeConfig)) return undefined;
+  if (!isRecord(value) || typeof value.container !== 'string' || typeof value.netnsPath !== 'string' || !isRecord(value.runtimeConfig)) return undefined;
   if (value.result !== undefined && resultProblem(value.result) !== undefined) return undefined;
   return value as unknown as AttachmentRecord;
 }

@@ -7,7 +7,8 @@
  */
 import { BerthError } from '../../../lib/errors.ts';
 import { compareVersions, isChannelName, isSemVer } from './release.ts';
-import { isRecord, unknownKeyProblems } from './units.ts';
+import { isRecord } from '../../../lib/record.ts';
+import { unknownKeyProblems } from './units.ts';
 
 export const MANIFEST_FORMAT = 1;
 

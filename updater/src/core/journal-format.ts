@@ -7,7 +7,7 @@
 import { BerthError } from '../../../lib/errors.ts';
 import { isSlot } from '../../../lib/layout.ts';
 import { UPDATE_PHASES, type UpdateState } from './state.ts';
-import { isRecord } from './units.ts';
+import { isRecord } from '../../../lib/record.ts';
 
 export const JOURNAL_FORMAT = 1;
 export const JOURNAL_FILE_NAME = 'update-journal.json';

@@ -5,7 +5,8 @@
  * that cannot replace the running version. Also semver parsing and precedence. Pure.
  */
 import { BerthError } from '../../../lib/errors.ts';
-import { isRecord, unknownKeyProblems } from './units.ts';
+import { isRecord } from '../../../lib/record.ts';
+import { unknownKeyProblems } from './units.ts';
 
 export interface SemVer {
   major: number;

@@ -19,11 +19,6 @@ export function parsePercent(input: unknown): Parsed<number> {
   return { ok: true, value: Number(match[1]) };
 }
 
-/** True for a plain object (not an array, not null). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Problems for keys of `value` not in `allowed`, each with its path: a typo is never ignored. */
 export function unknownKeyProblems(value: Record<string, unknown>, allowed: readonly string[], path: string): string[] {
   return Object.keys(value)
