@@ -26,6 +26,8 @@ export interface RequestOptions {
   contentType?: string;
   /** Called with each chunk as it arrives (a followed log); `body` is then empty. */
   onChunk?: (text: string) => void;
+  /** How long the host may take to begin answering (default CONNECT_TIMEOUT_MS): longer for exec and stop, which answer when done. */
+  answerTimeoutMs?: number;
 }
 
 export interface ApiClient {
@@ -137,12 +139,16 @@ export function createApiClient(target: CtlTarget): ApiClient {
           path,
           headers,
           ...(target.kind === 'unix' ? { socketPath: target.socketPath } : { host: target.host, createConnection: () => tlsSocket }),
-          timeout: CONNECT_TIMEOUT_MS,
+          timeout: options.answerTimeoutMs ?? CONNECT_TIMEOUT_MS,
         });
         req.on('timeout', () => {
-          if (!responded) req.destroy(Object.assign(new Error('timed out'), { code: 'CTL_TIMEOUT' }));
+          if (!responded) req.destroy(Object.assign(new Error('timed out'), { code: options.answerTimeoutMs === undefined ? 'CTL_TIMEOUT' : 'CTL_ANSWER_TIMEOUT' }));
         });
         req.on('error', (error: NodeJS.ErrnoException) => {
+          if (error.code === 'CTL_ANSWER_TIMEOUT') {
+            reject(new BerthError('CTL_TIMEOUT', `${address} did not answer ${method} ${path} within ${Math.round((options.answerTimeoutMs ?? 0) / 1000)} s`));
+            return;
+          }
           reject(responded ? new BerthError('CTL_STREAM_ENDED', `The connection to ${address} ended: ${error.message}`) : new ConnectError(connectHint(target, error), error));
         });
         req.on('response', (res: IncomingMessage) => {

@@ -41,7 +41,7 @@ export const CONTAINER_HELP = `        ps | containers            the containers
                                    json-file records). 'logs' without a NAME is the host log
         start | stop | restart NAME   start a stopped container; stop one for good (until start or reboot)
         exec NAME -- CMD [ARG...]  run a command in a running container (no terminal, no stdin); prints
-                                   its output and exits with its exit code
+                                   its output and exits with its exit code (killed after 60 s)
         images                     the images held: reference, digest, size, created, used by
         pull REF                   pull from a registry (a progress bar on a terminal, a line per layer
                                    otherwise, the progress events as NDJSON with --json)

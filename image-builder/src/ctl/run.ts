@@ -79,10 +79,18 @@ export function createLogPrinter(write: (text: string) => void, asJson: boolean)
   };
 }
 
+/** How long container and image requests may take to answer (exec's longest timeout, and some). */
+const SLOW_ANSWER_MS = 61 * 60 * 1000;
+
 /** The JSON and streaming requests the container and image commands make (containers.ts). */
 function ctlRequests(client: ApiClient): CtlRequests {
   return {
-    json: (method, path, expect, body) => json(client, method, path, expect, body),
+    async json(method, path, expect, body) {
+      // exec, stop, restart, rmi and prune answer when done: a container's grace period, a long command.
+      const answer = await client.request(method, path, { answerTimeoutMs: SLOW_ANSWER_MS, ...(body === undefined ? {} : { body: body.text, contentType: body.contentType }) });
+      if (answer.status !== expect) throw failure(answer);
+      return parseJson(answer);
+    },
     async lines(method, path, onLine, body) {
       const splitter = createLineSplitter(onLine);
       const answer = await client.request(method, path, { onChunk: (text) => splitter.chunk(text), ...(body === undefined ? {} : { body: body.text, contentType: body.contentType }) });
