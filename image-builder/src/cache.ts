@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { pathExists } from '../../lib/sys/path-exists.ts';
 
 /** Hashes JSON-able inputs into a stage key. */
 export function hashInputs(inputs: unknown): string {
@@ -43,7 +44,7 @@ export class BuildCache {
   /** Returns the stage's directory, running `produce` into a fresh temp dir when absent. */
   async stage(name: string, key: string, produce: (dir: string) => Promise<void>): Promise<StageResult> {
     const final = path.join(this.root, name, key);
-    if (await exists(path.join(final, '.complete'))) return { dir: final, cached: true };
+    if (await pathExists(path.join(final, '.complete'))) return { dir: final, cached: true };
     const temp = `${final}.tmp-${process.pid}`;
     await rm(temp, { recursive: true, force: true });
     await mkdir(temp, { recursive: true });
@@ -75,13 +76,4 @@ export class BuildCache {
 async function writeMarker(dir: string): Promise<void> {
   const { writeFile } = await import('node:fs/promises');
   await writeFile(path.join(dir, '.complete'), '');
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -4,25 +4,17 @@
  * to reach and open the root. Also takes the kernel image out of the root.
  * Effects: extracts the rootfs tar into a temp dir, runs readelf, xz, cpio and zstd.
  */
-import { chmod, copyFile, mkdir, readFile, readdir, rm, symlink, writeFile, access } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx';
 import { BerthError } from '../../../lib/errors.ts';
+import { pathExists } from '../../../lib/sys/path-exists.ts';
 import { hashInputs, hashPaths } from '../cache.ts';
 import { INITRAMFS_MODULES, moduleLoadOrder, parseModuleDb } from '../plan/modules.ts';
 import type { BuildContext } from './context.ts';
 
 const BUSYBOX_APPLETS = ['sh', 'mount', 'insmod', 'switch_root', 'sleep', 'cat', 'echo', 'grep', 'sed', 'mkdir', 'reboot', 'poweroff', 'ls'];
 const LIB_DIRS = ['usr/lib/x86_64-linux-gnu', 'usr/lib64', 'usr/lib'];
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Shared libraries (recursively) an ELF binary of the tree needs, as tree-relative paths. */
 async function sharedLibraryClosure(tree: string, binary: string): Promise<string[]> {
@@ -45,7 +37,7 @@ async function sharedLibraryClosure(tree: string, binary: string): Promise<strin
 }
 
 async function findFirst(candidates: string[], tree: string): Promise<string | undefined> {
-  for (const c of candidates) if (await exists(path.join(tree, c))) return c;
+  for (const c of candidates) if (await pathExists(path.join(tree, c))) return c;
   return undefined;
 }
 

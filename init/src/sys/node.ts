@@ -8,6 +8,7 @@ import { closeSync, constants, createReadStream, fsyncSync, openSync, writeSync 
 import { chown, mkdir, open, readdir, readFile, realpath, rename, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { syncDirectory, writeFileAtomically } from '../../../lib/sys/atomic-file.ts';
+import { pathExists } from '../../../lib/sys/path-exists.ts';
 import { createExec, type Exec } from '../../../lib/sys/exec.ts';
 import { KERNEL_PATHS, TOOLS } from '../core/tools.ts';
 import type { AppendFile, Clock, ConsoleWriter, Devices, FileSystem, Power, ProcessExit, Processes, Sys } from './types.ts';
@@ -17,14 +18,7 @@ export function createNodeFileSystem(): FileSystem {
     readText: (path) => readFile(path, 'utf8'),
     writeText: (path, data) => writeFile(path, data),
     writeAtomic: (path, data) => writeFileAtomically(path, data),
-    async exists(path) {
-      try {
-        await stat(path);
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    exists: (path) => pathExists(path),
     readDir: (path) => readdir(path),
     realPath: (path) => realpath(path),
     async makeDir(path, mode) {
