@@ -179,3 +179,35 @@ void t.test('an unhealthy container is killed and restarted; a dependant waits f
   t.ok(kills.includes('SIGTERM'), 'stop sends the stop signal');
   t.match(await readFile(join(dir, 'run', 'app', 'resolv.conf'), 'utf8'), /nameserver 10\.0\.2\.3/);
 });
+
+void t.test('resume: a stopped or exited container is supervised again; a running one is left alone', async (t) => {
+  const dir = t.testdir();
+  const h = harness(dir, {
+    onRun: (run, count) => {
+      run.stdout.write(`run ${count}\n`);
+      if (run.id === 'once') run.exit(0);
+    },
+  });
+  const containers = h.make('containers:\n  svc: { image: x, network_mode: none, stop_grace_period: 1s }\n  once: { image: x, network_mode: none, restart: "no" }\n');
+  const svc = containers.get('svc');
+  const once = containers.get('once');
+  svc?.start();
+  once?.start();
+  await until(() => svc?.status().state === 'running' && once?.status().state === 'exited');
+  t.equal(await svc?.resume(), false, 'running: nothing to resume');
+  t.ok(svc?.details().startedAt instanceof Date, 'the start time is known');
+  await svc?.stop(1000);
+  t.equal(svc?.status().state, 'stopped');
+  t.equal(await svc?.resume(), true, 'stopped: supervised again');
+  await until(() => svc?.status().state === 'running');
+  t.equal(h.runs.filter((r) => r.id === 'svc').length, 2, 'crun run a second time');
+  t.equal(await once?.resume(), true, 'exited for good: run again');
+  await until(() => once?.status().state === 'exited' && h.runs.filter((r) => r.id === 'once').length === 2);
+  const lines: string[] = [];
+  const aborter = new AbortController();
+  const tail = await svc?.readLog(5, (record) => lines.push(record), aborter.signal);
+  t.match(tail?.map((r) => (JSON.parse(r) as { log: string }).log), ['run 1\n', 'run 2\n'], 'the log holds both runs');
+  await svc?.stop(1000);
+  aborter.abort();
+  t.equal(svc?.status().state, 'stopped');
+});
