@@ -4,20 +4,8 @@
  */
 import t from 'tap';
 import { createBootGate } from '../../src/boot-gate.ts';
-import type { Clock } from '../../src/gates.ts';
+import { fakeClock } from './fixtures.ts';
 import { parseSlotWriteOutcome, runSlotWriter } from '../../src/slot-writer.ts';
-
-function fakeClock(): Clock {
-  let now = 0;
-  return {
-    now: () => new Date(now),
-    sleep: (ms) => {
-      now += ms;
-      return Promise.resolve();
-    },
-    random: () => 0.5,
-  };
-}
 
 void t.test('the gate runs once and blesses once, whoever asks', async (t) => {
   let samples = 0;

@@ -1,5 +1,6 @@
 // Shared test data for the updater's unit tests.
 import type { BundleManifest } from '../../src/core/bundle-manifest.ts';
+import type { Clock } from '../../src/gates.ts';
 
 export const hex = (c: string): string => c.repeat(64);
 
@@ -18,5 +19,22 @@ export function sampleManifest(overrides: Partial<BundleManifest> = {}): BundleM
       initrd: { path: 'initrd.img', size: 2_000_000, sha256: hex('2') },
     },
     ...overrides,
+  };
+}
+
+/** A clock whose sleep advances time instantly (and refuses an aborted signal); `slept` records each sleep. */
+export function fakeClock(start = '1970-01-01T00:00:00Z'): Clock & { slept: number[] } {
+  let now = new Date(start).getTime();
+  const slept: number[] = [];
+  return {
+    slept,
+    now: () => new Date(now),
+    sleep: (ms, signal) => {
+      if (signal.aborted) return Promise.reject(new Error('aborted'));
+      slept.push(ms);
+      now += ms;
+      return Promise.resolve();
+    },
+    random: () => 0.5,
   };
 }

@@ -1,26 +1,10 @@
 import t from 'tap';
 import { createMemoryLogger } from '../../../lib/log.ts';
-import { awaitRebootPermission, releaseRebootLock, runHealthGate, type Clock } from '../../src/gates.ts';
+import { awaitRebootPermission, releaseRebootLock, runHealthGate } from '../../src/gates.ts';
 import type { FleetLockClient, FleetLockResult } from '../../src/fleetlock.ts';
 import { parseRebootWindow } from '../../src/core/window.ts';
 import { BerthError } from '../../../lib/errors.ts';
-
-/** A clock whose sleep advances time instantly. */
-function fakeClock(start: string): Clock & { slept: number[] } {
-  let now = new Date(start).getTime();
-  const slept: number[] = [];
-  return {
-    slept,
-    now: () => new Date(now),
-    sleep: (ms, signal) => {
-      if (signal.aborted) return Promise.reject(new Error('aborted'));
-      slept.push(ms);
-      now += ms;
-      return Promise.resolve();
-    },
-    random: () => 0.5,
-  };
-}
+import { fakeClock } from './fixtures.ts';
 
 void t.test('immediate and window strategies', async (t) => {
   const logger = createMemoryLogger('updater');
