@@ -41,32 +41,29 @@ export function keyIdOf(publicKey: KeyObject): string {
   return `ed25519:${createHash('sha256').update(der).digest('hex').slice(0, 16)}`;
 }
 
-/** Loads an ed25519 public key (PEM, SPKI) such as the one built into the image. */
-export function loadPublicKey(pem: string | Buffer, source = 'public key'): TrustedKey {
+/** Reads a PEM key with `create`, refusing anything that is not ed25519 (UPDATER_KEY_INVALID). */
+function loadEd25519Key(create: (pem: string | Buffer) => KeyObject, pem: string | Buffer, source: string, kind: 'public' | 'private'): KeyObject {
   let key: KeyObject;
   try {
-    key = createPublicKey(pem);
+    key = create(pem);
   } catch (error) {
-    throw new BerthError('UPDATER_KEY_INVALID', `Cannot read ${source}: expected an ed25519 public key in PEM form`, { cause: error });
-  }
-  if (key.asymmetricKeyType !== 'ed25519') {
-    throw new BerthError('UPDATER_KEY_INVALID', `Cannot use ${source}: it is a ${key.asymmetricKeyType ?? 'unknown'} key, berth signs with ed25519`);
-  }
-  return { keyId: keyIdOf(key), key };
-}
-
-/** Loads an ed25519 private key (PEM, PKCS#8), e.g. for `berth build --signing-key`. */
-export function loadPrivateKey(pem: string | Buffer, source = 'signing key'): KeyObject {
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(pem);
-  } catch (error) {
-    throw new BerthError('UPDATER_KEY_INVALID', `Cannot read ${source}: expected an ed25519 private key in PEM form`, { cause: error });
+    throw new BerthError('UPDATER_KEY_INVALID', `Cannot read ${source}: expected an ed25519 ${kind} key in PEM form`, { cause: error });
   }
   if (key.asymmetricKeyType !== 'ed25519') {
     throw new BerthError('UPDATER_KEY_INVALID', `Cannot use ${source}: it is a ${key.asymmetricKeyType ?? 'unknown'} key, berth signs with ed25519`);
   }
   return key;
+}
+
+/** Loads an ed25519 public key (PEM, SPKI) such as the one built into the image. */
+export function loadPublicKey(pem: string | Buffer, source = 'public key'): TrustedKey {
+  const key = loadEd25519Key(createPublicKey, pem, source, 'public');
+  return { keyId: keyIdOf(key), key };
+}
+
+/** Loads an ed25519 private key (PEM, PKCS#8), e.g. for `berth build --signing-key`. */
+export function loadPrivateKey(pem: string | Buffer, source = 'signing key'): KeyObject {
+  return loadEd25519Key(createPrivateKey, pem, source, 'private');
 }
 
 export interface GeneratedKeyPair {
