@@ -6,7 +6,7 @@
  * loopback registry reached by the guest through a guestfwd. Checks: ps lists the containers,
  * logs shows their output (tail and follow), exec returns the command's exit code and output,
  * stop and start change the state, images lists the preloaded image and who uses it, pull shows
- * progress and the image appears, rmi of an image in use is refused (exit 5), prune frees it.
+ * progress (lines, a bar on a pty, NDJSON) and the image appears, rmi of an image in use is refused (exit 5), prune frees it.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -220,6 +220,12 @@ await runVmCase(
       const listed = JSON.parse(images.stdout) as Array<{ reference: string }>;
       t.same(listed.map((i) => i.reference).sort(), [PULLED, 'docker.io/library/berth-test:latest'].sort(), 'listed beside the preloaded image');
       t.match(listed.find((i) => i.reference === PULLED), { preloaded: false, used_by: [], size_bytes: Number, digest: /^sha256:/ }, 'used by no container');
+      // On a terminal (script(1) gives the CLI a pty): one line redrawn in place, ending at 100%.
+      const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+      const commandLine = [process.execPath, path.join(REPO_ROOT, 'bin/berth.js'), 'ctl', ...base, 'pull', PULLED].map(quote).join(' ');
+      const { stdout: onTty } = await run('/usr/bin/script', ['-qec', commandLine, '/dev/null'], { cwd: REPO_ROOT, timeout: 120_000 });
+      t.match(onTty, /\r\x1b\[2K10\.0\.2\.100:5000\/test\/ctl:1 \[#+\] 100% /, 'a progress bar redrawn with carriage returns');
+      t.match(onTty, /Pulled 10\.0\.2\.100:5000\/test\/ctl:1/);
       const again = await ctl(['pull', PULLED, '--json']);
       const events = again.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; status?: string });
       t.ok(events.filter((e) => e.event === 'progress').every((e) => e.status === 'exists'), 'a second pull finds every blob held (NDJSON with --json)');
