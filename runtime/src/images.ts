@@ -8,6 +8,7 @@ import { promises as fsp } from 'node:fs';
 import * as nodePath from 'node:path';
 import { createHash } from 'node:crypto';
 import { BerthError, describeError } from '../../lib/errors.ts';
+import { writeFileAtomically } from '../../lib/sys/atomic-file.ts';
 import type { Logger } from '../../lib/log.ts';
 import { planGarbageCollection, type ImageRecord as GcImageRecord } from './core/gc.ts';
 import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, parseImageConfig, parseManifest } from './core/manifest.ts';
@@ -101,10 +102,8 @@ export class LocalImages {
 
   private async save(): Promise<void> {
     await fsp.mkdir(this.options.root, { recursive: true, mode: 0o700 });
-    const temp = `${this.file}.tmp`;
-    await fsp.writeFile(temp, `${JSON.stringify(this.index, null, 2)}\n`, { mode: 0o600 });
-    // Rename over the old file: a power cut leaves the old index or the new one, never half.
-    await fsp.rename(temp, this.file);
+    // A power cut leaves the old index or the new one, never half, and a saved reference stays saved.
+    await writeFileAtomically(this.file, `${JSON.stringify(this.index, null, 2)}\n`, { mode: 0o600 });
   }
 
   private remember(names: readonly string[], image: ImportedImage, preloaded = false): void {

@@ -4,10 +4,11 @@
  * under /var/lib/berth/api/ so its fingerprint stays the same across boots.
  * Effects: reads the configured files, writes the generated key (0600) and certificate.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { BerthError } from '../../../lib/errors.ts';
 import type { MachineConfig } from '../../../lib/config/machine-config.ts';
 import { PATHS } from '../../../lib/layout.ts';
+import { writeFileAtomically } from '../../../lib/sys/atomic-file.ts';
 import { certificateFingerprint, issueCertificate, keyMatchesCertificate } from '../../../lib/tls/x509.ts';
 import type { TlsMaterial } from './server.ts';
 
@@ -35,9 +36,7 @@ async function readIfPresent(path: string): Promise<string | undefined> {
 }
 
 async function writeReplacing(path: string, data: string, mode: number): Promise<void> {
-  const temp = `${path}.tmp`;
-  await writeFile(temp, data, { mode, flush: true });
-  await rename(temp, path);
+  await writeFileAtomically(path, data, { mode });
 }
 
 /** TLS material plus how the server certificate came to be and its SHA-256 fingerprint. */
