@@ -82,6 +82,8 @@ export class Engine {
   /** The image store, once start() has opened it (operator image commands need it). */
   private images: LocalImages | undefined;
   /** Operator start/stop/restart of one container run one at a time per container. */
+  /** What reconcile() needs of the engine's start (images, blob store, registry settings). */
+  private parts: { images: LocalImages; store: ReturnType<typeof createBlobStore>; registries: Map<string, RegistrySettings> } | undefined;
   private readonly operations = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: EngineOptions) {
@@ -118,6 +120,7 @@ export class Engine {
     await images.load();
     this.images = images;
     await images.importPreloaded(this.paths.preloadDir);
+    this.parts = { images, store, registries: settings };
     await images
       .collectGarbage(
         Object.values(config.containers).map((c) => c.image),
@@ -260,6 +263,63 @@ export class Engine {
   /** Stops every container, dependants before what they depend on. Never throws. */
   async stopAll(graceMs: number): Promise<void> {
     const depth = new Map<string, number>();
+  /**
+   * Moves the running containers to a new config (a config applied through the API): stops the
+   * removed and recreated ones (dependants first), drops their writable layers, then creates and
+   * starts the new and recreated ones (each waits for its depends_on as at boot). Containers not
+   * named are left running untouched. Registry settings are read again for later pulls. Resolves
+   * once the started containers have left waiting/preparing (at most `waitMs`), with their statuses.
+   */
+  async reconcile(
+    config: MachineConfig,
+    changes: { create: readonly string[]; recreate: readonly string[]; remove: readonly string[] },
+    options: { graceMs?: number; waitMs?: number } = {},
+  ): Promise<ContainerStatus[]> {
+    const parts = this.parts;
+    if (parts === undefined) throw new BerthError('RUNTIME_NOT_STARTED', 'The container engine has not started; reboot to apply the containers of the new config');
+    const fresh = await registrySettings(config, this.logger);
+    parts.registries.clear();
+    for (const [registry, settings] of fresh) parts.registries.set(registry, settings);
+
+    const leaving = [...changes.remove, ...changes.recreate].filter((name) => this.containers.has(name));
+    for (const level of dependantsFirst(this.containers, leaving)) {
+      await Promise.all(
+        level.map(async (name) => {
+          const container = this.containers.get(name);
+          await container?.stop(options.graceMs ?? 60_000).catch((error: unknown) => {
+            this.logger.warn('Container not stopped cleanly', { container: name, error: describeError(error) });
+          });
+          this.containers.delete(name);
+          // A recreated container starts from a fresh writable layer, as Compose's recreate does.
+          await fsp.rm(`${this.paths.containersDir}/${name}`, { recursive: true, force: true });
+          this.logger.info('Container removed', { container: name, reason: changes.remove.includes(name) ? 'removed from config' : 'definition changed' });
+        }),
+      );
+    }
+
+    const starting: Container[] = [];
+    for (const name of [...changes.create, ...changes.recreate]) {
+      const containerConfig = config.containers[name];
+      if (containerConfig === undefined) continue;
+      const deps = { sys: this.options.sys, logger: this.logger, images: parts.images, store: parts.store, paths: this.paths, peer: (other: string) => this.containers.get(other) };
+      const container = new Container(name, containerConfig, this.options.attacher === undefined ? deps : { ...deps, attacher: this.options.attacher });
+      this.containers.set(name, container);
+      starting.push(container);
+    }
+    // Status lists follow the new config's order.
+    const ordered = [...this.containers.entries()].sort(([a], [b]) => configIndex(config, a) - configIndex(config, b));
+    this.containers.clear();
+    for (const [name, container] of ordered) this.containers.set(name, container);
+    for (const container of starting) container.start();
+    if (starting.length > 0) this.logger.info('Containers starting', { count: starting.length, reason: 'config applied' });
+
+    const deadline = this.options.sys.nowMs() + (options.waitMs ?? START_WAIT_MS);
+    while (this.options.sys.nowMs() < deadline && starting.some((c) => ['waiting', 'preparing'].includes(c.status().state))) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return starting.map((c) => c.status());
+  }
+
     const depthOf = (name: string, seen: Set<string>): number => {
       const known = depth.get(name);
       if (known !== undefined) return known;
@@ -316,6 +376,35 @@ function checkedImageKey(reference: string): string {
 }
 
 function configIndex(config: MachineConfig, name: string): number {
+}
+
+function configIndex(config: MachineConfig, name: string): number {
+  const index = Object.keys(config.containers).indexOf(name);
+  return index === -1 ? Number.MAX_SAFE_INTEGER : index;
+}
+
+/**
+ * `names` grouped for stopping: each group only holds containers nothing later in the list
+ * depends on (depends_on or a shared network, among the running containers).
+ */
+export function dependantsFirst(containers: ReadonlyMap<string, { config: { depends_on: Readonly<Record<string, unknown>>; network_mode: string } }>, names: readonly string[]): string[][] {
+  const needs = (name: string): string[] => {
+    const c = containers.get(name);
+    if (c === undefined) return [];
+    const shared = /^(?:container|service):(.+)$/.exec(c.config.network_mode)?.[1];
+    return [...Object.keys(c.config.depends_on), ...(shared === undefined ? [] : [shared])];
+  };
+  const left = new Set(names);
+  const levels: string[][] = [];
+  while (left.size > 0) {
+    // A container goes once no container still left depends on it.
+    const level = [...left].filter((name) => ![...left].some((other) => other !== name && needs(other).includes(name)));
+    // A cycle (refused by the config schema) must not loop forever: stop the rest together.
+    const group = level.length > 0 ? level : [...left];
+    levels.push(group);
+    for (const name of group) left.delete(name);
+  }
+  return levels;
   const index = Object.keys(config.containers).indexOf(name);
   return index === -1 ? Number.MAX_SAFE_INTEGER : index;
 }
