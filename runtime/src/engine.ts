@@ -79,11 +79,11 @@ export class Engine {
   private readonly logger: Logger;
   private readonly paths: typeof DEFAULT_RUNTIME_PATHS;
   private started = false;
+  /** What reconcile() needs of the engine's start (images, blob store, registry settings). */
+  private parts: { images: LocalImages; store: ReturnType<typeof createBlobStore>; registries: Map<string, RegistrySettings> } | undefined;
   /** The image store, once start() has opened it (operator image commands need it). */
   private images: LocalImages | undefined;
   /** Operator start/stop/restart of one container run one at a time per container. */
-  /** What reconcile() needs of the engine's start (images, blob store, registry settings). */
-  private parts: { images: LocalImages; store: ReturnType<typeof createBlobStore>; registries: Map<string, RegistrySettings> } | undefined;
   private readonly operations = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: EngineOptions) {
@@ -117,10 +117,10 @@ export class Engine {
       logger: this.logger,
       registry: createRegistryClient({ settings: (registry) => settings.get(registry) }),
     });
+    this.parts = { images, store, registries: settings };
     await images.load();
     this.images = images;
     await images.importPreloaded(this.paths.preloadDir);
-    this.parts = { images, store, registries: settings };
     await images
       .collectGarbage(
         Object.values(config.containers).map((c) => c.image),
@@ -260,9 +260,6 @@ export class Engine {
     return [...this.containers.values()].map((c) => c.status());
   }
 
-  /** Stops every container, dependants before what they depend on. Never throws. */
-  async stopAll(graceMs: number): Promise<void> {
-    const depth = new Map<string, number>();
   /**
    * Moves the running containers to a new config (a config applied through the API): stops the
    * removed and recreated ones (dependants first), drops their writable layers, then creates and
@@ -320,6 +317,9 @@ export class Engine {
     return starting.map((c) => c.status());
   }
 
+  /** Stops every container, dependants before what they depend on. Never throws. */
+  async stopAll(graceMs: number): Promise<void> {
+    const depth = new Map<string, number>();
     const depthOf = (name: string, seen: Set<string>): number => {
       const known = depth.get(name);
       if (known !== undefined) return known;
@@ -376,35 +376,6 @@ function checkedImageKey(reference: string): string {
 }
 
 function configIndex(config: MachineConfig, name: string): number {
-}
-
-function configIndex(config: MachineConfig, name: string): number {
-  const index = Object.keys(config.containers).indexOf(name);
-  return index === -1 ? Number.MAX_SAFE_INTEGER : index;
-}
-
-/**
- * `names` grouped for stopping: each group only holds containers nothing later in the list
- * depends on (depends_on or a shared network, among the running containers).
- */
-export function dependantsFirst(containers: ReadonlyMap<string, { config: { depends_on: Readonly<Record<string, unknown>>; network_mode: string } }>, names: readonly string[]): string[][] {
-  const needs = (name: string): string[] => {
-    const c = containers.get(name);
-    if (c === undefined) return [];
-    const shared = /^(?:container|service):(.+)$/.exec(c.config.network_mode)?.[1];
-    return [...Object.keys(c.config.depends_on), ...(shared === undefined ? [] : [shared])];
-  };
-  const left = new Set(names);
-  const levels: string[][] = [];
-  while (left.size > 0) {
-    // A container goes once no container still left depends on it.
-    const level = [...left].filter((name) => ![...left].some((other) => other !== name && needs(other).includes(name)));
-    // A cycle (refused by the config schema) must not loop forever: stop the rest together.
-    const group = level.length > 0 ? level : [...left];
-    levels.push(group);
-    for (const name of group) left.delete(name);
-  }
-  return levels;
   const index = Object.keys(config.containers).indexOf(name);
   return index === -1 ? Number.MAX_SAFE_INTEGER : index;
 }
