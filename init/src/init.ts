@@ -18,6 +18,7 @@ import { blessBootEntry } from './bless.ts';
 import { createReadinessHealth, type BootHealth } from './boot-health.ts';
 import { setupCgroups } from './cgroups.ts';
 import { applyHostname, loadBootConfig } from './config.ts';
+import { createConfigApplier, type ConfigApplier, type ConfigApplyDeps } from './config-apply.ts';
 import { prepareDataPartition } from './data-partition.ts';
 import { startDebugShell, type DebugShell } from './debug-shell.ts';
 import { applyKernelSettings, applyTimeZone, startTimeSync } from './host-settings.ts';
@@ -60,6 +61,8 @@ export interface InitOptions {
   onReady?: (ready: { identity: BootIdentity; config: MachineConfig; reboot: () => void }) => void;
   /** Starts the management API (main.ts passes api/index.ts startApi; unit tests leave it out). */
   startApi?: (options: ApiOptions) => Promise<Api>;
+  /** Moves the containers to a config applied through the API (main.ts passes the engine's reconcile). */
+  reconcileContainers?: ConfigApplyDeps['reconcileContainers'];
 }
 
 /** Thrown between stages when a shutdown was requested during boot. */
@@ -82,6 +85,8 @@ export class Init {
   private network: Network | undefined;
   private readonly daemons: Daemon[] = [];
   private config: MachineConfig | undefined;
+  /** Applies configs sent through the API; holds the config in force. */
+  private configApplier: ConfigApplier | undefined;
   /** The running management API; components add their endpoints with `api.router.register`. */
   api: Api | undefined;
   identity: BootIdentity | undefined;
@@ -175,6 +180,13 @@ export class Init {
     });
     const config = choice.config;
     this.config = config;
+    this.configApplier = createConfigApplier({
+      sys,
+      logger,
+      initial: { config: choice.config, source: choice.source, origin: choice.origin },
+      restartTimeSync: (servers) => this.restartTimeSync(servers),
+      ...(this.options.reconcileContainers ? { reconcileContainers: this.options.reconcileContainers } : {}),
+    });
     await this.stage('host-settings', async () => {
       await applyKernelSettings(sys, logger, config);
       await this.bestEffort('time-zone', () => applyTimeZone(sys.fs, logger, config.time_zone));
@@ -212,7 +224,7 @@ export class Init {
       await this.stage('api', () =>
         this.bestEffort('api', async () => {
           const apiOptions = { config, logger, logFile: INIT_LOG_FILE, apiVersion: identity.version, now: () => sys.clock.now() };
-          this.api = await startApi({ ...apiOptions, host: this.apiHostView(identity, choice) });
+          this.api = await startApi({ ...apiOptions, host: this.apiHostView(identity, choice), ...(this.configApplier ? { configControl: this.configApplier } : {}) });
         }),
       );
     }
@@ -226,10 +238,22 @@ export class Init {
     return {
       identity: () => identity,
       state: () => this.stateValue,
-      hostname: () => choice.config.hostname,
-      config: () => ({ config: choice.config, source: choice.source, origin: choice.origin }),
+      hostname: () => (this.configApplier?.current() ?? choice).config.hostname,
+      config: () => this.configApplier?.current() ?? { config: choice.config, source: choice.source, origin: choice.origin },
       requestPower: (action) => void this.requestShutdown(action === 'reboot' ? 'api-reboot' : 'api-poweroff'),
     };
+  }
+
+  /** A config applied through the API changed ntp.servers: chronyd starts again with them (or stays stopped). */
+  private async restartTimeSync(servers: readonly string[]): Promise<void> {
+    const index = this.daemons.findIndex((daemon) => daemon.name === 'chronyd');
+    const old = index === -1 ? undefined : this.daemons[index];
+    if (old) {
+      this.daemons.splice(index, 1);
+      await old.stop(DAEMON_STOP_GRACE_MS);
+    }
+    const chronyd = await startTimeSync(this.sys, this.logger, servers);
+    if (chronyd) this.daemons.push(chronyd);
   }
 
   /** The console status banner (version, slot, host, addresses, containers); never throws. */

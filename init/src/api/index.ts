@@ -9,6 +9,7 @@ import type { Logger } from '../../../lib/log.ts';
 import type { MachineConfig } from '../../../lib/config/machine-config.ts';
 import { listenHost, listenPort } from '../../../lib/config/sections/api.ts';
 import { PATHS } from '../../../lib/layout.ts';
+import { registerConfigRoutes, type ConfigControl } from './core/config-routes.ts';
 import { registerContainerRoutes, type ContainerControl } from './core/container-routes.ts';
 import { registerHostRoutes, type HostLogs, type HostProbe, type HostView } from './core/host-routes.ts';
 import { registerImageRoutes, type ImageControl } from './core/image-routes.ts';
@@ -31,6 +32,8 @@ export interface ApiOptions {
   /** The container engine's containers and images (main.ts passes the engine; absent: no such endpoints). */
   containers?: ContainerControl;
   images?: ImageControl;
+  /** Config plan/apply/try/confirm (init passes its config applier; absent: no such endpoints). */
+  configControl?: ConfigControl;
 }
 
 /** The running API. */
@@ -53,6 +56,7 @@ export async function startApi(options: ApiOptions): Promise<Api> {
   });
   if (options.containers) registerContainerRoutes(router, options.containers);
   if (options.images) registerImageRoutes(router, options.images);
+  if (options.configControl) registerConfigRoutes(router, options.configControl);
   const listeners: Listener[] = [];
   try {
     listeners.push(await listenUnix(options.socketPath ?? PATHS.apiSocket, createRequestHandler(router, logger, 'unix')));
