@@ -60,7 +60,7 @@ function runInit(): void {
     blessBoot: (slot) => updater.bless(slot),
     onReady: (ready) => updater.start(ready),
     reconcileContainers: (config, changes) => engine.reconcile(config, changes),
-    startApi: (options) => startApi({ ...options, containers: containerControlOf(engine), images: imageControlOf(engine) }),
+    startApi: (options) => startApi({ ...options, containers: containerControlOf(engine), images: imageControlOf(engine), updater }),
     onShutdownStart(action, done) {
       // A shutdown that hangs (a stuck umount, a dead disk) still ends in the power action.
       const deadline = setTimeout(() => {

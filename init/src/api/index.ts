@@ -11,6 +11,9 @@ import { listenHost, listenPort } from '../../../lib/config/sections/api.ts';
 import { PATHS } from '../../../lib/layout.ts';
 import { registerConfigRoutes, type ConfigControl } from './core/config-routes.ts';
 import { registerContainerRoutes, type ContainerControl } from './core/container-routes.ts';
+import { registerUpdateRoutes } from './core/update-routes.ts';
+import { createUpdateControl } from './update-control.ts';
+import type { UpdateAgent } from '../../../updater/src/agent.ts';
 import { registerHostRoutes, type HostLogs, type HostProbe, type HostView } from './core/host-routes.ts';
 import { registerImageRoutes, type ImageControl } from './core/image-routes.ts';
 import { Router } from './core/router.ts';
@@ -34,6 +37,21 @@ export interface ApiOptions {
   images?: ImageControl;
   /** Config plan/apply/try/confirm (init passes its config applier; absent: no such endpoints). */
   configControl?: ConfigControl;
+  /** The updater (main.ts passes init's UpdaterHost; absent: no update endpoints). */
+  updater?: { agent(): UpdateAgent | undefined };
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** The running API. */
@@ -57,6 +75,10 @@ export async function startApi(options: ApiOptions): Promise<Api> {
   if (options.containers) registerContainerRoutes(router, options.containers);
   if (options.images) registerImageRoutes(router, options.images);
   if (options.configControl) registerConfigRoutes(router, options.configControl);
+  if (options.updater) {
+    const booted = (): { slot: string; version: string } | undefined => options.host.identity();
+    registerUpdateRoutes(router, createUpdateControl({ updater: options.updater, booted, strategy: options.config.update?.strategy, logger }), sleepUnlessAborted);
+  }
   const listeners: Listener[] = [];
   try {
     listeners.push(await listenUnix(options.socketPath ?? PATHS.apiSocket, createRequestHandler(router, logger, 'unix')));

@@ -12,6 +12,8 @@ import { collectStatus, registerHostRoutes, validateConfigText, type HostProbe, 
 import { ApiError, Router, type ApiRequest, type ApiResponse } from '../../../src/api/core/router.ts';
 import { registerContainerRoutes, type ContainerControl } from '../../../src/api/core/container-routes.ts';
 import { registerImageRoutes, type ImageControl } from '../../../src/api/core/image-routes.ts';
+import { registerConfigRoutes, type ConfigControl } from '../../../src/api/core/config-routes.ts';
+import { registerUpdateRoutes, type UpdateControl } from '../../../src/api/core/update-routes.ts';
 
 const OPENAPI_FILE = new URL('../../../src/api/openapi.json', import.meta.url);
 
@@ -142,6 +144,10 @@ void t.test('the committed openapi.json is the document of the host endpoints', 
   const images: ImageControl = { listImages: unused, pull: unused, remove: unused, prune: unused };
   registerContainerRoutes(router, engine);
   registerImageRoutes(router, images);
+  const configControl: ConfigControl = { current: unused, pendingTry: unused, apply: unused, confirm: unused };
+  const updateControl: UpdateControl = { agent: unused, booted: unused, strategy: unused, progress: unused, applyPending: unused, requestApply: unused };
+  registerConfigRoutes(router, configControl);
+  registerUpdateRoutes(router, updateControl, unused);
   const text = `${JSON.stringify(buildOpenApiDocument(router.routes(), '0.1.0'), null, 2)}\n`;
   if (process.env.BERTH_UPDATE_OPENAPI === '1') await writeFile(OPENAPI_FILE, text);
   t.equal(await readFile(OPENAPI_FILE, 'utf8'), text, 'init/src/api/openapi.json is current (BERTH_UPDATE_OPENAPI=1 npx tap init/test/unit/api/host-routes.test.ts rewrites it)');
