@@ -5,6 +5,7 @@
 import { BerthError } from '../../../lib/errors.ts';
 import { PATHS } from '../../../lib/layout.ts';
 import { CONTAINER_COMMANDS, CONTAINER_EXIT, CONTAINER_HELP, parseContainerAction, type ContainerAction } from './containers.ts';
+import { CONFIG_UPDATE_COMMANDS, CONFIG_UPDATE_HELP, parseConfigUpdateAction, type ConfigUpdateAction } from './config-update.ts';
 
 /** Where `berth ctl` sends its requests. */
 export type CtlTarget =
@@ -28,7 +29,8 @@ export type CtlAction =
   | { op: 'config-validate'; file: string }
   | { op: 'reboot' }
   | { op: 'poweroff' }
-  | ContainerAction;
+  | ContainerAction
+  | ConfigUpdateAction;
 
 export interface CtlCommand {
   kind: 'ctl';
@@ -63,7 +65,7 @@ export const CTL_HELP = `  berth ctl [--host unix://PATH | https://ADDR[:PORT]] 
         logs [-f|--follow] [--tail N]   the host log (logfmt; --json: one JSON object per line)
 ${CONTAINER_HELP}        config get                 the machine config in force
         config validate FILE       check a machine config; every problem with its line
-        reboot | poweroff          orderly reboot or power off
+${CONFIG_UPDATE_HELP}        reboot | poweroff          orderly reboot or power off
       Exit codes: 0 ok, 1 the request failed (or the config is invalid), 2 usage, 3 cannot connect,
       ${CONTAINER_EXIT.notFound} no such container or image, ${CONTAINER_EXIT.conflict} refused for its state (not running, image in use);
       exec exits with the command's code, or ${CONTAINER_EXIT.execFailed} when berth ctl itself failed.
@@ -114,7 +116,7 @@ export function parseHostUrl(text: string): { kind: 'unix'; socketPath: string }
   return { kind: 'https', host, port: url.port === '' ? DEFAULT_API_PORT : Number(url.port) };
 }
 
-const CTL_COMMANDS = `status, logs, config get, config validate FILE, reboot, poweroff, ${CONTAINER_COMMANDS}`;
+const CTL_COMMANDS = `status, logs, config get, config validate FILE, ${CONFIG_UPDATE_COMMANDS}, reboot, poweroff, ${CONTAINER_COMMANDS}`;
 
 /** Parses the arguments after `berth ctl`. */
 export function parseCtlArgs(argv: readonly string[]): CtlCommand {
@@ -127,6 +129,8 @@ export function parseCtlArgs(argv: readonly string[]): CtlCommand {
   let follow = false;
   let tail: number | undefined;
   let afterDashes: string[] | undefined;
+  let timeout: string | undefined;
+  let wait = false;
   const words: string[] = [];
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] as string;
@@ -165,6 +169,13 @@ export function parseCtlArgs(argv: readonly string[]): CtlCommand {
         [value, i] = takeValue(argv, i, flag);
         tail = wholeNumber('--tail', value, 0);
         break;
+      case '--timeout':
+        [value, i] = takeValue(argv, i, flag);
+        timeout = value;
+        break;
+      case '--wait':
+        wait = true;
+        break;
       case '--':
         // Everything after is exec's command, options included.
         afterDashes = argv.slice(i + 1);
@@ -182,7 +193,9 @@ export function parseCtlArgs(argv: readonly string[]): CtlCommand {
     if (rest.length > 0) throw usage(`Unexpected argument '${rest[0]}' after berth ctl ${words.slice(0, used).join(' ')}`);
   };
   const containerAction = parseContainerAction(words, { follow, tail, afterDashes });
+  const configUpdateAction = containerAction === undefined ? parseConfigUpdateAction(words, { timeout, wait }) : undefined;
   if (containerAction !== undefined) action = containerAction;
+  else if (configUpdateAction !== undefined) action = configUpdateAction;
   else if (afterDashes !== undefined) throw usage(`'--' goes with berth ctl exec NAME -- CMD...`);
   else switch (first) {
     case undefined:
@@ -206,7 +219,7 @@ export function parseCtlArgs(argv: readonly string[]): CtlCommand {
         if (file === undefined) throw usage('berth ctl config validate needs a FILE (a machine config, YAML)');
         noMore(3);
         action = { op: 'config-validate', file };
-      } else throw usage(second === undefined ? 'berth ctl config needs get or validate FILE' : `Unknown config command '${second}': expected get or validate FILE`);
+      } else throw usage(second === undefined ? 'berth ctl config needs get, validate FILE, plan FILE, apply FILE, try FILE or confirm' : `Unknown config command '${second}': expected get, validate FILE, plan FILE, apply FILE, try FILE or confirm`);
       break;
     default:
       throw usage(`Unknown ctl command '${first}': expected one of ${CTL_COMMANDS}`);

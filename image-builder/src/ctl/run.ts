@@ -9,6 +9,7 @@ import { parseLogLine } from '../../../lib/log.ts';
 import type { CtlCommand } from './args.ts';
 import { ConnectError, type ApiAnswer, type ApiClient } from './client.ts';
 import { CONTAINER_EXIT, createLineSplitter, isContainerAction, runContainerAction, type CtlRequests } from './containers.ts';
+import { isConfigUpdateAction, runConfigUpdateAction } from './config-update.ts';
 import { formatStatus, formatValidation, type ProblemView, type StatusView } from './format.ts';
 
 /** Exit codes scripts can rely on. */
@@ -114,6 +115,7 @@ export async function runCtl(command: CtlCommand, client: ApiClient, io: CtlIo):
   try {
     const { action } = command;
     if (isContainerAction(action)) return await runContainerAction(action, command.json, ctlRequests(client), io);
+    if (isConfigUpdateAction(action)) return await runConfigUpdateAction(action, command.json, ctlRequests(client), io);
     switch (action.op) {
       case 'status': {
         const status = await json(client, 'GET', '/v1/status', 200);
