@@ -184,7 +184,7 @@ void t.test('update apply --wait follows to the reboot', async (t) => {
   t.matchSnapshot(plain.out, 'plain lines');
   const tty = await run({ op: 'update-apply', wait: true }, fakeRequests(answers), { isTty: true });
   t.equal(tty.code, 0);
-  t.matchSnapshot(tty.out, 'terminal bar');
+  t.matchSnapshot(tty.out.replace(/\r/g, '<CR>').replace(/\u001b/g, '<ESC>'), 'terminal bar (CR and ESC made visible)');
   const asJson = await run({ op: 'update-apply', wait: true }, fakeRequests(answers), { json: true });
   t.equal(asJson.code, 0);
   t.equal(asJson.out.trim().split('\n').filter((l) => l.startsWith('{"configured"')).length, 6, 'one NDJSON status per change');

@@ -144,9 +144,9 @@ The host is rebooting into 2.0.0
 
 `
 
-exports[`image-builder/test/unit/ctl-config-update.test.ts > TAP > update apply --wait follows to the reboot > terminal bar 1`] = `
+exports[`image-builder/test/unit/ctl-config-update.test.ts > TAP > update apply --wait follows to the reboot > terminal bar (CR and ESC made visible) 1`] = `
 Checking now
-[2Kidle[2Kchecking[2Kdownloading 2.0.0 download [..............................]   0% 0 B/1000 B[2Kdownloading 2.0.0 download [#################.............]  55% 550 B/1000 B[2Kverifying 2.0.0 write [##############################] 100% 3.9 KiB/3.9 KiB[2Krebooting 2.0.0
+<CR><ESC>[2Kidle<CR><ESC>[2Kchecking<CR><ESC>[2Kdownloading 2.0.0 download [..............................]   0% 0 B/1000 B<CR><ESC>[2Kdownloading 2.0.0 download [#################.............]  55% 550 B/1000 B<CR><ESC>[2Kverifying 2.0.0 write [##############################] 100% 3.9 KiB/3.9 KiB<CR><ESC>[2Krebooting 2.0.0
 The host is rebooting into 2.0.0
 
 `
