@@ -155,3 +155,26 @@ void t.test('host settings: time zone, sysctls, modules, NTP and DNS through the
   t.same(timeSync, [['192.0.2.1']]);
   t.ok(sys.exec.calls.some((c) => c.file.endsWith('modprobe') && c.args.includes('dummy')));
 });
+
+void t.test('a failing step is reported and the other steps still run; without an engine the containers step fails', async (t) => {
+  const sys = createFakeSys({ files: { '/proc/sys/kernel/hostname': 'web-1' }, dirs: ['/proc', '/etc', '/var'] });
+  const applier = createConfigApplier({
+    sys,
+    logger: createLogger({ component: 'init', sinks: [] }),
+    initial: { config: loadMachineConfig(BOOT, 'boot').config, source: 'saved', origin: 'saved' },
+    restartTimeSync: () => Promise.resolve(),
+  });
+  const next = loadMachineConfig(CHANGED, 'next').config;
+  const { planConfigChange } = await import('../../src/core/config-plan.ts');
+  const report = await applier.apply(CHANGED, next, planConfigChange(applier.current().config, next), { kind: 'apply' });
+  t.same(
+    report.applied.map((s) => [s.step, s.ok]),
+    [
+      ['set-hostname', true],
+      ['reconcile-containers', false],
+    ],
+  );
+  t.match(report.applied[1]?.error, /No container engine/);
+  t.equal(sys.fs.files.get('/proc/sys/kernel/hostname'), 'web-2');
+  t.equal(report.saved, true, 'the config is saved as a whole; the report says what failed');
+});
