@@ -69,6 +69,12 @@ async function journal(shell: DebugShell): Promise<{ state: { current: { phase: 
   return JSON.parse(await shell.check('cat /var/lib/berth/update-journal.json')) as never;
 }
 
+/** GET /v1/update through the API's Unix socket, asked by the guest's own node (the image has no curl). */
+async function apiUpdateStatus(shell: DebugShell): Promise<Record<string, unknown>> {
+  const script = `require('http').get({socketPath:'/run/berth/api.sock',path:'/v1/update'},(r)=>{let b='';r.on('data',(c)=>b+=c);r.on('end',()=>console.log(b))})`;
+  return JSON.parse(await shell.check(`/usr/lib/berth/node/bin/node -e "${script}"`)) as Record<string, unknown>;
+}
+
 const updateLine = (phase: string): RegExp => new RegExp(`msg="Update phase" from=\\S+ to=${phase}\\b`);
 
 for (const version of ['1.0.0', '2.0.0', '3.0.0']) {
@@ -169,6 +175,11 @@ await runVmCase(
       const failed = await journal(shell);
       t.equal(failed.state.current.phase, 'failed');
       t.equal(failed.state.current.error?.code, 'UPDATER_SIGNATURE_INVALID', 'the tampered manifest fails its signature');
+      // Asked at once: the retry comes 15-30 s after the failure, and may have begun (the failure stays counted).
+      const status = await apiUpdateStatus(shell);
+      t.match(status, { configured: true, booted_slot: 'b', current_version: '2.0.0', failures: 1 }, 'GET /v1/update: the running version and the failure count');
+      if (status.phase === 'failed') t.match(status.last_error, { code: 'UPDATER_SIGNATURE_INVALID' }, 'GET /v1/update shows the failure');
+      else t.match(status.phase, /^(checking|downloading|verifying)$/, 'or the retry under way');
       t.equal(await shell.check('sha256sum /dev/vda3'), activeBefore, 'the active slot is unchanged');
       await vm.powerdown();
 
@@ -209,6 +220,8 @@ await runVmCase(
       const shell = await vm.shell();
       const state = await journal(shell);
       t.ok(state.state.badVersions.includes('3.0.0'), `3.0.0 is recorded bad (${state.state.badVersions.join(',')})`);
+      const status = await apiUpdateStatus(shell);
+      t.ok(Array.isArray(status.bad_versions) && status.bad_versions.includes('3.0.0'), `GET /v1/update lists 3.0.0 as bad (${JSON.stringify(status.bad_versions)})`);
       const check = await vm.waitFor(/msg="Update phase" from=checking to=idle[^\n]*/, 120_000);
       t.match(check.match[0], /known-bad/, 'the next check skips 3.0.0 as known bad');
       t.notMatch(vm.console.text(), /msg="Stage step"/, '3.0.0 is not installed again');
