@@ -44,6 +44,8 @@ export interface RuntimeSys {
   now(): Date;
   /** Writes /proc/<pid>/oom_score_adj; best effort. */
   setOomScoreAdj(pid: number, value: number): Promise<void>;
+  /** Milliseconds since kernel start (init's `t_ms` clock) for lifecycle lines; absent in fakes. */
+  uptimeMs?: () => number;
 }
 
 /** Where the engine keeps things; one object for all containers. */
@@ -183,8 +185,11 @@ export class Container {
       return;
     }
     this.state = 'preparing';
+    // t_ms on lifecycle lines: a boot chart draws each container from creating to running or healthy.
+    this.logger.info('Container creating', { t_ms: this.sys.uptimeMs?.() });
     try {
       await this.prepare();
+      this.logger.info('Container created', { t_ms: this.sys.uptimeMs?.() });
     } catch (error) {
       this.fail(error);
       await this.cleanup();
@@ -198,14 +203,14 @@ export class Container {
       const again = shouldRestart(this.policy, { exitCode: exit, stoppedOnPurpose: false, restartCount: this.restartCount, unhealthy });
       if (!again) {
         this.state = 'exited';
-        this.logger.info('Container exited', { exit_code: exit, restart: this.config.restart });
+        this.logger.info('Container exited', { exit_code: exit, restart: this.config.restart, t_ms: this.sys.uptimeMs?.() });
         break;
       }
       const decision = recordExit(this.backoff, this.sys.nowMs());
       this.backoff = decision.state;
       this.restartCount += 1;
       this.state = 'restarting';
-      this.logger.warn('Container restarting', { exit_code: exit, restart_count: this.restartCount, delay_ms: decision.delayMs, reason: unhealthy ? 'unhealthy' : 'exited' });
+      this.logger.warn('Container restarting', { exit_code: exit, restart_count: this.restartCount, delay_ms: decision.delayMs, reason: unhealthy ? 'unhealthy' : 'exited', t_ms: this.sys.uptimeMs?.() });
       await this.waker.sleep(decision.delayMs);
     }
     if (this.stopping) this.state = 'stopped';
@@ -344,6 +349,7 @@ export class Container {
 
   /** One run: crun run until the container exits. Returns its exit code. */
   private async runOnce(): Promise<number> {
+    this.logger.info('Container starting', { restart_count: this.restartCount, t_ms: this.sys.uptimeMs?.() });
     await this.sys.exec.run(CRUN_PATH, crunDeleteArgs(this.name, { force: true }), { env: TOOL_ENV, okExitCodes: [0, 1] }).catch(() => undefined);
     this.log.startRun();
     const child = this.sys.spawn(CRUN_PATH, crunRunArgs(this.name, { bundle: this.bundleDir }), TOOL_ENV);
@@ -351,11 +357,20 @@ export class Container {
     // crun inherits init's -1000; the container's own process gets 0 from config.json.
     if (child.pid !== undefined) await this.sys.setOomScoreAdj(child.pid, 0);
     const logs = Promise.all([this.log.follow(child.stdout, 'stdout'), this.log.follow(child.stderr, 'stderr')]);
+    // The moment the supervisor reads the first byte: start latency as a user sees it.
+    let sawOutput = false;
+    const onFirstOutput = (stream: string) => () => {
+      if (sawOutput) return;
+      sawOutput = true;
+      this.logger.info('Container first output', { stream, restart_count: this.restartCount, t_ms: this.sys.uptimeMs?.() });
+    };
+    child.stdout.once('data', onFirstOutput('stdout'));
+    child.stderr.once('data', onFirstOutput('stderr'));
     const startedAt = this.sys.nowMs();
     this.startedAt = this.sys.now();
     this.backoff = recordStart(this.backoff, startedAt);
     this.state = 'running';
-    this.logger.info('Container started', { pid: child.pid, restart_count: this.restartCount });
+    this.logger.info('Container started', { pid: child.pid, restart_count: this.restartCount, t_ms: this.sys.uptimeMs?.() });
     const probing = this.probeLoop(child, startedAt);
     const { exitCode, signal } = await child.exited;
     this.current = undefined;
@@ -393,7 +408,7 @@ export class Container {
       const before = this.health.status;
       this.health = recordProbe(this.health, passed, now, plan.policy);
       if (this.health.status === 'healthy') this.backoff = recordRunning(this.backoff, now);
-      if (this.health.status !== before) this.logger.info('Container health changed', { health: this.health.status, failing_streak: this.health.failingStreak });
+      if (this.health.status !== before) this.logger.info('Container health changed', { health: this.health.status, failing_streak: this.health.failingStreak, t_ms: this.sys.uptimeMs?.() });
       if (this.health.status === 'unhealthy' && this.policy.kind !== 'no') {
         this.logger.warn('Container unhealthy, restarting', { failing_streak: this.health.failingStreak });
         this.killedUnhealthy = true;

@@ -22,6 +22,7 @@ import type { NetworkAttacher } from './network.ts';
 import { createBlobStore } from './store/blobs.ts';
 import { createRegistryClient, type PullProgress, type RegistrySettings } from './store/registry-client.ts';
 import { removePartialLayers } from './store/unpack.ts';
+import { createUptimeClock } from './uptime.ts';
 
 /** Where the engine keeps its state. */
 export const RUNTIME_ROOT = `${PATHS.stateDir}/runtime`;
@@ -42,7 +43,9 @@ export const DEFAULT_RUNTIME_PATHS: RuntimePaths & { root: string; preloadDir: s
 
 /** The real RuntimeSys over node:child_process and /proc. */
 export function createRuntimeSys(exec: Exec = createExec()): RuntimeSys {
+  const uptimeMs = createUptimeClock();
   return {
+    ...(uptimeMs === undefined ? {} : { uptimeMs }),
     exec,
     spawn(file, args, env): SpawnedProcess {
       const child = spawn(file, [...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });

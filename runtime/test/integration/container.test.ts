@@ -72,6 +72,7 @@ function harness(dir: string, options: { onRun?: (run: Run, count: number) => vo
     nowMs: () => performance.now(),
     now: () => new Date(0),
     setOomScoreAdj: () => Promise.resolve(),
+    uptimeMs: () => 7000 + Math.round(performance.now()),
   };
   const images = {
     resolve: () => Promise.resolve({ manifest: { digest: 'sha256:m' }, config: image }),
@@ -130,6 +131,39 @@ void t.test('a failing worker is restarted with doubling delays and its output l
   t.equal(spec.root.path, join(dir, 'run', 'worker', 'rootfs'));
   t.ok(h.exec.calls.some((c) => c.file === '/usr/bin/mount' && c.args.includes('overlay')), 'the overlay root is mounted');
   t.ok(h.exec.calls.some((c) => c.file === '/usr/bin/umount'), 'and unmounted after stop');
+});
+
+void t.test('lifecycle lines carry t_ms (kernel-start clock) for the boot chart, first output once per run', async (t) => {
+  const dir = t.testdir();
+  const h = harness(dir, {
+    onRun: (run, count) => {
+      run.stdout.write('hello\n');
+      run.stdout.write('again\n');
+      setTimeout(() => run.exit(count < 2 ? 1 : 0), 20);
+    },
+  });
+  const containers = h.make('containers:\n  once: { image: x, network_mode: none, restart: on-failure }\n');
+  containers.get('once')?.start();
+  await until(() => containers.get('once')?.status().state === 'exited');
+  const lifecycle = h.events().filter((e) => e.container === 'once' && e.t_ms !== undefined);
+  t.same(
+    lifecycle.map((e) => `${e.msg}${e.restart_count === undefined ? '' : ` #${e.restart_count}`}`),
+    [
+      'Container creating',
+      'Container created',
+      'Container starting #0',
+      'Container started #0',
+      'Container first output #0',
+      'Container restarting #1',
+      'Container starting #1',
+      'Container started #1',
+      'Container first output #1',
+      'Container exited',
+    ],
+  );
+  const times = lifecycle.map((e) => Number(e.t_ms));
+  t.ok(times.every((ms, i) => ms >= 7000 && (i === 0 || ms >= (times[i - 1] ?? 0))), `t_ms never goes back: ${times.join(' ')}`);
+  t.equal(h.events().find((e) => e.msg === 'Container first output')?.stream, 'stdout');
 });
 
 void t.test('on-failure:N gives up; exit 0 is not restarted', async (t) => {
