@@ -87,28 +87,31 @@ void t.test("systemd-boot's own firmware and loader figures place the kernel whe
   );
 });
 
-void t.test('containers run from their first line until healthy', async (t) => {
+void t.test('containers run from Container creating until healthy, else until first output', async (t) => {
   const text = [
     berthConsole,
-    'level=info component=runtime msg="Container starting" container=web t_ms=7900',
-    'level=info component=runtime msg="Container started" container=web pid=412 t_ms=8100',
-    'level=info component=runtime msg="Container healthy" container=web t_ms=8600',
-    'level=info component=runtime msg="Container starting" container=db t_ms=7950',
-    'level=info component=runtime msg="Container starting" container=job t_ms=7960',
-    'level=info component=runtime msg="Container started" container=job t_ms=8200',
-    'level=info component=runtime msg="Container health changed" container=job health=healthy t_ms=8300',
-    'level=info component=runtime msg="Container starting" container=cron t_ms=7970',
-    'level=info component=runtime msg="Container started" container=cron t_ms=8250',
+    'level=info component=runtime msg="Container creating" container=web t_ms=7900',
+    'level=info component=runtime msg="Container created" container=web t_ms=8000',
+    'level=info component=runtime msg="Container started" container=web pid=412 restart_count=0 t_ms=8100',
+    'level=info component=runtime msg="Container first output" container=web stream=stdout restart_count=0 t_ms=8150',
+    'level=info component=runtime msg="Container health changed" container=web health=healthy failing_streak=0 t_ms=8600',
+    'level=info component=runtime msg="Container creating" container=db t_ms=7950',
+    'level=info component=runtime msg="Container creating" container=job t_ms=7960',
+    'level=info component=runtime msg="Container started" container=job restart_count=0 t_ms=8200',
+    'level=info component=runtime msg="Container first output" container=job stream=stderr restart_count=0 t_ms=8300',
+    'level=info component=runtime msg="Container exited" container=job exit_code=0 t_ms=8350',
+    'level=info component=runtime msg="Container creating" container=cron t_ms=7970',
+    'level=info component=runtime msg="Container started" container=cron restart_count=0 t_ms=8250',
     'level=info component=runtime msg="Container exited" container=cron t_ms=8400',
     'CONTAINER-OUTPUT uptime_s=8.05',
   ].join('\n');
   const timeline = parseBootConsole(text);
   const containers = timeline.bars.filter((b) => b.group === 'container');
   t.same(containers, [
-    { label: 'container web', group: 'container', startMs: 7900, endMs: 8600 },
+    { label: 'container web: until healthy', group: 'container', startMs: 7900, endMs: 8600 },
     { label: 'container db (not started yet)', group: 'container', startMs: 7950, endMs: 7950 },
-    { label: 'container job', group: 'container', startMs: 7960, endMs: 8300 },
-    { label: 'container cron (started, no health yet)', group: 'container', startMs: 7970, endMs: 8250 },
+    { label: 'container job: until first output', group: 'container', startMs: 7960, endMs: 8300 },
+    { label: 'container cron: until started (no output, no health yet)', group: 'container', startMs: 7970, endMs: 8250 },
   ]);
   t.same(timeline.markers, [
     { label: 'BERTH-READY', atMs: 7810 },

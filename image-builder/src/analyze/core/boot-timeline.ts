@@ -129,7 +129,7 @@ interface Collected {
   stages: Array<{ stage: string; tMs: number; durationMs: number }>;
   readyMs?: number;
   failed?: string;
-  containers: Map<string, { firstMs: number; lastMs: number; startedMs?: number; healthyMs?: number }>;
+  containers: Map<string, { firstMs: number; lastMs: number; startedMs?: number; outputMs?: number; healthyMs?: number }>;
   containerOutputMs?: number;
   peerReadyMs?: number;
   startup?: Record<string, number>;
@@ -194,6 +194,7 @@ function collect(lines: readonly string[]): Collected {
       const msg = f.msg ?? '';
       if (entry.healthyMs === undefined && (f.health === 'healthy' || (/\b(healthy|ready)\b/i.test(msg) && !/unhealthy|not ready/i.test(msg)))) entry.healthyMs = tMs;
       if (entry.startedMs === undefined && /\b(started|running)\b/i.test(msg)) entry.startedMs = tMs;
+      if (entry.outputMs === undefined && msg === 'Container first output') entry.outputMs = tMs;
       c.containers.set(f.container, entry);
     }
   }
@@ -294,9 +295,11 @@ export function parseBootConsole(text: string, options: TimelineOptions = {}): B
   }
 
   for (const [name, ct] of c.containers) {
-    // Until healthy; a container without a health check counts once started.
-    const end = ct.healthyMs ?? ct.startedMs ?? ct.lastMs;
-    const state = ct.healthyMs !== undefined ? '' : ct.startedMs !== undefined ? ' (started, no health yet)' : ' (not started yet)';
+    // From 'Container creating' until healthy; without a health check until its first output
+    // (running as a user sees it), else until crun was started.
+    const end = ct.healthyMs ?? ct.outputMs ?? ct.startedMs ?? ct.lastMs;
+    const state =
+      ct.healthyMs !== undefined ? ': until healthy' : ct.outputMs !== undefined ? ': until first output' : ct.startedMs !== undefined ? ': until started (no output, no health yet)' : ' (not started yet)';
     bars.push({ label: `container ${name}${state}`, group: 'container', startMs: at(ct.firstMs), endMs: at(end) });
   }
   if (c.containerOutputMs !== undefined) markers.push({ label: 'first container output', atMs: at(c.containerOutputMs) });
