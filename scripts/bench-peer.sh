@@ -7,10 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-host.sh
-# berth with the container tests' image preloaded (the same image the peer gets) into out/qemu-containers/.
+# berth with the container tests' image preloaded (the same image the peer gets) into
+# out/bench-peer/qemu-containers/ (its own dir: the test suite's images are not touched).
 if [ -z "${BERTH_IMAGE_DIR:-}" ]; then
   node --import tsx qemu-tests/harness/make-test-image.ts >/dev/null
-  node bin/berth.js build qemu-tests/profiles/containers.yaml
+  BERTH_CACHE_DIR="${BERTH_CACHE_DIR:-out/cache}" node bin/berth.js build qemu-tests/profiles/containers.yaml --out out/bench-peer
+  export BERTH_IMAGE_DIR=out/bench-peer/qemu-containers
 fi
 # The peer image build (mmdebstrap, once per content hash) runs before taking the VM lock.
 node --import tsx scripts/bench-peer.ts --build-only

@@ -30,7 +30,9 @@ interface HostRun {
   /** The reboot's console and its firmware offset (QEMU start -> kernel start), for the SVG. */
   console: string;
   firmwareMs: number;
-  podmanMs: number[];
+  /** Container start → first output, ms: berth's engine at boot (both boots) or `podman run` at idle. */
+  startMs: number[];
+  /** Bare `crun run` of the same image in this guest → first output, ms. */
   crunMs: number[];
 }
 
@@ -43,17 +45,40 @@ async function memoryUsedKb(vm: Vm): Promise<number> {
   return field('MemTotal') - field('MemAvailable');
 }
 
-/** Times `command` LATENCY_RUNS times in the guest (date +%s%N before and after each). */
-async function timeInGuest(vm: Vm, command: (i: number) => string): Promise<number[]> {
+/**
+ * Times `command` → its first output line LATENCY_RUNS times in the guest: the reader stamps the
+ * first line the moment it arrives, as berth's supervisor does ('Container first output').
+ */
+async function timeFirstOutput(vm: Vm, command: (i: number) => string, cleanup: (i: number) => string = () => 'true'): Promise<number[]> {
   const shell = await vm.shell();
   const samples: number[] = [];
   for (let i = 1; i <= LATENCY_RUNS; i += 1) {
-    const out = await shell.check(`s=$(date +%s%N); ${command(i)} >/dev/null 2>&1 || echo FAILED; e=$(date +%s%N); echo "took_ns=$((e - s))"`, { timeoutMs: 120_000 });
-    if (out.includes('FAILED')) throw new Error(`Timing '${command(i)}' in the guest failed:\n${out}`);
+    const out = await shell.check(
+      `s=$(date +%s%N); ${command(i)} 2>/tmp/bench-first-output.err | { read -r line; e=$(date +%s%N); cat >/dev/null; echo "line=$line took_ns=$((e - s))"; }; ${cleanup(i)} >/dev/null 2>&1; true`,
+      { timeoutMs: 120_000 },
+    );
+    if (!/line=CONTAINER-OUTPUT/.test(out)) {
+      const { output: stderr } = await shell.run('cat /tmp/bench-first-output.err');
+      throw new Error(`'${command(i)}' in the guest printed no CONTAINER-OUTPUT first:\n${out}\nstderr:\n${stderr}`);
+    }
     samples.push(Number(/took_ns=(\d+)/.exec(out)?.[1]) / 1e6);
   }
   return samples;
 }
+
+/** berth's engine at boot: 'Container creating' → 'Container first output' of the bench container (t_ms, guest clock). */
+async function berthEngineStartMs(vm: Vm): Promise<number> {
+  const shell = await vm.shell();
+  const out = await shell.check(`grep -E 'msg="Container (creating|first output)" container=bench ' /var/log/berth/init.log | tail -n 2`);
+  const at = (msg: string) => Number(new RegExp(`msg="Container ${msg}" container=bench .*t_ms=(\\d+)`).exec(out)?.[1] ?? NaN);
+  const ms = at('first output') - at('creating');
+  if (!Number.isFinite(ms)) throw new Error(`No 'Container creating' and 'Container first output' lines with t_ms for bench in init.log:\n${out}`);
+  return ms;
+}
+
+/** Where bare crun keeps its state and bundles, apart from berth's and podman's. */
+const FLOOR_DIR = '/run/bench-floor';
+const FLOOR_CRUN = `crun --root ${FLOOR_DIR}/state`;
 
 async function stop(vm: Vm): Promise<void> {
   await vm.powerdown(60_000).catch(async () => {
@@ -95,18 +120,29 @@ async function bootBerth(image: BuiltImage, run: number): Promise<HostRun> {
   try {
     let vm = await machine.boot();
     const first = (await waitForBerth(vm)).sample;
+    const startMs = [await berthEngineStartMs(vm)];
     // /var persists: clear the container log so the reboot's line is the only one.
     await (await vm.shell()).check('rm -f /var/log/containers/*.log && sync');
     await stop(vm);
     vm = await machine.boot();
     const again = await waitForBerth(vm);
     const reboot = again.sample;
+    startMs.push(await berthEngineStartMs(vm));
     await sleep(SETTLE_MS);
     const usedKb = await memoryUsedKb(vm);
+    // The floor: bare crun of berth's own bundle for the bench container (its config.json,
+    // hosts, resolv.conf), on the image's unpacked layer instead of the overlay the engine
+    // unmounted when the container ended; own state dir and cgroup.
+    const shell = await vm.shell();
+    const layer = (await shell.check('ls -d /var/lib/berth/runtime/layers/sha256-*/root | head -n 1')).trim();
+    await shell.check(
+      `mkdir -p ${FLOOR_DIR}/state && sed -e 's#"path": "/run/berth/containers/bench/rootfs"#"path": "${layer}"#' -e 's#"cgroupsPath": "[^"]*"#"cgroupsPath": "/bench-floor/run"#' /run/berth/containers/bench/config.json > ${FLOOR_DIR}/config.json && grep -q '"path": "${layer}"' ${FLOOR_DIR}/config.json`,
+    );
+    const crunMs = await timeFirstOutput(vm, (i) => `${FLOOR_CRUN} run -b ${FLOOR_DIR} floor${i}`, (i) => `${FLOOR_CRUN} delete -f floor${i}`);
     await stop(vm);
     // The output line joins the console so the chart can mark it.
     const console = `${vm.console.text()}\n${again.outputLine}\n`;
-    return { first, reboot, usedKb, console, firmwareMs: again.ready.wallMs - again.ready.guestMs, podmanMs: [], crunMs: [] };
+    return { first, reboot, usedKb, console, firmwareMs: again.ready.wallMs - again.ready.guestMs, startMs, crunMs };
   } finally {
     await machine.dispose({ keep: false });
   }
@@ -144,10 +180,16 @@ async function bootPeer(peer: BuiltImage, run: number): Promise<HostRun> {
     const report = await systemdReport(vm);
     await sleep(SETTLE_MS);
     const usedKb = await memoryUsedKb(vm);
-    const podmanMs = await timeInGuest(vm, () => `podman run --rm --network none --entrypoint /bin/true ${BENCH_IMAGE_REF}`);
-    const crunMs = await timeInGuest(vm, (i) => `crun run --bundle /var/lib/berth-bench/bundle bench-${i}`);
+    const command = `${CONTAINER_COMMAND[0] ?? ''} ${BENCH_IMAGE_REF} ${CONTAINER_COMMAND[1] ?? ''} '${CONTAINER_COMMAND[2] ?? ''}'`;
+    const startMs = await timeFirstOutput(vm, () => `podman run --rm --network none --entrypoint ${command}`);
+    // The floor: the image's bundle built into the peer (crun spec, same layer), running the same command.
+    const shell = await vm.shell();
+    await shell.check(
+      `mkdir -p ${FLOOR_DIR}/state && sed -e 's#"/bin/true"#"/bin/sh", "-c", "echo -n CONTAINER-OUTPUT; cat /proc/uptime"#' -e 's#"path": "rootfs"#"path": "/var/lib/berth-bench/bundle/rootfs"#' /var/lib/berth-bench/bundle/config.json > ${FLOOR_DIR}/config.json && grep -q CONTAINER-OUTPUT ${FLOOR_DIR}/config.json`,
+    );
+    const crunMs = await timeFirstOutput(vm, (i) => `${FLOOR_CRUN} run -b ${FLOOR_DIR} floor${i}`, (i) => `${FLOOR_CRUN} delete -f floor${i}`);
     await stop(vm);
-    return { first, reboot, usedKb, console: `${vm.console.text()}\n${report}\n`, firmwareMs: reboot.wallMs - reboot.guestMs, podmanMs, crunMs };
+    return { first, reboot, usedKb, console: `${vm.console.text()}\n${report}\n`, firmwareMs: reboot.wallMs - reboot.guestMs, startMs, crunMs };
   } finally {
     await machine.dispose({ keep: false });
   }
@@ -162,7 +204,7 @@ const ratio = (a: readonly number[], b: readonly number[]) => (a.length > 0 && b
 const msUnit = (ms: number) => `${Math.round(ms)} ms`;
 const kbUnit = (kb: number) => mib(kb * 1024);
 
-const image = await loadImage(path.resolve(process.env.BERTH_IMAGE_DIR ?? path.join(REPO_ROOT, 'out/qemu-containers')));
+const image = await loadImage(path.resolve(process.env.BERTH_IMAGE_DIR ?? path.join(REPO_ROOT, 'out/bench-peer/qemu-containers')));
 const profile = await loadProfileFile(path.join(REPO_ROOT, 'image-builder/profiles/qemu.yaml'));
 const peerImage = buildPeerImage({
   repoRoot: REPO_ROOT,
@@ -203,8 +245,16 @@ add('reboot: kernel start → same (guest clock)', pick(berthRuns, (r) => r.rebo
 add(`idle memory ${SETTLE_MS / 1000}s after ready (MemTotal − MemAvailable)`, pick(berthRuns, (r) => r.usedKb), pick(peerRuns, (r) => r.usedKb), [], kbUnit);
 add('root filesystem, compressed (squashfs zstd-9, as berth builds it)', [berthManifest.rootImage.dataBytes ?? berthManifest.rootImage.sizeBytes], [peerImage.squashfsBytes], [], mib);
 add('root filesystem, installed (du -sb of the tree)', berthManifest.rootImage.treeBytes === undefined ? [] : [berthManifest.rootImage.treeBytes], [peerImage.treeBytes], [], mib);
-add('container start: berth (no on-demand run in the guest yet) / peer `podman run --rm … /bin/true`', [], peerRuns.flatMap((r) => r.podmanMs), [], msUnit);
-add('container start: bare `crun run` of the same image (peer)', [], peerRuns.flatMap((r) => r.crunMs), [], msUnit);
+const berthCrun = berthRuns.flatMap((r) => r.crunMs);
+const peerCrun = peerRuns.flatMap((r) => r.crunMs);
+add(
+  'container start → first output: berth engine at boot (Container creating → first output, t_ms) / peer `podman run --rm` on the idle host / floor: bare `crun run` in berth\'s guest',
+  berthRuns.flatMap((r) => r.startMs),
+  peerRuns.flatMap((r) => r.startMs),
+  berthCrun,
+  msUnit,
+);
+add('floor: bare `crun run` of the same image → first output, berth\'s guest / peer\'s guest', berthCrun, peerCrun, [], msUnit);
 
 // Boot timelines of the last run's reboots, on one time scale so they compare at a glance.
 const lastBerth = berthRuns[berthRuns.length - 1] as HostRun;
