@@ -10,7 +10,8 @@ import { PATHS, failedLine, readyLine, type Slot } from '../../lib/layout.ts';
 import { renderBanner } from './core/banner.ts';
 import { bootIdentity, type BootIdentity } from './core/boot-identity.ts';
 import { planDebugShell } from './core/debug-shell.ts';
-import type { MachineConfig } from './core/machine-config.ts';
+import { isSameNetwork } from './core/early-network.ts';
+import { DEFAULT_MACHINE_CONFIG, type MachineConfig } from './core/machine-config.ts';
 import { ETC_OVERLAY_DIRS, apiFilesystemMounts, efiMounts, etcOverlayMount } from './core/mount-plan.ts';
 import { DEFAULT_GRACE_MS, planShutdown, powerActionFor, type PowerAction, type ShutdownTrigger } from './core/shutdown-plan.ts';
 import { KERNEL_PATHS } from './core/tools.ts';
@@ -27,7 +28,7 @@ import type { InitLog } from './logging.ts';
 import { applyMounts, readMountInfo } from './mounts.ts';
 import type { Api, ApiOptions } from './api/index.ts';
 import type { HostView } from './api/core/host-routes.ts';
-import { startNetwork, type Network } from './network.ts';
+import { startNetwork, stopNetwork, type Network } from './network.ts';
 import { watchPowerButtons } from './power-button.ts';
 import { createCgroupServices, type Services } from './services.ts';
 import { runShutdown } from './shutdown.ts';
@@ -174,7 +175,12 @@ export class Init {
       await applyMounts(sys, logger, [etcOverlayMount()]);
     });
     const choice = await this.stage('config', async () => {
-      const loaded = await loadBootConfig(sys.fs, logger);
+      // A config fetched from a URL needs the network first: the default one (DHCP), kept for the 'network' stage.
+      const startEarlyNetwork = async (): Promise<void> => {
+        this.network ??= await startNetwork(sys, logger, DEFAULT_MACHINE_CONFIG.network);
+        this.daemons.push(...this.network.daemons);
+      };
+      const loaded = await loadBootConfig({ sys, logger, startEarlyNetwork });
       await this.bestEffort('hostname', () => applyHostname(sys.fs, logger, loaded.config));
       return loaded;
     });
@@ -215,6 +221,16 @@ export class Init {
       return Promise.resolve();
     });
     await this.stage('network', async () => {
+      const early = this.network;
+      if (early && isSameNetwork(DEFAULT_MACHINE_CONFIG.network, config.network)) {
+        // One dhcpcd per boot: the one started to fetch the config already runs these settings.
+        logger.info('Network kept from the config fetch', { interfaces: early.interfaces.join(',') });
+        return;
+      }
+      if (early) {
+        await stopNetwork(sys, logger, early, DAEMON_STOP_GRACE_MS);
+        this.daemons.splice(0, this.daemons.length, ...this.daemons.filter((daemon) => !early.daemons.includes(daemon)));
+      }
       this.network = await startNetwork(sys, logger, config.network);
       this.daemons.push(...this.network.daemons);
     });

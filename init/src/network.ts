@@ -176,3 +176,16 @@ export async function startNetwork(sys: Pick<Sys, 'exec' | 'fs' | 'processes' | 
     },
   };
 }
+
+/**
+ * Stops a network started earlier in the boot (the one brought up to fetch the machine config)
+ * so the config's own can start: stops following addresses, stops its daemons, and removes the
+ * global addresses dhcpcd left behind (it runs with `persistent`), so the config's settings start
+ * from a clean interface. Never throws.
+ */
+export async function stopNetwork(sys: Pick<Sys, 'exec'>, logger: Logger, network: Network, graceMs: number): Promise<void> {
+  network.stop();
+  await Promise.all(network.daemons.map((daemon) => daemon.stop(graceMs)));
+  for (const name of network.interfaces) await runIp(sys, logger, ['address', 'flush', 'dev', name, 'scope', 'global']);
+  logger.info('Network stopped', { interfaces: network.interfaces.join(',') });
+}

@@ -1,29 +1,108 @@
 /**
- * Which machine config this boot uses. fw_cfg (set by whoever started the VM) wins when
- * it is valid and becomes the last good copy on /var; an invalid text is reported with
- * its problems and the machine keeps its last good config, or the defaults. Pure: the
- * texts come in, the choice (and what to save) goes out.
+ * Which machine config this boot uses, as pure decisions. The sources, in order:
+ *   1. the kernel command line `berth.config=<http(s) URL>` or `berth.config=fw_cfg`: an explicit
+ *      source, the only one looked at when given (as Ignition's and Talos' platform configs);
+ *   2. QEMU fw_cfg `opt/berth/config`;
+ *   3. a config drive (vfat or iso9660 labelled CIDATA/cidata: berth.yaml, or NoCloud user-data);
+ *   4. the last good copy on /var; 5. the built-in defaults.
+ * The first of 1-3 that is present is the chosen source; the others are not read. When the chosen
+ * source cannot be read or its text is invalid, every problem is reported and the machine keeps its
+ * last good config (never a lower source, which would be a config nobody meant for this boot).
+ * A valid chosen text becomes the new last good copy. Pure: texts come in, the choice goes out.
  */
+import { parseKernelCommandLine } from '../../../lib/boot-entry.ts';
+import { CMDLINE_KEYS, FW_CFG_CONFIG_NAME } from '../../../lib/layout.ts';
 import { DEFAULT_MACHINE_CONFIG, configProblemLines, type LoadedMachineConfig, type MachineConfig } from './machine-config.ts';
 
-export type ConfigOrigin = 'fw_cfg' | 'saved' | 'defaults';
+/** A source that hands over a new config (the last good copy and the defaults are not sources). */
+export type ConfigSourceKind = 'url' | 'fw_cfg' | 'config-drive';
 
-export interface ConfigTexts {
-  /** Text of the fw_cfg item, undefined when QEMU passed none. */
-  fwCfg?: string;
-  /** Text of the last good copy on /var, undefined when there is none. */
-  saved?: string;
+/** Where the config in force came from; logged as `origin=` and returned by the API. */
+export type ConfigOrigin = ConfigSourceKind | 'saved' | 'defaults';
+
+/** What `berth.config=` on the kernel command line asks for. */
+export type ConfigCmdline =
+  | { kind: 'none' }
+  | { kind: 'url'; url: string }
+  | { kind: 'fw_cfg' }
+  | { kind: 'invalid'; value: string; problem: string };
+
+/** The value of `berth.config=` that names the fw_cfg item. */
+export const CMDLINE_FW_CFG = 'fw_cfg';
+
+/** How the fw_cfg source is named in logs and problem lines. */
+export const FW_CFG_SOURCE = `fw_cfg:${FW_CFG_CONFIG_NAME}`;
+
+/** Reads `berth.config=` from the kernel command line. */
+export function parseConfigCmdline(cmdline: string): ConfigCmdline {
+  const value = parseKernelCommandLine(cmdline).get(CMDLINE_KEYS.config);
+  if (value === undefined) return { kind: 'none' };
+  if (value === CMDLINE_FW_CFG) return { kind: 'fw_cfg' };
+  const expected = `expected an http:// or https:// URL, or ${CMDLINE_FW_CFG}`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return { kind: 'invalid', value, problem: `${CMDLINE_KEYS.config}=${value}: ${expected}` };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return { kind: 'invalid', value, problem: `${CMDLINE_KEYS.config}=${value}: scheme ${url.protocol} is not supported, ${expected}` };
+  }
+  return { kind: 'url', url: url.href };
 }
 
-export interface ConfigSourceNames {
-  fwCfg: string;
-  saved: string;
+/** The sources to look for, in order; the first one present is the one read. */
+export function configSourceOrder(cmdline: ConfigCmdline): ConfigSourceKind[] {
+  switch (cmdline.kind) {
+    case 'url':
+      return ['url'];
+    case 'fw_cfg':
+      return ['fw_cfg'];
+    case 'none':
+      return ['fw_cfg', 'config-drive'];
+    case 'invalid':
+      // A typo in an explicit source must not silently hand the machine to another source.
+      return [];
+  }
+}
+
+/**
+ * A URL as it may be logged: without user info and query, which often carry tokens
+ * (`https://host/config.yaml?…`).
+ */
+export function urlForLog(href: string): string {
+  try {
+    const url = new URL(href);
+    const hidden = url.search !== '' || url.username !== '' || url.password !== '';
+    url.username = '';
+    url.password = '';
+    url.search = '';
+    url.hash = '';
+    return hidden ? `${url.href}?…` : url.href;
+  } catch {
+    return href;
+  }
+}
+
+/** What the shell got from the chosen source: its text, or why there is none. */
+export type SourceReading =
+  | { origin: ConfigSourceKind; source: string; text: string }
+  | { origin: ConfigSourceKind; source: string; error: unknown };
+
+export interface ConfigInputs {
+  cmdline: ConfigCmdline;
+  /** The first present source of configSourceOrder, read; undefined when none was present. */
+  chosen?: SourceReading;
+  /** Text of the last good copy on /var, undefined when there is none. */
+  saved?: string;
+  /** How the last good copy is named in messages (its path). */
+  savedSource: string;
 }
 
 export interface RejectedConfig {
-  origin: 'fw_cfg' | 'saved';
+  origin: ConfigSourceKind | 'saved' | 'cmdline';
   source: string;
-  /** `source:line:col: path: message` lines. */
+  /** `source:line:col: path: message` lines, or one line saying why the source could not be read. */
   problems: string[];
   error: unknown;
 }
@@ -34,16 +113,16 @@ export interface ConfigChoice {
   source: string;
   warnings: string[];
   rejected: RejectedConfig[];
-  /** Text to store as the last good copy (a valid fw_cfg config that differs from it). */
+  /** Text to store as the last good copy (a valid chosen text that differs from it). */
   save?: string;
 }
 
 export type MachineConfigLoader = (text: string, source: string) => LoadedMachineConfig;
 
-/** Chooses the config; never throws for a bad text (that is what `rejected` is for). */
-export function chooseMachineConfig(texts: ConfigTexts, names: ConfigSourceNames, loadConfig: MachineConfigLoader): ConfigChoice {
+/** Chooses the config; never throws for a bad text or source (that is what `rejected` is for). */
+export function chooseMachineConfig(inputs: ConfigInputs, loadConfig: MachineConfigLoader): ConfigChoice {
   const rejected: RejectedConfig[] = [];
-  const attempt = (origin: 'fw_cfg' | 'saved', text: string, source: string): LoadedMachineConfig | undefined => {
+  const attempt = (origin: RejectedConfig['origin'], text: string, source: string): LoadedMachineConfig | undefined => {
     try {
       return loadConfig(text, source);
     } catch (error) {
@@ -51,17 +130,28 @@ export function chooseMachineConfig(texts: ConfigTexts, names: ConfigSourceNames
       return undefined;
     }
   };
-  if (texts.fwCfg !== undefined) {
-    const loaded = attempt('fw_cfg', texts.fwCfg, names.fwCfg);
-    if (loaded) {
-      const choice: ConfigChoice = { config: loaded.config, origin: 'fw_cfg', source: names.fwCfg, warnings: loaded.warnings, rejected };
-      if (texts.fwCfg !== texts.saved) choice.save = texts.fwCfg;
-      return choice;
+  const { cmdline, chosen, saved } = inputs;
+  if (cmdline.kind === 'invalid') {
+    rejected.push({ origin: 'cmdline', source: 'kernel command line', problems: [cmdline.problem], error: new Error(cmdline.problem) });
+  } else if (cmdline.kind === 'fw_cfg' && chosen === undefined) {
+    const problem = `${CMDLINE_KEYS.config}=${CMDLINE_FW_CFG}: this machine has no fw_cfg item ${FW_CFG_CONFIG_NAME} (start QEMU with -fw_cfg name=${FW_CFG_CONFIG_NAME},file=<config>)`;
+    rejected.push({ origin: 'fw_cfg', source: FW_CFG_SOURCE, problems: [problem], error: new Error(problem) });
+  }
+  if (chosen !== undefined) {
+    if ('error' in chosen) {
+      rejected.push({ origin: chosen.origin, source: chosen.source, problems: configProblemLines(chosen.error), error: chosen.error });
+    } else {
+      const loaded = attempt(chosen.origin, chosen.text, chosen.source);
+      if (loaded) {
+        const choice: ConfigChoice = { config: loaded.config, origin: chosen.origin, source: chosen.source, warnings: loaded.warnings, rejected };
+        if (chosen.text !== saved) choice.save = chosen.text;
+        return choice;
+      }
     }
   }
-  if (texts.saved !== undefined) {
-    const loaded = attempt('saved', texts.saved, names.saved);
-    if (loaded) return { config: loaded.config, origin: 'saved', source: names.saved, warnings: loaded.warnings, rejected };
+  if (saved !== undefined) {
+    const loaded = attempt('saved', saved, inputs.savedSource);
+    if (loaded) return { config: loaded.config, origin: 'saved', source: inputs.savedSource, warnings: loaded.warnings, rejected };
   }
   return { config: DEFAULT_MACHINE_CONFIG, origin: 'defaults', source: 'defaults', warnings: [], rejected };
 }
