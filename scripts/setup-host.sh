@@ -12,6 +12,7 @@ PACKAGES=(
   fdisk                 # sfdisk: GPT on a disk image file
   dosfstools            # mkfs.vfat for the ESP image
   mtools                # copy into the ESP image without mounting it
+  xorriso               # provisioning VM test: iso9660 config drive (labelled cidata)
   systemd-boot-efi      # the boot loader (boot counting, Type #1 entries)
   cpio zstd xz-utils binutils   # initramfs archive, module decompression, readelf
   busybox-static        # a static busybox for test container images and the bench floor

@@ -51,6 +51,13 @@ export function tcpPipeCommand(nodePath: string, port: number): string {
   return `${nodePath} -e "${script}"`;
 }
 
+/** An extra drive beside the boot disk (a config drive): a virtio disk or a SATA CD-ROM. */
+export interface ExtraDrive {
+  /** A raw image file. */
+  file: string;
+  kind: 'virtio' | 'cdrom';
+}
+
 export interface QemuVmSpec {
   accel: Accelerator;
   /** OVMF code, mapped read-only. */
@@ -71,6 +78,7 @@ export interface QemuVmSpec {
   cpus?: number;
   hostForwards?: readonly HostForward[];
   guestForwards?: readonly GuestForward[];
+  extraDrives?: readonly ExtraDrive[];
   name?: string;
 }
 
@@ -169,6 +177,14 @@ export function buildQemuArgv(spec: QemuVmSpec): string[] {
     '-device', 'i6300esb',
     '-action', 'watchdog=reset',
   );
+  (spec.extraDrives ?? []).forEach((drive, i) => {
+    if (drive.kind === 'cdrom') {
+      // q35's on-board AHCI controller (ide.0-5); the guest needs sr_mod to see it.
+      argv.push('-drive', `if=none,id=extra${i},format=raw,media=cdrom,readonly=on,file=${p(drive.file)}`, '-device', `ide-cd,drive=extra${i},bus=ide.${i}`);
+    } else {
+      argv.push('-drive', `if=none,id=extra${i},format=raw,file=${p(drive.file)}`, '-device', `virtio-blk-pci,drive=extra${i}`);
+    }
+  });
   if (spec.configFile !== undefined) {
     argv.push('-fw_cfg', `name=${FW_CFG_CONFIG_NAME},file=${p(spec.configFile)}`);
   }

@@ -21,6 +21,7 @@ import {
   overlayCreateArgs,
   patternWriteArgs,
   type Accelerator,
+  type ExtraDrive,
   type QemuVmSpec,
 } from './qemu-argv.ts';
 import { QmpClient } from './qmp.ts';
@@ -192,6 +193,14 @@ export async function createMachine(options: MachineOptions): Promise<Machine> {
   return new Machine(options, tools, exec, accel, paths, diskBytes);
 }
 
+/** Differences of one boot from the machine's options. */
+export interface BootOverrides {
+  /** Drives attached beside the boot disk for this boot only. */
+  extraDrives?: readonly ExtraDrive[];
+  /** No fw_cfg machine config this boot (the guest finds its config elsewhere). */
+  withoutConfig?: boolean;
+}
+
 export interface MachinePaths {
   dir: string;
   overlay: string;
@@ -227,9 +236,9 @@ export class Machine {
     this.#exec = exec;
   }
 
-  /** The qemu-system-x86_64 argv of this machine (without the binary). */
-  argv(): string[] {
-    const o = this.#options;
+  /** The qemu-system-x86_64 argv of this machine (without the binary); `boot` overrides the machine's options for one boot. */
+  argv(boot: BootOverrides = {}): string[] {
+    const o = { ...this.#options, ...(boot.withoutConfig === true ? { config: undefined } : {}) };
     return buildQemuArgv({
       name: `berth-test-${this.name}`,
       accel: this.accel,
@@ -244,11 +253,12 @@ export class Machine {
       ...(o.cpus === undefined ? {} : { cpus: o.cpus }),
       ...(o.hostForwards === undefined ? {} : { hostForwards: o.hostForwards }),
       ...(o.guestForwards === undefined ? {} : { guestForwards: o.guestForwards }),
+      ...(boot.extraDrives === undefined ? {} : { extraDrives: boot.extraDrives }),
     });
   }
 
   /** Starts QEMU on this machine's disk. Only one boot runs at a time. */
-  async boot(): Promise<Vm> {
+  async boot(overrides: BootOverrides = {}): Promise<Vm> {
     if (this.#current?.isRunning()) {
       throw new BerthError('QEMU_MACHINE_BUSY', `Machine ${this.name} is still running; stop it before booting again`);
     }
@@ -256,7 +266,7 @@ export class Machine {
     await rm(this.paths.shellSocket, { force: true });
     await rm(this.paths.qmpSocket, { force: true });
     const startOffset = await fileSize(this.paths.consoleLog);
-    const argv = this.argv();
+    const argv = this.argv(overrides);
     const qemuLog = createWriteStream(this.paths.qemuLog, { flags: 'a' });
     qemuLog.write(`# boot ${this.#boots}: ${commandLine(this.#tools.qemu, argv)}\n`);
     const child = spawn(this.#tools.qemu, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { LANG: 'C.UTF-8' } });
