@@ -62,6 +62,21 @@ async function readIfPresent(fs: FileSystem, path: string, logger: Logger): Prom
   }
 }
 
+/**
+ * Digest of the source text the machine last took over (core/config-source.ts provisionedDigest):
+ * the same text handed over again does not undo config changes applied since through the API.
+ */
+export const PROVISIONED_RECORD = `${PATHS.stateDir}/config.provisioned`;
+
+async function recordProvisioned(fs: FileSystem, logger: Logger, digest: string): Promise<void> {
+  try {
+    await fs.writeAtomic(PROVISIONED_RECORD, `${digest}\n`);
+  } catch (error) {
+    // Harmless: the next boot takes the same text over again.
+    logger.warn('Cannot record the provisioned config', { path: PROVISIONED_RECORD, error: describeError(error) });
+  }
+}
+
 /** Stores `text` as the last good copy on /var, crash-safely; never throws (the API's config apply reuses it). */
 export async function saveLastGoodConfig(fs: FileSystem, logger: Logger, text: string): Promise<boolean> {
   try {
@@ -98,8 +113,15 @@ export async function loadBootConfig(options: BootConfigOptions): Promise<Config
     if (chosen) break;
   }
   const saved = await readIfPresent(sys.fs, PATHS.configOnVar, logger);
+  const lastProvisioned = (await readIfPresent(sys.fs, PROVISIONED_RECORD, logger))?.trim();
   const choice = chooseMachineConfig(
-    { cmdline: setting, ...(chosen === undefined ? {} : { chosen }), ...(saved === undefined ? {} : { saved }), savedSource: PATHS.configOnVar },
+    {
+      cmdline: setting,
+      ...(chosen === undefined ? {} : { chosen }),
+      ...(saved === undefined ? {} : { saved }),
+      savedSource: PATHS.configOnVar,
+      ...(lastProvisioned ? { lastProvisioned } : {}),
+    },
     loadMachineConfig,
   );
   for (const rejected of choice.rejected) {
@@ -108,7 +130,12 @@ export async function loadBootConfig(options: BootConfigOptions): Promise<Config
   }
   if (choice.rejected.length > 0 && choice.origin === 'saved') logger.warn('Keeping the last good machine config', { source: choice.source });
   for (const warning of choice.warnings) logger.warn('Config warning', { problem: warning });
-  if (choice.save !== undefined) await saveLastGoodConfig(sys.fs, logger, choice.save);
+  if (choice.sourceUnchanged) {
+    logger.info('Config source unchanged since taken over, keeping the last good config', { origin: choice.sourceUnchanged.origin, source: choice.sourceUnchanged.source });
+  }
+  const lastGoodSaved = choice.save === undefined || (await saveLastGoodConfig(sys.fs, logger, choice.save));
+  // Recorded only once the text is the last good copy: a crash in between takes the source over again.
+  if (lastGoodSaved && choice.provisioned !== undefined && choice.provisioned !== lastProvisioned) await recordProvisioned(sys.fs, logger, choice.provisioned);
   logger.info('Machine config loaded', { origin: choice.origin, source: choice.source });
   return choice;
 }

@@ -39,7 +39,7 @@ await mkdir(work, { recursive: true });
 const vfat = await makeVfatDrive(work, 'CIDATA', { 'berth.yaml': config('prov-vfat'), 'meta-data': 'instance-id: prov-1\n' });
 const iso = await makeIsoDrive(work, 'cidata', { 'user-data': `#berth-config\n${config('prov-iso')}`, 'meta-data': 'instance-id: prov-2\n' });
 
-await runVmCase(t, 'provisioning', { boots: 3, image, config: config('prov-fwcfg') }, async ({ machine }) => {
+await runVmCase(t, 'provisioning', { boots: 4, image, config: config('prov-fwcfg') }, async ({ machine }) => {
   await t.test('a vfat config drive labelled CIDATA: berth.yaml is used, the drive is left unmounted and unchanged', async (t) => {
     const before = await sha256(vfat);
     const vm = await machine.boot({ withoutConfig: true, extraDrives: [{ file: vfat, kind: 'virtio' }] });
@@ -65,6 +65,16 @@ await runVmCase(t, 'provisioning', { boots: 3, image, config: config('prov-fwcfg
     t.same(await loaded(vm), { origin: 'fw_cfg', source: 'fw_cfg:opt/berth/config' });
     t.equal(await hostnameOf(vm), 'prov-fwcfg');
     t.notMatch(vm.console.text(), /msg="Config drive found"/, 'the drive is not even looked for');
+    // As `berth ctl config apply` does: a new last good copy on /var.
+    await (await vm.shell()).check(`printf '%s' '${config('prov-applied')}' > /var/lib/berth/config.yaml && sync`);
+    await vm.kill();
+  });
+
+  await t.test('the same fw_cfg text at the next boot keeps the config applied since', async (t) => {
+    const vm = await machine.boot();
+    t.same(await loaded(vm), { origin: 'saved', source: '/var/lib/berth/config.yaml' });
+    t.match(vm.console.text(), /msg="Config source unchanged since taken over, keeping the last good config" origin=fw_cfg/);
+    t.equal(await hostnameOf(vm), 'prov-applied', 'the applied config is in force');
     await vm.kill();
   });
 });

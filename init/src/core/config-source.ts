@@ -8,8 +8,12 @@
  * The first of 1-3 that is present is the chosen source; the others are not read. When the chosen
  * source cannot be read or its text is invalid, every problem is reported and the machine keeps its
  * last good config (never a lower source, which would be a config nobody meant for this boot).
- * A valid chosen text becomes the new last good copy. Pure: texts come in, the choice goes out.
+ * A valid chosen text becomes the new last good copy — once: a source that hands over the same
+ * text it handed over before (fw_cfg and config drives stay attached, a URL serves the same file)
+ * does not undo changes applied since through the API; the last good copy stays in force (as a
+ * Talos machine keeps its applied config across reboots). Pure: texts come in, the choice goes out.
  */
+import { createHash } from 'node:crypto';
 import { parseKernelCommandLine } from '../../../lib/boot-entry.ts';
 import { CMDLINE_KEYS, FW_CFG_CONFIG_NAME } from '../../../lib/layout.ts';
 import { DEFAULT_MACHINE_CONFIG, configProblemLines, type LoadedMachineConfig, type MachineConfig } from './machine-config.ts';
@@ -97,6 +101,13 @@ export interface ConfigInputs {
   saved?: string;
   /** How the last good copy is named in messages (its path). */
   savedSource: string;
+  /** provisionedDigest of the source text the machine last took over, undefined when none is recorded. */
+  lastProvisioned?: string;
+}
+
+/** What identifies a source text already taken over (recorded beside the last good copy). */
+export function provisionedDigest(text: string): string {
+  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
 
 export interface RejectedConfig {
@@ -115,6 +126,10 @@ export interface ConfigChoice {
   rejected: RejectedConfig[];
   /** Text to store as the last good copy (a valid chosen text that differs from it). */
   save?: string;
+  /** provisionedDigest of a newly taken over source text, to record (with or after `save`). */
+  provisioned?: string;
+  /** Set when the chosen source handed over the text it was last taken over from, so the last good copy stays. */
+  sourceUnchanged?: { origin: ConfigSourceKind; source: string };
 }
 
 export type MachineConfigLoader = (text: string, source: string) => LoadedMachineConfig;
@@ -137,6 +152,21 @@ export function chooseMachineConfig(inputs: ConfigInputs, loadConfig: MachineCon
     const problem = `${CMDLINE_KEYS.config}=${CMDLINE_FW_CFG}: this machine has no fw_cfg item ${FW_CFG_CONFIG_NAME} (start QEMU with -fw_cfg name=${FW_CFG_CONFIG_NAME},file=<config>)`;
     rejected.push({ origin: 'fw_cfg', source: FW_CFG_SOURCE, problems: [problem], error: new Error(problem) });
   }
+  // The last good copy is loaded at most once (its problems are reported once).
+  let savedLoad: { loaded: LoadedMachineConfig | undefined } | undefined;
+  const loadSaved = (): LoadedMachineConfig | undefined => {
+    if (saved === undefined) return undefined;
+    savedLoad ??= { loaded: attempt('saved', saved, inputs.savedSource) };
+    return savedLoad.loaded;
+  };
+  if (chosen !== undefined && !('error' in chosen) && inputs.lastProvisioned === provisionedDigest(chosen.text)) {
+    // Already taken over: the last good copy holds it, or what was applied on top of it since.
+    const loaded = loadSaved();
+    if (loaded) {
+      const sourceUnchanged = { origin: chosen.origin, source: chosen.source };
+      return { config: loaded.config, origin: 'saved', source: inputs.savedSource, warnings: loaded.warnings, rejected, sourceUnchanged };
+    }
+  }
   if (chosen !== undefined) {
     if ('error' in chosen) {
       rejected.push({ origin: chosen.origin, source: chosen.source, problems: configProblemLines(chosen.error), error: chosen.error });
@@ -145,12 +175,13 @@ export function chooseMachineConfig(inputs: ConfigInputs, loadConfig: MachineCon
       if (loaded) {
         const choice: ConfigChoice = { config: loaded.config, origin: chosen.origin, source: chosen.source, warnings: loaded.warnings, rejected };
         if (chosen.text !== saved) choice.save = chosen.text;
+        choice.provisioned = provisionedDigest(chosen.text);
         return choice;
       }
     }
   }
-  if (saved !== undefined) {
-    const loaded = attempt('saved', saved, inputs.savedSource);
+  {
+    const loaded = loadSaved();
     if (loaded) return { config: loaded.config, origin: 'saved', source: inputs.savedSource, warnings: loaded.warnings, rejected };
   }
   return { config: DEFAULT_MACHINE_CONFIG, origin: 'defaults', source: 'defaults', warnings: [], rejected };

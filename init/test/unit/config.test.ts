@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createMemoryLogger, parseLogLine } from '../../../lib/log.ts';
-import { loadBootConfig, saveLastGoodConfig } from '../../src/config.ts';
+import { PROVISIONED_RECORD, loadBootConfig, saveLastGoodConfig } from '../../src/config.ts';
 import type { UrlFetchLimits } from '../../src/core/config-url.ts';
 import { createFakeSys, type FakeExecHandler } from '../../src/sys/fakes.ts';
 
@@ -184,6 +184,20 @@ void t.test('fw_cfg comes before a config drive, which is then not even looked f
   t.same([choice.origin, choice.config.hostname], ['fw_cfg', 'fw']);
   t.same(m.commands(), []);
   t.equal(m.earlyNetworks(), 0, 'no network before the config when no URL is named');
+});
+
+void t.test('fw_cfg handing over the same text at the next boot keeps a config applied since; an edited text is taken over', async (t) => {
+  const m = setup({ files: { [FW_CFG]: 'hostname: fw\n' } });
+  t.same([(await m.run()).origin, m.sys.fs.files.get(SAVED)], ['fw_cfg', 'hostname: fw\n']);
+  t.match(m.sys.fs.files.get(PROVISIONED_RECORD), /^sha256:[0-9a-f]{64}\n$/, 'the taken over text is recorded');
+  // What the API's config apply does: a new last good copy.
+  m.sys.fs.files.set(SAVED, 'hostname: applied\n');
+  const again = await m.run();
+  t.same([again.origin, again.config.hostname], ['saved', 'applied']);
+  t.equal(m.logs('Config source unchanged since taken over, keeping the last good config')[0]?.origin, 'fw_cfg');
+  m.sys.fs.files.set(FW_CFG, 'hostname: fw2\n');
+  const edited = await m.run();
+  t.same([edited.origin, edited.config.hostname, m.sys.fs.files.get(SAVED)], ['fw_cfg', 'fw2', 'hostname: fw2\n']);
 });
 
 void t.test('berth.config=fw_cfg: drives are not looked at; without the item the last good config stays', async (t) => {

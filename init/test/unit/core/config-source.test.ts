@@ -4,6 +4,7 @@ import {
   chooseMachineConfig,
   configSourceOrder,
   parseConfigCmdline,
+  provisionedDigest,
   urlForLog,
   type ConfigCmdline,
   type ConfigInputs,
@@ -155,5 +156,38 @@ void t.test('warnings are passed through', (t) => {
   const choice = choose({ cmdline: NONE, chosen: fwCfg('debug:\n  shell: ttyS1\n') });
   t.equal(choice.warnings.length, 1);
   t.match(choice.warnings[0], /^fw_cfg:opt\/berth\/config:2:10: debug\.shell: /);
+  t.end();
+});
+
+void t.test('a source handing over the text it was taken over from keeps the last good copy (changes applied since stay)', (t) => {
+  const APPLIED = 'hostname: applied-through-the-api\n';
+  const first = choose({ cmdline: NONE, chosen: fwCfg(GOOD) });
+  t.equal(first.origin, 'fw_cfg');
+  t.equal(first.save, GOOD);
+  t.equal(first.provisioned, provisionedDigest(GOOD), 'a new source text is recorded as taken over');
+
+  const again = choose({ cmdline: NONE, chosen: fwCfg(GOOD), saved: APPLIED, lastProvisioned: provisionedDigest(GOOD) });
+  t.equal(again.origin, 'saved');
+  t.equal(again.config.hostname, 'applied-through-the-api', 'the change applied since is in force');
+  t.same(again.sourceUnchanged, { origin: 'fw_cfg', source: 'fw_cfg:opt/berth/config' });
+  t.equal(again.save, undefined, 'nothing to save');
+  t.equal(again.provisioned, undefined, 'nothing new to record');
+  t.same(again.rejected, []);
+
+  const edited = choose({ cmdline: NONE, chosen: fwCfg(OLD), saved: APPLIED, lastProvisioned: provisionedDigest(GOOD) });
+  t.equal(edited.origin, 'fw_cfg', 'an edited source text is taken over again');
+  t.equal(edited.config.hostname, 'old');
+  t.equal(edited.save, OLD);
+  t.equal(edited.provisioned, provisionedDigest(OLD));
+
+  const brokenCopy = choose({ cmdline: NONE, chosen: fwCfg(GOOD), saved: BAD, lastProvisioned: provisionedDigest(GOOD) });
+  t.equal(brokenCopy.origin, 'fw_cfg', 'an unreadable last good copy gives way to the unchanged source text');
+  t.equal(brokenCopy.save, GOOD);
+  t.equal(brokenCopy.rejected.length, 1, 'the broken copy is reported once');
+  t.equal(brokenCopy.rejected[0]?.origin, 'saved');
+
+  const noCopy = choose({ cmdline: NONE, chosen: fwCfg(GOOD), lastProvisioned: provisionedDigest(GOOD) });
+  t.equal(noCopy.origin, 'fw_cfg', 'a lost last good copy is written again from the source');
+  t.equal(noCopy.save, GOOD);
   t.end();
 });
