@@ -24,6 +24,7 @@ import { JOURNAL_PATH, readJournal, writeJournal } from '../../updater/src/journ
 import { renameEntries, listEntryNames } from '../../updater/src/esp.ts';
 import { planBless } from '../../updater/src/core/slots.ts';
 import { loadPublicKey } from '../../updater/src/signing.ts';
+import type { VerifyRootStep, WriteRootStep } from '../../updater/src/slot-io.ts';
 import { spawnSlotWriter } from '../../updater/src/slot-writer.ts';
 import type { BootHealth, BootVerdict } from './boot-health.ts';
 import { withEsp } from './bless.ts';
@@ -84,17 +85,41 @@ export function createUpdaterHost(options: UpdaterHostOptions): UpdaterHost {
     return { path: found.device, size: sectors * 512, disk: found.diskName };
   };
 
-  const writeRoot = async (settings: UpdateSettings, step: Parameters<Parameters<typeof createUpdateEffects>[0]['writeRoot']>[0], bundleDir: string, devicePath: string): Promise<void> => {
-    const { disk } = await partition(step.slot);
+  /** Prepares the writer's throttled group (io.max on the slot's whole disk); returns its directory. */
+  const writerGroup = async (settings: UpdateSettings, slot: Slot): Promise<{ group: string; ioMax: string }> => {
+    const { disk } = await partition(slot);
     // io.max takes the whole disk, not the partition.
     const [major, minor] = (await sys.fs.readText(`${KERNEL_PATHS.sysClassBlock}/${disk}/dev`)).trim().split(':').map(Number);
     const steps = planThrottle({ limits: settings.throttle, device: { major: major ?? -1, minor: minor ?? -1 }, cgroupRoot: PATHS.cgroupRoot, group: WRITER_CGROUP });
     await applyCgroupSteps(steps);
-    const group = `${PATHS.cgroupRoot}/${WRITER_CGROUP}`;
-    logger.info('Slot write starting', { slot: step.slot, device: devicePath, cgroup: group, io_max: steps.find((s) => s.path.endsWith('io.max'))?.kind === 'write' ? (steps.find((s) => s.path.endsWith('io.max')) as { value: string }).value : '' });
+    const ioMax = steps.find((s): s is Extract<typeof s, { kind: 'write' }> => s.kind === 'write' && s.path.endsWith('io.max'))?.value ?? '';
+    return { group: `${PATHS.cgroupRoot}/${WRITER_CGROUP}`, ioMax };
+  };
+
+  const writeRoot = async (settings: UpdateSettings, step: WriteRootStep, bundleDir: string, devicePath: string): Promise<void> => {
+    const { group, ioMax } = await writerGroup(settings, step.slot);
+    logger.info('Slot write starting', { slot: step.slot, device: devicePath, cgroup: group, io_max: ioMax });
     const result = await spawnSlotWriter({ node: PATHS.nodeBinary, script: PATHS.bundle, request: { step, bundleDir, devicePath, cgroup: group } });
     const rate = result.ms > 0 ? Math.round((result.bytes / result.ms) * 1000) : 0;
-    logger.info('Slot written', { slot: step.slot, bytes: result.bytes, ms: result.ms, bytes_per_s: rate });
+    // steady_*: after io.max's first burst, over the time a write was in flight (updater/src/core/write-rate.ts).
+    logger.info('Slot written', {
+      slot: step.slot,
+      bytes: result.bytes,
+      ms: result.ms,
+      bytes_per_s: rate,
+      steady_bytes_per_s: result.steady?.bytesPerSecond ?? 0,
+      steady_ms: result.steady?.windowMs ?? 0,
+      starved_ms: result.steady?.starvedMs ?? 0,
+      direct: result.direct,
+    });
+    if (!result.direct) logger.warn('Slot written through the page cache', { slot: step.slot, device: devicePath, reason: 'the device refused O_DIRECT; io.max may not pace the write' });
+  };
+
+  /** The read-back runs in the writer's group too: its reads and hashing stay within cpu.max and memory.max. */
+  const verifyRoot = async (settings: UpdateSettings, step: VerifyRootStep, devicePath: string): Promise<void> => {
+    const { group } = await writerGroup(settings, step.slot);
+    const result = await spawnSlotWriter({ node: PATHS.nodeBinary, script: PATHS.bundle, request: { step, bundleDir: '', devicePath, cgroup: group } });
+    logger.info('Slot verified', { slot: step.slot, bytes: result.bytes, ms: result.ms, direct: result.direct, root_hash: step.rootHash });
   };
 
   return {
@@ -150,6 +175,7 @@ export function createUpdaterHost(options: UpdaterHostOptions): UpdaterHost {
             return { path, size };
           },
           writeRoot: (step, bundleDir, devicePath) => writeRoot(settings, step, bundleDir, devicePath),
+          verifyRoot: (step, devicePath) => verifyRoot(settings, step, devicePath),
           reboot: () => {
             logger.info('Rebooting for the update');
             ready.reboot();

@@ -24,7 +24,7 @@ import { isEspStep, listEntryNames, renameEntries, runEspStep } from './esp.ts';
 import type { FleetLockClient } from './fleetlock.ts';
 import { awaitRebootPermission, releaseRebootLock, runHealthGate, type Clock } from './gates.ts';
 import { verifyManifest, type TrustedKey } from './signing.ts';
-import { verifySlot, type WriteRootStep } from './slot-io.ts';
+import { verifySlot, type VerifyRootStep, type WriteRootStep } from './slot-io.ts';
 
 export interface EffectDeps {
   settings: UpdateSettings;
@@ -41,6 +41,8 @@ export interface EffectDeps {
   slotDevice(slot: Slot): Promise<{ path: string; size: number }>;
   /** Runs the slot writer (writeSlot) in its own throttled cgroup, e.g. a child process. */
   writeRoot(step: WriteRootStep, bundleDir: string, devicePath: string): Promise<void>;
+  /** Reads the written slot back and verifies it, in the writer's cgroup on a host (default: verifySlot in this process). */
+  verifyRoot?(step: VerifyRootStep, devicePath: string): Promise<void>;
   reboot(): Promise<void>;
   healthSample(): Promise<Omit<HealthSample, 'now'>>;
   fleetlock?: FleetLockClient;
@@ -139,6 +141,7 @@ export function createUpdateEffects(deps: EffectDeps): UpdateEffects {
             logger.info('Stage step', { step: step.kind, slot, ...('path' in step ? { path: step.path } : {}), ...('target' in step ? { path: step.target } : {}) });
             if (isEspStep(step)) await runEspStep({ espRoot, bundleDir: bundleDir(version) }, step);
             else if (step.kind === 'write-root') await deps.writeRoot(step, bundleDir(version), device.path);
+            else if (deps.verifyRoot) await deps.verifyRoot(step, device.path);
             else await verifySlot(device.path, step);
           }
         });

@@ -101,7 +101,9 @@ void t.test('check, download, stage, bless: the real effects against a static se
       }
     },
     slotDevice: (slot) => Promise.resolve({ path: join(dir, `root-${slot}.img`), size: 32 * 4096 }),
-    writeRoot: (step, bundleDir, device) => writeSlot(device, step, bundleDir, () => new PassThrough()),
+    writeRoot: async (step, bundleDir, device) => {
+      await writeSlot(device, step, bundleDir, () => new PassThrough());
+    },
     reboot: () => Promise.resolve(),
     healthSample: () => Promise.resolve({ initUp: true, unhealthyCritical: [] }),
     clock,

@@ -7,6 +7,7 @@ import { planStage } from '../../src/core/slots.ts';
 import { VerityTreeBuilder } from '../../src/core/verity.ts';
 import { renderBootEntry } from '../../../lib/boot-entry.ts';
 import { verifySlot, writeSlot, zstdDecompressor, type VerifyRootStep, type WriteRootStep } from '../../src/slot-io.ts';
+import { runSlotWriter } from '../../src/slot-writer.ts';
 import { sampleManifest } from './fixtures.ts';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -37,12 +38,47 @@ void t.test('writes image and tree, then verifies them by reading back', async (
   const dir = t.testdir({ bundle: { 'root.erofs.zst': image, 'root.verity': tree }, 'slot.img': Buffer.alloc(64 * 4096, 0xee) });
   const device = join(dir, 'slot.img');
   const { write, verify } = steps();
-  await writeSlot(device, write, join(dir, 'bundle'), identity);
+  const written = await writeSlot(device, write, join(dir, 'bundle'), identity);
+  t.equal(written.bytes, image.length + tree.length);
+  t.equal(written.samples.at(-1)?.bytes, image.length, 'the timeline ends with the whole image');
   const slot = await readFile(device);
   t.same(slot.subarray(0, image.length), image);
   t.same(slot.subarray(40 * 4096, 40 * 4096 + tree.length), tree);
   t.equal(slot.length, 64 * 4096, 'the device keeps its size');
-  await verifySlot(device, verify);
+  const read = await verifySlot(device, verify);
+  t.equal(read.bytes, image.length + tree.length);
+  t.equal(read.direct, written.direct, 'read back the way it was written');
+});
+
+void t.test('a multi-chunk image with a tail shorter than a block', async (t) => {
+  // 900 blocks of data, the image 100 bytes short of them: several 1 MiB direct writes, then
+  // a tail written through the page cache; the slot starts zeroed, so the data blocks are the
+  // image plus zeros.
+  const blocks = 900;
+  const data = Buffer.alloc(blocks * 4096);
+  for (let i = 0; i < data.length - 100; i++) data[i] = (i * 7 + (i >> 12)) % 256;
+  const big = data.subarray(0, data.length - 100);
+  const b = new VerityTreeBuilder(salt);
+  b.update(data);
+  const built = b.finish();
+  const dir = t.testdir({ bundle: { 'root.squashfs.zst': big, 'root.verity': built.tree }, 'slot.img': Buffer.alloc((blocks + 16) * 4096) });
+  const device = join(dir, 'slot.img');
+  const m = sampleManifest();
+  m.payload.root = { path: 'root.squashfs.zst', size: big.length, sha256: sha(big), compression: 'zstd', image_size: big.length, image_sha256: sha(big) };
+  m.payload.verity = { path: 'root.verity', size: built.tree.length, sha256: sha(built.tree), root_hash: built.rootHash, salt, data_blocks: blocks, hash_start_block: blocks, block_size: 4096 };
+  const entry = { slot: 'a' as const, version: '1.0.0', generation: 1, verity: { rootHash: 'x', dataBlocks: 1, hashStartBlock: 1, salt: '' }, kernelArgs: [] };
+  const plan = planStage({ bootedSlot: 'a', manifest: m, entries: [{ name: 'berth-a.conf', text: renderBootEntry(entry) }], kernelArgs: [] });
+  const write = plan.steps.find((s): s is WriteRootStep => s.kind === 'write-root');
+  const verify = plan.steps.find((s): s is VerifyRootStep => s.kind === 'verify-root');
+  if (!write || !verify) throw new Error('plan lacks root steps');
+  // Odd-sized pieces from the "decompressor": chunks straddle the 1 MiB write buffers.
+  const pieces = (): PassThrough => new PassThrough({ highWaterMark: 77_777 });
+  const written = await writeSlot(device, write, join(dir, 'bundle'), pieces);
+  t.equal(written.samples.length, Math.ceil(big.length / (1024 * 1024)), 'one sample per 1 MiB write');
+  t.ok(written.samples.every((s, i, all) => i === 0 || (s.atMs >= (all[i - 1]?.atMs ?? 0) && s.bytes > (all[i - 1]?.bytes ?? 0))), 'the timeline only moves forward');
+  t.same((await readFile(device)).subarray(0, big.length), big);
+  const read = await verifySlot(device, verify);
+  t.equal(read.bytes, data.length + built.tree.length);
 });
 
 void t.test('read-back catches a flipped bit in data, tree or root hash', async (t) => {
@@ -83,4 +119,15 @@ void t.test('zstd comes from node:zlib when this Node has it', (t) => {
   if (major > 22 || (major === 22 && minor >= 15)) t.type(zstdDecompressor()(), 'object');
   else t.throws(() => zstdDecompressor(), { code: 'UPDATER_ZSTD_MISSING' });
   t.end();
+});
+
+void t.test('the writer process verifies a slot read back, and reports how it read', async (t) => {
+  const dir = t.testdir({ bundle: { 'root.erofs.zst': image, 'root.verity': tree }, 'slot.img': Buffer.alloc(64 * 4096) });
+  const device = join(dir, 'slot.img');
+  const { write, verify } = steps();
+  await writeSlot(device, write, join(dir, 'bundle'), identity);
+  const outcome = await runSlotWriter(JSON.stringify({ step: verify, bundleDir: '', devicePath: device }), process.pid);
+  t.match(outcome, { ok: true, bytes: image.length + tree.length, direct: Boolean });
+  const bad = await runSlotWriter(JSON.stringify({ step: { ...verify, rootHash: '0'.repeat(64) }, bundleDir: '', devicePath: device }), process.pid);
+  t.match(bad, { ok: false, code: 'UPDATER_SLOT_VERIFY_FAILED' });
 });
