@@ -4,57 +4,21 @@
  * ("now" comes in as a parameter).
  */
 import { dump } from 'js-yaml';
+import type { ContainerDetail, ContainerSummary } from '../../../init/src/api/core/container-routes.ts';
+import type { ImageSummary, PullProgressEvent, RemovalResult } from '../../../init/src/api/core/image-routes.ts';
 import { formatBytes, formatDuration, renderTable } from './format.ts';
 
-/** The fields of a container the API sends (GET /v1/containers). */
-export interface ContainerView {
-  name: string;
-  image: string;
-  state: string;
-  health: string | null;
-  restarts: number;
-  pid: number | null;
-  started_at: string | null;
-  exit_code: number | null;
-  critical: boolean;
-  error: string | null;
-  ports: string[];
-  network_mode: string;
-  addresses: string[];
-}
-
-export interface ContainerDetailView extends ContainerView {
-  config: unknown;
-}
-
+// The wire shapes are the API's own route types (type-only: nothing of init is bundled into the CLI).
+/** A container as GET /v1/containers sends it. */
+export type ContainerView = ContainerSummary;
+/** A container as GET /v1/containers/{name} sends it. */
+export type ContainerDetailView = ContainerDetail;
 /** An image as GET /v1/images sends it. */
-export interface ImageView {
-  reference: string;
-  digest: string;
-  config_digest: string;
-  size_bytes: number;
-  created: string | null;
-  preloaded: boolean;
-  used_by: string[];
-}
-
+export type ImageView = ImageSummary;
 /** What a removal or prune took away. */
-export interface RemovalView {
-  removed_images: string[];
-  removed_blobs: number;
-  removed_layers: number;
-  freed_bytes: number;
-}
-
+export type RemovalView = RemovalResult;
 /** One pull progress event. */
-export interface PullProgressView {
-  event: 'progress';
-  digest: string;
-  kind: 'config' | 'layer';
-  done_bytes: number;
-  total_bytes: number;
-  status: 'downloading' | 'done' | 'exists';
-}
+export type PullProgressView = PullProgressEvent;
 
 /** `sha256:0123456789abcdef...` -> `0123456789ab`. */
 export function shortDigest(digest: string): string {
