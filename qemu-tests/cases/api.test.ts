@@ -8,24 +8,17 @@
 import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import https from 'node:https';
-import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { parseKeysArgs } from '../../image-builder/src/ctl/args.ts';
 import { runKeys } from '../../image-builder/src/ctl/keys.ts';
 import { runVmCase } from '../harness/case.ts';
+import { freePort } from '../harness/registry.ts';
 import { REPO_ROOT } from '../harness/image.ts';
 
 const run = promisify(execFile);
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const keys = t.testdir();
 const otherKeys = path.join(keys, 'other');

@@ -9,24 +9,17 @@
  */
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { parseKeysArgs } from '../../image-builder/src/ctl/args.ts';
 import { runKeys } from '../../image-builder/src/ctl/keys.ts';
 import { runVmCase } from '../harness/case.ts';
+import { freePort } from '../harness/registry.ts';
 import { REPO_ROOT, loadImage } from '../harness/image.ts';
 
 const run = promisify(execFile);
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const dir = t.testdir();
 const now = new Date();
