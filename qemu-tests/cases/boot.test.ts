@@ -5,6 +5,7 @@
  */
 import t from 'tap';
 import { runVmCase } from '../harness/case.ts';
+import { listBootEntries } from '../harness/esp.ts';
 import { TIMEOUTS } from '../harness/vm.ts';
 
 await runVmCase(t, 'boot', { boots: 1 }, async ({ machine, image }) => {
@@ -69,24 +70,14 @@ await runVmCase(t, 'boot', { boots: 1 }, async ({ machine, image }) => {
   });
 
   await t.test('the boot entry is blessed after a good boot', async (t) => {
-    // Read the ESP where init mounted it, if it did: a second mount with other flags fails (EBUSY).
-    const listEntries = [
-      '(dev=$(blkid -t PARTLABEL=esp -o device) || { echo "no partition labelled esp"; exit 3; }',
-      'mnt=$(grep "^$dev " /proc/mounts | head -n 1 | cut -d " " -f 2)',
-      'own=',
-      'if [ -z "$mnt" ]; then mnt=/run/berth-test-esp; mkdir -p $mnt && mount -o ro -t vfat "$dev" $mnt || exit 4; own=1; fi',
-      'ls -1 "$mnt/loader/entries"; rc=$?',
-      'if [ -n "$own" ]; then umount $mnt; fi',
-      'exit $rc)',
-    ].join('\n');
     // The boot gate blesses only after the soak (update.soak, default 2 minutes) with every
     // critical container healthy: right after READY the entry must still carry its counter.
-    const early = (await shell.check(listEntries)).split('\n').filter((line) => line !== '');
+    const early = await listBootEntries(shell);
     t.ok(early.some((e) => /^berth-a\+\d+-\d+\.conf$/.test(e)), `not blessed before the soak: ${early.join(' ')}`);
     const deadline = performance.now() + 240_000;
     let entries: string[] = [];
     for (;;) {
-      entries = (await shell.check(listEntries)).split('\n').filter((line) => line !== '');
+      entries = await listBootEntries(shell);
       const blessed = entries.includes('berth-a.conf') && !entries.some((e) => e.startsWith('berth-a+'));
       if (blessed || performance.now() > deadline) break;
       await new Promise((done) => setTimeout(done, 5000));

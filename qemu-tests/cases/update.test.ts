@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { runVmCase } from '../harness/case.ts';
+import { listBootEntries } from '../harness/esp.ts';
 import { loadImage, REPO_ROOT } from '../harness/image.ts';
 import type { DebugShell } from '../harness/shell.ts';
 import { startStaticServer } from '../harness/static-server.ts';
@@ -60,12 +61,6 @@ const CRITICAL_CONTAINER = `containers:
 
 async function publish(version: string, channel: string, root: string): Promise<void> {
   await run(process.execPath, [join(REPO_ROOT, 'bin/berth.js'), 'publish', join(BUNDLES, version), '--channel', channel, '--to', root], { cwd: REPO_ROOT });
-}
-
-/** The boot entries on the ESP (mounted for a moment through the debug shell). */
-async function entries(shell: DebugShell): Promise<string[]> {
-  const out = await shell.check('mkdir -p /run/esp-check && mount -t vfat /dev/vda1 /run/esp-check && ls /run/esp-check/loader/entries; umount /run/esp-check');
-  return out.split(/\s+/).filter((n) => n.endsWith('.conf')).sort();
 }
 
 async function journal(shell: DebugShell): Promise<{ state: { current: { phase: string; error?: { code: string } }; badVersions: string[] } }> {
@@ -153,7 +148,7 @@ await runVmCase(
       t.same([ready.slot, ready.version], ['b', '2.0.0'], 'BERTH-READY slot=b version=2.0.0');
       await vm.waitFor(/msg="Boot entry blessed" slot=b/, 120_000);
       await vm.waitFor(updateLine('succeeded'), 60_000);
-      const after = await entries(await vm.shell());
+      const after = await listBootEntries(await vm.shell());
       t.ok(after.includes('berth-b.conf'), `slot b's entry is blessed (${after.join(' ')})`);
       // After succeeded the agent goes on checking (and finds 2.0.0 current).
       t.match((await journal(await vm.shell())).state.current.phase, /^(succeeded|checking|idle)$/, 'the journal is past the update');
@@ -202,7 +197,7 @@ await runVmCase(
       const refusal = await vm.waitFor(/msg="Update phase" from=checking to=idle[^\n]*/, 120_000);
       t.match(refusal.match[0], /reason="?downgrade-refused/, 'the downgrade to 1.0.0 is refused');
       t.notMatch(vm.console.text(), /msg="Stage step"/, 'nothing staged');
-      t.same(await entries(await vm.shell()), ['berth-a.conf', 'berth-b.conf'], 'entries untouched');
+      t.same(await listBootEntries(await vm.shell()), ['berth-a.conf', 'berth-b.conf'], 'entries untouched');
       await vm.powerdown();
     });
 
@@ -237,7 +232,7 @@ await runVmCase(
       const check = await vm.waitFor(/msg="Update phase" from=checking to=idle[^\n]*/, 120_000);
       t.match(check.match[0], /known-bad/, 'the next check skips 3.0.0 as known bad');
       t.notMatch(vm.console.text(), /msg="Stage step"/, '3.0.0 is not installed again');
-      const after = await entries(shell);
+      const after = await listBootEntries(shell);
       t.same(after, ['berth-b.conf'], `the bad slot's entry is gone, 2.0.0's stays blessed (${after.join(' ')})`);
       await vm.powerdown();
     });
