@@ -72,6 +72,7 @@ export async function emitUpdateBundle(input: EmitBundleInput): Promise<{ dir: s
     minVersion: input.minVersion,
     created: input.created,
     privateKey: input.privateKey,
+    rootFilesystem: build.rootFilesystem,
     files: { rootCompressed: compressed, rootImage: image, verityTree: tree, kernel: path.join(outDir, 'vmlinuz'), initrd: path.join(outDir, 'initrd.img') },
     verity: { rootHash: build.verity.rootHash, salt: build.verity.salt, dataBlocks: build.verity.dataBlocks, hashStartBlock: build.verity.hashStartBlock },
   });

@@ -27,13 +27,20 @@ import { signManifest, verifyManifest, type TrustedKey } from './signing.ts';
 /** Bundles and channel files are served to every client: readable by all. */
 const PUBLIC_FILE = { mode: 0o644 } as const;
 
-/** Payload file names inside every bundle. */
+/** The filesystem of a root image: it names the root payload file (the manifest holds the path). */
+export type RootFilesystemName = 'erofs' | 'squashfs';
+
+/** Payload file names inside every bundle; the root's follows its filesystem (rootPayloadFileName). */
 export const PAYLOAD_FILE_NAMES = {
-  root: 'root.erofs.zst',
   verity: 'root.verity',
   kernel: 'vmlinuz',
   initrd: 'initrd.img',
 } as const;
+
+/** `root.squashfs.zst` or `root.erofs.zst`: a bundle says what it carries without opening it. */
+export function rootPayloadFileName(filesystem: RootFilesystemName): string {
+  return `root.${filesystem}.zst`;
+}
 
 export interface CreateBundleInput {
   outDir: string;
@@ -43,8 +50,10 @@ export interface CreateBundleInput {
   minVersion: string;
   created: Date;
   privateKey: KeyObject;
+  /** The root image's filesystem; names the root payload file. */
+  rootFilesystem: RootFilesystemName;
   files: {
-    /** The erofs image compressed with zstd (what is downloaded). */
+    /** The root image compressed with zstd (what is downloaded). */
     rootCompressed: string;
     /** The same image uncompressed (what lands in the slot), for its size and sha256. */
     rootImage: string;
@@ -65,6 +74,7 @@ export async function createBundle(input: CreateBundleInput): Promise<BundleMani
     [input.files.rootCompressed, input.files.rootImage, input.files.verityTree, input.files.kernel, input.files.initrd].map(digestFile),
   );
   if (!root || !image || !verity || !kernel || !initrd) throw new Error('unreachable: five digests');
+  const rootPath = rootPayloadFileName(input.rootFilesystem);
   const manifest: BundleManifest = {
     format: MANIFEST_FORMAT,
     version: input.version,
@@ -73,7 +83,7 @@ export async function createBundle(input: CreateBundleInput): Promise<BundleMani
     min_version: input.minVersion,
     created: input.created.toISOString(),
     payload: {
-      root: { path: PAYLOAD_FILE_NAMES.root, ...root, compression: 'zstd', image_size: image.size, image_sha256: image.sha256 },
+      root: { path: rootPath, ...root, compression: 'zstd', image_size: image.size, image_sha256: image.sha256 },
       verity: {
         path: PAYLOAD_FILE_NAMES.verity,
         ...verity,
@@ -89,7 +99,7 @@ export async function createBundle(input: CreateBundleInput): Promise<BundleMani
   };
   // Signing validates the manifest first, so nothing is copied for a bad one.
   const signed = signManifest(manifest, input.privateKey);
-  await copyFile(input.files.rootCompressed, join(input.outDir, PAYLOAD_FILE_NAMES.root));
+  await copyFile(input.files.rootCompressed, join(input.outDir, rootPath));
   await copyFile(input.files.verityTree, join(input.outDir, PAYLOAD_FILE_NAMES.verity));
   await copyFile(input.files.kernel, join(input.outDir, PAYLOAD_FILE_NAMES.kernel));
   await copyFile(input.files.initrd, join(input.outDir, PAYLOAD_FILE_NAMES.initrd));

@@ -18,6 +18,7 @@ function buildOutputs(dir: string, version: string): CreateBundleInput {
     minVersion: '1.0.0',
     created: new Date('2026-11-20T10:00:00Z'),
     privateKey: loadPrivateKey(pair.privateKeyPem),
+    rootFilesystem: 'squashfs',
     files: { rootCompressed: join(dir, 'build/root.zst'), rootImage: join(dir, 'build/root.erofs'), verityTree: join(dir, 'build/root.verity'), kernel: join(dir, 'build/vmlinuz'), initrd: join(dir, 'build/initrd.img') },
     verity: { rootHash: 'ab'.repeat(32), salt: 'cd'.repeat(32), dataBlocks: 2, hashStartBlock: 2 },
   };
@@ -36,7 +37,7 @@ void t.test('a created bundle verifies and publishes to a static directory', asy
   const manifest = await createBundle(input);
   t.equal(manifest.payload.root.image_size, 8192);
   t.equal(manifest.payload.verity.size, 4096);
-  t.same((await readdir(input.outDir)).sort(), ['initrd.img', 'manifest.json', 'manifest.json.sig', 'root.erofs.zst', 'root.verity', 'vmlinuz']);
+  t.same((await readdir(input.outDir)).sort(), ['initrd.img', 'manifest.json', 'manifest.json.sig', 'root.squashfs.zst', 'root.verity', 'vmlinuz']);
   const verified = verifyManifest(await readFile(join(input.outDir, BUNDLE_FILES.manifest)), await readFile(join(input.outDir, BUNDLE_FILES.signature)), trusted);
   t.same(verified, manifest);
 
@@ -44,7 +45,7 @@ void t.test('a created bundle verifies and publishes to a static directory', asy
   const channel = parseChannelMetadata(await readFile(published.channelPath, 'utf8'), 'stable');
   t.same(channel, { format: 1, channel: 'stable', version: '2.0.0', bundle_url: '../bundles/2.0.0/manifest.json', released: '2026-11-21T08:00:00.000Z', min_version: '1.0.0' });
   t.equal(resolveBundleUrl('http://10.0.2.100:8080/', channel), 'http://10.0.2.100:8080/bundles/2.0.0/manifest.json');
-  t.same((await readdir(join(dir, 'server/bundles/2.0.0'))).sort(), ['initrd.img', 'manifest.json', 'manifest.json.sig', 'root.erofs.zst', 'root.verity', 'vmlinuz']);
+  t.same((await readdir(join(dir, 'server/bundles/2.0.0'))).sort(), ['initrd.img', 'manifest.json', 'manifest.json.sig', 'root.squashfs.zst', 'root.verity', 'vmlinuz']);
   t.same((await readdir(join(dir, 'server/bundles'))), ['2.0.0'], 'no staging directory left');
 
   // Re-publishing the same bundle is fine; a newer one moves the channel.

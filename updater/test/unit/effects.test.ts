@@ -56,6 +56,7 @@ void t.test('check, download, stage, bless: the real effects against a static se
     minVersion: '1.0.0',
     created: new Date('2026-11-22T00:00:00Z'),
     privateKey: loadPrivateKey(pair.privateKeyPem),
+    rootFilesystem: 'erofs',
     files: { rootCompressed: join(dir, 'build/root.zst'), rootImage: join(dir, 'build/root.erofs'), verityTree: join(dir, 'build/root.verity'), kernel: join(dir, 'build/vmlinuz'), initrd: join(dir, 'build/initrd.img') },
     verity: { rootHash, salt, dataBlocks: 16, hashStartBlock: 16 },
   });
