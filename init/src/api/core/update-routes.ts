@@ -6,7 +6,7 @@
  * machine's transitions and journal stay as they are. Pure: the agent and the progress figures
  * come through UpdateControl (../update-control.ts; a fake in tests).
  */
-import type { UpdateEvent, UpdatePhase, UpdateState } from '../../../../updater/src/core/state.ts';
+import { describeUpdateState, type UpdateEvent, type UpdatePhase, type UpdateState } from '../../../../updater/src/core/state.ts';
 import { ApiError, type ApiRoute, type JsonSchema, type Router } from './router.ts';
 
 /** How far the current phase's transfer is: the bundle download, or the write of the new root. */
@@ -70,19 +70,14 @@ export function describeUpdate(
     apply_requested: facts.applyRequested,
   };
   if (state === undefined) return base;
-  const c = state.current;
-  switch (c.phase) {
-    case 'idle':
-    case 'checking':
-      return base;
-    case 'succeeded':
-    case 'rolled-back':
-      return { ...base, available_version: c.version, target_slot: c.slot };
-    case 'failed':
-      return { ...base, available_version: c.version ?? null, last_error: { ...c.error } };
-    default:
-      return { ...base, available_version: c.target.version, target_slot: c.target.slot };
-  }
+  // The state machine's own summary says which version, slot and error each phase carries.
+  const summary = describeUpdateState(state);
+  return {
+    ...base,
+    available_version: summary.version ?? null,
+    target_slot: summary.slot ?? null,
+    last_error: summary.error ? { ...summary.error } : null,
+  };
 }
 
 /** What a check or apply request does in a phase: the events to send, whether to latch the apply, the answer. */
