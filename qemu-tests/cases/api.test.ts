@@ -5,38 +5,23 @@
  * from another CA are refused; the Unix socket is root only and the generated server key
  * 0600; `berth ctl` works end to end (status, config validate, logs, logs -f, poweroff in order).
  */
-import { execFile, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import t from 'tap';
-import { parseKeysArgs } from '../../image-builder/src/ctl/args.ts';
-import { runKeys } from '../../image-builder/src/ctl/keys.ts';
+import { apiConfigSection, ctlArgv, ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl } from '../harness/api-client.ts';
 import { runVmCase } from '../harness/case.ts';
 import { freePort } from '../harness/registry.ts';
 import { REPO_ROOT } from '../harness/image.ts';
 
-const run = promisify(execFile);
-
-
-const keys = t.testdir();
-const otherKeys = path.join(keys, 'other');
-const now = new Date();
-await runKeys(parseKeysArgs(['ca', '--out', keys]), now);
-await runKeys(parseKeysArgs(['client', '--out', keys, '--name', 'admin']), now);
-await runKeys(parseKeysArgs(['ca', '--out', otherKeys]), now);
-await runKeys(parseKeysArgs(['client', '--out', otherKeys, '--name', 'mallory']), now);
-const caPem = await readFile(path.join(keys, 'ca.crt'), 'utf8');
-const indent = (pem: string) => pem.trimEnd().split('\n').map((line) => `    ${line}`).join('\n');
+const keysDir = t.testdir();
+const keys = await makeClientKeys(keysDir, 'admin');
+const otherKeys = await makeClientKeys(path.join(keysDir, 'other'), 'mallory');
 
 const port = await freePort();
 const CONFIG = `hostname: api-test
-api:
-  listen: ["0.0.0.0:7443"]
-  client_ca: |
-${indent(caPem)}
-debug:
+${apiConfigSection(keys.caPem)}debug:
   shell: ttyS1
 `;
 
@@ -61,24 +46,16 @@ function get(urlPath: string, options: https.RequestOptions): Promise<Answer> {
   });
 }
 
-async function ctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [path.join(REPO_ROOT, 'bin/berth.js'), 'ctl', ...args], { cwd: REPO_ROOT, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const ctl = (args: string[]) => runCtl(args, 60_000);
 
-await runVmCase(t, 'api', { boots: 1, config: CONFIG, hostForwards: [{ protocol: 'tcp', hostPort: port, guestPort: 7443 }] }, async ({ machine, image }) => {
+await runVmCase(t, 'api', { boots: 1, config: CONFIG, hostForwards: [{ protocol: 'tcp', hostPort: port, guestPort: GUEST_API_PORT }] }, async ({ machine, image }) => {
   const vm = await machine.boot();
   const ready = await vm.waitForReady();
   t.comment(`boot_ms=${ready.bootMs} wall_ms=${ready.wallMs} host_port=${port}`);
   const certLine = await vm.waitFor(/msg="API server certificate" origin=generated sha256=([0-9a-f]{64})/, 30_000);
   const fingerprint = certLine.match[1] ?? '';
   await vm.waitFor(/msg="API listening" address=https:\/\/0\.0\.0\.0:7443/, 30_000);
-  const client = { cert: await readFile(path.join(keys, 'admin.crt')), key: await readFile(path.join(keys, 'admin.key')) };
+  const client = { cert: await readFile(keys.cert), key: await readFile(keys.key) };
 
   await t.test('the right client certificate gets the status', async (t) => {
     const answer = await get('/v1/status', client);
@@ -95,7 +72,7 @@ await runVmCase(t, 'api', { boots: 1, config: CONFIG, hostForwards: [{ protocol:
 
   await t.test('no certificate, or one from another CA, is refused', async (t) => {
     await t.rejects(get('/v1/status', {}), 'no client certificate');
-    const stranger = { cert: await readFile(path.join(otherKeys, 'mallory.crt')), key: await readFile(path.join(otherKeys, 'mallory.key')) };
+    const stranger = { cert: await readFile(otherKeys.cert), key: await readFile(otherKeys.key) };
     await t.rejects(get('/v1/status', stranger), 'a certificate from another CA');
     await vm.waitFor(/msg="API client refused"/, 10_000);
   });
@@ -106,7 +83,7 @@ await runVmCase(t, 'api', { boots: 1, config: CONFIG, hostForwards: [{ protocol:
     t.equal((await shell.check('stat -c %a /var/lib/berth/api/server.key')).trim(), '600', 'the generated key is 0600');
   });
 
-  const base = ['--host', `https://127.0.0.1:${port}`, '--cert', path.join(keys, 'admin.crt'), '--key', path.join(keys, 'admin.key'), '--server-sha256', fingerprint];
+  const base = ctlConnection(port, keys, fingerprint);
 
   await t.test('berth ctl end to end', async (t) => {
     const status = await ctl([...base, 'status']);
@@ -119,20 +96,20 @@ await runVmCase(t, 'api', { boots: 1, config: CONFIG, hostForwards: [{ protocol:
     const logs = await ctl([...base, 'logs', '--tail', '5']);
     t.equal(logs.code, 0);
     t.equal(logs.stdout.trim().split('\n').length, 5, 'the last five host log lines');
-    const badConfig = path.join(keys, 'bad.yaml');
-    await import('node:fs/promises').then((fs) => fs.writeFile(badConfig, 'hostname: ok\napi:\n  listen: ["0.0.0.0:7443"]\n'));
+    const badConfig = path.join(keysDir, 'bad.yaml');
+    await writeFile(badConfig, 'hostname: ok\napi:\n  listen: ["0.0.0.0:7443"]\n');
     const validate = await ctl([...base, 'config', 'validate', badConfig]);
     t.equal(validate.code, 1, 'an invalid config exits 1');
     t.match(validate.stderr, /bad\.yaml:\d+:\d+: api\.client_ca: TCP listeners need client_ca/);
     const wrongPin = await ctl([...base.slice(0, -1), 'a'.repeat(64), 'status']);
     t.equal(wrongPin.code, 3, 'a wrong server fingerprint cannot connect');
-    const otherClient = await ctl(['--host', `https://127.0.0.1:${port}`, '--cert', path.join(otherKeys, 'mallory.crt'), '--key', path.join(otherKeys, 'mallory.key'), '--server-sha256', fingerprint, 'status']);
+    const otherClient = await ctl([...ctlConnection(port, otherKeys, fingerprint), 'status']);
     t.equal(otherClient.code, 3, 'a refused client certificate cannot connect');
     t.match(otherClient.stderr, /TLS with https:\/\/127\.0\.0\.1/);
   });
 
   await t.test('berth ctl logs -f follows the host log', async (t) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/berth.js'), 'ctl', ...base, 'logs', '-f', '--tail', '0', '--json'], { cwd: REPO_ROOT });
+    const child = spawn(process.execPath, ctlArgv([...base, 'logs', '-f', '--tail', '0', '--json']), { cwd: REPO_ROOT });
     let out = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => (out += chunk));

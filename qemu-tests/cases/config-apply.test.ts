@@ -7,35 +7,21 @@
  * timeout (old host name in force, saved config unchanged); a confirmed try stays and is saved.
  * The update endpoints answer for a host without `update:` (status off, check refused with 409).
  */
-import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import t from 'tap';
-import { parseKeysArgs } from '../../image-builder/src/ctl/args.ts';
-import { runKeys } from '../../image-builder/src/ctl/keys.ts';
+import { apiConfigSection, ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl as ctl } from '../harness/api-client.ts';
 import { runVmCase } from '../harness/case.ts';
 import { freePort } from '../harness/registry.ts';
 import { REPO_ROOT, loadImage } from '../harness/image.ts';
 
-const run = promisify(execFile);
-
-
 const dir = t.testdir();
-const now = new Date();
-await runKeys(parseKeysArgs(['ca', '--out', dir]), now);
-await runKeys(parseKeysArgs(['client', '--out', dir, '--name', 'admin']), now);
-const caPem = await readFile(path.join(dir, 'ca.crt'), 'utf8');
-const indent = (pem: string) => pem.trimEnd().split('\n').map((line) => `    ${line}`).join('\n');
+const keys = await makeClientKeys(dir, 'admin');
 
 /** The machine config with a host name and web's MODE; the API, debug shell and `other` never change. */
 function config(hostname: string, mode: string): string {
   return `hostname: ${hostname}
-api:
-  listen: ["0.0.0.0:7443"]
-  client_ca: |
-${indent(caPem)}
-debug:
+${apiConfigSection(keys.caPem)}debug:
   shell: ttyS1
 containers:
   web:
@@ -55,16 +41,6 @@ containers:
 const port = await freePort();
 const image = await loadImage(process.env.BERTH_CONTAINERS_IMAGE_DIR ?? path.join(REPO_ROOT, 'out', 'qemu-containers'));
 
-async function ctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [path.join(REPO_ROOT, 'bin/berth.js'), 'ctl', ...args], { cwd: REPO_ROOT, timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
 async function file(name: string, text: string): Promise<string> {
   const where = path.join(dir, name);
   await writeFile(where, text);
@@ -77,13 +53,13 @@ interface ContainerRow {
   pid: number | null;
 }
 
-await runVmCase(t, 'config-apply', { boots: 1, image, config: config('cfg-1', 'a'), hostForwards: [{ protocol: 'tcp', hostPort: port, guestPort: 7443 }] }, async ({ machine }) => {
+await runVmCase(t, 'config-apply', { boots: 1, image, config: config('cfg-1', 'a'), hostForwards: [{ protocol: 'tcp', hostPort: port, guestPort: GUEST_API_PORT }] }, async ({ machine }) => {
   const vm = await machine.boot();
   const ready = await vm.waitForReady();
   t.comment(`boot_ms=${ready.bootMs} wall_ms=${ready.wallMs}`);
   const certLine = await vm.waitFor(/msg="API server certificate" origin=\S+ sha256=([0-9a-f]{64})/, 30_000);
   await vm.waitFor(/msg="API listening" address=https:\/\/0\.0\.0\.0:7443/, 30_000);
-  const base = ['--host', `https://127.0.0.1:${port}`, '--cert', path.join(dir, 'admin.crt'), '--key', path.join(dir, 'admin.key'), '--server-sha256', certLine.match[1] ?? ''];
+  const base = ctlConnection(port, keys, certLine.match[1] ?? '');
   const shell = await vm.shell();
   const hostname = async (): Promise<string> => (await shell.check('cat /proc/sys/kernel/hostname')).trim();
   const saved = async (): Promise<string> => (await shell.check('sed -n 1p /var/lib/berth/config.yaml')).trim();

@@ -14,8 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { parseKeysArgs } from '../../image-builder/src/ctl/args.ts';
-import { runKeys } from '../../image-builder/src/ctl/keys.ts';
+import { apiConfigSection, ctlArgv, ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl, type CtlResult } from '../harness/api-client.ts';
 import { runVmCase } from '../harness/case.ts';
 import { REPO_ROOT, loadImage } from '../harness/image.ts';
 import { busyboxEntries, HOST_BUSYBOX, TEST_IMAGE_APPLETS, writeOciLayout } from '../harness/oci-image.ts';
@@ -33,12 +32,7 @@ const run = promisify(execFile);
 const work = await mkdtemp(path.join(tmpdir(), 'berth-ctl-'));
 t.teardown(() => rm(work, { recursive: true, force: true }));
 
-const keys = path.join(work, 'keys');
-const now = new Date();
-await runKeys(parseKeysArgs(['ca', '--out', keys]), now);
-await runKeys(parseKeysArgs(['client', '--out', keys, '--name', 'admin']), now);
-const caPem = await readFile(path.join(keys, 'ca.crt'), 'utf8');
-const indent = (pem: string) => pem.trimEnd().split('\n').map((line) => `    ${line}`).join('\n');
+const keys = await makeClientKeys(path.join(work, 'keys'), 'admin');
 
 const registry = await startRegistry(path.join(work, 'registry'));
 t.teardown(() => registry.stop());
@@ -53,11 +47,7 @@ await registry.push(layout, '1', 'test/ctl:1');
 
 const apiPort = await freePort();
 const CONFIG = `hostname: ctl-test
-api:
-  listen: ["0.0.0.0:7443"]
-  client_ca: |
-${indent(caPem)}
-registries:
+${apiConfigSection(keys.caPem)}registries:
   "${GUEST_REGISTRY}": { insecure: true }
 containers:
   talker:
@@ -72,12 +62,6 @@ containers:
     stop_grace_period: 1s   # sleep as PID 1 ignores SIGTERM
 `;
 
-interface CtlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 const image = await loadImage(process.env.BERTH_CONTAINERS_IMAGE_DIR ?? path.join(REPO_ROOT, 'out', 'qemu-containers'));
 
 await runVmCase(
@@ -87,7 +71,7 @@ await runVmCase(
     boots: 1,
     image,
     config: CONFIG,
-    hostForwards: [{ protocol: 'tcp', hostPort: apiPort, guestPort: 7443 }],
+    hostForwards: [{ protocol: 'tcp', hostPort: apiPort, guestPort: GUEST_API_PORT }],
     guestForwards: [{ guestAddress: '10.0.2.100', guestPort: 5000, hostPort: registry.port }],
   },
   async ({ machine }) => {
@@ -95,18 +79,10 @@ await runVmCase(
     const ready = await vm.waitForReady();
     t.comment(`boot_ms=${ready.bootMs} api_port=${apiPort} registry_port=${registry.port}`);
     const certLine = await vm.waitFor(/msg="API server certificate" origin=generated sha256=([0-9a-f]{64})/, 30_000);
-    const base = ['--host', `https://127.0.0.1:${apiPort}`, '--cert', path.join(keys, 'admin.crt'), '--key', path.join(keys, 'admin.key'), '--server-sha256', certLine.match[1] ?? ''];
+    const base = ctlConnection(apiPort, keys, certLine.match[1] ?? '');
 
     /** The real CLI, as an operator runs it (not a terminal: plain output). */
-    const ctl = async (args: string[]): Promise<CtlResult> => {
-      try {
-        const { stdout, stderr } = await run(process.execPath, [path.join(REPO_ROOT, 'bin/berth.js'), 'ctl', ...base, ...args], { cwd: REPO_ROOT, timeout: 120_000 });
-        return { code: 0, stdout, stderr };
-      } catch (error) {
-        const e = error as { code?: number; stdout?: string; stderr?: string };
-        return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-      }
-    };
+    const ctl = (args: string[]): Promise<CtlResult> => runCtl([...base, ...args]);
     /** Containers by name from `ps --json`. */
     const states = async (): Promise<Record<string, string>> => {
       const ps = await ctl(['ps', '--json']);
@@ -153,7 +129,7 @@ await runVmCase(
       t.equal(records.length, 2, '--tail 2: two records');
       t.match(records[1], { log: /^tick \d+\n$/, stream: 'stdout', time: /^\d{4}-/ });
 
-      const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/berth.js'), 'ctl', ...base, 'logs', 'talker', '-f', '--tail', '1'], { cwd: REPO_ROOT });
+      const child = spawn(process.execPath, ctlArgv([...base, 'logs', 'talker', '-f', '--tail', '1']), { cwd: REPO_ROOT });
       let out = '';
       child.stdout.setEncoding('utf8');
       child.stdout.on('data', (chunk: string) => (out += chunk));
@@ -222,7 +198,7 @@ await runVmCase(
       t.match(listed.find((i) => i.reference === PULLED), { preloaded: false, used_by: [], size_bytes: Number, digest: /^sha256:/ }, 'used by no container');
       // On a terminal (script(1) gives the CLI a pty): one line redrawn in place, ending at 100%.
       const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
-      const commandLine = [process.execPath, path.join(REPO_ROOT, 'bin/berth.js'), 'ctl', ...base, 'pull', PULLED].map(quote).join(' ');
+      const commandLine = [process.execPath, ...ctlArgv([...base, 'pull', PULLED])].map(quote).join(' ');
       const { stdout: onTty } = await run('/usr/bin/script', ['-qec', commandLine, '/dev/null'], { cwd: REPO_ROOT, timeout: 120_000 });
       t.match(onTty, /\r\x1b\[2K10\.0\.2\.100:5000\/test\/ctl:1 \[#+\] 100% /, 'a progress bar redrawn with carriage returns');
       t.match(onTty, /Pulled 10\.0\.2\.100:5000\/test\/ctl:1/);
