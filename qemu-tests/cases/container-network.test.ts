@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { runVmCase } from '../harness/case.ts';
+import { fetchTextUntil } from '../harness/http.ts';
 import { REPO_ROOT, loadImage } from '../harness/image.ts';
 import { busyboxEntries, HOST_BUSYBOX, TEST_IMAGE_APPLETS, writeOciLayout } from '../harness/oci-image.ts';
 import { freePort, missingRegistryTools, startRegistry } from '../harness/registry.ts';
-import type { DebugShell } from '../harness/shell.ts';
 
 const GUEST_REGISTRY = '10.0.2.100:5000';
 
@@ -25,15 +25,8 @@ for (const problem of missingRegistryTools()) {
   process.exit(1);
 }
 
-/** Runs `command` until its output matches, for state that settles after READY. */
-async function eventually(shell: DebugShell, command: string, pattern: RegExp, timeoutMs = 90_000): Promise<string> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const { output } = await shell.run(command);
-    if (pattern.test(output) || performance.now() > deadline) return output;
-    await new Promise((done) => setTimeout(done, 1000));
-  }
-}
+/** How long state that settles after READY (a container's state, its peers in /etc/hosts) gets. */
+const SETTLE_MS = 90_000;
 
 const CRUN = 'crun --root /run/berth/crun';
 
@@ -106,7 +99,7 @@ await runVmCase(
 
     await t.test('bridge containers get addresses from the CNI chain', async (t) => {
       for (const name of ['web', 'client']) {
-        t.match(await eventually(shell, `${CRUN} state ${name}`, /"status": "running"/), /"status": "running"/, `${name} is running`);
+        t.match(await shell.runUntil(`${CRUN} state ${name}`, /"status": "running"/, SETTLE_MS), /"status": "running"/, `${name} is running`);
       }
       const attached = await vm.waitFor(/msg="Container attached to the bridge" container=web ip=(10\.88\.\d+\.\d+)/, 30_000);
       t.ok(attached, 'web attached to berth0 with an address in 10.88.0.0/16');
@@ -116,23 +109,17 @@ await runVmCase(
     });
 
     await t.test('a published port answers through hostfwd', async (t) => {
-      let body = '';
-      const deadline = performance.now() + 60_000;
-      while (performance.now() < deadline) {
-        body = await fetch(`http://127.0.0.1:${hostPort}/`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text(), () => '');
-        if (body.includes('hello from berth')) break;
-        await new Promise((done) => setTimeout(done, 1000));
-      }
+      const body = await fetchTextUntil(`http://127.0.0.1:${hostPort}/`, 'hello from berth', 60_000, { requestTimeoutMs: 5000 });
       t.match(body, /hello from berth/, 'GET / on the host reaches httpd on port 80 of the web container (8080:80)');
     });
 
     await t.test('the registry image is pulled through guestfwd and runs', async (t) => {
-      t.match(await eventually(shell, `${CRUN} state pulled`, /"status": "running"/, 180_000), /"status": "running"/, 'pulled is running');
+      t.match(await shell.runUntil(`${CRUN} state pulled`, /"status": "running"/, 180_000), /"status": "running"/, 'pulled is running');
       t.match(vm.console.text(), /10\.0\.2\.100:5000\/test\/web:1/, 'the console names the pulled reference');
     });
 
     await t.test('containers reach each other by name', async (t) => {
-      const hosts = await eventually(shell, `${CRUN} exec client cat /etc/hosts`, /\tpulled\b/);
+      const hosts = await shell.runUntil(`${CRUN} exec client cat /etc/hosts`, /\tpulled\b/, SETTLE_MS);
       t.match(hosts, /10\.88\.\d+\.\d+\tweb\b/, "client's /etc/hosts lists web");
       t.match(hosts, /10\.88\.\d+\.\d+\tpulled\b/, 'and pulled, whichever started later');
       t.match(await shell.check(`${CRUN} exec client wget -q -O - http://web/`), /hello from berth/, 'client fetches http://web/');

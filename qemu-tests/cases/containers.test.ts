@@ -6,13 +6,13 @@
  * container restarted for failing its health check, one started only after another is healthy,
  * a read-only root, dropped capabilities, json-file logs, the boot judged by a critical container.
  */
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
 import { parseLogLine } from '../../lib/log.ts';
 import { runVmCase } from '../harness/case.ts';
+import { fetchTextUntil } from '../harness/http.ts';
 import { REPO_ROOT, loadImage } from '../harness/image.ts';
-import type { DebugShell } from '../harness/shell.ts';
+import { freePort } from '../harness/registry.ts';
 
 const CONFIG = `
 debug:
@@ -57,24 +57,8 @@ containers:
 
 const CRUN = 'crun --root /run/berth/crun';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-/** Runs `command` until its output matches, for state that settles after READY. */
-async function eventually(shell: DebugShell, command: string, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const { output } = await shell.run(command);
-    if (pattern.test(output) || performance.now() > deadline) return output;
-    await new Promise((done) => setTimeout(done, 1000));
-  }
-}
+/** How long guest state that settles after READY (a container's state, a restart) gets. */
+const SETTLE_MS = 60_000;
 
 /** runtime log lines of the console, parsed. */
 function runtimeEvents(text: string): Array<Record<string, string>> {
@@ -110,26 +94,14 @@ await runVmCase(
     t.match(text, /msg="Data partition" device=\S+ disk=\S+ plan=existing fs=ext4 grow=true/, 'init found the preloaded ext4 and grew it');
     t.match(text, /msg="Data partition step done" step=resize-fs/, 'and resized the filesystem');
     t.ok(await vm.waitFor(/msg="Preloaded image imported" preload=berth-test/, 1000).catch(() => undefined), 'preload imported');
-    const state = await eventually(shell, `${CRUN} state web`, /"status": "running"/);
+    const state = await shell.runUntil(`${CRUN} state web`, /"status": "running"/, SETTLE_MS);
     t.match(state, /"status": "running"/, 'crun reports web running');
-    let body = '';
-    const deadline = performance.now() + 30_000;
-    while (performance.now() < deadline) {
-      body = await fetch(`http://127.0.0.1:${hostPort}/`).then((r) => r.text(), () => '');
-      if (body.includes('hello from berth')) break;
-      await new Promise((done) => setTimeout(done, 1000));
-    }
+    const body = await fetchTextUntil(`http://127.0.0.1:${hostPort}/`, 'hello from berth', 30_000);
     t.match(body, /hello from berth/, 'GET / through hostfwd reaches busybox httpd in the container');
   });
 
   await t.test('pub: a published port on the bridge network reached through hostfwd', async (t) => {
-    let body = '';
-    const deadline = performance.now() + 60_000;
-    while (performance.now() < deadline) {
-      body = await fetch(`http://127.0.0.1:${bridgePort}/`).then((r) => r.text(), () => '');
-      if (body.includes('hello from berth')) break;
-      await new Promise((done) => setTimeout(done, 1000));
-    }
+    const body = await fetchTextUntil(`http://127.0.0.1:${bridgePort}/`, 'hello from berth', 60_000);
     t.match(body, /hello from berth/, 'GET / through hostfwd -> guest :8081 -> portmap -> container :8080');
   });
 
@@ -144,7 +116,7 @@ await runVmCase(
     t.ok(pid, 'web has a pid');
     t.equal((await shell.check(`cat /proc/${pid}/oom_score_adj`)).trim(), '0', 'the container process is an ordinary OOM victim (init is -1000)');
     t.match(await shell.check(`cat /proc/${pid}/cgroup`), /^0::\/berth\.slice\/web$/m, 'the container runs in berth.slice/web');
-    t.match(await eventually(shell, 'cat /var/log/containers/worker.log', /worker run/), /^\{"log":"worker run\\n","stream":"stdout","time":"[^"]+"\}$/m, 'worker output in json-file format');
+    t.match(await shell.runUntil('cat /var/log/containers/worker.log', /worker run/, SETTLE_MS), /^\{"log":"worker run\\n","stream":"stdout","time":"[^"]+"\}$/m, 'worker output in json-file format');
   });
 
   await t.test('worker: restarted with growing backoff', async (t) => {
@@ -174,7 +146,7 @@ await runVmCase(
     const started = events.findIndex((e) => e.container === 'after' && e.msg === 'Container started');
     t.ok(healthy >= 0, 'web became healthy');
     t.ok(started > healthy, 'after started after that');
-    t.match(await eventually(shell, 'cat /var/log/containers/after.log', /started after web/), /started after web/);
+    t.match(await shell.runUntil('cat /var/log/containers/after.log', /started after web/, SETTLE_MS), /started after web/);
     t.match(await shell.check(`${CRUN} exec after cat /proc/self/status`), /CapEff:\s+00000000a80425fb/, 'a default container has Docker\'s default capability set');
   });
 

@@ -8,7 +8,6 @@
 import { writeFile } from 'node:fs/promises';
 import t from 'tap';
 import { runVmCase } from '../harness/case.ts';
-import type { DebugShell } from '../harness/shell.ts';
 
 const DHCP_CONFIG = `
 hostname: net-test
@@ -37,15 +36,8 @@ debug:
   shell: ttyS1
 `;
 
-/** Runs `command` until its output matches, for state that settles after READY (a lease, a route). */
-async function eventually(shell: DebugShell, command: string, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const { output } = await shell.run(command);
-    if (pattern.test(output) || performance.now() > deadline) return output;
-    await new Promise((done) => setTimeout(done, 1000));
-  }
-}
+/** How long state that settles after READY (a lease, a route) gets. */
+const SETTLE_MS = 30_000;
 
 await runVmCase(t, 'network', { boots: 2, config: DHCP_CONFIG }, async ({ machine }) => {
   await t.test('boot 1: DHCP on the user network, host settings, banner', async (t) => {
@@ -54,9 +46,9 @@ await runVmCase(t, 'network', { boots: 2, config: DHCP_CONFIG }, async ({ machin
     t.comment(`boot_ms=${ready.bootMs} wall_ms=${ready.wallMs}`);
     const shell = await vm.shell();
 
-    const addr = await eventually(shell, 'ip -color=never -4 addr show dev eth0', /inet 10\.0\.2\.15\/24/);
+    const addr = await shell.runUntil('ip -color=never -4 addr show dev eth0', /inet 10\.0\.2\.15\/24/, SETTLE_MS);
     t.match(addr, /inet 10\.0\.2\.15\/24/, 'eth0 has 10.0.2.15/24 from QEMU\'s DHCP server');
-    const addr6 = await eventually(shell, 'ip -color=never -6 addr show dev eth0', /inet6 fec0::\S+\/64/);
+    const addr6 = await shell.runUntil('ip -color=never -6 addr show dev eth0', /inet6 fec0::\S+\/64/, SETTLE_MS);
     t.match(addr6, /inet6 fec0::5054:ff:fe12:3456\/64/, 'and a SLAAC address (from the MAC) from QEMU\'s router advertisements');
     t.match(await shell.check('ip -color=never -6 route show default'), /default via fe80::2 dev eth0/, 'the IPv6 default route from the router advertisement');
     // libslirp leaves the router and DNS options out of its DHCP replies with restrict=on: no IPv4 default route, no servers.

@@ -104,6 +104,20 @@ export class DebugShell {
     return result.output;
   }
 
+  /**
+   * Runs `command` about once a second until its output matches `pattern` or `timeoutMs` has
+   * passed, for guest state that settles after READY (a lease, a route, a container's state).
+   * Resolves with the last output either way, so the caller's assertion shows what the guest said.
+   */
+  async runUntil(command: string, pattern: RegExp, timeoutMs: number): Promise<string> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const { output } = await this.run(command);
+      if (pattern.test(output) || performance.now() > deadline) return output;
+      await new Promise((done) => setTimeout(done, 1000));
+    }
+  }
+
   /** Sends a command without waiting for it (for commands that end the guest, like reboot). */
   send(command: string): void {
     this.#socket.write(`${command}\n`);

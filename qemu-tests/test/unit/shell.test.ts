@@ -101,3 +101,16 @@ await t.test('a closed connection ends a running command at once', async (t) => 
   await t.rejects(shell.run('poweroff', { timeoutMs: 10_000 }), { code: 'QEMU_SHELL_CLOSED' });
   t.ok(performance.now() - start < 5000);
 });
+
+await t.test('runUntil repeats a command until its output matches, or gives the last output at the deadline', async (t) => {
+  let asked = 0;
+  const fake = await fakeShell(t, (command) => {
+    if (command === 'state') return { output: ++asked >= 2 ? 'running\n' : 'created\n', status: 0 };
+    return { output: 'never\n', status: 0 };
+  });
+  const shell = await DebugShell.connect(fake.path);
+  t.teardown(() => shell.close());
+  t.equal(await shell.runUntil('state', /running/, 10_000), 'running\n', 'the first matching output');
+  t.equal(asked, 2, 'asked again after a non-matching answer');
+  t.equal(await shell.runUntil('other', /running/, 0), 'never\n', 'past the deadline: the last output, for the assertion to show');
+});
