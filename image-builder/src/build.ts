@@ -12,7 +12,7 @@ import type { BuildContext } from './steps/context.ts';
 import { buildRootfs } from './steps/rootfs.ts';
 import { fetchNode } from './steps/node.ts';
 import { bundleBerth } from './steps/bundle.ts';
-import { buildRootImage, type RootFilesystem } from './steps/root-image.ts';
+import { buildRootImage, rootInputsFrom, type RootFilesystem } from './steps/root-image.ts';
 import { buildInitramfs } from './steps/initramfs.ts';
 import { buildDisk } from './steps/disk.ts';
 
@@ -81,13 +81,7 @@ export async function buildImage(options: BuildOptions): Promise<{ outDir: strin
   const bundle = await timed('init bundle (esbuild)', () => bundleBerth(ctx));
   const root = await timed(`overlays + root image (${filesystem} + dm-verity)`, () =>
     buildRootImage(ctx, {
-      rootfsTar: rootfs.tar,
-      rootfsKey: rootfs.key,
-      nodeBinary: node.binary,
-      nodeKey: node.key,
-      bundleFile: bundle.file,
-      bundleKey: bundle.key,
-      filesystem,
+      ...rootInputsFrom(rootfs, node, bundle, filesystem),
       ...(options.updateSigningKeyPem !== undefined ? { updateSigningKeyPem: options.updateSigningKeyPem } : {}),
     }),
   );

@@ -74,6 +74,24 @@ export interface RootInputs {
   updateSigningKeyPem?: string;
 }
 
+/** The root image's inputs from the stages before it (the Debian root, the bundled Node, the init bundle), each with its cache key. */
+export function rootInputsFrom(
+  rootfs: { tar: string; key: string },
+  node: { binary: string; key: string },
+  bundle: { file: string; key: string },
+  filesystem: RootFilesystem,
+): RootInputs {
+  return {
+    rootfsTar: rootfs.tar,
+    rootfsKey: rootfs.key,
+    nodeBinary: node.binary,
+    nodeKey: node.key,
+    bundleFile: bundle.file,
+    bundleKey: bundle.key,
+    filesystem,
+  };
+}
+
 /** The Debian package list (name=version), kept in the image for inventory. */
 export function packageInventory(dpkgStatus: string): string[] {
   const out: string[] = [];

@@ -13,7 +13,7 @@ import { parseProfile } from '../../src/profile/profile.ts';
 import { buildRootfs } from '../../src/steps/rootfs.ts';
 import { fetchNode } from '../../src/steps/node.ts';
 import { bundleBerth } from '../../src/steps/bundle.ts';
-import { buildRootImage } from '../../src/steps/root-image.ts';
+import { buildRootImage, rootInputsFrom } from '../../src/steps/root-image.ts';
 import type { BuildContext } from '../../src/steps/context.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -29,15 +29,7 @@ void t.test('the root image is byte-identical across two builds of the same inpu
   const rootfs = await buildRootfs(shared);
   const node = await fetchNode(shared);
   const bundle = await bundleBerth(shared);
-  const inputs = {
-    rootfsTar: rootfs.tar,
-    rootfsKey: rootfs.key,
-    nodeBinary: node.binary,
-    nodeKey: node.key,
-    bundleFile: bundle.file,
-    bundleKey: bundle.key,
-    filesystem: profile.rootFilesystem,
-  };
+  const inputs = rootInputsFrom(rootfs, node, bundle, profile.rootFilesystem);
   const dirs = [0, 1].map(() => mkdtempSync(path.join(os.tmpdir(), 'berth-repro-')));
   t.teardown(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
   const first = await buildRootImage({ ...shared, cache: new BuildCache(dirs[0] as string) }, inputs);
