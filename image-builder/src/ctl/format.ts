@@ -2,6 +2,7 @@
  * How `berth ctl` prints answers for people: aligned tables and short summaries. Pure: values
  * in, text out (the status takes "now" as a parameter).
  */
+import type { HostStatus } from '../../../init/src/api/core/host-routes.ts';
 
 /** Pads columns to the widest cell; the last column is not padded. */
 export function renderTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
@@ -32,20 +33,8 @@ export function formatDuration(seconds: number): string {
   return parts.slice(0, 3).join(' ');
 }
 
-/** The fields of GET /v1/status that the table shows (the API may send more). */
-export interface StatusView {
-  version: string;
-  slot: string;
-  state: string;
-  hostname: string;
-  boot_time: string | null;
-  uptime_s: number | null;
-  cpu: { model: string; cores: number; load_percent: number; load_average: number[] } | null;
-  memory: { total_bytes: number; used_bytes: number; available_bytes: number } | null;
-  disks: Array<{ mount: string; device: string; fs_type: string; size_bytes: number; used_bytes: number }> | null;
-  interfaces: Array<{ name: string; mac: string; up: boolean; addresses: string[] }> | null;
-  warnings: string[];
-}
+/** GET /v1/status as the API sends it: the route's own type (type-only: nothing of init is bundled into the CLI). */
+export type StatusView = HostStatus;
 
 /** The human form of a host status. */
 export function formatStatus(status: StatusView): string {
