@@ -6,20 +6,10 @@
  * NDJSON with --json) and exits 1 with the error when the update fails.
  */
 import t from 'tap';
-import { isBerthError } from '../../../lib/errors.ts';
-import { parseCtlArgs } from '../../src/ctl/args.ts';
 import { ConnectError } from '../../src/ctl/client.ts';
 import { formatApplyReport, formatPlan, formatUpdateBar, formatUpdateStatus, runConfigUpdateAction, type ApplyReportView, type ConfigUpdateAction, type PlanView, type UpdateStatusView } from '../../src/ctl/config-update.ts';
 import type { CtlRequests } from '../../src/ctl/containers.ts';
-
-function actionOrError(argv: string[]): unknown {
-  try {
-    return parseCtlArgs(argv).action;
-  } catch (error) {
-    if (isBerthError(error, 'CLI_USAGE')) return `CLI_USAGE: ${error.message}`;
-    throw error;
-  }
-}
+import { actionOrError } from './ctl-fixtures.ts';
 
 const CASES: string[][] = [
   ['config', 'plan', 'new.yaml'],

@@ -5,20 +5,9 @@
  * terminal, as plain lines and as NDJSON, rmi refused in use, prune).
  */
 import t from 'tap';
-import { isBerthError } from '../../../lib/errors.ts';
-import { parseCtlArgs } from '../../src/ctl/args.ts';
-import { ConnectError, type ApiAnswer, type ApiClient, type RequestOptions } from '../../src/ctl/client.ts';
+import { ConnectError, type ApiAnswer, type ApiClient } from '../../src/ctl/client.ts';
 import { formatContainers, formatImages, formatInspect, formatPullBar, formatRemoval, PullTracker, type ContainerDetailView, type ImageView } from '../../src/ctl/container-format.ts';
-import { runCtl } from '../../src/ctl/run.ts';
-
-function actionOrError(argv: string[]): unknown {
-  try {
-    return parseCtlArgs(argv).action;
-  } catch (error) {
-    if (isBerthError(error, 'CLI_USAGE')) return `CLI_USAGE: ${error.message}`;
-    throw error;
-  }
-}
+import { actionOrError, fakeClient as fakeTableClient, json, ndjson, runCapturing } from './ctl-fixtures.ts';
 
 const CASES: string[][] = [
   ['ps'],
@@ -99,37 +88,10 @@ void t.test('output formatting', async (t) => {
   t.matchSnapshot(formatPullBar('127.0.0.1:5000/test/web:1', tracker, 20), 'progress bar');
 });
 
-const json = (status: number, body: unknown): ApiAnswer => ({ status, contentType: 'application/json', body: JSON.stringify(body) });
-const ndjson = (lines: unknown[]): ApiAnswer => ({ status: 200, contentType: 'application/x-ndjson', body: lines.map((l) => `${JSON.stringify(l)}\n`).join('') });
-
 /** A fake client answering from a table; streamed answers arrive in two chunks split mid-line. */
-function fakeClient(answers: Record<string, ApiAnswer | Error>): ApiClient & { calls: Array<{ method: string; path: string; options: RequestOptions | undefined }> } {
-  const calls: Array<{ method: string; path: string; options: RequestOptions | undefined }> = [];
-  return {
-    address: 'unix:///run/berth/api.sock',
-    calls,
-    request(method, path, options) {
-      calls.push({ method, path, options });
-      const answer = answers[`${method} ${path}`];
-      if (answer === undefined) return Promise.reject(new Error(`unexpected ${method} ${path}`));
-      if (answer instanceof Error) return Promise.reject(answer);
-      if (options?.onChunk && answer.status === 200) {
-        const cut = Math.floor(answer.body.length / 2);
-        options.onChunk(answer.body.slice(0, cut));
-        options.onChunk(answer.body.slice(cut));
-        return Promise.resolve({ ...answer, body: '' });
-      }
-      return Promise.resolve(answer);
-    },
-  };
-}
+const fakeClient = (answers: Record<string, ApiAnswer | Error>) => fakeTableClient(answers, { splitStreams: true });
 
-async function run(argv: string[], client: ApiClient, isTty = false) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCtl(parseCtlArgs(argv), client, { out: (s) => void out.push(s), err: (s) => void err.push(s), readFile: () => Promise.resolve(''), isTty, now: () => NOW });
-  return { code, out: out.join(''), err: err.join('') };
-}
+const run = (argv: string[], client: ApiClient, isTty = false) => runCapturing(argv, client, { isTty, now: () => NOW });
 
 const PULL_EVENTS = [
   { event: 'progress', digest: 'sha256:c1', kind: 'config', done_bytes: 500, total_bytes: 500, status: 'exists' },

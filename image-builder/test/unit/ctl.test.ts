@@ -9,10 +9,11 @@ import t from 'tap';
 import { isBerthError } from '../../../lib/errors.ts';
 import { HELP_TEXT, parseCliArgs } from '../../src/cli.ts';
 import { parseCtlArgs, parseKeysArgs } from '../../src/ctl/args.ts';
-import { ConnectError, type ApiAnswer, type ApiClient, type RequestOptions } from '../../src/ctl/client.ts';
+import { ConnectError, type ApiClient } from '../../src/ctl/client.ts';
 import { formatBytes, formatDuration, formatStatus, formatValidation, renderTable, type StatusView } from '../../src/ctl/format.ts';
 import { runKeys } from '../../src/ctl/keys.ts';
-import { createLogPrinter, runCtl } from '../../src/ctl/run.ts';
+import { createLogPrinter } from '../../src/ctl/run.ts';
+import { fakeClient, json, runCapturing } from './ctl-fixtures.ts';
 
 function parseOrError(argv: string[]): unknown {
   try {
@@ -131,35 +132,8 @@ void t.test('log printer: lines across chunks, NDJSON with --json', async (t) =>
   t.same(out.map((line) => JSON.parse(line) as unknown), [{ level: 'info', msg: 'Boot complete', slot: 'a' }, { level: 'warn', msg: 'x' }]);
 });
 
-/** A fake client answering from a table (or failing to connect). */
-function fakeClient(answers: Record<string, ApiAnswer | Error>): ApiClient & { calls: Array<{ method: string; path: string; options: RequestOptions | undefined }> } {
-  const calls: Array<{ method: string; path: string; options: RequestOptions | undefined }> = [];
-  return {
-    address: 'unix:///run/berth/api.sock',
-    calls,
-    request(method, path, options) {
-      calls.push({ method, path, options });
-      const answer = answers[`${method} ${path}`];
-      if (answer === undefined) return Promise.reject(new Error(`unexpected ${method} ${path}`));
-      if (answer instanceof Error) return Promise.reject(answer);
-      if (options?.onChunk && answer.status === 200) {
-        options.onChunk(answer.body);
-        return Promise.resolve({ ...answer, body: '' });
-      }
-      return Promise.resolve(answer);
-    },
-  };
-}
-
-const json = (status: number, body: unknown): ApiAnswer => ({ status, contentType: 'application/json', body: JSON.stringify(body) });
-
 void t.test('exit codes and output against a fake API', async (t) => {
-  const run = async (argv: string[], client: ApiClient, file = '') => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await runCtl(parseCtlArgs(argv), client, { out: (s) => void out.push(s), err: (s) => void err.push(s), readFile: () => Promise.resolve(file) });
-    return { code, out: out.join(''), err: err.join('') };
-  };
+  const run = (argv: string[], client: ApiClient, file = '') => runCapturing(argv, client, { file });
   const status = await run(['status'], fakeClient({ 'GET /v1/status': json(200, STATUS) }));
   t.equal(status.code, 0);
   t.match(status.out, /^Host\s+berth \(running\)/);
