@@ -4,14 +4,8 @@ import { loadMachineConfig, type MachineConfig } from '../../../src/core/machine
 
 const load = (text: string): MachineConfig => loadMachineConfig(text, 'test').config;
 
-const BASE = `
-hostname: web-1
-time_zone: UTC
-sysctls: { net.ipv4.ip_forward: 1 }
-kernel_modules: [br_netfilter]
-ntp: { servers: [192.0.2.1] }
-network: { dns: { servers: [192.0.2.53] } }
-containers:
+/** The containers of every config here: web depends on db, sidecar shares web's network. */
+const CONTAINERS = `containers:
   db:
     image: postgres:16
     environment: { POSTGRES_PASSWORD: x }
@@ -23,6 +17,15 @@ containers:
     image: busybox
     network_mode: "container:web"
 `;
+
+const BASE = `
+hostname: web-1
+time_zone: UTC
+sysctls: { net.ipv4.ip_forward: 1 }
+kernel_modules: [br_netfilter]
+ntp: { servers: [192.0.2.1] }
+network: { dns: { servers: [192.0.2.53] } }
+${CONTAINERS}`;
 
 void t.test('the same config plans no change', (t) => {
   const plan = planConfigChange(load(BASE), load(BASE));
@@ -108,18 +111,7 @@ network:
 debug: { shell: ttyS1 }
 container_network: { subnet: 10.99.0.0/16 }
 update: { server: "http://127.0.0.1:8080/", strategy: manual }
-containers:
-  db:
-    image: postgres:16
-    environment: { POSTGRES_PASSWORD: x }
-  web:
-    image: nginx:1
-    environment: { MODE: a }
-    depends_on: [db]
-  sidecar:
-    image: busybox
-    network_mode: "container:web"
-`;
+${CONTAINERS}`;
   const plan = planConfigChange(load(BASE), load(next));
   t.equal(plan.reboot_required, true);
   t.same(plan.steps, [], 'nothing to do live');
