@@ -13,7 +13,7 @@ import t from 'tap';
 import { apiConfigSection, ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl as ctl } from '../harness/api-client.ts';
 import { runVmCase } from '../harness/case.ts';
 import { freePort } from '../harness/registry.ts';
-import { REPO_ROOT, loadImage } from '../harness/image.ts';
+import { containersImageDir, loadImage } from '../harness/image.ts';
 
 const dir = t.testdir();
 const keys = await makeClientKeys(dir, 'admin');
@@ -39,7 +39,7 @@ containers:
 }
 
 const port = await freePort();
-const image = await loadImage(process.env.BERTH_CONTAINERS_IMAGE_DIR ?? path.join(REPO_ROOT, 'out', 'qemu-containers'));
+const image = await loadImage(containersImageDir());
 
 async function file(name: string, text: string): Promise<string> {
   const where = path.join(dir, name);

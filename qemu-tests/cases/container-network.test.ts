@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { runVmCase } from '../harness/case.ts';
 import { fetchTextUntil } from '../harness/http.ts';
-import { REPO_ROOT, loadImage } from '../harness/image.ts';
+import { containersImageDir, loadImage } from '../harness/image.ts';
 import { busyboxEntries, HOST_BUSYBOX, TEST_IMAGE_APPLETS, writeOciLayout } from '../harness/oci-image.ts';
 import { freePort, missingRegistryTools, startRegistry } from '../harness/registry.ts';
 
@@ -79,7 +79,7 @@ containers:
     depends_on: { web: { condition: service_started } }
 `;
 
-const image = await loadImage(process.env.BERTH_CONTAINERS_IMAGE_DIR ?? join(REPO_ROOT, 'out', 'qemu-containers'));
+const image = await loadImage(containersImageDir());
 
 await runVmCase(
   t,

@@ -6,12 +6,11 @@
  * container restarted for failing its health check, one started only after another is healthy,
  * a read-only root, dropped capabilities, json-file logs, the boot judged by a critical container.
  */
-import { join } from 'node:path';
 import t from 'tap';
 import { parseLogLine } from '../../lib/log.ts';
 import { runVmCase } from '../harness/case.ts';
 import { fetchTextUntil } from '../harness/http.ts';
-import { REPO_ROOT, loadImage } from '../harness/image.ts';
+import { containersImageDir, loadImage } from '../harness/image.ts';
 import { freePort } from '../harness/registry.ts';
 
 const CONFIG = `
@@ -70,7 +69,7 @@ function runtimeEvents(text: string): Array<Record<string, string>> {
 
 const hostPort = await freePort();
 const bridgePort = await freePort();
-const image = await loadImage(process.env.BERTH_CONTAINERS_IMAGE_DIR ?? join(REPO_ROOT, 'out', 'qemu-containers'));
+const image = await loadImage(containersImageDir());
 
 await runVmCase(
   t,

@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import t from 'tap';
 import { apiConfigSection, ctlArgv, ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl, type CtlResult } from '../harness/api-client.ts';
 import { runVmCase } from '../harness/case.ts';
-import { REPO_ROOT, loadImage } from '../harness/image.ts';
+import { containersImageDir, loadImage, REPO_ROOT } from '../harness/image.ts';
 import { busyboxEntries, HOST_BUSYBOX, TEST_IMAGE_APPLETS, writeOciLayout } from '../harness/oci-image.ts';
 import { freePort, missingRegistryTools, startRegistry } from '../harness/registry.ts';
 
@@ -62,7 +62,7 @@ containers:
     stop_grace_period: 1s   # sleep as PID 1 ignores SIGTERM
 `;
 
-const image = await loadImage(process.env.BERTH_CONTAINERS_IMAGE_DIR ?? path.join(REPO_ROOT, 'out', 'qemu-containers'));
+const image = await loadImage(containersImageDir());
 
 await runVmCase(
   t,

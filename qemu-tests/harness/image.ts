@@ -51,6 +51,11 @@ export function defaultImageDir(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.BERTH_IMAGE_DIR ?? join(REPO_ROOT, 'out', 'qemu'));
 }
 
+/** Where the image of the containers profile (busybox test image preloaded) lands; BERTH_CONTAINERS_IMAGE_DIR overrides. */
+export function containersImageDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.BERTH_CONTAINERS_IMAGE_DIR ?? join(REPO_ROOT, 'out', 'qemu-containers'));
+}
+
 const LABELS: readonly PartitionLabel[] = ['esp', 'root-a', 'root-b', 'data'];
 
 

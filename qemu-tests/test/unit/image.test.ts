@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { checkManifest, defaultImageDir, loadImage, REPO_ROOT } from '../../harness/image.ts';
+import { checkManifest, containersImageDir, defaultImageDir, loadImage, REPO_ROOT } from '../../harness/image.ts';
 
 const hash = 'ab'.repeat(32);
 const manifest = {
@@ -77,5 +77,7 @@ await t.test('manifest checks report every problem with its path', async (t) => 
 await t.test('BERTH_IMAGE_DIR overrides the default image directory', (t) => {
   t.equal(defaultImageDir({}), join(REPO_ROOT, 'out', 'qemu'));
   t.equal(defaultImageDir({ BERTH_IMAGE_DIR: '/srv/images/qemu' }), '/srv/images/qemu');
+  t.equal(containersImageDir({}), join(REPO_ROOT, 'out', 'qemu-containers'));
+  t.equal(containersImageDir({ BERTH_CONTAINERS_IMAGE_DIR: '/srv/images/containers' }), '/srv/images/containers');
   t.end();
 });
