@@ -8,6 +8,7 @@ import path from 'node:path';
 import { loadImage, REPO_ROOT } from '../qemu-tests/harness/image.ts';
 import { createMachine, DEBUG_SHELL_CONFIG } from '../qemu-tests/harness/vm.ts';
 import { benchContainers, containersTable, prepareBigImage, type ContainerRun } from './bench/containers.ts';
+import { benchUpdate, checkUpdateImages, updateTable, VARIANTS, type UpdateRun, type Variant } from './bench/update.ts';
 import { benchRuns, BOOT_TIMEOUT_MS, bootFloor, buildFloorImage, mib, row as benchRow, sh, type Sample } from './bench/common.ts';
 import type { BuiltImage } from '../qemu-tests/harness/image.ts';
 
@@ -38,12 +39,26 @@ async function bootBerth(image: BuiltImage, run: number): Promise<{ first: Sampl
 const row = (label: string, values: number[], floor?: number[], unit?: (v: number) => string) =>
   benchRow(label, values, [floor], unit);
 
-/** BERTH_BENCH_ONLY=boot|containers runs one part (default: all). */
+/** BERTH_BENCH_ONLY=boot|containers|update runs one part (default: all). */
 const only = process.env.BERTH_BENCH_ONLY;
+if (only !== undefined && !['boot', 'containers', 'update'].includes(only)) throw new Error(`BERTH_BENCH_ONLY must be boot, containers or update, got '${only}'`);
 const image = await loadImage();
 const accel = (await createMachine({ name: 'bench-accel', image })).accel;
 if (only === undefined || only === 'boot') await benchBoot();
 if (only === undefined || only === 'containers') await benchContainerHost();
+if (only === undefined || only === 'update') await benchUpdates();
+
+/** Updates (issue 4) on the update test's images (BERTH_UPDATE_DIR, default out/update): each variant once per run. */
+async function benchUpdates(): Promise<void> {
+  const updateDir = process.env.BERTH_UPDATE_DIR ?? path.join(REPO_ROOT, 'out/update');
+  await checkUpdateImages(updateDir);
+  const updateImage = await loadImage(path.join(updateDir, 'qemu-update'));
+  const runs: UpdateRun[] = [];
+  for (let run = 1; run <= RUNS; run += 1) {
+    for (const variant of Object.keys(VARIANTS) as Variant[]) runs.push(await benchUpdate(updateImage, updateDir, variant, run));
+  }
+  console.log(updateTable(runs, updateImage, accel));
+}
 
 /** Containers (issue 3) on the image with the test image preloaded (BERTH_CONTAINERS_IMAGE_DIR, default out/qemu-containers). */
 async function benchContainerHost(): Promise<void> {
