@@ -40,6 +40,10 @@ export function renderDhcpcdConfig(options: DhcpcdOptions): string {
     // No ARP probe of the offered address before binding it: the DHCP server owns its pool, and the
     // probe (RFC 5227) holds the lease back ~5 s, which BERTH-READY would wait for.
     'noarp',
+    // No RFC 2131 randomised start delay (dhcpcd waits 1-2 s before its first DHCP and router
+    // solicitation): it spreads a whole building's clients powering up at once, while a server or
+    // VM boots on its own and BERTH-READY waits for the lease.
+    'nodelay',
     // init owns the host name (machine config) and there is no timesyncd.
     'nohook hostname',
     'nohook timesyncd',

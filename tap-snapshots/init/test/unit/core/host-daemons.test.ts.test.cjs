@@ -53,6 +53,7 @@ require dhcp_server_identifier
 slaac hwaddr
 noipv4ll
 noarp
+nodelay
 nohook hostname
 nohook timesyncd
 
