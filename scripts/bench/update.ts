@@ -211,12 +211,13 @@ export async function benchUpdate(image: BuiltImage, updateDir: string, variant:
     const written = await mark(vm, /msg="Slot written" slot=b bytes=(\d+) ms=(\d+) bytes_per_s=(\d+) steady_bytes_per_s=(\d+)/, verifying.end);
     const staged = await mark(vm, /msg="Update staged, waiting for an operator to reboot"/, written.end);
     const during = probe.between(verifying.at, staged.at);
-    await probe.stop();
-    probe = undefined;
 
-    // The CPU floor, on the downloaded payload while the staged update waits for the operator.
+    // The CPU floor, on the downloaded payload while the staged update waits for the operator,
+    // with the same HTTP load as during the write (busybox httpd forks per request: guest CPU).
     const payload = (await shell.check('ls /var/lib/berth/update/2.0.0/root.*.zst')).trim();
     const cpu = await shell.check(`/usr/lib/berth/node/bin/node -e "${CPU_FLOOR_SCRIPT}" ${payload}`, { timeoutMs: 600_000 });
+    await probe.stop();
+    probe = undefined;
     const cpuMatch = /bytes=(\d+) ms=(\d+)/.exec(cpu);
     if (!cpuMatch) throw new Error(`The CPU floor printed no figures:\n${cpu}`);
     const cpuFloorBps = Number(cpuMatch[1]) / (Number(cpuMatch[2]) / 1000);
@@ -274,7 +275,7 @@ export function updateTable(runs: readonly UpdateRun[], image: BuiltImage, accel
   const cpu = runs.map((r) => r.cpuFloorBps);
   lines.push(
     row('floor, disk: dd oflag=direct of zeros to the inactive slot', disk, [], rate),
-    row('floor, CPU: the payload hashed + zstd-decompressed + hashed by node, nothing written', cpu, [], rate),
+    row('floor, CPU: the payload hashed + zstd-decompressed + hashed by node, nothing written (same HTTP load)', cpu, [], rate),
   );
   for (const variant of Object.keys(VARIANTS) as Variant[]) {
     const these = runs.filter((r) => r.variant === variant);
