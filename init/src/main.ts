@@ -13,7 +13,6 @@ import { runSlotWriter, SLOT_WRITER_COMMAND } from '../../updater/src/slot-write
 import { SHUTDOWN_SIGNALS } from './core/shutdown-plan.ts';
 import { containerControlOf, imageControlOf } from './api/container-engine.ts';
 import { startApi } from './api/index.ts';
-import { takeProbeSnapshot } from './api/probe.ts';
 import { Init } from './init.ts';
 import { createInitLog } from './logging.ts';
 import { createCgroupServices } from './services.ts';
@@ -101,7 +100,10 @@ function main(argv: readonly string[]): void {
   }
   if (command === 'probe') {
     // The status facts, as JSON: a child of init, so systeminformation's execSync cannot stall init.
-    void takeProbeSnapshot().then((snapshot) => process.stdout.write(`${JSON.stringify(snapshot)}\n`));
+    // Loaded here only: systeminformation is half the bundle, and init itself never needs it.
+    void import('./api/probe.ts')
+      .then(({ takeProbeSnapshot }) => takeProbeSnapshot())
+      .then((snapshot) => process.stdout.write(`${JSON.stringify(snapshot)}\n`));
     return;
   }
   if (command === undefined || command === '--help' || command === 'help') {

@@ -1,8 +1,11 @@
 /**
  * Stage 3: one esbuild bundle of berth's runtime code (init, runtime, updater and lib)
- * with a source map, so Node's --enable-source-maps prints TypeScript stack traces.
- * Effects: esbuild writes berth.mjs and berth.mjs.map. Build-only packages must never
- * reach the bundle: the metafile is checked.
+ * with source maps, so Node's --enable-source-maps prints TypeScript stack traces.
+ * Code splitting: what only a subcommand's child loads (the status probe and
+ * systeminformation, half of the code) goes into `berth-*.mjs` chunks beside berth.mjs,
+ * so PID 1 neither parses nor runs it at boot (Node's start-up under TCG is most of
+ * the boot). Effects: esbuild writes berth.mjs, its chunks and their maps. Build-only
+ * packages must never reach the bundle: the metafile is checked.
  */
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -13,6 +16,15 @@ import type { BuildContext } from './context.ts';
 /** Source trees that end up in the bundle. */
 export const BUNDLE_SOURCES = ['lib', 'init/src', 'runtime/src', 'updater/src', 'package-lock.json'];
 export const BUNDLE_ENTRY = 'init/src/main.ts';
+/** The entry's output name: berth.mjs (lib/layout.ts PATHS.bundle). */
+const BUNDLE_NAME = 'berth';
+/** esbuild options for the lazily loaded chunks; every output file starts with "berth". */
+export const BUNDLE_SPLITTING = { splitting: true, chunkNames: `${BUNDLE_NAME}-[name]-[hash]`, outExtension: { '.js': '.mjs' } } as const;
+
+/** Whether a file of the bundle stage's directory goes into the root (the entry, its chunks, their maps). */
+export function isBundleOutput(name: string): boolean {
+  return name.startsWith(BUNDLE_NAME) && (name.endsWith('.mjs') || name.endsWith('.mjs.map'));
+}
 const FORBIDDEN_IN_BUNDLE = ['node_modules/zx/', 'node_modules/esbuild/', 'node_modules/tap/', 'image-builder/', 'qemu-tests/'];
 
 export async function bundleBerth(ctx: BuildContext, entry = BUNDLE_ENTRY): Promise<{ file: string; key: string; cached: boolean }> {
@@ -26,12 +38,13 @@ export async function bundleBerth(ctx: BuildContext, entry = BUNDLE_ENTRY): Prom
       // A component that does not exist yet contributes nothing.
     }
   }
-  const key = hashInputs({ stage: 'bundle', sources: await hashPaths(existing, ctx.repoRoot), entry, node: ctx.profile.node });
+  // This file's own options (splitting, names) shape the output too.
+  const key = hashInputs({ stage: 'bundle', sources: await hashPaths(existing, ctx.repoRoot), entry, node: ctx.profile.node, code: await hashPaths(['image-builder/src/steps/bundle.ts'], ctx.repoRoot) });
   const result = await ctx.cache.stage('bundle', key, async (dir) => {
-    const outfile = path.join(dir, 'berth.mjs');
     const built = await build({
-      entryPoints: [path.resolve(ctx.repoRoot, entry)],
-      outfile,
+      entryPoints: { [BUNDLE_NAME]: path.resolve(ctx.repoRoot, entry) },
+      outdir: dir,
+      ...BUNDLE_SPLITTING,
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -49,5 +62,5 @@ export async function bundleBerth(ctx: BuildContext, entry = BUNDLE_ENTRY): Prom
       throw new BerthError('BUILD_STEP_FAILED', `Build-only code reached the runtime bundle: ${leaked.join(', ')}; import it only from image-builder or tests`);
     }
   });
-  return { file: path.join(result.dir, 'berth.mjs'), key, cached: result.cached };
+  return { file: path.join(result.dir, `${BUNDLE_NAME}.mjs`), key, cached: result.cached };
 }

@@ -14,6 +14,7 @@ import { PATHS } from '../../../lib/layout.ts';
 import type { VerityParams } from '../../../lib/boot-entry.ts';
 import { hashInputs, hashPaths } from '../cache.ts';
 import type { BuildContext } from './context.ts';
+import { isBundleOutput } from './bundle.ts';
 
 export type RootFilesystem = 'erofs' | 'squashfs';
 const BLOCK = 4096;
@@ -154,8 +155,9 @@ async function assembleTree(ctx: BuildContext, inputs: RootInputs, tree: string)
   await mkdir(path.join(lib, 'node/bin'), { recursive: true });
   await cp(inputs.nodeBinary, path.join(tree, PATHS.nodeBinary));
   await chmod(path.join(tree, PATHS.nodeBinary), 0o755);
-  await cp(inputs.bundleFile, path.join(tree, PATHS.bundle));
-  await cp(`${inputs.bundleFile}.map`, path.join(tree, `${PATHS.bundle}.map`));
+  // The entry (PATHS.bundle) and the chunks it imports lazily, with their source maps.
+  const bundleDir = path.dirname(inputs.bundleFile);
+  for (const name of (await readdir(bundleDir)).filter(isBundleOutput)) await cp(path.join(bundleDir, name), path.join(path.dirname(path.join(tree, PATHS.bundle)), name));
   // Only the public half: the private key never enters an image.
   if (inputs.updateSigningKeyPem !== undefined) await writeFile(path.join(tree, PATHS.updateSigningKey), inputs.updateSigningKeyPem, { mode: 0o644 });
   await writeFile(path.join(lib, 'packages.txt'), `${packageInventory(status).join('\n')}\n`);

@@ -18,7 +18,7 @@ import { registerHostRoutes, type HostLogs, type HostProbe, type HostView } from
 import { registerImageRoutes, type ImageControl } from './core/image-routes.ts';
 import { Router } from './core/router.ts';
 import { createFileLogs } from './host-logs.ts';
-import { createChildProbe } from './probe.ts';
+import { createChildProbe } from './probe-child.ts';
 import { createRequestHandler, listenTls, listenUnix, type Listener } from './server.ts';
 import { resolveTlsMaterial } from './tls-material.ts';
 

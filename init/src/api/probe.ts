@@ -2,22 +2,18 @@
  * The status probe on a real host: systeminformation for CPU, memory, disks and interfaces,
  * node:os for every address of an interface (systeminformation reports one per family).
  * systeminformation runs helper commands with execSync (lscpu, df, cat of /sys files), which
- * would stall init's event loop for seconds; so init asks a child process (`berth.mjs probe`,
- * createChildProbe) and only that child calls createSystemProbe.
- * Effects: reads /proc and /sys, systeminformation's helper commands, one child process per status.
+ * would stall init's event loop for seconds; so only the child `berth.mjs probe` loads this
+ * module (a dynamic import in main.ts: half of the bundle's code, never parsed or run by
+ * init), and init asks that child through probe-child.ts.
+ * Effects: reads /proc and /sys, systeminformation's helper commands.
  */
-import { execFile } from 'node:child_process';
 import os from 'node:os';
 import si from 'systeminformation';
-import { PATHS } from '../../../lib/layout.ts';
-import type { CpuInfo, DiskInfo, HostProbe, InterfaceInfo, MemoryInfo } from './core/host-routes.ts';
+import type { DiskInfo, HostProbe, InterfaceInfo } from './core/host-routes.ts';
+import type { Outcome, ProbeSnapshot } from './probe-child.ts';
 
 /** Longest a single probe may take in the child before it is reported as missing. */
 export const PROBE_TIMEOUT_MS = 15_000;
-/** Longest the child may run. */
-export const PROBE_CHILD_TIMEOUT_MS = 20_000;
-/** A snapshot answers every probe call of one status request (they come together). */
-const SNAPSHOT_REUSE_MS = 2000;
 
 function withTimeout<T>(what: string, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -80,17 +76,6 @@ export function createSystemProbe(): HostProbe {
   };
 }
 
-type Outcome<T> = { ok: T } | { error: string };
-
-/** What `berth.mjs probe` prints: every fact or why it is missing. */
-export interface ProbeSnapshot {
-  uptime: Outcome<number>;
-  cpu: Outcome<CpuInfo>;
-  memory: Outcome<MemoryInfo>;
-  disks: Outcome<DiskInfo[]>;
-  interfaces: Outcome<InterfaceInfo[]>;
-}
-
 async function outcome<T>(fn: () => Promise<T>): Promise<Outcome<T>> {
   try {
     return { ok: await fn() };
@@ -109,44 +94,4 @@ export async function takeProbeSnapshot(probe: HostProbe = createSystemProbe()):
     outcome(() => probe.interfaces()),
   ]);
   return { uptime, cpu, memory, disks, interfaces };
-}
-
-function unwrap<T>(result: Outcome<T> | undefined): Promise<T> {
-  if (result === undefined) return Promise.reject(new Error('the probe did not answer'));
-  return 'ok' in result ? Promise.resolve(result.ok) : Promise.reject(new Error(result.error));
-}
-
-/** The probe init uses: one `node berth.mjs probe` child per status request. */
-export function createChildProbe(nodePath: string = PATHS.nodeBinary, bundlePath: string = PATHS.bundle): HostProbe {
-  let cached: { at: number; snapshot: Promise<ProbeSnapshot> } | undefined;
-  const snapshot = (): Promise<ProbeSnapshot> => {
-    const now = performance.now();
-    if (cached && now - cached.at < SNAPSHOT_REUSE_MS) return cached.snapshot;
-    const pending = new Promise<ProbeSnapshot>((resolve, reject) => {
-      execFile(
-        nodePath,
-        [bundlePath, 'probe'],
-        { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' }, timeout: PROBE_CHILD_TIMEOUT_MS, maxBuffer: 1024 * 1024 },
-        (error, stdout, stderr) => {
-          if (error) reject(new Error(`berth.mjs probe failed: ${error.message} ${stderr.slice(-300)}`.trim()));
-          else {
-            try {
-              resolve(JSON.parse(stdout) as ProbeSnapshot);
-            } catch {
-              reject(new Error(`berth.mjs probe printed no JSON: ${stdout.slice(0, 200)}`));
-            }
-          }
-        },
-      );
-    });
-    cached = { at: now, snapshot: pending };
-    return pending;
-  };
-  return {
-    uptimeSeconds: () => snapshot().then((s) => unwrap(s.uptime)),
-    cpu: () => snapshot().then((s) => unwrap(s.cpu)),
-    memory: () => snapshot().then((s) => unwrap(s.memory)),
-    disks: () => snapshot().then((s) => unwrap(s.disks)),
-    interfaces: () => snapshot().then((s) => unwrap(s.interfaces)),
-  };
 }

@@ -203,7 +203,7 @@ void t.test('host log file: the last lines, then lines appended (and after a rot
 });
 
 void t.test('the probe child: one process answers every fact of a status', async (t) => {
-  const { createChildProbe } = await import('../../src/api/probe.ts');
+  const { createChildProbe } = await import('../../src/api/probe-child.ts');
   const dir = t.testdir({
     'probe.mjs': `process.stdout.write(JSON.stringify({ uptime: { ok: 12 }, cpu: { error: 'lscpu missing' }, memory: { ok: { total_bytes: 1, used_bytes: 0, available_bytes: 1 } }, disks: { ok: [] }, interfaces: { ok: [] } }));`,
     'broken.mjs': 'process.exit(3)',

@@ -1,18 +1,20 @@
 import t from 'tap';
 import { build } from 'esbuild';
+import { BUNDLE_SPLITTING, isBundleOutput } from '../../../image-builder/src/steps/bundle.ts';
 
 // The image builder bundles init/src/main.ts the same way; build-only packages must never
-// reach the runtime bundle.
-void t.test('main.ts bundles into one ESM file without build-only packages', async (t) => {
+// reach the runtime bundle, and what only the probe child needs must stay out of the entry.
+void t.test('main.ts bundles into berth.mjs and lazy chunks without build-only packages', async (t) => {
   const result = await build({
-    entryPoints: ['init/src/main.ts'],
+    entryPoints: { berth: 'init/src/main.ts' },
+    outdir: 'out-test',
+    ...BUNDLE_SPLITTING,
     bundle: true,
     platform: 'node',
     target: 'node24',
     format: 'esm',
     write: false,
     metafile: true,
-    outfile: 'berth.mjs',
     logLevel: 'silent',
   });
   t.same(result.errors, []);
@@ -26,5 +28,15 @@ void t.test('main.ts bundles into one ESM file without build-only packages', asy
     .map(([path]) => path);
   t.same(importers, ['init/src/api/probe.ts'], 'systeminformation is imported by the status probe only');
   t.ok(inputs.includes('init/src/main.ts'));
-  t.equal(result.outputFiles.length, 1);
+
+  const outputs = Object.entries(result.metafile.outputs);
+  const names = outputs.map(([file]) => file.replace(/^out-test\//, ''));
+  t.ok(names.every(isBundleOutput), `every output is copied into the root: ${names.join(' ')}`);
+  const entry = outputs.find(([file]) => file === 'out-test/berth.mjs')?.[1];
+  t.ok(entry, 'the entry is berth.mjs');
+  const inEntry = Object.keys(entry?.inputs ?? {});
+  t.ok(inEntry.includes('init/src/main.ts'), 'init is in the entry');
+  t.same(inEntry.filter((path) => path.includes('systeminformation') || path === 'init/src/api/probe.ts'), [], 'the probe and systeminformation are not in the entry PID 1 loads');
+  const probeChunk = outputs.find(([, output]) => Object.keys(output.inputs).includes('init/src/api/probe.ts'));
+  t.match(probeChunk?.[0] ?? '', /^out-test\/berth-probe-[A-Z0-9]+\.mjs$/, 'the probe is a chunk of its own, loaded by `berth.mjs probe`');
 });
