@@ -32,6 +32,8 @@ interface HostRun {
   firmwareMs: number;
   /** Container start → first output, ms: berth's engine at boot (both boots) or `podman run` at idle. */
   startMs: number[];
+  /** berth only: POST /v1/containers/bench/start on the idle host, request sent → first output, ms. */
+  onRequestMs: number[];
   /** Bare `crun run` of the same image in this guest → first output, ms. */
   crunMs: number[];
 }
@@ -74,6 +76,51 @@ async function berthEngineStartMs(vm: Vm): Promise<number> {
   const ms = at('first output') - at('creating');
   if (!Number.isFinite(ms)) throw new Error(`No 'Container creating' and 'Container first output' lines with t_ms for bench in init.log:\n${out}`);
   return ms;
+}
+
+/**
+ * berth on request, on the idle host, as `podman run` is timed on the peer: the bench container
+ * (which printed and exited at boot) is started LATENCY_RUNS times through the management API.
+ * The guest's node stamps the request with /proc/uptime as it sends it; the engine stamps its
+ * 'Container first output' line with the same clock (t_ms), so node's own start-up is not counted.
+ */
+async function berthOnRequestMs(vm: Vm): Promise<number[]> {
+  const shell = await vm.shell();
+  /** node -e source: one request to the API's Unix socket; prints the status, the body and when it was sent. */
+  const apiRequest = (method: string, path: string) =>
+    `const sent=Math.round(parseFloat(require('fs').readFileSync('/proc/uptime','utf8'))*1000);` +
+    `require('http').request({socketPath:'/run/berth/api.sock',method:'${method}',path:'${path}'},(res)=>{let b='';res.on('data',(c)=>b+=c);` +
+    `res.on('end',()=>{console.log('status='+res.statusCode+' sent_ms='+sent+' '+b);process.exit(res.statusCode<300?0:1)})}).end();`;
+  const api = (method: string, path: string) => shell.check(`/usr/lib/berth/node/bin/node -e "${apiRequest(method, path)}"`, { timeoutMs: 60_000 });
+  const firstOutputs = async () =>
+    (await shell.run(`grep -E 'msg="Container first output" container=bench ' /var/log/berth/init.log`)).output
+      .split('\n')
+      .map((line) => Number(/t_ms=(\d+)/.exec(line)?.[1] ?? NaN))
+      .filter(Number.isFinite);
+  const samples: number[] = [];
+  for (let i = 1; i <= LATENCY_RUNS; i += 1) {
+    // Started only once the last run has exited: a running container is left alone (changed: false).
+    const exitedBy = performance.now() + 60_000;
+    while (!/"state":\s*"(exited|stopped)"/.test(await api('GET', '/v1/containers/bench'))) {
+      if (performance.now() > exitedBy) throw new Error("berth's bench container did not exit after its output");
+      await sleep(500);
+    }
+    const before = (await firstOutputs()).length;
+    const answer = await api('POST', '/v1/containers/bench/start');
+    const sentMs = Number(/sent_ms=(\d+)/.exec(answer)?.[1] ?? NaN);
+    const deadline = performance.now() + 60_000;
+    for (;;) {
+      const outputs = await firstOutputs();
+      const at = outputs.length > before ? outputs[outputs.length - 1] : undefined;
+      if (at !== undefined) {
+        samples.push(at - sentMs);
+        break;
+      }
+      if (performance.now() > deadline) throw new Error(`berth's bench container printed nothing within 60 s of POST /v1/containers/bench/start (${answer.trim()})`);
+      await sleep(250);
+    }
+  }
+  return samples;
 }
 
 /** Where bare crun keeps its state and bundles, apart from berth's and podman's. */
@@ -139,10 +186,11 @@ async function bootBerth(image: BuiltImage, run: number): Promise<HostRun> {
       `mkdir -p ${FLOOR_DIR}/state && sed -e 's#"path": "/run/berth/containers/bench/rootfs"#"path": "${layer}"#' -e 's#"cgroupsPath": "[^"]*"#"cgroupsPath": "/bench-floor/run"#' /run/berth/containers/bench/config.json > ${FLOOR_DIR}/config.json && grep -q '"path": "${layer}"' ${FLOOR_DIR}/config.json`,
     );
     const crunMs = await timeFirstOutput(vm, (i) => `${FLOOR_CRUN} run -b ${FLOOR_DIR} floor${i}`, (i) => `${FLOOR_CRUN} delete -f floor${i}`);
+    const onRequestMs = await berthOnRequestMs(vm);
     await stop(vm);
     // The output line joins the console so the chart can mark it.
     const console = `${vm.console.text()}\n${again.outputLine}\n`;
-    return { first, reboot, usedKb, console, firmwareMs: again.ready.wallMs - again.ready.guestMs, startMs, crunMs };
+    return { first, reboot, usedKb, console, firmwareMs: again.ready.wallMs - again.ready.guestMs, startMs, onRequestMs, crunMs };
   } finally {
     await machine.dispose({ keep: false });
   }
@@ -189,7 +237,7 @@ async function bootPeer(peer: BuiltImage, run: number): Promise<HostRun> {
     );
     const crunMs = await timeFirstOutput(vm, (i) => `${FLOOR_CRUN} run -b ${FLOOR_DIR} floor${i}`, (i) => `${FLOOR_CRUN} delete -f floor${i}`);
     await stop(vm);
-    return { first, reboot, usedKb, console: `${vm.console.text()}\n${report}\n`, firmwareMs: reboot.wallMs - reboot.guestMs, startMs, crunMs };
+    return { first, reboot, usedKb, console: `${vm.console.text()}\n${report}\n`, firmwareMs: reboot.wallMs - reboot.guestMs, startMs, onRequestMs: [], crunMs };
   } finally {
     await machine.dispose({ keep: false });
   }
@@ -250,6 +298,13 @@ const peerCrun = peerRuns.flatMap((r) => r.crunMs);
 add(
   'container start → first output: berth engine at boot (Container creating → first output, t_ms) / peer `podman run --rm` on the idle host / floor: bare `crun run` in berth\'s guest',
   berthRuns.flatMap((r) => r.startMs),
+  peerRuns.flatMap((r) => r.startMs),
+  berthCrun,
+  msUnit,
+);
+add(
+  'container start on request → first output: berth `POST /v1/containers/bench/start` on the idle host (request sent → first output, guest clock) / peer `podman run --rm` / floor: bare `crun run` in berth\'s guest',
+  berthRuns.flatMap((r) => r.onRequestMs),
   peerRuns.flatMap((r) => r.startMs),
   berthCrun,
   msUnit,
