@@ -14,7 +14,7 @@ run_tap() {
   npx tap "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   set -e
-  summaries+=("$(grep -E '^# \{ total: ' "$log" | tail -1)")
+  summaries+=("$(grep -a -E '^# \{ total: ' "$log" | tail -1)")
   rm -f "$log"
   return "$rc"
 }
