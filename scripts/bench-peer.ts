@@ -13,6 +13,7 @@ import { loadProfileFile } from '../image-builder/src/profile/load.ts';
 import { loadImage, REPO_ROOT, type BuiltImage } from '../qemu-tests/harness/image.ts';
 import { PANIC_PATTERN } from '../qemu-tests/harness/markers.ts';
 import { createMachine, DEBUG_SHELL_CONFIG, type Vm } from '../qemu-tests/harness/vm.ts';
+import { guestApiOk } from '../qemu-tests/harness/guest-api.ts';
 import { benchRuns, BOOT_TIMEOUT_MS, bootFloor, buildFloorImage, fmtSeconds, mib, stats, type Sample } from './bench/common.ts';
 import { BENCH_IMAGE_REF, buildPeerImage, CONTAINER_COMMAND, CONTAINER_OUTPUT_PATTERN, PEER_READY_PATTERN } from './bench/peer-image.ts';
 
@@ -81,17 +82,11 @@ async function berthEngineStartMs(vm: Vm): Promise<number> {
 /**
  * berth on request, on the idle host, as `podman run` is timed on the peer: the bench container
  * (which printed and exited at boot) is started LATENCY_RUNS times through the management API.
- * The guest's node stamps the request with /proc/uptime as it sends it; the engine stamps its
+ * guestApi stamps the request with /proc/uptime as it sends it; the engine stamps its
  * 'Container first output' line with the same clock (t_ms), so node's own start-up is not counted.
  */
 async function berthOnRequestMs(vm: Vm): Promise<number[]> {
   const shell = await vm.shell();
-  /** node -e source: one request to the API's Unix socket; prints the status, the body and when it was sent. */
-  const apiRequest = (method: string, path: string) =>
-    `const sent=Math.round(parseFloat(require('fs').readFileSync('/proc/uptime','utf8'))*1000);` +
-    `require('http').request({socketPath:'/run/berth/api.sock',method:'${method}',path:'${path}'},(res)=>{let b='';res.on('data',(c)=>b+=c);` +
-    `res.on('end',()=>{console.log('status='+res.statusCode+' sent_ms='+sent+' '+b);process.exit(res.statusCode<300?0:1)})}).end();`;
-  const api = (method: string, path: string) => shell.check(`/usr/lib/berth/node/bin/node -e "${apiRequest(method, path)}"`, { timeoutMs: 60_000 });
   const firstOutputs = async () =>
     (await shell.run(`grep -E 'msg="Container first output" container=bench ' /var/log/berth/init.log`)).output
       .split('\n')
@@ -101,13 +96,12 @@ async function berthOnRequestMs(vm: Vm): Promise<number[]> {
   for (let i = 1; i <= LATENCY_RUNS; i += 1) {
     // Started only once the last run has exited: a running container is left alone (changed: false).
     const exitedBy = performance.now() + 60_000;
-    while (!/"state":\s*"(exited|stopped)"/.test(await api('GET', '/v1/containers/bench'))) {
+    while (!/"state":\s*"(exited|stopped)"/.test((await guestApiOk(shell, 'GET', '/v1/containers/bench')).body)) {
       if (performance.now() > exitedBy) throw new Error("berth's bench container did not exit after its output");
       await sleep(500);
     }
     const before = (await firstOutputs()).length;
-    const answer = await api('POST', '/v1/containers/bench/start');
-    const sentMs = Number(/sent_ms=(\d+)/.exec(answer)?.[1] ?? NaN);
+    const { sentMs, body } = await guestApiOk(shell, 'POST', '/v1/containers/bench/start');
     const deadline = performance.now() + 60_000;
     for (;;) {
       const outputs = await firstOutputs();
@@ -116,7 +110,7 @@ async function berthOnRequestMs(vm: Vm): Promise<number[]> {
         samples.push(at - sentMs);
         break;
       }
-      if (performance.now() > deadline) throw new Error(`berth's bench container printed nothing within 60 s of POST /v1/containers/bench/start (${answer.trim()})`);
+      if (performance.now() > deadline) throw new Error(`berth's bench container printed nothing within 60 s of POST /v1/containers/bench/start (${body})`);
       await sleep(250);
     }
   }

@@ -22,8 +22,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { BuiltImage } from '../../qemu-tests/harness/image.ts';
 import { REPO_ROOT } from '../../qemu-tests/harness/image.ts';
+import { guestApiOk } from '../../qemu-tests/harness/guest-api.ts';
 import { freePort } from '../../qemu-tests/harness/registry.ts';
-import type { DebugShell } from '../../qemu-tests/harness/shell.ts';
 import { startStaticServer } from '../../qemu-tests/harness/static-server.ts';
 import { createMachine, type Vm } from '../../qemu-tests/harness/vm.ts';
 import { BOOT_TIMEOUT_MS, mib, row } from './common.ts';
@@ -126,12 +126,6 @@ ${throttle === undefined ? '' : `  throttle: ${throttle}\n`}containers:
 `;
 }
 
-/** A request to the API's Unix socket from the guest's own node (the image has no curl). */
-async function guestApi(shell: DebugShell, method: string, path: string): Promise<string> {
-  const script = `const r=require('http').request({socketPath:'/run/berth/api.sock',method:'${method}',path:'${path}'},(res)=>{let b='';res.on('data',(c)=>b+=c);res.on('end',()=>{console.log(res.statusCode+' '+b);process.exit(res.statusCode<300?0:1)})});r.end()`;
-  return shell.check(`/usr/lib/berth/node/bin/node -e "${script}"`, { timeoutMs: 60_000 });
-}
-
 /**
  * node -e source for the CPU floor: the payload file (argv[1]) read, hashed, decompressed with
  * zstd and hashed again as the slot writer does, with nothing written; prints the bytes and ms.
@@ -205,7 +199,7 @@ export async function benchUpdate(image: BuiltImage, updateDir: string, variant:
     const diskFloorBps = FLOOR_BYTES / ddSeconds;
 
     await publish(bundles, '2.0.0', channel, root);
-    await guestApi(shell, 'POST', '/v1/update/check');
+    await guestApiOk(shell, 'POST', '/v1/update/check');
     const downloading = await mark(vm, /msg="Update phase" from=checking to=downloading/, idle.end);
     const verifying = await mark(vm, /msg="Update phase" from=downloading to=verifying/, downloading.end);
     const written = await mark(vm, /msg="Slot written" slot=b bytes=(\d+) ms=(\d+) bytes_per_s=(\d+) steady_bytes_per_s=(\d+)/, verifying.end);
@@ -222,7 +216,7 @@ export async function benchUpdate(image: BuiltImage, updateDir: string, variant:
     if (!cpuMatch) throw new Error(`The CPU floor printed no figures:\n${cpu}`);
     const cpuFloorBps = Number(cpuMatch[1]) / (Number(cpuMatch[2]) / 1000);
 
-    await guestApi(shell, 'POST', '/v1/update/apply');
+    await guestApiOk(shell, 'POST', '/v1/update/apply');
     const rebooting = await mark(vm, /msg="Rebooting for the update"/, staged.end);
     await vm.waitForExit(120_000);
 
