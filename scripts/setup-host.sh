@@ -20,6 +20,10 @@ PACKAGES=(
   e2fsprogs bc socat   # socat: attach to a VM's debug shell socket
   docker-registry skopeo   # container pull test: a registry on 127.0.0.1, images pushed with skopeo
   containernetworking-plugins iptables   # CNI integration test on the host (runs as root)
+  attr                  # setfattr/getfattr: the layer unpacker's xattrs in the runtime tests
+  kmod                  # modprobe: the CNI test loads br_netfilter on the host
+  openssl               # the certificate tests check berth's X.509 output with openssl
+  gcc libc6-dev         # the small static helpers in native/ (gcc -static)
 )
 
 missing=()
