@@ -12,6 +12,7 @@ import type { BuildContext } from './steps/context.ts';
 import { buildRootfs } from './steps/rootfs.ts';
 import { fetchNode } from './steps/node.ts';
 import { bundleBerth } from './steps/bundle.ts';
+import { buildNative } from './steps/native.ts';
 import { buildRootImage, rootInputsFrom, type RootFilesystem } from './steps/root-image.ts';
 import { buildInitramfs } from './steps/initramfs.ts';
 import { buildDisk } from './steps/disk.ts';
@@ -64,7 +65,7 @@ export async function buildImage(options: BuildOptions): Promise<{ outDir: strin
     epoch: options.epoch,
     log,
   };
-  const stages = 8;
+  const stages = 9;
   let n = 0;
   const timed = async <T extends { cached?: boolean }>(name: string, run: () => Promise<T>): Promise<T> => {
     n += 1;
@@ -79,9 +80,10 @@ export async function buildImage(options: BuildOptions): Promise<{ outDir: strin
   const rootfs = await timed('root filesystem (mmdebstrap)', () => buildRootfs(ctx));
   const node = await timed(`bundled Node ${ctx.profile.node}`, () => fetchNode(ctx));
   const bundle = await timed('init bundle (esbuild)', () => bundleBerth(ctx));
+  const native = await timed('native helpers (gcc -static)', () => buildNative(ctx));
   const root = await timed(`overlays + root image (${filesystem} + dm-verity)`, () =>
     buildRootImage(ctx, {
-      ...rootInputsFrom(rootfs, node, bundle, filesystem),
+      ...rootInputsFrom(rootfs, node, bundle, native, filesystem),
       ...(options.updateSigningKeyPem !== undefined ? { updateSigningKeyPem: options.updateSigningKeyPem } : {}),
     }),
   );
@@ -119,7 +121,7 @@ export async function buildImage(options: BuildOptions): Promise<{ outDir: strin
       partitions: disk.plan.partitions.map((p) => ({ label: p.label, index: p.index, startBytes: p.startBytes, sizeBytes: p.sizeBytes, uuid: p.uuid })),
       verity: root.verity,
       rootImage: { sizeBytes: root.imageBytes, dataBytes: root.dataBytes, treeBytes: root.treeBytes },
-      stageKeys: { rootfs: rootfs.key, node: node.key, bundle: bundle.key, root: root.key, initramfs: initramfs.key },
+      stageKeys: { rootfs: rootfs.key, node: node.key, bundle: bundle.key, native: native.key, root: root.key, initramfs: initramfs.key },
     };
     await writeFile(path.join(outDir, 'manifest.json'), `${JSON.stringify(result, null, 2)}\n`);
     return Object.assign(result, { cached: false });

@@ -70,16 +70,21 @@ export interface RootInputs {
   nodeKey: string;
   bundleFile: string;
   bundleKey: string;
+  /** The native helpers' stage directory and the executables in it, installed at /usr/lib/berth/<name>. */
+  nativeDir: string;
+  nativeNames: string[];
+  nativeKey: string;
   filesystem: RootFilesystem;
   /** The update signing public key (PEM) built into the image; without it the host never updates itself. */
   updateSigningKeyPem?: string;
 }
 
-/** The root image's inputs from the stages before it (the Debian root, the bundled Node, the init bundle), each with its cache key. */
+/** The root image's inputs from the stages before it (the Debian root, the bundled Node, the init bundle, the native helpers), each with its cache key. */
 export function rootInputsFrom(
   rootfs: { tar: string; key: string },
   node: { binary: string; key: string },
   bundle: { file: string; key: string },
+  native: { dir: string; names: string[]; key: string },
   filesystem: RootFilesystem,
 ): RootInputs {
   return {
@@ -89,6 +94,9 @@ export function rootInputsFrom(
     nodeKey: node.key,
     bundleFile: bundle.file,
     bundleKey: bundle.key,
+    nativeDir: native.dir,
+    nativeNames: native.names,
+    nativeKey: native.key,
     filesystem,
   };
 }
@@ -158,6 +166,10 @@ async function assembleTree(ctx: BuildContext, inputs: RootInputs, tree: string)
   // The entry (PATHS.bundle) and the chunks it imports lazily, with their source maps.
   const bundleDir = path.dirname(inputs.bundleFile);
   for (const name of (await readdir(bundleDir)).filter(isBundleOutput)) await cp(path.join(bundleDir, name), path.join(path.dirname(path.join(tree, PATHS.bundle)), name));
+  for (const name of inputs.nativeNames) {
+    await cp(path.join(inputs.nativeDir, name), path.join(lib, name));
+    await chmod(path.join(lib, name), 0o755);
+  }
   // Only the public half: the private key never enters an image.
   if (inputs.updateSigningKeyPem !== undefined) await writeFile(path.join(tree, PATHS.updateSigningKey), inputs.updateSigningKeyPem, { mode: 0o644 });
   await writeFile(path.join(lib, 'packages.txt'), `${packageInventory(status).join('\n')}\n`);
@@ -207,6 +219,7 @@ export async function buildRootImage(ctx: BuildContext, inputs: RootInputs): Pro
     rootfs: inputs.rootfsKey,
     node: inputs.nodeKey,
     bundle: inputs.bundleKey,
+    native: inputs.nativeKey,
     updateSigningKey: inputs.updateSigningKeyPem ?? null,
     overlaysHash,
     overlays: ctx.profile.overlays,

@@ -13,6 +13,7 @@ import { parseProfile } from '../../src/profile/profile.ts';
 import { buildRootfs } from '../../src/steps/rootfs.ts';
 import { fetchNode } from '../../src/steps/node.ts';
 import { bundleBerth } from '../../src/steps/bundle.ts';
+import { buildNative } from '../../src/steps/native.ts';
 import { buildRootImage, rootInputsFrom } from '../../src/steps/root-image.ts';
 import type { BuildContext } from '../../src/steps/context.ts';
 
@@ -29,7 +30,8 @@ void t.test('the root image is byte-identical across two builds of the same inpu
   const rootfs = await buildRootfs(shared);
   const node = await fetchNode(shared);
   const bundle = await bundleBerth(shared);
-  const inputs = rootInputsFrom(rootfs, node, bundle, profile.rootFilesystem);
+  const native = await buildNative(shared);
+  const inputs = rootInputsFrom(rootfs, node, bundle, native, profile.rootFilesystem);
   const dirs = [0, 1].map(() => mkdtempSync(path.join(os.tmpdir(), 'berth-repro-')));
   t.teardown(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
   const first = await buildRootImage({ ...shared, cache: new BuildCache(dirs[0] as string) }, inputs);
