@@ -1,17 +1,27 @@
 /**
- * berth's default seccomp profile, following what Docker's default profile blocks and which
- * capability re-enables each syscall. Written as a deny list over a default of allow (Docker
- * uses an allow list of ~370 names): every syscall Docker's documentation lists as blocked
- * is refused with EPERM unless the container holds the capability that unlocks it in
- * Docker, namespace creation through clone/unshare is refused without CAP_SYS_ADMIN, and
- * clone3 answers ENOSYS so libc falls back to the filterable clone. Pure.
+ * berth's default seccomp profile: Docker's own default profile, kept verbatim as data in
+ * docker-seccomp-default.json (see DOCKER_PROFILE_SOURCE), turned into the OCI `linux.seccomp`
+ * of one container for its capabilities and architecture the way moby's loader does it. An
+ * allow list: any syscall not named, including ones future kernels add, fails with EPERM. Pure.
  */
+import dockerDefault from './docker-seccomp-default.json' with { type: 'json' };
+
+/** Where docker-seccomp-default.json comes from, byte for byte (a unit test checks the hash). */
+export const DOCKER_PROFILE_SOURCE = {
+  repository: 'github.com/moby/moby',
+  commit: 'b985e2313a8676e18072b442911fc8f64f17d440',
+  path: 'vendor/github.com/moby/profiles/seccomp/default.json',
+  module: 'github.com/moby/profiles/seccomp v0.2.3',
+  sha256: '536529b665dd0972c37bfb569f5d4ac8a53592e7b00752bc39ff063ca9864c74',
+} as const;
+
+export type SeccompOp = 'SCMP_CMP_NE' | 'SCMP_CMP_LT' | 'SCMP_CMP_LE' | 'SCMP_CMP_EQ' | 'SCMP_CMP_GE' | 'SCMP_CMP_GT' | 'SCMP_CMP_MASKED_EQ';
 
 export interface SeccompArg {
   index: number;
   value: number;
   valueTwo?: number;
-  op: 'SCMP_CMP_NE' | 'SCMP_CMP_LT' | 'SCMP_CMP_LE' | 'SCMP_CMP_EQ' | 'SCMP_CMP_GE' | 'SCMP_CMP_GT' | 'SCMP_CMP_MASKED_EQ';
+  op: SeccompOp;
 }
 
 export interface SeccompRule {
@@ -24,76 +34,95 @@ export interface SeccompRule {
 /** The `linux.seccomp` object of the OCI runtime spec. */
 export interface SeccompProfile {
   defaultAction: 'SCMP_ACT_ALLOW' | 'SCMP_ACT_ERRNO';
+  defaultErrnoRet?: number;
   architectures: string[];
   syscalls: SeccompRule[];
 }
 
-const EPERM = 1;
-const ENOSYS = 38;
+/** Go architecture names as the profile's `arches` filters spell them; berth runs on amd64. */
+export type ProfileArch = 'amd64';
 
-/** CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET (and NEWTIME). */
-export const NAMESPACE_FLAGS: Readonly<Record<string, number>> = {
-  CLONE_NEWTIME: 0x00000080,
-  CLONE_NEWNS: 0x00020000,
-  CLONE_NEWCGROUP: 0x02000000,
-  CLONE_NEWUTS: 0x04000000,
-  CLONE_NEWIPC: 0x08000000,
-  CLONE_NEWUSER: 0x10000000,
-  CLONE_NEWPID: 0x20000000,
-  CLONE_NEWNET: 0x40000000,
-};
+/** The lowest kernel berth's guest runs (for `minKernel` filters; the image ships 6.x). */
+export const MIN_KERNEL = '6.1';
 
-/** Syscalls refused unless the container holds one of the listed capabilities ([] = always). */
-const GATED: ReadonlyArray<{ names: string[]; unlockedBy: string[]; why: string }> = [
-  { names: ['add_key', 'keyctl', 'request_key'], unlockedBy: [], why: 'the kernel keyring is not namespaced' },
-  { names: ['io_uring_setup', 'io_uring_enter', 'io_uring_register'], unlockedBy: [], why: 'io_uring bypasses seccomp and has a history of escapes (blocked by Docker since 25.0)' },
-  { names: ['create_module', 'get_kernel_syms', 'query_module', 'nfsservctl', 'uselib', 'ustat', 'sysfs', '_sysctl', 'vm86', 'vm86old', 'lookup_dcookie'], unlockedBy: [], why: 'obsolete' },
-  { names: ['acct'], unlockedBy: ['CAP_SYS_PACCT'], why: 'process accounting is host-wide' },
-  { names: ['bpf'], unlockedBy: ['CAP_SYS_ADMIN', 'CAP_BPF'], why: 'loads programs into the host kernel' },
-  { names: ['perf_event_open'], unlockedBy: ['CAP_SYS_ADMIN', 'CAP_PERFMON'], why: 'leaks kernel and host information' },
-  { names: ['clock_adjtime', 'clock_settime', 'settimeofday', 'stime'], unlockedBy: ['CAP_SYS_TIME'], why: 'time is not namespaced' },
-  { names: ['init_module', 'finit_module', 'delete_module'], unlockedBy: ['CAP_SYS_MODULE'], why: 'kernel modules' },
-  { names: ['get_mempolicy', 'mbind', 'set_mempolicy', 'set_mempolicy_home_node', 'move_pages'], unlockedBy: ['CAP_SYS_NICE'], why: 'NUMA policy of the host' },
-  { names: ['ioperm', 'iopl'], unlockedBy: ['CAP_SYS_RAWIO'], why: 'raw I/O ports' },
-  { names: ['kcmp', 'userfaultfd'], unlockedBy: ['CAP_SYS_PTRACE'], why: 'process inspection, exploit primitive' },
-  { names: ['kexec_file_load', 'kexec_load', 'reboot'], unlockedBy: ['CAP_SYS_BOOT'], why: 'replaces or restarts the host kernel' },
-  { names: ['open_by_handle_at'], unlockedBy: ['CAP_DAC_READ_SEARCH'], why: "opens host files by handle (the 'shocker' escape)" },
-  {
-    names: ['mount', 'umount', 'umount2', 'pivot_root', 'setns', 'unshare', 'swapon', 'swapoff', 'quotactl', 'quotactl_fd', 'name_to_handle_at', 'fanotify_init', 'fsopen', 'fsconfig', 'fsmount', 'fspick', 'move_mount', 'open_tree', 'mount_setattr'],
-    unlockedBy: ['CAP_SYS_ADMIN'],
-    why: 'mounts, namespaces and host administration',
-  },
-  { names: ['syslog'], unlockedBy: ['CAP_SYSLOG', 'CAP_SYS_ADMIN'], why: 'reads the host kernel log' },
-  { names: ['vhangup'], unlockedBy: ['CAP_SYS_TTY_CONFIG'], why: 'hangs up the terminal' },
-];
-
-/**
- * The profile for a container holding `capabilities` (after cap_add/cap_drop), for x86-64
- * (and its 32-bit and x32 ABIs, which a container could otherwise use to dodge the rules).
- */
-export function defaultSeccompProfile(capabilities: readonly string[]): SeccompProfile {
-  const has = (cap: string): boolean => capabilities.includes(cap);
-  const denied = GATED.filter((group) => !group.unlockedBy.some(has)).flatMap((group) => group.names);
-  const syscalls: SeccompRule[] = [{ names: [...denied].sort(), action: 'SCMP_ACT_ERRNO', errnoRet: EPERM }];
-  if (!has('CAP_SYS_ADMIN')) {
-    // clone's flags are its first argument on x86; one rule per flag because libseccomp
-    // can only test "(arg & mask) == value".
-    for (const flag of Object.values(NAMESPACE_FLAGS)) {
-      syscalls.push({ names: ['clone'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [{ index: 0, value: flag, valueTwo: flag, op: 'SCMP_CMP_MASKED_EQ' }] });
-    }
-    // clone3 passes flags in a struct seccomp cannot read: ENOSYS makes libc use clone.
-    syscalls.push({ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS });
-  }
-  return {
-    defaultAction: 'SCMP_ACT_ALLOW',
-    architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
-    syscalls,
-  };
+/** One entry of the Docker profile file (moby profiles/seccomp Syscall). */
+interface DockerRule {
+  names: string[];
+  action: string;
+  errnoRet?: number;
+  args?: Array<{ index: number; value: number; valueTwo?: number; op: string }>;
+  comment?: string;
+  includes?: { caps?: string[]; arches?: string[]; minKernel?: string };
+  excludes?: { caps?: string[]; arches?: string[]; minKernel?: string };
 }
 
-/** Why a syscall is refused by the default profile, for `berth` diagnostics. */
-export function seccompReason(syscall: string): string | undefined {
-  const group = GATED.find((candidate) => candidate.names.includes(syscall));
-  if (group === undefined) return syscall === 'clone3' ? 'flags cannot be filtered; libc falls back to clone' : undefined;
-  return group.unlockedBy.length === 0 ? group.why : `${group.why} (allowed with ${group.unlockedBy.join(' or ')})`;
+interface DockerProfile {
+  defaultAction: string;
+  defaultErrnoRet?: number;
+  archMap: Array<{ architecture: string; subArchitectures: string[] }>;
+  syscalls: DockerRule[];
+}
+
+/** Go arch -> the libseccomp architecture whose archMap entry applies (moby's nativeToSeccomp). */
+const SECCOMP_ARCH: Readonly<Record<ProfileArch, string>> = { amd64: 'SCMP_ARCH_X86_64' };
+
+function kernelAtLeast(have: string, want: string): boolean {
+  const [haveMajor = 0, haveMinor = 0] = have.split('.').map(Number);
+  const [wantMajor = 0, wantMinor = 0] = want.split('.').map(Number);
+  return haveMajor > wantMajor || (haveMajor === wantMajor && haveMinor >= wantMinor);
+}
+
+function asAction(action: string): SeccompRule['action'] {
+  if (action === 'SCMP_ACT_ALLOW' || action === 'SCMP_ACT_ERRNO') return action;
+  throw new Error(`Unexpected seccomp action ${action} in the Docker profile`);
+}
+
+/**
+ * The OCI profile for a container holding `capabilities` (CAP_* names after cap_add/cap_drop)
+ * on `arch`, from `profile` (default: Docker's): a rule is kept when every `includes` holds
+ * (any listed cap held, the arch listed, the kernel new enough) and no `excludes` does, as in
+ * moby's setupSeccomp. The architectures are the arch's archMap entry (x86-64 with its 32-bit
+ * and x32 ABIs, so a container cannot dodge the list through another ABI).
+ */
+export function seccompProfileFor(capabilities: readonly string[], arch: ProfileArch = 'amd64', profile: DockerProfile = dockerDefault as DockerProfile): SeccompProfile {
+  const native = SECCOMP_ARCH[arch];
+  const map = profile.archMap.find((entry) => entry.architecture === native);
+  const architectures = map === undefined ? [native] : [map.architecture, ...map.subArchitectures];
+  const syscalls: SeccompRule[] = [];
+  for (const rule of profile.syscalls) {
+    const inc = rule.includes ?? {};
+    const exc = rule.excludes ?? {};
+    if (inc.caps !== undefined && inc.caps.length > 0 && !inc.caps.some((cap) => capabilities.includes(cap))) continue;
+    if (inc.arches !== undefined && inc.arches.length > 0 && !inc.arches.includes(arch)) continue;
+    if (inc.minKernel !== undefined && !kernelAtLeast(MIN_KERNEL, inc.minKernel)) continue;
+    if (exc.caps?.some((cap) => capabilities.includes(cap)) === true) continue;
+    if (exc.arches?.includes(arch) === true) continue;
+    if (exc.minKernel !== undefined && kernelAtLeast(MIN_KERNEL, exc.minKernel)) continue;
+    const out: SeccompRule = { names: [...rule.names], action: asAction(rule.action) };
+    if (rule.errnoRet !== undefined) out.errnoRet = rule.errnoRet;
+    if (rule.args !== undefined) out.args = rule.args.map((arg) => ({ index: arg.index, value: arg.value, valueTwo: arg.valueTwo ?? 0, op: arg.op as SeccompOp }));
+    syscalls.push(out);
+  }
+  const result: SeccompProfile = { defaultAction: asAction(profile.defaultAction), architectures, syscalls };
+  if (profile.defaultErrnoRet !== undefined) result.defaultErrnoRet = profile.defaultErrnoRet;
+  return result;
+}
+
+/** The default profile for a container holding `capabilities`, on x86-64. */
+export function defaultSeccompProfile(capabilities: readonly string[]): SeccompProfile {
+  return seccompProfileFor(capabilities, 'amd64');
+}
+
+/**
+ * Whether `syscall` is allowed outright (by name, without argument filters) under `profile`;
+ * for diagnostics and tests.
+ */
+export function isSyscallAllowed(profile: SeccompProfile, syscall: string): boolean {
+  return profile.syscalls.some((rule) => rule.action === 'SCMP_ACT_ALLOW' && rule.args === undefined && rule.names.includes(syscall));
+}
+
+/** The capabilities that unlock `syscall` in Docker's profile ([] when none does). */
+export function capabilitiesUnlocking(syscall: string, profile: DockerProfile = dockerDefault as DockerProfile): string[] {
+  const caps = profile.syscalls.filter((rule) => rule.action === 'SCMP_ACT_ALLOW' && rule.args === undefined && rule.names.includes(syscall)).flatMap((rule) => rule.includes?.caps ?? []);
+  return [...new Set(caps)].sort();
 }
