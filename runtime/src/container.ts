@@ -14,7 +14,7 @@ import type { Logger } from '../../lib/log.ts';
 import type { Exec } from '../../lib/sys/exec.ts';
 import { recordExit, recordRunning, recordStart, INITIAL_BACKOFF_STATE, type BackoffState } from './core/backoff.ts';
 import { containerSpecInput, execProcess, finishSpec, healthPlanOf, hostsFile, resolvConf, type HealthPlan } from './core/container-plan.ts';
-import { CRUN_PATH, crunDeleteArgs, crunExecArgs, crunKillArgs, crunRunArgs, crunStateArgs, MOUNT_PATH, overlayMountArgs } from './core/crun-args.ts';
+import { CRUN_PATH, crunDeleteArgs, crunExecCommand, crunKillArgs, crunRunCommand, crunStateArgs, MOUNT_PATH, overlayMountArgs } from './core/crun-args.ts';
 import { buildOciSpec, resolveUser, type NetworkInput, type OciSpec } from './core/oci-spec.ts';
 import { initialHealth, isDependencySatisfied, nextProbeAtMs, parseRestartPolicy, recordProbe, shouldRestart, type HealthState, type HealthStatus, type RestartPolicy } from './core/supervision.ts';
 import type { LocalImages } from './images.ts';
@@ -42,8 +42,6 @@ export interface RuntimeSys {
   spawn(file: string, args: readonly string[], env: Record<string, string>): SpawnedProcess;
   nowMs(): number;
   now(): Date;
-  /** Writes /proc/<pid>/oom_score_adj; best effort. */
-  setOomScoreAdj(pid: number, value: number): Promise<void>;
   /** Milliseconds since kernel start (init's `t_ms` clock) for lifecycle lines; absent in fakes. */
   uptimeMs?: () => number;
 }
@@ -352,10 +350,10 @@ export class Container {
     this.logger.info('Container starting', { restart_count: this.restartCount, t_ms: this.sys.uptimeMs?.() });
     await this.sys.exec.run(CRUN_PATH, crunDeleteArgs(this.name, { force: true }), { env: TOOL_ENV, okExitCodes: [0, 1] }).catch(() => undefined);
     this.log.startRun();
-    const child = this.sys.spawn(CRUN_PATH, crunRunArgs(this.name, { bundle: this.bundleDir }), TOOL_ENV);
+    // Through choom: crun and the container's processes start at OOM score adjustment 0, not init's -1000.
+    const run = crunRunCommand(this.name, { bundle: this.bundleDir });
+    const child = this.sys.spawn(run.file, run.args, TOOL_ENV);
     this.current = child;
-    // crun inherits init's -1000; the container's own process gets 0 from config.json.
-    if (child.pid !== undefined) await this.sys.setOomScoreAdj(child.pid, 0);
     const logs = Promise.all([this.log.follow(child.stdout, 'stdout'), this.log.follow(child.stderr, 'stderr')]);
     // The moment the supervisor reads the first byte: start latency as a user sees it.
     let sawOutput = false;
@@ -427,7 +425,8 @@ export class Container {
 
   private async probe(plan: HealthPlan): Promise<boolean> {
     try {
-      await this.sys.exec.run(CRUN_PATH, crunExecArgs(this.name, { processFile: `${this.bundleDir}/probe.json` }), { env: TOOL_ENV, timeoutMs: plan.policy.timeoutMs });
+      const probe = crunExecCommand(this.name, { processFile: `${this.bundleDir}/probe.json` });
+      await this.sys.exec.run(probe.file, probe.args, { env: TOOL_ENV, timeoutMs: plan.policy.timeoutMs });
       return true;
     } catch (error) {
       this.logger.debug('Health probe failed', { error: describeError(error) });
@@ -489,7 +488,8 @@ export class Container {
     await fsp.writeFile(file, JSON.stringify(execProcess(spec, argv)), { mode: 0o600 });
     try {
       const okExitCodes = Array.from({ length: 256 }, (_, i) => i);
-      return await this.sys.exec.run(CRUN_PATH, crunExecArgs(this.name, { processFile: file }), { env: TOOL_ENV, okExitCodes, timeoutMs: options.timeoutMs ?? 60_000 });
+      const command = crunExecCommand(this.name, { processFile: file });
+      return await this.sys.exec.run(command.file, command.args, { env: TOOL_ENV, okExitCodes, timeoutMs: options.timeoutMs ?? 60_000 });
     } finally {
       await fsp.rm(file, { force: true });
     }

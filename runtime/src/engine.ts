@@ -60,9 +60,6 @@ export function createRuntimeSys(exec: Exec = createExec()): RuntimeSys {
     },
     nowMs: () => performance.now(),
     now: () => new Date(),
-    async setOomScoreAdj(pid, value) {
-      await fsp.writeFile(`/proc/${pid}/oom_score_adj`, String(value)).catch(() => undefined);
-    },
   };
 }
 

@@ -1,13 +1,16 @@
 /**
  * Argument vectors for the programs that launch containers: crun's lifecycle commands
- * (create, start, state, kill, delete, exec) and the overlayfs mount of a container's root.
- * Pure builders; the shell runs them through lib/sys/exec with an explicit environment.
+ * (create, start, state, kill, delete, exec; the ones that start container processes go
+ * through choom) and the overlayfs mount of a container's root. Pure builders; the shell runs
+ * them through lib/sys/exec with an explicit environment.
  */
 import { BerthError } from '../../../lib/errors.ts';
 import { PATHS } from '../../../lib/layout.ts';
 
 export const CRUN_PATH = '/usr/bin/crun';
 export const MOUNT_PATH = '/usr/bin/mount';
+/** util-linux choom: sets its own OOM score adjustment, then execs the command. */
+export const CHOOM_PATH = '/usr/bin/choom';
 /** crun's state directory for berth's containers (tmpfs: containers do not survive a reboot). */
 export const CRUN_STATE_DIR = `${PATHS.runDir}/crun`;
 
@@ -79,6 +82,33 @@ export function crunDeleteArgs(id: string, options: { force?: boolean } = {}): s
   return [...global({}), 'delete', ...(options.force === true ? ['--force'] : []), id];
 }
 
+/** A program and its arguments, ready for spawn or exec.run. */
+export interface Command {
+  file: string;
+  args: string[];
+}
+
+/**
+ * Runs crun through `choom -n 0` so crun, and every process it starts (the container's first
+ * process, `crun exec` processes: health probes, API exec), begins at OOM score adjustment 0
+ * instead of inheriting init's -1000. crun skips `oomScoreAdj: 0` in config.json, and a write
+ * to /proc/<pid>/oom_score_adj after spawning races the container's first process; choom sets
+ * it before crun even runs. choom execs crun in place: no extra process stays behind.
+ */
+export function withOomScoreReset(crunArgs: readonly string[]): Command {
+  return { file: CHOOM_PATH, args: ['-n', '0', '--', CRUN_PATH, ...crunArgs] };
+}
+
+/** `crun run` (see crunRunArgs) at OOM score adjustment 0. */
+export function crunRunCommand(id: string, options: { bundle: string; logFile?: string }): Command {
+  return withOomScoreReset(crunRunArgs(id, options));
+}
+
+/** `crun create` (see crunCreateArgs) at OOM score adjustment 0: the container's process is forked here. */
+export function crunCreateCommand(id: string, options: CreateOptions): Command {
+  return withOomScoreReset(crunCreateArgs(id, options));
+}
+
 export interface ExecOptions {
   /** A process.json written by the shell (user, env, cwd, capabilities of the container). */
   processFile: string;
@@ -95,6 +125,11 @@ export function crunExecArgs(id: string, options: ExecOptions): string[] {
   if (options.detach === true) args.push('--detach');
   if (options.pidFile !== undefined) args.push('--pid-file', options.pidFile);
   return [...args, id];
+}
+
+/** `crun exec` (see crunExecArgs) at OOM score adjustment 0. */
+export function crunExecCommand(id: string, options: ExecOptions): Command {
+  return withOomScoreReset(crunExecArgs(id, options));
 }
 
 export interface OverlayMount {
@@ -130,9 +165,13 @@ export function overlayMountArgs(layersDir: string, layerDirs: readonly string[]
   for (const path of [upperDir, workDir]) {
     if (/[:,\\]/.test(path)) throw new BerthError('RUNTIME_SPEC_INVALID', `Path ${path} cannot appear in overlay options`);
   }
-  // index=off, xino=off: no inode index to keep consistent across layer sharing; redirect_dir
-  // and metacopy stay at their safe defaults (off), never taken from a layer.
-  const options = `lowerdir=${lower.join(':')},upperdir=${upperDir},workdir=${workDir},index=off,xino=off`;
+  // index=off, xino=off: no inode index to keep consistent across layer sharing.
+  // redirect_dir=nofollow, metacopy=off: set explicitly, because a kernel built with
+  // OVERLAY_FS_REDIRECT_DIR, OVERLAY_FS_REDIRECT_ALWAYS_FOLLOW or OVERLAY_FS_METACOPY has other
+  // defaults. Redirect xattrs are then neither created nor followed and no metadata-only copy-up
+  // happens, so an overlay.redirect/overlay.metacopy xattr in a layer can never point a lookup
+  // at a file outside it (renaming a lower directory gets EXDEV and tools copy it, as in Docker).
+  const options = `lowerdir=${lower.join(':')},upperdir=${upperDir},workdir=${workDir},index=off,xino=off,redirect_dir=nofollow,metacopy=off`;
   if (options.length > MOUNT_OPTIONS_MAX) {
     throw new BerthError('RUNTIME_SPEC_INVALID', `Overlay options for ${layerDirs.length} layers are ${options.length} bytes, more than a page (${MOUNT_OPTIONS_MAX})`);
   }

@@ -71,7 +71,6 @@ function harness(dir: string, options: { onRun?: (run: Run, count: number) => vo
     },
     nowMs: () => performance.now(),
     now: () => new Date(0),
-    setOomScoreAdj: () => Promise.resolve(),
     uptimeMs: () => 7000 + Math.round(performance.now()),
   };
   const images = {

@@ -2,9 +2,14 @@ import t from 'tap';
 import {
   CRUN_STATE_DIR,
   MOUNT_OPTIONS_MAX,
+  CHOOM_PATH,
+  CRUN_PATH,
   crunCreateArgs,
+  crunCreateCommand,
   crunDeleteArgs,
   crunExecArgs,
+  crunExecCommand,
+  crunRunCommand,
   crunKillArgs,
   crunStartArgs,
   crunStateArgs,
@@ -34,6 +39,23 @@ void t.test('crun lifecycle argv', (t) => {
   t.end();
 });
 
+void t.test('crun starts container and exec processes through choom at OOM score adjustment 0', (t) => {
+  t.matchSnapshot(
+    [
+      crunRunCommand('web', { bundle: '/run/berth/containers/web' }),
+      crunCreateCommand('web', { bundle: '/b', pidFile: '/b/pid' }),
+      crunExecCommand('web', { processFile: '/run/berth/containers/web/probe.json' }),
+    ].map((command) => [command.file, ...command.args].join(' ')).join('\n'),
+    'choom-wrapped crun argv',
+  );
+  const exec = crunExecCommand('web', { processFile: '/p.json' });
+  t.equal(exec.file, CHOOM_PATH);
+  t.same(exec.args.slice(0, 4), ['-n', '0', '--', CRUN_PATH], 'the adjustment, then crun by absolute path after --');
+  t.same(exec.args.slice(4), crunExecArgs('web', { processFile: '/p.json' }), 'crun\'s own argv unchanged');
+  t.throws(() => crunRunCommand('../x', { bundle: '/b' }), { code: 'RUNTIME_SPEC_INVALID' });
+  t.end();
+});
+
 void t.test('overlay mount argv keeps options short with relative lowerdirs', (t) => {
   const layers = '/var/lib/berth/images/layers';
   const dirs = [`${layers}/sha256-${'a'.repeat(64)}`, `${layers}/sha256-${'b'.repeat(64)}`];
@@ -42,6 +64,7 @@ void t.test('overlay mount argv keeps options short with relative lowerdirs', (t
   t.equal(mount.cwd, layers);
   t.match(mount.args[3], new RegExp(`^lowerdir=sha256-${'b'.repeat(64)}/root:sha256-${'a'.repeat(64)}/root,`), 'topmost layer first, relative');
   t.same(mount.args.slice(-3), ['--', 'overlay', '/run/berth/containers/web/rootfs']);
+  t.match(mount.args[3], /,redirect_dir=nofollow,metacopy=off$/, 'redirects and metacopy off explicitly, whatever the kernel defaults');
 
   const many = Array.from({ length: 60 }, (_, i) => `${layers}/sha256-${i.toString(16).padStart(64, '0')}`);
   t.throws(() => overlayMountArgs(layers, many, '/u', '/w', '/t'), { code: 'RUNTIME_SPEC_INVALID', message: new RegExp(`more than a page \\(${MOUNT_OPTIONS_MAX}\\)`) });

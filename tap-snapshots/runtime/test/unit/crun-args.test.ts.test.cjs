@@ -17,13 +17,19 @@ exports[`runtime/test/unit/crun-args.test.ts > TAP > crun lifecycle argv > crun 
 --root /run/berth/crun exec --process /run/berth/exec/1.json --tty --pid-file /run/berth/exec/1.pid web
 `
 
+exports[`runtime/test/unit/crun-args.test.ts > TAP > crun starts container and exec processes through choom at OOM score adjustment 0 > choom-wrapped crun argv 1`] = `
+/usr/bin/choom -n 0 -- /usr/bin/crun --root /run/berth/crun run --bundle /run/berth/containers/web web
+/usr/bin/choom -n 0 -- /usr/bin/crun --root /run/berth/crun create --bundle /b --pid-file /b/pid web
+/usr/bin/choom -n 0 -- /usr/bin/crun --root /run/berth/crun exec --process /run/berth/containers/web/probe.json web
+`
+
 exports[`runtime/test/unit/crun-args.test.ts > TAP > overlay mount argv keeps options short with relative lowerdirs > overlay mount 1`] = `
 Object {
   "args": Array [
     "-t",
     "overlay",
     "-o",
-    "lowerdir=sha256-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/root:sha256-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/root,upperdir=/var/lib/berth/containers/web/upper,workdir=/var/lib/berth/containers/web/work,index=off,xino=off",
+    "lowerdir=sha256-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/root:sha256-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/root,upperdir=/var/lib/berth/containers/web/upper,workdir=/var/lib/berth/containers/web/work,index=off,xino=off,redirect_dir=nofollow,metacopy=off",
     "--",
     "overlay",
     "/run/berth/containers/web/rootfs",
