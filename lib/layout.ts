@@ -57,7 +57,8 @@ export const PATHS = {
   libDir: '/usr/lib/berth',
   nodeBinary: '/usr/lib/berth/node/bin/node',
   bundle: '/usr/lib/berth/berth.mjs',
-  tini: '/usr/bin/tini',
+  /** PID 1: reaps, forwards signals, restarts init's Node (native/berth-pid1.c). */
+  pid1: '/usr/lib/berth/berth-pid1',
   busybox: '/usr/bin/busybox',
   /** Build facts of this root (version, slot-independent). */
   buildInfo: '/usr/lib/berth/build.json',
@@ -69,6 +70,8 @@ export const PATHS = {
   stateDir: '/var/lib/berth',
   configOnVar: '/var/lib/berth/config.yaml',
   logDir: '/var/log/berth',
+  /** Containers' json-file logs, `<name>.log` (written by init, never bound into a container). */
+  containerLogDir: '/var/log/containers',
   etcOverlayUpper: '/var/lib/berth/etc/upper',
   etcOverlayWork: '/var/lib/berth/etc/work',
   runDir: '/run/berth',

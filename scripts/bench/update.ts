@@ -162,7 +162,8 @@ export async function benchUpdate(image: BuiltImage, updateDir: string, variant:
   const root = join(REPO_ROOT, 'out/bench/update-server');
   await rm(root, { recursive: true, force: true });
   await mkdir(root, { recursive: true });
-  const channel = 'bench';
+  // The channel the bundles are signed for (build-update-images.sh builds them for stable): a host refuses any other.
+  const channel = 'stable';
   await publish(bundles, '1.0.0', channel, root);
   const server = await startStaticServer(root);
   const httpPort = await freePort();

@@ -10,7 +10,7 @@ import { mkdir, open, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../../lib/errors.ts';
 import { writeFileAtomically } from '../../lib/sys/atomic-file.ts';
-import { BUNDLE_FILES, PAYLOAD_NAMES, type BundleManifest, type PayloadName } from './core/bundle-manifest.ts';
+import { assertBundleChannel, BUNDLE_FILES, PAYLOAD_NAMES, type BundleManifest, type PayloadName } from './core/bundle-manifest.ts';
 import { PayloadCheck } from './payload-check.ts';
 import { verifyManifest, type TrustedKey } from './signing.ts';
 
@@ -20,6 +20,8 @@ export interface DownloadOptions {
   /** Staging directory on /var for this bundle. */
   dir: string;
   trustedKeys: readonly TrustedKey[];
+  /** The channel this host follows: a manifest signed for another is refused before any payload is fetched. */
+  channel: string;
   /** A request fails when no byte arrives for this long (default 60 s). */
   idleTimeoutMs?: number;
   fetch?: typeof fetch;
@@ -204,8 +206,8 @@ async function downloadPayload(options: DownloadOptions, manifest: BundleManifes
 
 /**
  * Downloads and checks a whole bundle; returns its verified manifest. Error codes:
- * UPDATER_SIGNATURE_INVALID / _WRONG_KEY / UPDATER_MANIFEST_INVALID (nothing else is
- * fetched), UPDATER_HTTP_ERROR, UPDATER_SERVER_UNREACHABLE, UPDATER_TIMEOUT,
+ * UPDATER_SIGNATURE_INVALID / _WRONG_KEY / UPDATER_MANIFEST_INVALID / UPDATER_WRONG_CHANNEL
+ * (nothing else is fetched or stored), UPDATER_HTTP_ERROR, UPDATER_SERVER_UNREACHABLE, UPDATER_TIMEOUT,
  * UPDATER_PAYLOAD_TRUNCATED (partial file kept for resuming), UPDATER_PAYLOAD_TOO_LARGE
  * and UPDATER_HASH_MISMATCH (file removed), UPDATER_VAR_FULL.
  */
@@ -215,6 +217,7 @@ export async function downloadBundle(options: DownloadOptions): Promise<BundleMa
   const manifestBytes = await fetchDocument(doFetch, options.manifestUrl, idleMs);
   const signatureBytes = await fetchDocument(doFetch, new URL(BUNDLE_FILES.signature, options.manifestUrl).href, idleMs);
   const manifest = verifyManifest(manifestBytes, signatureBytes, options.trustedKeys, `bundle manifest ${options.manifestUrl}`);
+  assertBundleChannel(manifest, options.channel);
   try {
     await mkdir(options.dir, { recursive: true, mode: 0o700 });
     await writeFileAtomically(join(options.dir, BUNDLE_FILES.signature), signatureBytes);

@@ -89,6 +89,7 @@ export function createUpdateEffects(deps: EffectDeps): UpdateEffects {
     const device = await deps.slotDevice(slot);
     assertBundleApplies(manifest, {
       architecture: deps.architecture,
+      channel: settings.channel,
       runningVersion: booted.version,
       slotSize: device.size,
       allowDowngrade: settings.allowDowngrade,
@@ -118,7 +119,7 @@ export function createUpdateEffects(deps: EffectDeps): UpdateEffects {
       try {
         // Only one bundle is kept on /var: an older partial one goes.
         await removeOtherBundles(updateDir, version);
-        const manifest = await downloadBundle({ manifestUrl: bundleUrl, dir: bundleDir(version), trustedKeys: deps.trustedKeys, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+        const manifest = await downloadBundle({ manifestUrl: bundleUrl, dir: bundleDir(version), trustedKeys: deps.trustedKeys, channel: settings.channel, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
         if (manifest.version !== version) throw new BerthError('UPDATER_VERSION_MISMATCH', `Refusing bundle ${manifest.version}: the channel announced ${version}`);
         await verifiedManifest(version, otherSlot(booted.slot));
         return { type: 'download-finished' };

@@ -1,7 +1,8 @@
 /**
  * Content digests as the OCI image spec defines them (`algorithm:hex`). Pure: parsing,
- * validation and short display forms; hashing itself happens in the store.
+ * validation, hashing bytes with a digest's own algorithm, and short display forms.
  */
+import { createHash, type Hash } from 'node:crypto';
 import { BerthError } from '../../../lib/errors.ts';
 
 /** A validated digest, e.g. `sha256:` followed by 64 lowercase hex characters. */
@@ -45,6 +46,24 @@ export function parseDigest(text: string): ParsedDigest {
   if (problem !== undefined) throw new BerthError('RUNTIME_DIGEST_INVALID', `Invalid digest '${text}': ${problem}`);
   const colon = text.indexOf(':');
   return { algorithm: text.slice(0, colon), encoded: text.slice(colon + 1) };
+}
+
+/** The algorithms berth verifies: the OCI image spec's registered ones. */
+export type DigestAlgorithm = 'sha256' | 'sha512';
+
+/**
+ * A running hash for content claimed to have `digest`, with the digest's own algorithm.
+ * Throws RUNTIME_DIGEST_INVALID for a malformed digest or an algorithm berth does not verify.
+ */
+export function hasherFor(digest: string): { hash: Hash; finish: () => string } {
+  const algorithm = parseDigest(digest).algorithm as DigestAlgorithm;
+  const hash = createHash(algorithm);
+  return { hash, finish: () => `${algorithm}:${hash.digest('hex')}` };
+}
+
+/** The digest of `data` with `algorithm` (`sha512:…`). */
+export function digestOf(data: Uint8Array, algorithm: DigestAlgorithm = 'sha256'): string {
+  return `${algorithm}:${createHash(algorithm).update(data).digest('hex')}`;
 }
 
 /** A short form for messages: `sha256:ab12cd34ef56…`. */

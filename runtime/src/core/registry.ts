@@ -96,6 +96,22 @@ export function tokenRequestUrl(challenge: AuthChallenge, scope: string): string
   return url.toString();
 }
 
+/**
+ * Why berth will not send a token request to `url`, or undefined when it may: the realm a
+ * registry names gets the configured credentials, so it must be https: unless the registry is
+ * configured `insecure` (plain HTTP on a network the operator trusts).
+ */
+export function tokenRealmProblem(url: string, insecure: boolean): string | undefined {
+  if (insecure || new URL(url).protocol === 'https:') return undefined;
+  return `the token realm ${new URL(url).origin} is plain HTTP and would receive the credentials; a realm must be https: unless the registry is set insecure: true under registries:`;
+}
+
+/** Why a redirect from `from` to `to` is refused (HTTPS → HTTP would drop TLS midway), or undefined. */
+export function redirectProblem(from: string, to: string): string | undefined {
+  if (new URL(from).protocol === 'https:' && new URL(to).protocol !== 'https:') return `refusing the redirect from ${new URL(from).origin} to ${new URL(to).origin}: HTTPS → HTTP is never followed`;
+  return undefined;
+}
+
 /** The token of a token-server response (`token`, or OAuth's `access_token`). */
 export function tokenFromResponse(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;

@@ -1,16 +1,16 @@
 /**
- * The content-addressed blob store: `<root>/sha256/<hex>`, each blob hashed while it streams
- * in and only renamed to its name once its size and digest match the descriptor. Interrupted
- * downloads stay in `<root>/.partial/` and resume from their length; nothing under
- * `sha256/` is ever unverified. Effects: files below `root`.
+ * The content-addressed blob store: `<root>/<algorithm>/<hex>` (sha256 or sha512), each blob
+ * hashed with its digest's own algorithm while it streams in and only renamed to its name once
+ * its size and digest match the descriptor. Interrupted downloads stay in `<root>/.partial/`
+ * and resume from their length; nothing under `sha256/` or `sha512/` is ever unverified.
+ * Effects: files below `root`.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, constants as fsConstants, promises as fsp } from 'node:fs';
 import * as nodePath from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, errnoCode } from '../../../lib/errors.ts';
 import { syncDirectory } from '../../../lib/sys/atomic-file.ts';
-import { parseDigest, shortDigest } from '../core/digest.ts';
+import { digestOf, hasherFor, parseDigest, shortDigest, type DigestAlgorithm } from '../core/digest.ts';
 
 /** What the store needs to know about a blob before fetching it. */
 export interface BlobDescriptor {
@@ -41,12 +41,15 @@ export interface BlobStore {
 const PARTIAL_DIR = '.partial';
 const COPY_CHUNK = 1024 * 1024;
 
-/** A blob store rooted at `root` (created on first write). Only sha256 digests are stored. */
+/** The algorithms whose blobs the store holds (parseDigest refuses any other). */
+const STORED_ALGORITHMS: Readonly<Record<DigestAlgorithm, RegExp>> = { sha256: /^[a-f0-9]{64}$/, sha512: /^[a-f0-9]{128}$/ };
+
+/** A blob store rooted at `root` (created on first write). sha256 and sha512 digests are stored. */
 export function createBlobStore(root: string): BlobStore {
   const algorithmDir = (algorithm: string): string => nodePath.join(root, algorithm);
   const pathOf = (digest: string): string => {
+    // parseDigest refuses algorithms berth cannot verify, naming the digest.
     const { algorithm, encoded } = parseDigest(digest);
-    if (algorithm !== 'sha256') throw new BerthError('RUNTIME_DIGEST_INVALID', `Blob ${digest}: only sha256 blobs are stored`);
     return nodePath.join(algorithmDir(algorithm), encoded);
   };
   const partialPathOf = (digest: string): string => {
@@ -84,7 +87,7 @@ export function createBlobStore(root: string): BlobStore {
     const partialPath = partialPathOf(digest);
 
     // Re-hash what an earlier attempt left; a partial longer than the blob is garbage.
-    const hash = createHash('sha256');
+    const { hash, finish } = hasherFor(digest);
     let offset = 0;
     try {
       const stat = await fsp.lstat(partialPath);
@@ -129,7 +132,7 @@ export function createBlobStore(root: string): BlobStore {
       // Keep the partial: a later attempt resumes from here.
       throw new BerthError('RUNTIME_BLOB_INCOMPLETE', `Blob ${shortDigest(digest)}: got ${offset} of ${size} bytes; the next attempt resumes`);
     }
-    const actual = `sha256:${hash.digest('hex')}`;
+    const actual = finish();
     if (actual !== digest) {
       await fsp.rm(partialPath, { force: true });
       throw new BerthError('RUNTIME_BLOB_DIGEST_MISMATCH', `Blob ${shortDigest(digest)}: content hashes to ${actual}; refused and discarded`);
@@ -150,7 +153,7 @@ export function createBlobStore(root: string): BlobStore {
       if (stat.size > maxBytes) throw new BerthError('RUNTIME_BLOB_SIZE_MISMATCH', `Blob ${shortDigest(digest)}: ${stat.size} bytes is more than ${maxBytes}`);
       const data = await handle.readFile();
       // Small blobs are checked again on every read: cheap, and a flipped bit never becomes a config.
-      const actual = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+      const actual = digestOf(data, parseDigest(digest).algorithm as DigestAlgorithm);
       if (actual !== digest) throw new BerthError('RUNTIME_BLOB_DIGEST_MISMATCH', `Blob ${shortDigest(digest)} in the store hashes to ${actual}; remove it and pull again`);
       return data;
     } finally {
@@ -159,12 +162,15 @@ export function createBlobStore(root: string): BlobStore {
   }
 
   async function list(): Promise<string[]> {
-    try {
-      return (await fsp.readdir(algorithmDir('sha256'))).filter((name) => /^[a-f0-9]{64}$/.test(name)).map((name) => `sha256:${name}`).sort();
-    } catch (error) {
-      if (errnoCode(error) === 'ENOENT') return [];
-      throw error;
+    const all: string[] = [];
+    for (const [algorithm, shape] of Object.entries(STORED_ALGORITHMS)) {
+      const names = await fsp.readdir(algorithmDir(algorithm)).catch((error: unknown) => {
+        if (errnoCode(error) === 'ENOENT') return [];
+        throw error;
+      });
+      all.push(...names.filter((name) => shape.test(name)).map((name) => `${algorithm}:${name}`));
     }
+    return all.sort();
   }
 
   return {

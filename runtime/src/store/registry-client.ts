@@ -1,14 +1,14 @@
 /**
  * Pulling images from an OCI Distribution registry: anonymous and Bearer-token auth (with
  * optional Basic credentials for the token server or the registry), retries with backoff,
- * downloads resumed with Range requests, manifests verified against their digest and blobs
- * verified by the blob store. Credentials go only to the registry and its token realm, never
- * across a redirect to another origin (blob storage CDNs). Effects: HTTP(S) through the
- * injected fetch, writes through the blob store.
+ * downloads resumed with Range requests, manifests verified against their digest (sha256 or
+ * sha512, each with its own algorithm) and blobs verified by the blob store. Credentials go only
+ * to the registry and its token realm (https: unless the registry is configured insecure), never
+ * across a redirect to another origin (blob storage CDNs); an HTTPS → HTTP redirect is refused.
+ * Effects: HTTP(S) through the injected fetch, writes through the blob store.
  */
-import { createHash } from 'node:crypto';
 import { BerthError } from '../../../lib/errors.ts';
-import { shortDigest } from '../core/digest.ts';
+import { digestOf, digestProblem, parseDigest, shortDigest, type DigestAlgorithm } from '../core/digest.ts';
 import {
   DEFAULT_PLATFORM,
   MANIFEST_ACCEPT,
@@ -27,9 +27,11 @@ import {
   manifestUrl,
   parseWwwAuthenticate,
   pullScope,
+  redirectProblem,
   registryBaseUrl,
   retryDelayMs,
   tokenFromResponse,
+  tokenRealmProblem,
   tokenRequestUrl,
 } from '../core/registry.ts';
 import type { BlobStore } from './blobs.ts';
@@ -109,9 +111,10 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     if (bearer !== undefined) {
       const url = tokenRequestUrl(bearer, pullScope(reference));
       if (url === undefined) throw registryError('RUNTIME_REGISTRY_AUTH', reference, `unusable Bearer challenge "${header}"`);
-      const headers: Record<string, string> = { 'user-agent': userAgent };
-      if (credentials !== undefined) headers.authorization = basicOf(credentials);
-      const tokenResponse = await doFetch(url, { headers, redirect: 'follow' });
+      const realmProblem = tokenRealmProblem(url, settingsOf(reference.registry).insecure === true);
+      if (realmProblem !== undefined) throw registryError('RUNTIME_REGISTRY_INSECURE', reference, realmProblem);
+      // The credentials go to the realm's own origin only, never along a redirect elsewhere.
+      const tokenResponse = await follow(reference, url, { 'user-agent': userAgent }, credentials === undefined ? undefined : basicOf(credentials));
       if (!tokenResponse.ok) {
         await discard(tokenResponse);
         throw registryError('RUNTIME_REGISTRY_AUTH', reference, `token server ${new URL(url).origin} answered ${tokenResponse.status}${credentials === undefined ? ' (no credentials configured)' : ''}`);
@@ -134,33 +137,38 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   }
 
   /**
+   * One GET and its redirects (at most MAX_REDIRECTS), each followed by hand: `authorization`
+   * goes only to the origin of `url`, and an HTTPS → HTTP hop is refused (RUNTIME_REGISTRY_INSECURE).
+   */
+  async function follow(reference: ImageReference, url: string, headers: Record<string, string>, authorization: string | undefined): Promise<Response> {
+    const origin = new URL(url).origin;
+    let target = url;
+    for (let hop = 0; ; hop += 1) {
+      const requestHeaders: Record<string, string> = { ...headers };
+      if (authorization !== undefined && new URL(target).origin === origin) requestHeaders.authorization = authorization;
+      const response = await doFetch(target, { headers: requestHeaders, redirect: 'manual' });
+      const location = response.headers.get('location');
+      if (response.status < 300 || response.status >= 400 || location === null) return response;
+      await discard(response);
+      if (hop >= MAX_REDIRECTS) throw registryError('RUNTIME_REGISTRY_FAILED', reference, `more than ${MAX_REDIRECTS} redirects`);
+      const next = new URL(location, target).toString();
+      const problem = redirectProblem(target, next);
+      if (problem !== undefined) throw registryError('RUNTIME_REGISTRY_INSECURE', reference, problem);
+      target = next;
+    }
+  }
+
+  /**
    * GET with auth, retries and origin-aware redirects. Returns a response with a 2xx status;
    * anything else becomes a typed error.
    */
   async function get(reference: ImageReference, url: string, headers: Record<string, string>): Promise<Response> {
     const cacheKey = `${reference.registry}|${pullScope(reference)}`;
-    const registryOrigin = new URL(url).origin;
     let authRetried = false;
     for (let attempt = 0; ; attempt += 1) {
       let response: Response;
       try {
-        let target = url;
-        for (let hop = 0; ; hop += 1) {
-          const auth = authCache.get(cacheKey);
-          // Credentials only ever go to the registry's own origin.
-          const sameOrigin = new URL(target).origin === registryOrigin;
-          const requestHeaders: Record<string, string> = { 'user-agent': userAgent, ...headers };
-          if (auth !== undefined && sameOrigin) requestHeaders.authorization = auth;
-          response = await doFetch(target, { headers: requestHeaders, redirect: 'manual' });
-          const location = response.headers.get('location');
-          if (response.status >= 300 && response.status < 400 && location !== null) {
-            await discard(response);
-            if (hop >= MAX_REDIRECTS) throw registryError('RUNTIME_REGISTRY_FAILED', reference, `more than ${MAX_REDIRECTS} redirects`);
-            target = new URL(location, target).toString();
-            continue;
-          }
-          break;
-        }
+        response = await follow(reference, url, { 'user-agent': userAgent, ...headers }, authCache.get(cacheKey));
       } catch (error) {
         if (error instanceof BerthError) throw error;
         if (attempt >= retries) throw registryError('RUNTIME_REGISTRY_UNREACHABLE', reference, `${new URL(url).host}: ${error instanceof Error ? error.message : String(error)}`, error);
@@ -195,11 +203,16 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       } catch (error) {
         throw registryError('RUNTIME_MANIFEST_INVALID', reference, `manifest: ${error instanceof Error ? error.message : String(error)}`, error);
       }
-      const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+      // The store keeps manifests under their sha256.
+      const digest = digestOf(bytes, 'sha256');
       // By digest: the bytes must hash to it. By tag: a Docker-Content-Digest header must agree.
+      // Either is checked with its own algorithm; one berth cannot verify is refused, never skipped.
       const claimed = selector.includes(':') ? selector : (response.headers.get('docker-content-digest') ?? undefined);
-      if (claimed !== undefined && claimed.startsWith('sha256:') && claimed !== digest) {
-        throw registryError('RUNTIME_BLOB_DIGEST_MISMATCH', reference, `manifest hashes to ${shortDigest(digest)}, expected ${shortDigest(claimed)}`);
+      if (claimed !== undefined) {
+        const problem = digestProblem(claimed);
+        if (problem !== undefined) throw registryError('RUNTIME_DIGEST_UNSUPPORTED', reference, `the manifest's digest '${claimed}' cannot be verified: ${problem}`);
+        const actual = digestOf(bytes, parseDigest(claimed).algorithm as DigestAlgorithm);
+        if (actual !== claimed) throw registryError('RUNTIME_BLOB_DIGEST_MISMATCH', reference, `manifest hashes to ${shortDigest(actual)}, expected ${shortDigest(claimed)}`);
       }
       return { bytes, mediaType: response.headers.get('content-type') ?? undefined, digest };
     },

@@ -88,5 +88,18 @@ void t.test('reads re-verify small blobs', async (t) => {
   await fsp.writeFile(store.pathOf(digest), 'bit rot');
   await t.rejects(store.read(digest, 1 << 20), { code: 'RUNTIME_BLOB_DIGEST_MISMATCH', message: /remove it and pull again/ });
   await t.rejects(store.read(sha(Buffer.from('absent')), 10), { code: 'RUNTIME_BLOB_MISSING' });
-  t.throws(() => store.pathOf(`sha512:${'0'.repeat(128)}`), { code: 'RUNTIME_DIGEST_INVALID' });
+  t.throws(() => store.pathOf(`sha384:${'0'.repeat(96)}`), { code: 'RUNTIME_DIGEST_INVALID', message: /unsupported algorithm 'sha384'/ });
+});
+
+void t.test('a sha512 blob is verified with sha512, and a sha256 hash cannot pass for it', async (t) => {
+  const store = createBlobStore(t.testdir({}));
+  const digest = `sha512:${createHash('sha512').update(DATA).digest('hex')}`;
+  await store.put({ digest, size: DATA.length }, () => chunks(DATA));
+  t.equal(store.pathOf(digest), nodePath.join(store.root, 'sha512', digest.slice(7)));
+  t.same(await store.read(digest, 1 << 20), DATA);
+  t.same(await store.list(), [digest], 'listed beside sha256 blobs');
+  const wrong = `sha512:${createHash('sha512').update('other').digest('hex')}`;
+  await t.rejects(store.put({ digest: wrong, size: DATA.length }, () => chunks(DATA)), { code: 'RUNTIME_BLOB_DIGEST_MISMATCH', message: /content hashes to sha512:/ });
+  await fsp.writeFile(store.pathOf(digest), Buffer.concat([DATA.subarray(1), Buffer.from('!')]));
+  await t.rejects(store.read(digest, 1 << 20), { code: 'RUNTIME_BLOB_DIGEST_MISMATCH' }, 're-verified on read with sha512');
 });

@@ -192,6 +192,8 @@ export function slotBytesNeeded(manifest: BundleManifest): number {
 
 export interface HostFacts {
   architecture: Architecture;
+  /** The channel this host follows (`update.channel`): a bundle signed for another is refused. */
+  channel: string;
   runningVersion: string;
   /** Size of the inactive root partition in bytes. */
   slotSize: number;
@@ -202,12 +204,27 @@ export interface HostFacts {
 }
 
 /**
+ * Refuses a verified manifest signed for another channel than the one this host follows:
+ * the channel is inside the signature, so a bundle published (or mirrored) onto the wrong
+ * channel, such as a beta build on stable, never installs. Throws UPDATER_WRONG_CHANNEL.
+ */
+export function assertBundleChannel(manifest: BundleManifest, channel: string): void {
+  if (manifest.channel !== channel) {
+    throw new BerthError(
+      'UPDATER_WRONG_CHANNEL',
+      `Refusing bundle ${manifest.version}: it is signed for channel ${manifest.channel}, this host follows channel ${channel}; publish a bundle built with --channel ${channel}, or change update.channel`,
+    );
+  }
+}
+
+/**
  * Checks a verified manifest against this host. Throws the first failure with its own
- * code: UPDATER_VERSION_MISMATCH, UPDATER_WRONG_ARCHITECTURE, UPDATER_VERSION_BAD,
+ * code: UPDATER_WRONG_CHANNEL, UPDATER_VERSION_MISMATCH, UPDATER_WRONG_ARCHITECTURE, UPDATER_VERSION_BAD,
  * UPDATER_DOWNGRADE_REFUSED, UPDATER_BELOW_MIN_VERSION, UPDATER_PAYLOAD_TOO_LARGE.
  */
 export function assertBundleApplies(manifest: BundleManifest, host: HostFacts): void {
   const name = `bundle ${manifest.version}`;
+  assertBundleChannel(manifest, host.channel);
   if (host.expectedVersion !== undefined && compareVersions(host.expectedVersion, manifest.version) !== 0) {
     throw new BerthError('UPDATER_VERSION_MISMATCH', `Refusing ${name}: the channel announced version ${host.expectedVersion}; check the server's channel file`);
   }

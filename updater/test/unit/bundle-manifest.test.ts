@@ -127,7 +127,7 @@ void t.test('validation reports every problem with its path', (t) => {
   t.end();
 });
 
-const host: HostFacts = { architecture: 'x86_64', runningVersion: '1.5.0', slotSize: 1024 ** 3, allowDowngrade: false, badVersions: [] };
+const host: HostFacts = { architecture: 'x86_64', channel: 'stable', runningVersion: '1.5.0', slotSize: 1024 ** 3, allowDowngrade: false, badVersions: [] };
 
 void t.test('a verified bundle is checked against the host', (t) => {
   const m = sampleManifest();
@@ -142,6 +142,8 @@ void t.test('a verified bundle is checked against the host', (t) => {
   t.throws(() => assertBundleApplies(m, { ...host, badVersions: ['2.0.0'] }), { code: 'UPDATER_VERSION_BAD' });
   // A replayed older (validly signed) bundle does not pass for the announced release.
   t.throws(() => assertBundleApplies(m, { ...host, expectedVersion: '2.1.0' }), { code: 'UPDATER_VERSION_MISMATCH' });
+  // The channel is signed: a validly signed beta bundle served on stable is refused, naming both.
+  t.throws(() => assertBundleApplies(m, { ...host, channel: 'beta' }), { code: 'UPDATER_WRONG_CHANNEL', message: /signed for channel stable, this host follows channel beta/ });
   t.end();
 });
 

@@ -89,14 +89,14 @@ void t.test('downloads, verifies and stores a bundle', async (t) => {
   const stub = await startServer(t);
   const dir = t.testdir({});
   const progress: string[] = [];
-  const manifest = await downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted, onProgress: (n, b, total) => b === total && progress.push(n) });
+  const manifest = await downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted, onProgress: (n, b, total) => b === total && progress.push(n) });
   t.equal(manifest.version, '2.0.0');
   t.same(names(stub), ['manifest.json', 'manifest.json.sig', 'root.erofs.zst', 'root.verity', 'vmlinuz', 'initrd.img']);
   t.same(progress, ['root', 'verity', 'kernel', 'initrd']);
   for (const [name, body] of Object.entries(files)) t.same(await readFile(join(dir, name)), body, name);
   // Everything there already: only the manifest is fetched again.
   stub.requests.length = 0;
-  await downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted });
+  await downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted });
   t.same(names(stub), ['manifest.json', 'manifest.json.sig']);
 });
 
@@ -104,11 +104,11 @@ void t.test('a cut download resumes with a Range request', async (t) => {
   const stub = await startServer(t);
   const dir = t.testdir({});
   stub.behave.set('root.erofs.zst', 'cut');
-  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted }), { code: 'UPDATER_PAYLOAD_TRUNCATED' });
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted }), { code: 'UPDATER_PAYLOAD_TRUNCATED' });
   const partial = (await readFile(join(dir, 'root.erofs.zst'))).length;
   t.ok(partial > 0 && partial < 300_000, `partial file kept (${partial} bytes)`);
   stub.requests.length = 0;
-  await downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted });
+  await downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted });
   t.equal(names(stub)[2], `root.erofs.zst bytes=${partial}-`);
   t.same(await readFile(join(dir, 'root.erofs.zst')), files['root.erofs.zst']);
 });
@@ -117,7 +117,7 @@ void t.test('a server that ignores Range gets a fresh download', async (t) => {
   const stub = await startServer(t);
   const dir = t.testdir({ 'root.erofs.zst': Buffer.alloc(1000, 7) });
   stub.behave.set('root.erofs.zst', 'ignore-range');
-  await downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted });
+  await downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted });
   t.equal(names(stub)[2], 'root.erofs.zst bytes=1000-');
   t.same(await readFile(join(dir, 'root.erofs.zst')), files['root.erofs.zst']);
 });
@@ -127,10 +127,21 @@ void t.test('bad signatures stop before any payload is fetched', async (t) => {
   const dir = t.testdir({});
   const manifest = stub.content.get('manifest.json') ?? Buffer.alloc(0);
   stub.content.set('manifest.json', Buffer.from(manifest.toString().replace('"2.0.0"', '"2.0.1"')));
-  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted }), { code: 'UPDATER_SIGNATURE_INVALID' });
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted }), { code: 'UPDATER_SIGNATURE_INVALID' });
   stub.content.set('manifest.json', manifest);
-  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: [loadPublicKey(generateSigningKeyPair().publicKeyPem)] }), { code: 'UPDATER_SIGNATURE_WRONG_KEY' });
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: [loadPublicKey(generateSigningKeyPair().publicKeyPem)] }), { code: 'UPDATER_SIGNATURE_WRONG_KEY' });
   t.same(names(stub), ['manifest.json', 'manifest.json.sig', 'manifest.json', 'manifest.json.sig']);
+  t.same(await readdir(dir), [], 'nothing stored');
+});
+
+void t.test('a bundle signed for another channel stops before any payload is fetched', async (t) => {
+  const stub = await startServer(t);
+  const dir = t.testdir({});
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'beta', trustedKeys: trusted }), {
+    code: 'UPDATER_WRONG_CHANNEL',
+    message: 'Refusing bundle 2.0.0: it is signed for channel stable, this host follows channel beta; publish a bundle built with --channel beta, or change update.channel',
+  });
+  t.same(names(stub), ['manifest.json', 'manifest.json.sig'], 'only the manifest and its signature');
   t.same(await readdir(dir), [], 'nothing stored');
 });
 
@@ -138,16 +149,16 @@ void t.test('wrong payloads are refused and not kept', async (t) => {
   const stub = await startServer(t);
   const dir = t.testdir({});
   stub.content.set('vmlinuz', Buffer.from('evil '.repeat(4200)));
-  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted }), { code: 'UPDATER_HASH_MISMATCH' });
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted }), { code: 'UPDATER_HASH_MISMATCH' });
   t.notOk((await readdir(dir)).includes('vmlinuz'));
   stub.content.set('vmlinuz', files.vmlinuz ?? Buffer.alloc(0));
   stub.behave.set('initrd.img', 'extra');
-  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted }), { code: 'UPDATER_PAYLOAD_TOO_LARGE' });
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted }), { code: 'UPDATER_PAYLOAD_TOO_LARGE' });
   t.notOk((await readdir(dir)).includes('initrd.img'));
   // A complete but corrupted local file is fetched again.
   stub.behave.delete('initrd.img');
   await writeFile(join(dir, 'vmlinuz'), Buffer.alloc(files.vmlinuz?.length ?? 0, 0));
-  await downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted });
+  await downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted });
   t.same(await readFile(join(dir, 'vmlinuz')), files.vmlinuz);
 });
 
@@ -155,10 +166,10 @@ void t.test('server errors, unreachable servers and stalls are typed', async (t)
   const stub = await startServer(t);
   const dir = t.testdir({});
   stub.behave.set('root.verity', 'error');
-  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted }), { code: 'UPDATER_HTTP_ERROR' });
-  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}missing.json`, dir, trustedKeys: trusted }), { code: 'UPDATER_HTTP_ERROR' });
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted }), { code: 'UPDATER_HTTP_ERROR' });
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}missing.json`, dir, channel: 'stable', trustedKeys: trusted }), { code: 'UPDATER_HTTP_ERROR' });
   stub.behave.delete('root.verity');
   stub.behave.set('vmlinuz', 'stall');
-  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, trustedKeys: trusted, idleTimeoutMs: 200 }), { code: 'UPDATER_TIMEOUT' });
-  await t.rejects(downloadBundle({ manifestUrl: 'http://127.0.0.1:1/manifest.json', dir, trustedKeys: trusted }), { code: 'UPDATER_SERVER_UNREACHABLE' });
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted, idleTimeoutMs: 200 }), { code: 'UPDATER_TIMEOUT' });
+  await t.rejects(downloadBundle({ manifestUrl: 'http://127.0.0.1:1/manifest.json', dir, channel: 'stable', trustedKeys: trusted }), { code: 'UPDATER_SERVER_UNREACHABLE' });
 });
