@@ -45,7 +45,9 @@ export class LogLineSplitter {
         this.pending = this.pending.subarray(newline + 1);
         continue;
       }
-      if (this.pending.length >= this.maxLineBytes) {
+      // Only past the limit: the byte after it tells whether the cut splits a character, so the
+      // records do not depend on how the bytes were chunked (berth-monitor cuts the same way).
+      if (this.pending.length > this.maxLineBytes) {
         const cut = utf8Boundary(this.pending, this.maxLineBytes);
         records.push(formatLogRecord(this.stream, this.pending.subarray(0, cut).toString('utf8'), time));
         this.pending = this.pending.subarray(cut);
