@@ -16,6 +16,7 @@ import { debugSection } from './sections/debug.ts';
 import { hostSection } from './sections/host.ts';
 import { kernelSection } from './sections/kernel.ts';
 import { networkSection } from './sections/network.ts';
+import { storageSection } from './sections/storage.ts';
 import { timeSection } from './sections/time.ts';
 import { updateSection } from '../../updater/src/core/update-config.ts';
 import { object, type Infer, type ObjectOutput, type Report, type Shape } from './validate.ts';
@@ -29,6 +30,7 @@ export const machineConfigShape = {
   ...debugSection,
   ...containersSection,
   ...containerNetworkSection,
+  ...storageSection,
   ...apiSection,
   ...updateSection,
 } satisfies Shape;

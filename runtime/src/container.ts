@@ -255,8 +255,8 @@ export class Container {
 
   /** Image, layers, overlay root, network, bundle files and config.json. */
   private async prepare(): Promise<void> {
-    const image = await this.deps.images.resolve(this.config.image);
-    const { layerDirs, unpacked } = await this.deps.images.unpack(image, this.deps.paths.layersDir);
+    const image = await this.deps.images.resolve(this.config.image, this.deps.paths.layersDir);
+    const { layerDirs, unpacked } = await this.deps.images.unpack(image, this.deps.paths.layersDir, this.config.image);
     if (unpacked.length > 0) this.logger.info('Image layers unpacked', { layers: unpacked.length, bytes: unpacked.reduce((n, u) => n + u.unpackedBytes, 0) });
     this.healthPlan = healthPlanOf(this.config, image.config);
 

@@ -20,6 +20,7 @@ import { Container, type ContainerStatus, type RuntimePaths, type RuntimeSys, ty
 import { imageKey, LocalImages, type LocalImage, type PruneResult } from './images.ts';
 import type { NetworkAttacher } from './network.ts';
 import { createBlobStore } from './store/blobs.ts';
+import { createDiskSpace, createSpaceGuard, type DiskSpace, type SpaceGuard } from './store/disk-space.ts';
 import { createRegistryClient, type PullProgress, type RegistrySettings } from './store/registry-client.ts';
 import { removePartialLayers } from './store/unpack.ts';
 import { createUptimeClock } from './uptime.ts';
@@ -69,6 +70,8 @@ export interface EngineOptions {
   paths?: typeof DEFAULT_RUNTIME_PATHS;
   /** Bridge networking (CNI); without it only host, none and container:<name> work. */
   attacher?: NetworkAttacher;
+  /** statfs for the disk reserve (default: the real one). */
+  disk?: DiskSpace;
 }
 
 /** How long start() waits for containers without dependencies to come up before BERTH-READY. */
@@ -80,7 +83,7 @@ export class Engine {
   private readonly paths: typeof DEFAULT_RUNTIME_PATHS;
   private started = false;
   /** What reconcile() needs of the engine's start (images, blob store, registry settings). */
-  private parts: { images: LocalImages; store: ReturnType<typeof createBlobStore>; registries: Map<string, RegistrySettings> } | undefined;
+  private parts: { images: LocalImages; store: ReturnType<typeof createBlobStore>; registries: Map<string, RegistrySettings>; space: SpaceGuard } | undefined;
   /** The image store, once start() has opened it (operator image commands need it). */
   private images: LocalImages | undefined;
   /** Operator start/stop/restart of one container run one at a time per container. */
@@ -109,15 +112,18 @@ export class Engine {
     // A crash mid-unpack leaves .partial directories; they are never used, only removed.
     const removed = await removePartialLayers(this.paths.layersDir);
     if (removed.length > 0) this.logger.info('Partial layers removed', { count: removed.length });
-    const store = createBlobStore(`${this.paths.root}/blobs`);
+    // One guard for the store's downloads and the unpacks: both fill the same /var.
+    const space = createSpaceGuard(this.options.disk ?? createDiskSpace(), this.paths.root, config.storage.reserve);
+    const store = createBlobStore(`${this.paths.root}/blobs`, { space });
     const settings = await registrySettings(config, this.logger);
     const images = new LocalImages({
       store,
       root: this.paths.root,
       logger: this.logger,
       registry: createRegistryClient({ settings: (registry) => settings.get(registry) }),
+      space,
     });
-    this.parts = { images, store, registries: settings };
+    this.parts = { images, store, registries: settings, space };
     await images.load();
     this.images = images;
     await images.importPreloaded(this.paths.preloadDir);
@@ -264,7 +270,7 @@ export class Engine {
    * Moves the running containers to a new config (a config applied through the API): stops the
    * removed and recreated ones (dependants first), drops their writable layers, then creates and
    * starts the new and recreated ones (each waits for its depends_on as at boot). Containers not
-   * named are left running untouched. Registry settings are read again for later pulls. Resolves
+   * named are left running untouched. Registry settings and the disk reserve are read again for later pulls. Resolves
    * once the started containers have left waiting/preparing (at most `waitMs`), with their statuses.
    */
   async reconcile(
@@ -277,6 +283,7 @@ export class Engine {
     const fresh = await registrySettings(config, this.logger);
     parts.registries.clear();
     for (const [registry, settings] of fresh) parts.registries.set(registry, settings);
+    parts.space.setReserve(config.storage.reserve);
 
     const leaving = [...changes.remove, ...changes.recreate].filter((name) => this.containers.has(name));
     for (const level of dependantsFirst(this.containers, leaving)) {

@@ -2,19 +2,23 @@
  * The host's images: which image reference names which manifest in the blob store
  * (images.json under the store root), preloaded OCI layouts imported from
  * /var/lib/berth/preload/<name>/ (the image-builder puts them there), and pulls from
- * registries for references not held locally. Effects: files under the store root, network.
+ * registries for references not held locally. Pulls and unpacks keep the disk reserve on /var:
+ * refused before they start when the image will not fit above it, stopped when writing reaches
+ * it. Effects: files under the store root, network, statfs.
  */
 import { promises as fsp } from 'node:fs';
 import * as nodePath from 'node:path';
 import { createHash } from 'node:crypto';
-import { BerthError, describeError } from '../../lib/errors.ts';
+import { BerthError, describeError, isBerthError } from '../../lib/errors.ts';
 import { writeFileAtomically } from '../../lib/sys/atomic-file.ts';
 import type { Logger } from '../../lib/log.ts';
+import { estimateUnpackedBytes } from './core/disk-reserve.ts';
 import { planGarbageCollection, type ImageRecord as GcImageRecord } from './core/gc.ts';
 import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, parseImageConfig, parseManifest } from './core/manifest.ts';
 import { formatReference, parseReference } from './core/reference.ts';
 import type { BlobStore } from './store/blobs.ts';
-import { importOciLayout, unpackImage, type ImportedImage, type UnpackedImage } from './store/image-layout.ts';
+import { DISK_RESERVE_CODE, type SpaceGuard } from './store/disk-space.ts';
+import { importOciLayout, layerDirOf, unpackImage, type ImportedImage, type UnpackedImage } from './store/image-layout.ts';
 import { applyGarbageCollection, type GcResult } from './store/gc.ts';
 import { pullImage, type PullProgress, type RegistryClient } from './store/registry-client.ts';
 
@@ -59,6 +63,21 @@ export interface LocalImagesOptions {
   logger: Logger;
   /** For references not held locally; absent: only local images. */
   registry?: RegistryClient;
+  /** The disk reserve on /var (the same guard the blob store charges); absent: no reserve. */
+  space?: SpaceGuard;
+}
+
+/** A refusal for want of space, with the image named in front: `Cannot pull web:1: Blob ... stopped: ...`. */
+function namingImage(error: unknown, action: string, key: string): unknown {
+  if (!isBerthError(error, DISK_RESERVE_CODE)) return error;
+  return new BerthError(DISK_RESERVE_CODE, `Cannot ${action} ${key}: ${error.message}`, { cause: error });
+}
+
+async function existing(path: string): Promise<boolean> {
+  return fsp.lstat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** One image reference the host holds, for listings. */
@@ -201,7 +220,10 @@ export class LocalImages {
       const registry = this.options.registry;
       if (registry === undefined) throw new BerthError('RUNTIME_IMAGE_NOT_FOUND', `Cannot pull ${reference}: this host has no registry client`);
       this.options.logger.info('Pulling image', { image: key });
-      const pulled = await pullImage(parseReference(reference), registry, this.options.store, onProgress === undefined ? {} : { onProgress });
+      const beforeLayers = (image: ImportedImage): Promise<void> => this.ensureRoomFor(key, image);
+      const pulled = await pullImage(parseReference(reference), registry, this.options.store, onProgress === undefined ? { beforeLayers } : { onProgress, beforeLayers }).catch((error: unknown) => {
+        throw namingImage(error, 'pull', key);
+      });
       this.remember([reference], pulled);
       await this.save();
       this.options.logger.info('Image pulled', { image: key, manifest: pulled.manifest.digest });
@@ -255,15 +277,65 @@ export class LocalImages {
     }
   }
 
-  /** Unpacks the image's layers not unpacked yet into `layersDir` (one unpack at a time). */
-  unpack(image: ImportedImage, layersDir: string): Promise<UnpackedImage> {
-    const run = this.unpacking.then(() => unpackImage(this.options.store, layersDir, image));
+  /**
+   * Unpacks the image's layers not unpacked yet into `layersDir` (one unpack at a time), after
+   * checking that their estimated unpacked size fits above the disk reserve. `reference` names
+   * the image in a refusal.
+   */
+  unpack(image: ImportedImage, layersDir: string, reference = image.manifest.digest): Promise<UnpackedImage> {
+    const space = this.options.space;
+    const run = this.unpacking.then(async () => {
+      try {
+        if (space !== undefined) {
+          const need = estimateUnpackedBytes(await this.layersToUnpack(image, layersDir));
+          if (need > 0) await space.ensureRoom('its layers unpacked', need);
+        }
+        return await unpackImage(this.options.store, layersDir, image, space === undefined ? {} : { space });
+      } catch (error) {
+        throw namingImage(error, 'unpack image', reference);
+      }
+    });
     this.unpacking = run.catch(() => undefined);
     return run;
   }
 
-  /** The image a reference names: held locally, else pulled (and remembered). */
-  async resolve(reference: string): Promise<ImportedImage> {
+  /** The layers of `image` whose blob is not stored yet (what a pull downloads). */
+  private async layersToFetch(image: ImportedImage): Promise<ImportedImage['manifest']['layers']> {
+    const out: ImportedImage['manifest']['layers'] = [];
+    for (const layer of image.manifest.layers) if (!(await this.options.store.has(layer.digest))) out.push(layer);
+    return out;
+  }
+
+  /** The layers of `image` with no unpacked directory in `layersDir` yet. */
+  private async layersToUnpack(image: ImportedImage, layersDir: string): Promise<ImportedImage['manifest']['layers']> {
+    const out: ImportedImage['manifest']['layers'] = [];
+    for (const [i, layer] of image.manifest.layers.entries()) {
+      const diffId = image.config.diffIds[i];
+      if (diffId === undefined || !(await existing(layerDirOf(layersDir, diffId)))) out.push(layer);
+    }
+    return out;
+  }
+
+  /**
+   * Refuses (RUNTIME_DISK_RESERVE) a pull whose layers do not fit above the disk reserve: their
+   * download, and with `layersDir` also their estimated unpacked size (a pull for a container,
+   * which unpacks right after).
+   */
+  private async ensureRoomFor(key: string, image: ImportedImage, layersDir?: string): Promise<void> {
+    const space = this.options.space;
+    if (space === undefined) return;
+    const download = (await this.layersToFetch(image)).reduce((sum, layer) => sum + layer.size, 0);
+    const unpacked = layersDir === undefined ? 0 : estimateUnpackedBytes(await this.layersToUnpack(image, layersDir));
+    if (download + unpacked === 0) return;
+    await space.ensureRoom(layersDir === undefined ? 'its layers' : 'its layers, downloaded and unpacked,', download + unpacked);
+  }
+
+  /**
+   * The image a reference names: held locally, else pulled (and remembered). With `layersDir`
+   * (a container about to unpack it), a pull is refused unless download and unpacked layers
+   * both fit above the disk reserve.
+   */
+  async resolve(reference: string, layersDir?: string): Promise<ImportedImage> {
     const key = imageKey(reference);
     const record = this.index.images[key];
     if (record !== undefined) {
@@ -277,7 +349,10 @@ export class LocalImages {
     const registry = this.options.registry;
     return this.serialized(async () => {
       this.options.logger.info('Pulling image', { image: key });
-      const pulled = await pullImage(parseReference(reference), registry, this.options.store);
+      const beforeLayers = (image: ImportedImage): Promise<void> => this.ensureRoomFor(key, image, layersDir);
+      const pulled = await pullImage(parseReference(reference), registry, this.options.store, { beforeLayers }).catch((error: unknown) => {
+        throw namingImage(error, 'pull', key);
+      });
       this.remember([reference], pulled);
       await this.save();
       this.options.logger.info('Image pulled', { image: key, manifest: pulled.manifest.digest });

@@ -230,6 +230,10 @@ export function planConfigChange(current: MachineConfig, next: MachineConfig): C
         // Read again by the engine when it reconciles: used from the next pull on.
         sections.push({ section, effect: 'live', changes: fieldChanges(current.registries, next.registries) });
         break;
+      case 'storage':
+        // The disk reserve: handed to the engine when it reconciles, kept from the next write on.
+        sections.push({ section, effect: 'live', changes: fieldChanges(current.storage, next.storage) });
+        break;
       default:
         sections.push({
           section,
@@ -240,8 +244,8 @@ export function planConfigChange(current: MachineConfig, next: MachineConfig): C
     }
   }
   const pick = (action: ContainerAction): string[] => containers.filter((c) => c.action === action).map((c) => c.name);
-  const registriesChanged = !isSameValue(current.registries, next.registries);
-  if (pick('create').length + pick('recreate').length + pick('remove').length > 0 || registriesChanged) {
+  const engineSettingsChanged = !isSameValue(current.registries, next.registries) || !isSameValue(current.storage, next.storage);
+  if (pick('create').length + pick('recreate').length + pick('remove').length > 0 || engineSettingsChanged) {
     steps.push({ kind: 'reconcile-containers', create: pick('create'), recreate: pick('recreate'), remove: pick('remove') });
   }
   return {

@@ -15,6 +15,7 @@ void t.test('an empty file, a comment-only file and {} are valid: all defaults',
     containers: {},
     registries: {},
     container_network: { subnet: '10.88.0.0/16', bridge: 'berth0' },
+    storage: {},
     api: { listen: [] },
   };
   for (const text of ['', '# nothing yet\n', '{}', '---\n']) {

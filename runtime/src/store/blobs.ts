@@ -3,7 +3,8 @@
  * hashed with its digest's own algorithm while it streams in and only renamed to its name once
  * its size and digest match the descriptor. Interrupted downloads stay in `<root>/.partial/`
  * and resume from their length; nothing under `sha256/` or `sha512/` is ever unverified.
- * Effects: files below `root`.
+ * With a SpaceGuard, every chunk is charged before it is written,
+ * and a blob stopped at the disk reserve leaves no partial behind. Effects: files below `root`.
  */
 import { createReadStream, constants as fsConstants, promises as fsp } from 'node:fs';
 import * as nodePath from 'node:path';
@@ -11,6 +12,7 @@ import type { Readable } from 'node:stream';
 import { BerthError, errnoCode } from '../../../lib/errors.ts';
 import { syncDirectory } from '../../../lib/sys/atomic-file.ts';
 import { digestOf, hasherFor, parseDigest, shortDigest, type DigestAlgorithm } from '../core/digest.ts';
+import type { SpaceGuard } from './disk-space.ts';
 
 /** What the store needs to know about a blob before fetching it. */
 export interface BlobDescriptor {
@@ -45,7 +47,8 @@ const COPY_CHUNK = 1024 * 1024;
 const STORED_ALGORITHMS: Readonly<Record<DigestAlgorithm, RegExp>> = { sha256: /^[a-f0-9]{64}$/, sha512: /^[a-f0-9]{128}$/ };
 
 /** A blob store rooted at `root` (created on first write). sha256 and sha512 digests are stored. */
-export function createBlobStore(root: string): BlobStore {
+export function createBlobStore(root: string, options: { space?: SpaceGuard } = {}): BlobStore {
+  const space = options.space;
   const algorithmDir = (algorithm: string): string => nodePath.join(root, algorithm);
   const pathOf = (digest: string): string => {
     // parseDigest refuses algorithms berth cannot verify, naming the digest.
@@ -103,6 +106,8 @@ export function createBlobStore(root: string): BlobStore {
     }
     const resumedFrom = offset;
 
+    const what = `Blob ${shortDigest(digest)}`;
+    if (offset === 0) await space?.charge(what, 0, 1);
     const handle = await fsp.open(partialPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_NOFOLLOW, 0o600);
     let fetched = 0;
     try {
@@ -113,6 +118,17 @@ export function createBlobStore(root: string): BlobStore {
             await handle.close();
             await fsp.rm(partialPath, { force: true });
             throw new BerthError('RUNTIME_BLOB_SIZE_MISMATCH', `Blob ${shortDigest(digest)}: source sent more than the ${size} bytes the descriptor says`);
+          }
+          // Charged before it is written: the disk reserve is never crossed by this store's writes.
+          if (space !== undefined) {
+            try {
+              await space.charge(what, chunk.length);
+            } catch (error) {
+              // Stopped for space: the partial is removed too, so stopping gives the space back.
+              await handle.close();
+              await fsp.rm(partialPath, { force: true });
+              throw error;
+            }
           }
           hash.update(chunk);
           let written = 0;

@@ -259,6 +259,8 @@ export interface PullOptions {
   blobAttempts?: number;
   /** Told how each blob's download goes: at its start, every PROGRESS_STEP_BYTES, and when it is stored. */
   onProgress?: (progress: PullProgress) => void;
+  /** Called with the manifest and config before any layer is fetched; throwing refuses the pull (the disk reserve). */
+  beforeLayers?: (image: ImportedImage) => Promise<void>;
 }
 
 /** Passes a blob's chunks through, reporting the bytes done so far (from `offset`) every PROGRESS_STEP_BYTES. */
@@ -325,6 +327,7 @@ export async function pullImage(reference: ImageReference, client: RegistryClien
     await putBlob(document.config, 'config');
     const config = parseImageConfig(await store.read(document.config.digest, MAX_CONFIG_BYTES), { digest: document.config.digest });
     assertImageConsistent(document, config, platform);
+    await options.beforeLayers?.({ manifest: document, config });
     for (const layer of document.layers) await putBlob(layer, 'layer');
     return { manifest: document, config, indexDigests };
   }

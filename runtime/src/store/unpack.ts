@@ -3,7 +3,9 @@
  * directory. tar-stream only parses; every path, link, type, size and whiteout decision is
  * made by core/layer-entry.ts and re-checked on disk with lstat and O_NOFOLLOW. The layer
  * is built in a temporary directory beside the target and renamed into place only when
- * complete, so a refusal or a crash never leaves a usable partial layer. Effects: files
+ * complete, so a refusal or a crash never leaves a usable partial layer. With a SpaceGuard
+ * every entry and every chunk of file data is charged before it is written, so an unpack stops
+ * at the disk reserve on /var (and its temporary directory is removed). Effects: files
  * under the target's parent directory; mknod/setfattr through SpecialFiles.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -13,6 +15,8 @@ import { pipeline, type Readable } from 'node:stream';
 import { extract as createTarExtract, type Header } from 'tar-stream';
 import { errnoCode, isBerthError } from '../../../lib/errors.ts';
 import { syncDirectory, syncFile } from '../../../lib/sys/atomic-file.ts';
+import { shortDigest } from '../core/digest.ts';
+import { ENTRY_OVERHEAD_BYTES } from '../core/disk-reserve.ts';
 import {
   DEFAULT_LAYER_LIMITS,
   LayerEntryTracker,
@@ -25,6 +29,7 @@ import {
   type TarEntryHeader,
 } from '../core/layer-entry.ts';
 import { createDecompressor, peekBytes, sniffCompression, type Compression, type DecompressOptions } from './decompress.ts';
+import type { SpaceGuard } from './disk-space.ts';
 import { createSpecialFiles, type SpecialFiles } from './special-files.ts';
 
 /** The unpacked tree inside a layer directory: the overlayfs lowerdir. */
@@ -65,6 +70,8 @@ export interface UnpackOptions {
   sync?: 'filesystem' | 'files' | 'none';
   special?: SpecialFiles;
   decompress?: DecompressOptions;
+  /** Charged for every entry and every chunk of file data before it is written (the disk reserve). */
+  space?: SpaceGuard;
 }
 
 /** What was unpacked; also written to `<target>/layer.json`. */
@@ -205,6 +212,10 @@ class LayerWriter {
     const digest = this.options.digest;
     const entry = 'entryName' in plan ? plan.entryName : joinEntryPath(plan.path);
     const parent = plan.path.slice(0, -1);
+    const space = this.options.space;
+    const what = `Layer ${shortDigest(digest)}`;
+    // Every entry may take an inode, a directory slot and a partial block.
+    await space?.charge(what, ENTRY_OVERHEAD_BYTES, 1);
     switch (plan.kind) {
       case 'directory': {
         await this.ensureDirectory(parent, entry);
@@ -232,6 +243,7 @@ class LayerWriter {
           for await (const chunk of data) {
             written += chunk.length;
             if (written > plan.size) throw layerError('RUNTIME_LAYER_CORRUPT', digest, `entry '${entry}' carries more data than its size ${plan.size}`);
+            await space?.charge(what, chunk.length);
             let offset = 0;
             while (offset < chunk.length) {
               const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
@@ -430,6 +442,11 @@ async function streamEntries(
   const tarExtract = createTarExtract();
   const closed = new Promise<void>((resolve) => tarExtract.once('close', () => resolve()));
   tarExtract.on('error', (error: unknown) => fail(asLayerError(error, digest, 'archive')));
+  // The entry being written. A writer that stops inside an entry's data (a write error, the disk
+  // reserve) ends the entry stream, and tar-stream then destroys the parser without an error
+  // before the writer's failure is known: wait for the entry, never take that for an end.
+  let entryDone: Promise<void> = Promise.resolve();
+  const parserStopped = (): boolean => tarExtract.destroyed || tarExtract.destroying;
   tarExtract.on('entry', (header, stream, next) => {
     const data = stream as unknown as AsyncIterable<Buffer>;
     // When the parser is destroyed (a refusal), it destroys the entry stream with the same
@@ -447,7 +464,7 @@ async function streamEntries(
         // discard
       }
     };
-    handle().then(
+    entryDone = handle().then(
       () => next(),
       (error: unknown) => {
         const wrapped = asLayerError(error, digest, 'filesystem', shown);
@@ -468,7 +485,7 @@ async function streamEntries(
       }
       hash.update(chunk);
       // A refused entry destroys the parser; its 'close' may already have fired, so never wait then.
-      if (!tarExtract.write(chunk) && failure === undefined) {
+      if (!parserStopped() && !tarExtract.write(chunk) && failure === undefined && !parserStopped()) {
         await new Promise<void>((resolve) => {
           const done = (): void => {
             tarExtract.off('drain', done);
@@ -479,9 +496,18 @@ async function streamEntries(
           tarExtract.on('close', done);
         });
       }
+      if (parserStopped()) {
+        await entryDone;
+        break;
+      }
     }
   } catch (error) {
     fail(asLayerError(error, digest, 'archive'));
+  }
+  if (parserStopped()) {
+    // Only once the parser is gone: a live entry may still be waiting for the parser's end.
+    await entryDone;
+    if (failure === undefined) fail(layerError('RUNTIME_LAYER_UNPACK_FAILED', digest, 'the archive parser stopped before the end of the layer'));
   }
   if (failure === undefined) tarExtract.end(undefined);
   else {
@@ -489,6 +515,7 @@ async function streamEntries(
     tarExtract.destroy(failure);
   }
   await closed;
+  await entryDone;
   if (failure !== undefined) throw failure;
   return { compression, diffId: `sha256:${hash.digest('hex')}`, archiveBytes };
 }

@@ -134,6 +134,13 @@ void t.test('a registry change reconciles the engine (new settings for later pul
   t.end();
 });
 
+void t.test('a new disk reserve is handed to the engine live, without recreating containers', (t) => {
+  const plan = planConfigChange(load(BASE), load(`${BASE}storage: { reserve: 5% }\n`));
+  t.same(plan.steps, [{ kind: 'reconcile-containers', create: [], recreate: [], remove: [] }]);
+  t.same(plan.sections, [{ section: 'storage', effect: 'live', changes: ['~ reserve: (none) -> {"percent":5}'] }]);
+  t.end();
+});
+
 void t.test('recreation propagates along chains of shared networks', (t) => {
   const before = load('containers:\n  a: { image: x }\n  b: { image: x, network_mode: "container:a" }\n  c: { image: x, network_mode: "service:b" }\n  d: { image: x }\n');
   const after = load('containers:\n  a: { image: y }\n  b: { image: x, network_mode: "container:a" }\n  c: { image: x, network_mode: "service:b" }\n  d: { image: x }\n');
