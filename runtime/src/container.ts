@@ -8,12 +8,12 @@
 import { promises as fsp } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { ContainerConfig } from '../../lib/config/sections/containers.ts';
-import { sharedNetworkOf } from '../../lib/config/sections/containers.ts';
+import { berthStateConflict, containerRisks, sharedNetworkOf, type VolumeSpec } from '../../lib/config/sections/containers.ts';
 import { BerthError, describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Exec } from '../../lib/sys/exec.ts';
 import { recordExit, recordRunning, recordStart, INITIAL_BACKOFF_STATE, type BackoffState } from './core/backoff.ts';
-import { containerSpecInput, execProcess, finishSpec, healthPlanOf, hostsFile, resolvConf, type HealthPlan } from './core/container-plan.ts';
+import { containerSpecInput, execProcess, finishSpec, healthPlanOf, hostsFile, resolvConf, volumeDir, type HealthPlan } from './core/container-plan.ts';
 import { CRUN_PATH, crunDeleteArgs, crunExecCommand, crunKillArgs, crunRunCommand, crunStateArgs, MOUNT_PATH, overlayMountArgs } from './core/crun-args.ts';
 import { buildOciSpec, resolveUser, type NetworkInput, type OciSpec } from './core/oci-spec.ts';
 import { initialHealth, isDependencySatisfied, nextProbeAtMs, parseRestartPolicy, recordProbe, shouldRestart, type HealthState, type HealthStatus, type RestartPolicy } from './core/supervision.ts';
@@ -284,16 +284,18 @@ export class Container {
       if (volume.type === 'volume') await fsp.mkdir(`${this.deps.paths.volumesDir}/${volume.source}`, { recursive: true, mode: 0o755 });
       if (volume.type === 'bind') await fsp.mkdir(volume.source, { recursive: true, mode: 0o755 });
     }
+    const volumes = await this.resolveVolumeSources();
 
     const passwd = (await readFileInRoot(rootfs, '/etc/passwd'))?.toString('utf8') ?? '';
     const group = (await readFileInRoot(rootfs, '/etc/group'))?.toString('utf8') ?? '';
     const user = resolveUser(this.config.user ?? image.config.user, passwd, group);
     const network = await this.network();
     const spec = finishSpec(
-      buildOciSpec(containerSpecInput({ name: this.name, container: this.config, image: image.config, user, paths: { bundleDir: this.bundleDir, rootfs }, network, volumesDir: this.deps.paths.volumesDir })),
+      buildOciSpec(containerSpecInput({ name: this.name, container: { ...this.config, volumes }, image: image.config, user, paths: { bundleDir: this.bundleDir, rootfs }, network, volumesDir: this.deps.paths.volumesDir })),
     );
     this.spec = spec;
     if (this.config.privileged) this.logger.warn('Container is privileged', { image: this.config.image });
+    for (const risk of containerRisks(this.config)) this.logger.warn('Container isolation weakened', { setting: risk.path.join('.'), reason: risk.message });
     const hostResolv = await fsp.readFile(this.deps.paths.hostResolvConf, 'utf8').catch(() => '');
     const hostsOptions: { ip?: string; peers?: readonly string[]; extraHosts?: readonly string[] } = { extraHosts: this.config.extra_hosts };
     if (this.attachment?.ip !== undefined) hostsOptions.ip = this.attachment.ip;
@@ -307,6 +309,29 @@ export class Container {
     if (this.healthPlan !== undefined) {
       await fsp.writeFile(`${this.bundleDir}/probe.json`, JSON.stringify(execProcess(spec, this.healthPlan.argv)), { mode: 0o600 });
     }
+  }
+
+  /**
+   * The volumes with every host source resolved (symlinks included) to the path crun will bind,
+   * so a symlink swapped in later is not followed; refuses a source that lands on berth's own
+   * state or an ancestor of it (a symlink planted in a volume, a volume directory that is one).
+   */
+  private async resolveVolumeSources(): Promise<VolumeSpec[]> {
+    return Promise.all(
+      this.config.volumes.map(async (volume, index): Promise<VolumeSpec> => {
+        if (volume.type === 'tmpfs') return volume;
+        const source = volume.type === 'volume' ? volumeDir(volume.source, this.deps.paths.volumesDir) : volume.source;
+        const real = await fsp.realpath(source);
+        const conflict = berthStateConflict(real);
+        if (conflict !== undefined) {
+          throw new BerthError(
+            'RUNTIME_VOLUME_UNSAFE',
+            `Refusing volume ${index} ("${volume.source}:${volume.target}") of container ${this.name}: ${source} resolves to ${real}, which ${conflict}; remove the symlink or bind another directory`,
+          );
+        }
+        return { type: 'bind', source: real, target: volume.target, readOnly: volume.readOnly };
+      }),
+    );
   }
 
   private async network(): Promise<NetworkInput> {

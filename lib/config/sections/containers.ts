@@ -5,6 +5,8 @@
  * Values come out normalised (command lists, environment maps, parsed volumes). Pure schema.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { posix } from 'node:path';
+import { PATHS } from '../../layout.ts';
 import {
   array,
   boolean,
@@ -143,7 +145,36 @@ const port = custom<string>(
 );
 
 /** Named volumes live here, one directory each. */
-export const VOLUMES_DIR = '/var/lib/berth/volumes';
+export const VOLUMES_DIR = `${PATHS.stateDir}/volumes`;
+
+/**
+ * berth's own state on /var: the API's private key, registry secrets, the update journal, the
+ * saved config, image store (all under stateDir), init's log and the container log files (a
+ * container able to write there could swap its log for a symlink that init appends to).
+ */
+export const BERTH_STATE_PATHS: readonly string[] = [PATHS.stateDir, PATHS.logDir, PATHS.containerLogDir];
+
+/**
+ * Why a host path may not be bound into a container, or undefined when it may: it is berth's
+ * state (or inside it), or an ancestor of it (`/`, `/var`, `/var/lib`, `/var/log`), which would
+ * expose it too. A named volume's directory and what lies below it are the one exception.
+ * `path` must be absolute and normalised (see normaliseBindSource). Pure.
+ */
+export function berthStateConflict(path: string): string | undefined {
+  if (path.startsWith(`${VOLUMES_DIR}/`)) return undefined;
+  for (const state of BERTH_STATE_PATHS) {
+    if (path === state || path.startsWith(`${state}/`)) return `is berth's own state (${state})`;
+    if (path === '/' || state.startsWith(`${path}/`)) return `contains berth's own state (${state})`;
+  }
+  return undefined;
+}
+
+/** `/var//lib/./x/` -> `/var/lib/x`; undefined for relative paths and ones with a ".." part. */
+export function normaliseBindSource(source: string): string | undefined {
+  if (!source.startsWith('/') || source.split('/').includes('..')) return undefined;
+  const normal = posix.normalize(source);
+  return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
+}
 
 /** A volume after validation. */
 export type VolumeSpec =
@@ -160,23 +191,28 @@ function isCleanAbsolute(path: string): boolean {
 /** Checks a volume; reports problems under the volume's own path. */
 function checkVolume(volume: VolumeSpec, report: Report): VolumeSpec | typeof INVALID {
   let ok = true;
+  let checked = volume;
   if (!isCleanAbsolute(volume.target) || volume.target === '/') {
     report(`target "${volume.target}" must be an absolute path other than "/" without "." or ".."`);
     ok = false;
   }
-  if (volume.type === 'bind' && !(isCleanAbsolute(volume.source) && (volume.source === '/var' || volume.source.startsWith('/var/')))) {
-    report(`bind source "${volume.source}" must be an absolute path under /var (the rest of the host is read-only or berth's)`);
-    ok = false;
-  }
-  if (volume.type === 'bind' && (volume.source === '/var/lib/berth' || volume.source.startsWith('/var/lib/berth/')) && !volume.source.startsWith(`${VOLUMES_DIR}/`)) {
-    report(`bind source "${volume.source}" is berth's own state; use a named volume or another directory under /var`);
-    ok = false;
+  if (volume.type === 'bind') {
+    const source = normaliseBindSource(volume.source);
+    const conflict = source === undefined ? undefined : berthStateConflict(source);
+    if (source === undefined || !(source === '/var' || source.startsWith('/var/'))) {
+      report(`bind source "${volume.source}" must be an absolute path under /var without ".." (the rest of the host is read-only or berth's)`);
+      ok = false;
+    } else if (conflict !== undefined) {
+      const spelled = source === volume.source ? '' : ` (${source})`;
+      report(`bind source "${volume.source}"${spelled} ${conflict}: its keys, secrets and journal must stay out of containers; bind a directory of its own under /var or use a named volume`);
+      ok = false;
+    } else checked = { ...volume, source };
   }
   if (volume.type === 'volume' && !VOLUME_NAME.test(volume.source)) {
     report(`volume name "${volume.source}" must be letters, digits, "_", ".", "-"`);
     ok = false;
   }
-  return ok ? volume : INVALID;
+  return ok ? checked : INVALID;
 }
 
 const shortVolume = string().transform((text, report): VolumeSpec | typeof INVALID => {
@@ -369,6 +405,7 @@ const container = object(
     targets.add(v.target);
   });
   if (rest.privileged) report('privileged: the container gets every capability and device and no seccomp filter', { path: ['privileged'], warning: true });
+  for (const risk of containerRisks({ ...rest, volumes })) report(risk.message, { path: risk.path, warning: true });
   const shared = /^(?:container|service):/.test(rest.network_mode);
   if (shared && rest.ports.length > 0) report(`ports cannot be published by a container sharing another's network (${rest.network_mode}); publish them there`, { path: ['ports'] });
   if ((rest.network_mode === 'host' || rest.network_mode === 'none') && rest.ports.length > 0) {
@@ -380,6 +417,40 @@ const container = object(
 
 /** One container of the `containers` section after validation. */
 export type ContainerConfig = Infer<typeof container>;
+
+/** Capabilities that hand a container much of the host (Docker's own "dangerous" list). */
+const RISKY_CAPABILITIES: Readonly<Record<string, string>> = {
+  ALL: 'every capability',
+  SYS_ADMIN: 'mounts, namespaces and most of the seccomp profile',
+  SYS_MODULE: 'loading kernel modules',
+  SYS_PTRACE: 'tracing and reading other processes',
+  NET_ADMIN: 'the network configuration of its namespace (the host\'s with network_mode: host)',
+};
+
+/** A bind of a system directory directly on /var (`/var/tmp`, `/var/lib/x`, `/var/log/x`) is shared with everything else there. */
+function isVarRoot(source: string): boolean {
+  return /^\/var\/[^/]+$/.test(source) || /^\/var\/(?:lib|log)\/[^/]+$/.test(source);
+}
+
+/**
+ * Settings that weaken a container's isolation without being errors, each with its path and a
+ * warning message: risky cap_add entries and binds of /var roots (`privileged` is warned about
+ * on its own). The config validator reports them as warnings; the runtime logs them at start.
+ */
+export function containerRisks(container: Pick<ContainerConfig, 'cap_add' | 'volumes'>): Array<{ path: Array<string | number>; message: string }> {
+  const risks: Array<{ path: Array<string | number>; message: string }> = [];
+  container.cap_add.forEach((cap, index) => {
+    const name = cap.trim().toUpperCase().replace(/^CAP_/, '');
+    const what = RISKY_CAPABILITIES[name];
+    if (what !== undefined) risks.push({ path: ['cap_add', index], message: `cap_add ${cap}: the container gets ${what}` });
+  });
+  container.volumes.forEach((volume, index) => {
+    if (volume.type === 'bind' && isVarRoot(volume.source)) {
+      risks.push({ path: ['volumes', index], message: `bind source "${volume.source}" is a system directory of /var shared with the host; bind a directory of the container's own` });
+    }
+  });
+  return risks;
+}
 
 /** The container whose network a `container:<name>` / `service:<name>` mode shares; undefined for the others. */
 export function sharedNetworkOf(mode: string): string | undefined {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { loadMachineConfig } from '../../config/machine-config.ts';
 import { machineConfigProblemsOf as problemsOf } from './config-errors.ts';
-import { findCycle, parsePort, splitCommand } from '../../config/sections/containers.ts';
+import { berthStateConflict, containerRisks, findCycle, normaliseBindSource, parsePort, splitCommand } from '../../config/sections/containers.ts';
 
 void t.test('a Compose service is read and normalised', (t) => {
   const { config, warnings } = loadMachineConfig(
@@ -39,7 +39,7 @@ registries:
 `,
     'c',
   );
-  t.same(warnings, []);
+  t.same(warnings.map((w) => w.path), ['containers.web.volumes[1]'], 'only: /var/www is a /var root');
   const web = config.containers.web;
   t.ok(web);
   if (web === undefined) return t.end();
@@ -137,6 +137,46 @@ void t.test('binds only from /var, and not into berth state', (t) => {
   t.match(problemsOf('containers:\n  a: { image: x, volumes: ["/var/../etc:/x"] }\n').join('\n'), /under \/var/);
   const { config } = loadMachineConfig('containers:\n  a: { image: x, volumes: ["/var/lib/berth/volumes/a:/x", "/var/data:/y"] }\n', 'c');
   t.equal(config.containers.a?.volumes.length, 2);
+  t.end();
+});
+
+void t.test('no spelling of berth\'s state or of an ancestor of it is bindable', (t) => {
+  const refused = ['/var//lib/berth', '/var/lib//berth/api', '/var/lib/berth/', '/var/lib/./berth/api/key.pem', '/var', '/var/', '/var/lib', '/var/log', '/var/log/', '/var/log/containers', '/var/log//containers/a.log', '/var/log/berth', '/var/lib/berth/volumes', '/'];
+  for (const source of refused) {
+    const problems = problemsOf(`containers:\n  web: { image: x, volumes: ["/var/data:/srv", "${source}:/x"] }\n`);
+    t.equal(problems.length, 1, `${source}: one problem`);
+    t.match(problems[0], /^containers\.web\.volumes\[1\]/, `${source}: names the container and the volume`);
+    t.match(problems[0], source === '/' ? /under \/var/ : /berth's own state/, source);
+  }
+  const long = problemsOf('containers:\n  db: { image: x, volumes: [{ type: bind, source: /var/lib//berth, target: /x }] }\n');
+  t.match(long.join('\n'), /containers\.db\.volumes\[0\].*"\/var\/lib\/\/berth" \(\/var\/lib\/berth\) is berth's own state/);
+  t.match(problemsOf('containers:\n  a: { image: x, volumes: ["/var/data/../lib/berth:/x"] }\n').join('\n'), /without "\.\."/);
+  const { config } = loadMachineConfig('containers:\n  a: { image: x, volumes: ["/var//data/./x/:/x", "/var/lib/berth/volumes/a/sub:/y", "/var/lib/berthx:/z"] }\n', 'c');
+  t.same(config.containers.a?.volumes.map((v) => (v.type === 'tmpfs' ? '' : v.source)), ['/var/data/x', '/var/lib/berth/volumes/a/sub', '/var/lib/berthx'], 'normalised; neighbours by name are fine');
+  t.end();
+});
+
+void t.test('berthStateConflict and normaliseBindSource', (t) => {
+  t.equal(normaliseBindSource('/var//lib/./berth/'), '/var/lib/berth');
+  t.equal(normaliseBindSource('/var/x/../lib'), undefined);
+  t.equal(normaliseBindSource('var/x'), undefined);
+  t.match(berthStateConflict('/var/lib/berth/api'), /is berth's own state \(\/var\/lib\/berth\)/);
+  t.match(berthStateConflict('/var/lib'), /contains berth's own state/);
+  t.match(berthStateConflict('/var/log'), /contains/);
+  t.match(berthStateConflict('/'), /contains/);
+  t.equal(berthStateConflict('/var/lib/berth/volumes/data'), undefined);
+  t.equal(berthStateConflict('/var/www'), undefined);
+  t.equal(berthStateConflict('/var/log/nginx'), undefined);
+  t.end();
+});
+
+void t.test('risky capabilities and binds of /var roots are warned about, with their path', (t) => {
+  const { warnings } = loadMachineConfig('containers:\n  a: { image: x, cap_add: [ALL, sys_admin, CAP_SYS_MODULE, SYS_PTRACE, NET_ADMIN, CHOWN], volumes: ["/var/tmp:/t", "/var/lib/mysql:/m", "/var/www/site:/w"] }\n', 'c');
+  t.same(
+    warnings.map((w) => w.path),
+    ['containers.a.cap_add[0]', 'containers.a.cap_add[1]', 'containers.a.cap_add[2]', 'containers.a.cap_add[3]', 'containers.a.cap_add[4]', 'containers.a.volumes[0]', 'containers.a.volumes[1]'],
+  );
+  t.same(containerRisks({ cap_add: ['CHOWN'], volumes: [{ type: 'bind', source: '/var/data/x', target: '/x', readOnly: false }] }), []);
   t.end();
 });
 

@@ -3,7 +3,7 @@
  * Exec, `crun run` through a fake spawn. Checks restart backoff, health-driven restarts,
  * depends_on ordering and stop with the stop signal.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import t from 'tap';
@@ -163,6 +163,25 @@ void t.test('lifecycle lines carry t_ms (kernel-start clock) for the boot chart,
   const times = lifecycle.map((e) => Number(e.t_ms));
   t.ok(times.every((ms, i) => ms >= 7000 && (i === 0 || ms >= (times[i - 1] ?? 0))), `t_ms never goes back: ${times.join(' ')}`);
   t.equal(h.events().find((e) => e.msg === 'Container first output')?.stream, 'stdout');
+});
+
+void t.test('volume sources are resolved at start: a symlink onto berth\'s state is refused, others bind their real path', async (t) => {
+  const dir = t.testdir();
+  await mkdir(join(dir, 'layers'), { recursive: true });
+  await mkdir(join(dir, 'volumes', 'real'), { recursive: true });
+  // /var/log contains berth's own logs; a volume directory planted as a symlink to it must not reach crun.
+  await symlink('/var/log', join(dir, 'volumes', 'evil'));
+  await symlink(join(dir, 'volumes', 'real'), join(dir, 'volumes', 'alias'));
+  const h = harness(dir, { onRun: (run) => run.exit(0) });
+  const containers = h.make('containers:\n  bad: { image: x, network_mode: none, volumes: ["ok:/ok", "evil:/data"] }\n  good: { image: x, network_mode: none, volumes: ["alias:/data"] }\n');
+  containers.get('bad')?.start();
+  containers.get('good')?.start();
+  await until(() => containers.get('bad')?.status().state === 'failed' && containers.get('good')?.status().state === 'exited');
+  t.match(containers.get('bad')?.status().error, /^\[RUNTIME_VOLUME_UNSAFE\] Refusing volume 1 \("evil:\/data"\) of container bad: .*\/volumes\/evil resolves to \/var\/log, which contains berth's own state/);
+  t.notOk(h.runs.some((r) => r.id === 'bad'), 'crun never ran it');
+  const spec = JSON.parse(await readFile(join(dir, 'run', 'good', 'config.json'), 'utf8')) as { mounts: Array<{ destination: string; source: string }> };
+  t.equal(spec.mounts.find((m) => m.destination === '/data')?.source, join(dir, 'volumes', 'real'), 'bound by its real path');
+  t.end();
 });
 
 void t.test('on-failure:N gives up; exit 0 is not restarted', async (t) => {

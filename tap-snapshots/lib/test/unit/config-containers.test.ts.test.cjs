@@ -9,7 +9,7 @@ exports[`lib/test/unit/config-containers.test.ts > TAP > every problem is report
 containers.web.imagee: unknown key (did you mean "image"?)
 containers.web.build: not supported: berth does not build images; set "image"
 containers.web.ports[0]: expected a port like "8080:80", "127.0.0.1:53:53/udp" or "80" but got "70000:80"
-containers.web.volumes[0]: bind source "/etc" must be an absolute path under /var (the rest of the host is read-only or berth's)
+containers.web.volumes[0]: bind source "/etc" must be an absolute path under /var without ".." (the rest of the host is read-only or berth's)
 containers.web.volumes[1]: target "relative" must be an absolute path other than "/" without "." or ".."
 containers.web.volumes[2]: missing required key "source" (anonymous volumes are not supported: name the volume)
 containers.web.restart: expected one of "no", "always", "on-failure[:N]", "unless-stopped" but got "sometimes"
