@@ -150,6 +150,14 @@ export function readyLine(slot: Slot, version: string, bootMs: number): string {
   return `BERTH-READY slot=${slot} version=${version} boot_ms=${Math.round(bootMs)}`;
 }
 
+/**
+ * The console line a restarted init prints instead of BERTH-READY (berth-pid1 started init's
+ * Node again): BERTH-READY stays the line of a boot.
+ */
+export function restartedLine(restarts: number, reason: string, slot: Slot, version: string): string {
+  return `BERTH-RESTARTED restarts=${restarts} reason=${reason.replace(/\s+/g, '_')} slot=${slot} version=${version}`;
+}
+
 /** The console line printed on a fatal boot error. */
 export function failedLine(reason: string): string {
   return `BERTH-FAILED reason=${reason.replace(/\s+/g, '_')}`;

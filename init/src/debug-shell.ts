@@ -6,7 +6,11 @@ import { describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { nextShellRestartDelayMs, type DebugShellPlan } from './core/debug-shell.ts';
 import { TOOLS } from './core/tools.ts';
+import { PATHS } from '../../lib/layout.ts';
 import type { ChildHandle, Sys } from './sys/types.ts';
+
+/** The debug shell's pid, written when it starts, so a restarted init adopts it instead of starting a second shell on the line. */
+export const DEBUG_SHELL_PID_FILE = `${PATHS.runDir}/debug-shell.pid`;
 
 export interface DebugShell {
   /** Stops supervising and kills the shell's process group. */
@@ -19,10 +23,20 @@ export function startDebugShell(
   sys: Pick<Sys, 'exec' | 'devices' | 'processes' | 'clock' | 'fs'>,
   logger: Logger,
   plan: DebugShellPlan,
+  /** A restarted init adopts the old init's shell (restart.ts findDebugShellToAdopt): it is supervised once it exits, never doubled. */
+  adoptPid?: number,
 ): DebugShell {
   let stopped = false;
   let current: ChildHandle | undefined;
+  let adopted = adoptPid;
   logger.warn('Debug shell enabled: root shell on serial line', { device: plan.device });
+
+  const waitForAdopted = async (pid: number): Promise<void> => {
+    logger.info('Debug shell adopted', { device: plan.device, pid });
+    while (!stopped && (await sys.fs.exists(`/proc/${pid}/stat`))) await sys.clock.sleep(1000);
+    adopted = undefined;
+    if (!stopped) logger.info('Adopted debug shell exited', { device: plan.device, pid });
+  };
 
   const runOnce = async (): Promise<void> => {
     await sys.exec.run(TOOLS.stty, plan.sttyArgs, { timeoutMs: 10_000 });
@@ -39,6 +53,12 @@ export function startDebugShell(
       await tty.close();
     }
     logger.info('Debug shell started', { device: plan.device, pid: current.pid });
+    try {
+      await sys.fs.makeDir(PATHS.runDir, 0o755);
+      await sys.fs.writeText(DEBUG_SHELL_PID_FILE, `${current.pid}\n`);
+    } catch (error) {
+      logger.warn('Cannot record the debug shell pid', { pid: current.pid, error: describeError(error) });
+    }
     // Children inherit init's -1000; the shell and what it runs must stay killable by the OOM killer.
     try {
       await sys.fs.writeText(`/proc/${current.pid}/oom_score_adj`, '0');
@@ -52,6 +72,7 @@ export function startDebugShell(
 
   const loop = async (): Promise<void> => {
     let delay: number | undefined;
+    if (adopted !== undefined) await waitForAdopted(adopted);
     while (!stopped) {
       const started = sys.clock.monotonicMs();
       try {
@@ -69,6 +90,7 @@ export function startDebugShell(
     done,
     async stop() {
       stopped = true;
+      if (adopted !== undefined) sys.processes.kill(-adopted, 'SIGKILL');
       const child = current;
       if (child) {
         sys.processes.kill(-child.pid, 'SIGKILL');

@@ -1,12 +1,15 @@
 /**
- * berth's init (PID 2 under tini): boots the machine stage by stage, announces
+ * berth's init (PID 2 under berth-pid1): boots the machine stage by stage, announces
  * readiness, blesses the boot entry once the boot is healthy, and runs the orderly
  * shutdown on request. Every failure ends in a defined path: a failed boot prints
- * BERTH-FAILED and reboots; an unexpected error is logged and reboots in order.
+ * BERTH-FAILED and reboots; an unexpected error is logged and reboots in order. Started
+ * again by berth-pid1 after its Node died (`restart`), it skips what a boot does once
+ * (data partition, config takeover, blessing), replaces the old init's leftovers and
+ * prints BERTH-RESTARTED instead of BERTH-READY.
  */
 import { describeError, isBerthError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
-import { PATHS, failedLine, readyLine, type Slot } from '../../lib/layout.ts';
+import { PATHS, failedLine, readyLine, restartedLine, type Slot } from '../../lib/layout.ts';
 import { renderBanner } from './core/banner.ts';
 import { bootIdentity, type BootIdentity } from './core/boot-identity.ts';
 import { planDebugShell } from './core/debug-shell.ts';
@@ -15,6 +18,8 @@ import { DEFAULT_MACHINE_CONFIG, type MachineConfig } from './core/machine-confi
 import { ETC_OVERLAY_DIRS, apiFilesystemMounts, efiMounts, etcOverlayMount } from './core/mount-plan.ts';
 import { DEFAULT_GRACE_MS, planShutdown, powerActionFor, type PowerAction, type ShutdownTrigger } from './core/shutdown-plan.ts';
 import { KERNEL_PATHS } from './core/tools.ts';
+import type { InitRestart } from './core/restart.ts';
+import { findDebugShellToAdopt, killStaleProcesses, loadConfigInForce } from './restart.ts';
 import { blessBootEntry } from './bless.ts';
 import { createReadinessHealth, type BootHealth } from './boot-health.ts';
 import { setupCgroups } from './cgroups.ts';
@@ -64,6 +69,14 @@ export interface InitOptions {
   startApi?: (options: ApiOptions) => Promise<Api>;
   /** Moves the containers to a config applied through the API (main.ts passes the engine's reconcile). */
   reconcileContainers?: ConfigApplyDeps['reconcileContainers'];
+  /**
+   * Set when berth-pid1 started this init again after the previous one died (core/restart.ts).
+   * The services stage still calls services.start(config): the engine re-adopts the containers
+   * that kept running instead of starting them again.
+   */
+  restart?: InitRestart;
+  /** This process's memory for the status (main.ts passes process.memoryUsage). */
+  memory?: () => { rssBytes: number; heapUsedBytes: number };
 }
 
 /** Thrown between stages when a shutdown was requested during boot. */
@@ -81,6 +94,8 @@ export class Init {
   private bootPromise: Promise<void> | undefined;
   private shutdownPromise: Promise<void> | undefined;
   private debugShell: DebugShell | undefined;
+  /** The old init's debug shell a restarted init keeps (restart-cleanup stage). */
+  private adoptedShellPid: number | undefined;
   private powerButtons: StreamHandle | undefined;
   private blessing: Promise<void> | undefined;
   private network: Network | undefined;
@@ -118,14 +133,25 @@ export class Init {
 
   private async runBoot(): Promise<void> {
     try {
-      this.logger.info('Init starting', { pid: this.options.pid, t_ms: await this.timeline.uptimeMs() });
+      const restart = this.options.restart;
+      this.logger.info(restart ? 'Init restarting' : 'Init starting', {
+        pid: this.options.pid,
+        t_ms: await this.timeline.uptimeMs(),
+        ...(restart ? { restarts: restart.count, reason: restart.lastExit } : {}),
+      });
       const identity = await this.bootStages();
       if (this.shutdownRequested) throw new BootInterrupted();
       this.identity = identity;
       const bootMs = (await this.timeline.uptimeMs()) ?? 0;
       this.stateValue = 'running';
-      this.options.log.consoleLine(readyLine(identity.slot, identity.version, bootMs));
-      this.logger.info('Boot complete', { slot: identity.slot, version: identity.version, boot_ms: Math.round(bootMs) });
+      if (restart) {
+        // BERTH-READY is the line of a boot; a restart says so in its own line.
+        this.options.log.consoleLine(restartedLine(restart.count, restart.lastExit, identity.slot, identity.version));
+        this.logger.info('Init restarted', { slot: identity.slot, version: identity.version, restarts: restart.count, reason: restart.lastExit });
+      } else {
+        this.options.log.consoleLine(readyLine(identity.slot, identity.version, bootMs));
+        this.logger.info('Boot complete', { slot: identity.slot, version: identity.version, boot_ms: Math.round(bootMs) });
+      }
       await this.showBanner(identity);
       if (this.config && this.options.onReady) {
         try {
@@ -156,10 +182,18 @@ export class Init {
   private async bootStages(): Promise<BootIdentity> {
     const { sys, logger } = this;
     await this.stage('mount-api', () => applyMounts(sys, logger, apiFilesystemMounts()));
+    const restart = this.options.restart;
+    if (restart) {
+      // Before anything starts again: dhcpcd, chronyd and probes of the old init would run twice.
+      await this.stage('restart-cleanup', async () => {
+        this.adoptedShellPid = await findDebugShellToAdopt(sys);
+        await killStaleProcesses(sys, logger, this.options.pid, this.adoptedShellPid === undefined ? [] : [this.adoptedShellPid]);
+      });
+    }
     const identity = await this.stage('kernel-setup', async () => {
       // Init must be the last thing the OOM killer picks.
       await this.bestEffort('oom_score_adj', () => sys.fs.writeText(KERNEL_PATHS.oomScoreAdj, '-1000'));
-      // 0: ctrl-alt-del sends SIGINT to PID 1 (tini forwards it here) instead of an instant reboot.
+      // 0: ctrl-alt-del sends SIGINT to PID 1 (berth-pid1 forwards it here) instead of an instant reboot.
       await this.bestEffort('ctrl-alt-del', () => sys.fs.writeText(KERNEL_PATHS.ctrlAltDel, '0'));
       return bootIdentity(await sys.fs.readText(KERNEL_PATHS.cmdline));
     });
@@ -167,7 +201,14 @@ export class Init {
     await this.stage('modules', () => loadKernelModules(sys, logger));
     await this.stage('mount-efivarfs', async () => applyMounts(sys, logger, efiMounts(await sys.fs.exists(KERNEL_PATHS.efiFirmware))));
     await this.stage('cgroups', () => setupCgroups(sys, logger, this.options.pid));
-    await this.stage('mount-var', () => prepareDataPartition(sys, logger));
+    await this.stage('mount-var', async () => {
+      // Creating or growing the data partition is a boot's job; after a restart /var is still mounted.
+      if (restart && (await readMountInfo(sys)).some((m) => m.target === PATHS.varDir)) {
+        logger.info('Data partition kept from before the restart', { target: PATHS.varDir });
+        return;
+      }
+      await prepareDataPartition(sys, logger);
+    });
     // A full or broken /var costs the log file, not the boot: the console still has every line.
     await this.stage('log-file', () => this.bestEffort('log-file', () => this.openLogFile()));
     await this.stage('mount-etc', async () => {
@@ -180,7 +221,8 @@ export class Init {
         this.network ??= await startNetwork(sys, logger, DEFAULT_MACHINE_CONFIG.network);
         this.daemons.push(...this.network.daemons);
       };
-      const loaded = await loadBootConfig({ sys, logger, startEarlyNetwork });
+      // A restart keeps the config in force; taking a source over is a boot's job.
+      const loaded = (restart ? await loadConfigInForce(sys, logger) : undefined) ?? (await loadBootConfig({ sys, logger, startEarlyNetwork }));
       await this.bestEffort('hostname', () => applyHostname(sys.fs, logger, loaded.config));
       return loaded;
     });
@@ -214,7 +256,7 @@ export class Init {
     await this.stage('debug-shell', () => {
       try {
         const plan = planDebugShell(choice.config.debug.shell);
-        if (plan) this.debugShell = startDebugShell(sys, logger, plan);
+        if (plan) this.debugShell = startDebugShell(sys, logger, plan, this.adoptedShellPid);
       } catch (error) {
         logger.error('Debug shell not started', { error: describeError(error) });
       }
@@ -257,6 +299,16 @@ export class Init {
       hostname: () => (this.configApplier?.current() ?? choice).config.hostname,
       config: () => this.configApplier?.current() ?? { config: choice.config, source: choice.source, origin: choice.origin },
       requestPower: (action) => void this.requestShutdown(action === 'reboot' ? 'api-reboot' : 'api-poweroff'),
+      initProcess: () => {
+        const memory = this.options.memory?.() ?? { rssBytes: 0, heapUsedBytes: 0 };
+        return {
+          pid: this.options.pid,
+          restarts: this.options.restart?.count ?? 0,
+          last_restart_reason: this.options.restart?.lastExit ?? null,
+          rss_bytes: memory.rssBytes,
+          heap_used_bytes: memory.heapUsedBytes,
+        };
+      },
     };
   }
 
@@ -323,6 +375,11 @@ export class Init {
       return;
     }
     if (verdict.status !== 'good' || !this.identity) return;
+    if (this.options.restart) {
+      // Blessing is once per boot: a boot whose init died is not proven good by its restart, and entries must not change now.
+      this.logger.info('Boot entry left as is', { reason: 'init restarted' });
+      return;
+    }
     const bless = this.options.blessBoot ?? ((slot: Slot) => blessBootEntry(this.sys, this.logger, slot).then(() => undefined));
     this.blessing = bless(this.identity.slot).then(
       () => undefined,

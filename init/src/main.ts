@@ -1,9 +1,9 @@
 /**
- * Entry point of /usr/lib/berth/berth.mjs, run by tini as
- * `node --enable-source-maps /usr/lib/berth/berth.mjs`. The only place that reads
- * argv, env and process, builds the real effects, installs signal and error handlers,
- * and keeps the process alive: PID 1's child must never exit (tini would follow it and
- * the kernel would panic).
+ * Entry point of /usr/lib/berth/berth.mjs, run by berth-pid1 (native/berth-pid1.c) as
+ * `node --max-old-space-size=192 --enable-source-maps /usr/lib/berth/berth.mjs`. The only
+ * place that reads argv, env and process, builds the real effects, installs signal and
+ * error handlers, and keeps the process alive. If Node dies anyway, berth-pid1 starts it
+ * again with BERTH_INIT_RESTARTS/BERTH_INIT_LAST_EXIT set, and init runs its restart path.
  */
 import { describeError } from '../../lib/errors.ts';
 import { createLogger } from '../../lib/log.ts';
@@ -11,6 +11,7 @@ import { createCniAttacher } from '../../runtime/src/cni-attacher.ts';
 import { createRuntimeServices, createRuntimeSys, Engine } from '../../runtime/src/engine.ts';
 import { runSlotWriter, SLOT_WRITER_COMMAND } from '../../updater/src/slot-writer.ts';
 import { SHUTDOWN_SIGNALS } from './core/shutdown-plan.ts';
+import { parseInitRestart, RESTART_ENV } from './core/restart.ts';
 import { containerControlOf, imageControlOf } from './api/container-engine.ts';
 import { startApi } from './api/index.ts';
 import { Init } from './init.ts';
@@ -30,6 +31,10 @@ function runInit(): void {
   // Each power button stream holds a libuv pool thread in a blocking read(2); keep room for fs work.
   // Read when the pool first starts, which has not happened yet.
   process.env.UV_THREADPOOL_SIZE ??= '8';
+  const restart = parseInitRestart(process.env);
+  // Children (probes, daemons) must not take this init's restart for their own.
+  delete process.env[RESTART_ENV.count];
+  delete process.env[RESTART_ENV.lastExit];
   const sys = createNodeSys();
   const log = createInitLog(sys.console, sys.clock, process.env.BERTH_LOG_LEVEL === 'debug' ? 'debug' : 'info');
   // The container engine runs the config's containers (services stage) and judges the boot by its critical ones.
@@ -54,6 +59,11 @@ function runInit(): void {
     sys,
     pid: process.pid,
     log,
+    ...(restart ? { restart } : {}),
+    memory: () => {
+      const usage = process.memoryUsage();
+      return { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed };
+    },
     services: createRuntimeServices(engine, createCgroupServices(sys, log.logger)),
     health: updater.bootHealth,
     blessBoot: (slot) => updater.bless(slot),
@@ -85,7 +95,7 @@ function runInit(): void {
 
 function main(argv: readonly string[]): void {
   const [command] = argv;
-  // Init mode: no arguments and started by tini (PID 1). Anything else must not touch the machine.
+  // Init mode: no arguments and started by berth-pid1 (PID 1). Anything else must not touch the machine.
   if (command === undefined && process.ppid === 1) {
     runInit();
     return;
@@ -107,7 +117,7 @@ function main(argv: readonly string[]): void {
     return;
   }
   if (command === undefined || command === '--help' || command === 'help') {
-    process.stdout.write('Usage: berth.mjs (run by tini as PID 2) | berth.mjs probe (the host facts of GET /v1/status, JSON)\n');
+    process.stdout.write('Usage: berth.mjs (run by berth-pid1 as PID 2) | berth.mjs probe (the host facts of GET /v1/status, JSON)\n');
     process.exitCode = command === undefined ? 2 : 0;
     return;
   }

@@ -36,6 +36,12 @@ export function formatDuration(seconds: number): string {
 /** GET /v1/status as the API sends it: the route's own type (type-only: nothing of init is bundled into the CLI). */
 export type StatusView = HostStatus;
 
+/** init's line: its pid, memory and how often PID 1 had to restart it (and why, the last time). */
+function formatInit(init: NonNullable<StatusView['init']>): string {
+  const restarts = init.restarts === 0 ? 'never restarted' : `restarted ${init.restarts} time${init.restarts === 1 ? '' : 's'} (last: ${init.last_restart_reason ?? 'unknown'})`;
+  return `pid ${init.pid}, RSS ${formatBytes(init.rss_bytes)}, ${restarts}`;
+}
+
 /** The human form of a host status. */
 export function formatStatus(status: StatusView): string {
   const unknown = '(unknown)';
@@ -43,6 +49,8 @@ export function formatStatus(status: StatusView): string {
     ['Host', `${status.hostname} (${status.state})`],
     ['Version', `${status.version} on slot ${status.slot}`],
     ['Booted', status.boot_time === null ? unknown : `${status.boot_time} (up ${status.uptime_s === null ? '?' : formatDuration(status.uptime_s)})`],
+    // An older host's status has no init field.
+    ['Init', status.init === null || status.init === undefined ? unknown : formatInit(status.init)],
     [
       'CPU',
       status.cpu === null

@@ -89,6 +89,7 @@ const STATUS: StatusView = {
   hostname: 'berth',
   boot_time: '2026-11-23T10:00:00.000Z',
   uptime_s: 93784.2,
+  init: { pid: 412, restarts: 0, last_restart_reason: null, rss_bytes: 84_000_000, heap_used_bytes: 21_000_000 },
   cpu: { model: 'QEMU Virtual CPU version 2.5+', cores: 2, load_percent: 3.4, load_average: [0.12, 0.05, 0] },
   memory: { total_bytes: 2_079_551_488, used_bytes: 187_342_848, available_bytes: 1_892_208_640 },
   disks: [
@@ -104,6 +105,7 @@ const STATUS: StatusView = {
 
 void t.test('output formatting', async (t) => {
   t.matchSnapshot(formatStatus(STATUS), 'status table');
+  t.matchSnapshot(formatStatus({ ...STATUS, init: { pid: 95, restarts: 2, last_restart_reason: 'heap-exhausted', rss_bytes: 61_000_000, heap_used_bytes: 9_000_000 } }), 'status of a restarted init');
   t.matchSnapshot(formatStatus({ ...STATUS, cpu: null, disks: null, interfaces: [], boot_time: null, uptime_s: null, warnings: ['cpu: lscpu took longer than 5000 ms'] }), 'status with missing facts');
   t.matchSnapshot(
     formatValidation('machine.yaml', {

@@ -59,6 +59,19 @@ export interface HostView {
   config(): { config: MachineConfig; source: string; origin: string };
   /** Starts an orderly shutdown ending in `action`; returns at once. */
   requestPower(action: 'reboot' | 'poweroff'): void;
+  /** init's own process: restarts by berth-pid1 and memory (absent: reported as a first start, RSS unknown). */
+  initProcess?(): InitProcessInfo;
+}
+
+/** init's Node as the status shows it. */
+export interface InitProcessInfo {
+  pid: number;
+  /** How often berth-pid1 restarted init's Node since boot. */
+  restarts: number;
+  /** Why the previous init ended (`signal:SIGKILL`, `exit-code:1`, `heap-exhausted`), null if it never did. */
+  last_restart_reason: string | null;
+  rss_bytes: number;
+  heap_used_bytes: number;
 }
 
 /** The host log (/var/log/berth/init.log). */
@@ -90,7 +103,7 @@ const PROBLEM_SCHEMA: JsonSchema = {
 
 export const STATUS_SCHEMA: JsonSchema = {
   type: 'object',
-  required: ['version', 'slot', 'state', 'hostname', 'boot_time', 'uptime_s', 'cpu', 'memory', 'disks', 'interfaces', 'warnings'],
+  required: ['version', 'slot', 'state', 'hostname', 'boot_time', 'uptime_s', 'init', 'cpu', 'memory', 'disks', 'interfaces', 'warnings'],
   properties: {
     version: { type: 'string' },
     slot: { type: 'string', enum: ['a', 'b', 'unknown'] },
@@ -98,6 +111,17 @@ export const STATUS_SCHEMA: JsonSchema = {
     hostname: { type: 'string' },
     boot_time: { type: ['string', 'null'], format: 'date-time' },
     uptime_s: { type: ['number', 'null'] },
+    init: {
+      type: ['object', 'null'],
+      description: "init's Node (PID 2 under berth-pid1): restarts since boot, why the last one ended, its memory",
+      properties: {
+        pid: { type: 'integer' },
+        restarts: { type: 'integer' },
+        last_restart_reason: { type: ['string', 'null'] },
+        rss_bytes: { type: 'integer' },
+        heap_used_bytes: { type: 'integer' },
+      },
+    },
     cpu: {
       type: ['object', 'null'],
       properties: { model: { type: 'string' }, cores: { type: 'integer' }, load_percent: { type: 'number' }, load_average: { type: 'array', items: { type: 'number' } } },
@@ -132,6 +156,7 @@ export interface HostStatus {
   hostname: string;
   boot_time: string | null;
   uptime_s: number | null;
+  init: InitProcessInfo | null;
   cpu: CpuInfo | null;
   memory: MemoryInfo | null;
   disks: DiskInfo[] | null;
@@ -166,6 +191,7 @@ export async function collectStatus(deps: Pick<HostRouteDeps, 'host' | 'probe' |
     hostname: deps.host.hostname(),
     boot_time: uptime === null ? null : new Date(Math.round(now.getTime() - uptime * 1000)).toISOString(),
     uptime_s: uptime === null ? null : Math.round(uptime * 10) / 10,
+    init: deps.host.initProcess?.() ?? null,
     cpu,
     memory,
     disks,

@@ -205,10 +205,29 @@ machine.yaml is not a valid machine config (2 problems):
 
 `
 
+exports[`image-builder/test/unit/ctl.test.ts > TAP > output formatting > status of a restarted init 1`] = `
+Host     berth (running)
+Version  0.1.0 on slot a
+Booted   2026-11-23T10:00:00.000Z (up 1d 2h 3m)
+Init     pid 95, RSS 58.2 MiB, restarted 2 times (last: heap-exhausted)
+CPU      QEMU Virtual CPU version 2.5+, 2 cores, load 3.4% (0.12 0.05 0)
+Memory   178.7 MiB used of 1.9 GiB (1.8 GiB available)
+
+MOUNT  DEVICE            FS     SIZE       USED
+/      /dev/mapper/root  erofs  100.0 MiB  100.0 MiB (100%)
+/var   /dev/vda4         ext4   7.8 GiB    58.5 MiB (1%)
+
+INTERFACE  STATE  MAC                ADDRESSES
+eth0       up     52:54:00:12:34:56  10.0.2.15/24, fec0::5054:ff:fe12:3456/64
+eth1       down   52:54:00:12:34:57  -
+
+`
+
 exports[`image-builder/test/unit/ctl.test.ts > TAP > output formatting > status table 1`] = `
 Host     berth (running)
 Version  0.1.0 on slot a
 Booted   2026-11-23T10:00:00.000Z (up 1d 2h 3m)
+Init     pid 412, RSS 80.1 MiB, never restarted
 CPU      QEMU Virtual CPU version 2.5+, 2 cores, load 3.4% (0.12 0.05 0)
 Memory   178.7 MiB used of 1.9 GiB (1.8 GiB available)
 
@@ -226,6 +245,7 @@ exports[`image-builder/test/unit/ctl.test.ts > TAP > output formatting > status 
 Host     berth (running)
 Version  0.1.0 on slot a
 Booted   (unknown)
+Init     pid 412, RSS 80.1 MiB, never restarted
 CPU      (unknown)
 Memory   178.7 MiB used of 1.9 GiB (1.8 GiB available)
 

@@ -55,6 +55,7 @@ Object {
   "cpu": null,
   "disks": Array [],
   "hostname": "h1",
+  "init": null,
   "interfaces": Array [
     Object {
       "addresses": Array [
