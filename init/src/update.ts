@@ -17,9 +17,10 @@ import { applyCgroupSteps } from '../../updater/src/cgroup.ts';
 import type { HealthSample } from '../../updater/src/core/slots.ts';
 import { planThrottle } from '../../updater/src/core/throttle.ts';
 import { UPDATE_DEFAULTS, type UpdateSettings } from '../../updater/src/core/update-config.ts';
-import { createUpdateEffects } from '../../updater/src/effects.ts';
+import type { GateFacts, GateReport } from '../../updater/src/core/reboot-gates.ts';
+import { createUpdateEffects, rebootPolicyOf } from '../../updater/src/effects.ts';
 import { createFleetLockClient, fleetLockNodeId } from '../../updater/src/fleetlock.ts';
-import { systemClock } from '../../updater/src/gates.ts';
+import { createGateTracker, observeGates, systemClock } from '../../updater/src/gates.ts';
 import { JOURNAL_PATH, readJournal, writeJournal } from '../../updater/src/journal.ts';
 import { renameEntries, listEntryNames } from '../../updater/src/esp.ts';
 import { planBless } from '../../updater/src/core/slots.ts';
@@ -55,6 +56,10 @@ export interface UpdaterHost {
   /** Called after BERTH-READY: creates the gate and starts the agent when `update:` is configured. */
   start(ready: { identity: BootIdentity; config: MachineConfig; reboot: () => void }): void;
   agent(): UpdateAgent | undefined;
+  /** Each reboot gate now (empty before the agent starts or without `update:`). */
+  gates(): GateReport[];
+  /** Opens the manual gate; false when the strategy has none or updates are off. */
+  approve(): boolean;
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
@@ -68,6 +73,8 @@ export function createUpdaterHost(options: UpdaterHostOptions): UpdaterHost {
   const gate = deferred<BootGate>();
   let agent: UpdateAgent | undefined;
   let bootedSlot: Slot | undefined;
+  const tracker = createGateTracker();
+  let gateInputs: { settings: UpdateSettings; soak: () => GateFacts['soak'] } | undefined;
 
   const espJob = <T>(use: (espRoot: string) => Promise<T>): Promise<T> => withEsp(sys, logger, use, 'UPDATER_ESP_UNAVAILABLE');
 
@@ -137,6 +144,19 @@ export function createUpdaterHost(options: UpdaterHostOptions): UpdaterHost {
       if (slot !== bootedSlot) logger.warn('Bless asked for another slot than the booted one', { slot, booted: bootedSlot });
     }),
     agent: () => agent,
+    gates() {
+      if (!gateInputs || !agent) return [];
+      const current = agent.state().current;
+      return observeGates(
+        { policy: rebootPolicyOf(gateInputs.settings), soak: gateInputs.soak, ...('target' in current ? { targetVersion: current.target.version } : {}), clock: systemClock },
+        tracker,
+      );
+    },
+    approve() {
+      if (!gateInputs?.settings.gates.includes('manual')) return false;
+      tracker.approve();
+      return true;
+    },
     start(ready) {
       bootedSlot = ready.identity.slot;
       const settings = ready.config.update;
@@ -149,6 +169,13 @@ export function createUpdaterHost(options: UpdaterHostOptions): UpdaterHost {
         logger.info('Updates off: no update section in the machine config');
         return;
       }
+      // The soak gate's view of the boot gate: running until it settles, about soakMs from now.
+      let soak: GateFacts['soak'] = { state: 'running', endsAt: new Date(systemClock.now().getTime() + soakMs) };
+      void bootGate.result().then(
+        (r) => (soak = r.passed ? { state: 'passed' } : { state: 'failed', reason: r.reason }),
+        (error: unknown) => (soak = { state: 'failed', reason: describeError(error) }),
+      );
+      gateInputs = { settings, soak: () => soak };
       void (async () => {
         let trustedKey;
         try {
@@ -183,6 +210,8 @@ export function createUpdaterHost(options: UpdaterHostOptions): UpdaterHost {
           },
           healthSample: () => bootGate.result().then((r) => (r.passed ? { initUp: true, unhealthyCritical: [] } : { initUp: true, unhealthyCritical: [], failedCritical: [r.reason] })),
           ...(fleetlock ? { fleetlock } : {}),
+          soakState: () => soak,
+          gateTracker: tracker,
           clock: systemClock,
           logger,
         });

@@ -5,6 +5,7 @@
  */
 import { otherSlot, type Slot } from '../../lib/layout.ts';
 import { channelMetadataPath, chooseRelease, parseChannelMetadata, resolveBundleUrl } from './core/release.ts';
+import type { VersionPin } from './core/reboot-gates.ts';
 import type { UpdateEvent } from './core/state.ts';
 import { fetchDocument } from './download.ts';
 
@@ -15,6 +16,7 @@ export interface CheckOptions {
   running: { slot: Slot; version: string };
   badVersions: readonly string[];
   allowDowngrade: boolean;
+  pin?: VersionPin;
   idleTimeoutMs?: number;
   fetch?: typeof fetch;
 }
@@ -25,7 +27,7 @@ export async function checkChannel(options: CheckOptions): Promise<Extract<Updat
   const url = new URL(channelMetadataPath(options.channel), base).href;
   const text = new TextDecoder().decode(await fetchDocument(options.fetch ?? fetch, url, options.idleTimeoutMs ?? 60_000));
   const metadata = parseChannelMetadata(text, options.channel, url);
-  const decision = chooseRelease({ channel: metadata, runningVersion: options.running.version, badVersions: options.badVersions, allowDowngrade: options.allowDowngrade });
+  const decision = chooseRelease({ channel: metadata, runningVersion: options.running.version, badVersions: options.badVersions, allowDowngrade: options.allowDowngrade, ...(options.pin ? { pin: options.pin } : {}) });
   if (decision.kind === 'none') return { type: 'check-no-update', reason: `${decision.reason} (${decision.version})` };
   return {
     type: 'check-found-update',

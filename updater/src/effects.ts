@@ -22,7 +22,8 @@ import type { UpdateSettings } from './core/update-config.ts';
 import { downloadBundle } from './download.ts';
 import { isEspStep, listEntryNames, renameEntries, runEspStep } from './esp.ts';
 import type { FleetLockClient } from './fleetlock.ts';
-import { awaitRebootPermission, releaseRebootLock, runHealthGate, type Clock } from './gates.ts';
+import { awaitRebootPermission, createGateTracker, releaseRebootLock, runHealthGate, type Clock, type GateTracker } from './gates.ts';
+import type { GateFacts, RebootPolicy } from './core/reboot-gates.ts';
 import { verifyManifest, type TrustedKey } from './signing.ts';
 import { verifySlot, type VerifyRootStep, type WriteRootStep } from './slot-io.ts';
 
@@ -46,6 +47,10 @@ export interface EffectDeps {
   reboot(): Promise<void>;
   healthSample(): Promise<Omit<HealthSample, 'now'>>;
   fleetlock?: FleetLockClient;
+  /** The booted release's soak, for the soak gate (default: passed). */
+  soakState?: () => GateFacts['soak'];
+  /** Approval and lock state, shared with status (default: a private one). */
+  gateTracker?: GateTracker;
   clock: Clock;
   logger: Logger;
   fetch?: typeof fetch;
@@ -77,10 +82,16 @@ async function removeOtherBundles(updateDir: string, version: string): Promise<v
   for (const name of names) if (name !== version) await rm(join(updateDir, name), { recursive: true, force: true });
 }
 
+/** The gate policy of the `update:` settings. */
+export function rebootPolicyOf(settings: UpdateSettings): RebootPolicy {
+  return { gates: settings.gates, ...(settings.window ? { window: settings.window } : {}), pin: settings.pin };
+}
+
 export function createUpdateEffects(deps: EffectDeps): UpdateEffects {
   const { settings, booted, logger, clock } = deps;
   const updateDir = join(deps.stateDir, 'update');
   const bundleDir = (version: string): string => join(updateDir, version);
+  const tracker = deps.gateTracker ?? createGateTracker();
 
   /** Every use of the bundle re-verifies its manifest from disk first. */
   const verifiedManifest = async (version: string, slot: Slot): Promise<BundleManifest> => {
@@ -108,6 +119,7 @@ export function createUpdateEffects(deps: EffectDeps): UpdateEffects {
           running: { slot: booted.slot, version: booted.version },
           badVersions: deps.state().badVersions,
           allowDowngrade: settings.allowDowngrade,
+          pin: settings.pin,
           ...(deps.fetch ? { fetch: deps.fetch } : {}),
         });
       } catch (error) {
@@ -170,7 +182,19 @@ export function createUpdateEffects(deps: EffectDeps): UpdateEffects {
     },
 
     async awaitRebootPermission(signal) {
-      await awaitRebootPermission({ strategy: settings.strategy, ...(settings.window ? { window: settings.window } : {}), ...(deps.fleetlock ? { fleetlock: deps.fleetlock } : {}), clock, logger }, signal);
+      const current = deps.state().current;
+      await awaitRebootPermission(
+        {
+          policy: rebootPolicyOf(settings),
+          ...(deps.fleetlock ? { fleetlock: deps.fleetlock } : {}),
+          ...(deps.soakState ? { soak: deps.soakState } : {}),
+          ...('target' in current ? { targetVersion: current.target.version } : {}),
+          tracker,
+          clock,
+          logger,
+        },
+        signal,
+      );
       return { type: 'reboot-allowed' };
     },
 
@@ -186,7 +210,10 @@ export function createUpdateEffects(deps: EffectDeps): UpdateEffects {
 
     markSlotBad: (slot) => deps.withEsp(async (espRoot) => renameEntries(espRoot, planMarkBad(await listEntryNames(espRoot), slot))),
 
-    releaseRebootLock: (signal) => releaseRebootLock(deps.fleetlock, clock, logger, signal),
+    async releaseRebootLock(signal) {
+      await releaseRebootLock(deps.fleetlock, clock, logger, signal);
+      tracker.reset();
+    },
 
     async waitForCheck(after, attempt, signal) {
       const delay = after === 'interval' ? checkDelayMs(settings.checkIntervalMs, clock.random()) : retryDelayMs(attempt, clock.random(), settings.checkIntervalMs);

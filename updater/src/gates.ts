@@ -1,7 +1,7 @@
 /**
  * The two waits of an update, as effect implementations the agent calls: the reboot
- * gate (strategy immediate, window, fleetlock or manual) before rebooting into a staged
- * slot, and the health gate (init up, critical containers healthy for the soak period)
+ * gates (window, fleetlock, soak, manual, pin: core/reboot-gates.ts) before rebooting into
+ * a staged slot, and the health gate (init up, critical containers healthy for the soak period)
  * before blessing it. Time, sleeping and randomness are injected. Effects: FleetLock
  * requests and whatever `sample` does.
  */
@@ -9,8 +9,7 @@ import { BerthError, describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { retryDelayMs } from './core/schedule.ts';
 import { evaluateHealthGate, type HealthGateState, type HealthSample } from './core/slots.ts';
-import type { RebootStrategy } from './core/update-config.ts';
-import { evaluateWindow, type RebootWindow } from './core/window.ts';
+import { decideReboot, evaluateGates, type GateFacts, type GateReport, type RebootPolicy } from './core/reboot-gates.ts';
 import type { FleetLockClient, FleetLockResult } from './fleetlock.ts';
 
 export interface Clock {
@@ -63,43 +62,136 @@ async function retryUntilFleetLockAgrees(
   }
 }
 
+/**
+ * What the gate loop knows beyond the clock, shared with status: an operator's approval (the
+ * manual gate) and the FleetLock lock as last seen. `approve()` wakes a waiting loop.
+ */
+export interface GateTracker {
+  approved: boolean;
+  lock: GateFacts['lock'];
+  approve(): void;
+  /** Aborts when approve() is called (a fresh signal after each approval). */
+  wakeSignal(): AbortSignal;
+  /** Forgets the approval and the lock state (a new update starts from closed gates). */
+  reset(): void;
+}
+
+export function createGateTracker(): GateTracker {
+  let wake = new AbortController();
+  const tracker: GateTracker = {
+    approved: false,
+    lock: { state: 'not-requested' },
+    approve() {
+      tracker.approved = true;
+      wake.abort(new Error('approved'));
+      wake = new AbortController();
+    },
+    wakeSignal: () => wake.signal,
+    reset() {
+      tracker.approved = false;
+      tracker.lock = { state: 'not-requested' };
+    },
+  };
+  return tracker;
+}
+
 export interface RebootGateOptions {
-  strategy: RebootStrategy;
-  window?: RebootWindow;
+  policy: RebootPolicy;
   fleetlock?: FleetLockClient;
+  /** The booted release's soak (the boot gate); default: passed. */
+  soak?: () => GateFacts['soak'];
+  /** The staged version, for the pin. */
+  targetVersion?: string;
+  tracker?: GateTracker;
   clock: Clock;
   logger: Logger;
 }
 
+/** The facts of `options` at the clock's now. */
+export function observeGates(options: Omit<RebootGateOptions, 'logger' | 'fleetlock'>, tracker: GateTracker): GateReport[] {
+  return evaluateGates(options.policy, {
+    now: options.clock.now(),
+    soak: options.soak?.() ?? { state: 'passed' },
+    approved: tracker.approved,
+    lock: tracker.lock,
+    ...(options.targetVersion !== undefined ? { targetVersion: options.targetVersion } : {}),
+  });
+}
+
+/** Sleeps `ms` unless `signal` aborts (rejects) or the tracker is woken (resolves early). */
+async function sleepOrWake(clock: Clock, ms: number, signal: AbortSignal, tracker: GateTracker): Promise<void> {
+  const wake = tracker.wakeSignal();
+  try {
+    await clock.sleep(ms, AbortSignal.any([signal, wake]));
+  } catch (error) {
+    if (signal.aborted) throw error;
+  }
+}
+
 /**
- * Resolves when the strategy allows a reboot now. `manual` never resolves on its own:
- * the operator's "reboot now" reaches the agent as a reboot-allowed event, which aborts
- * this wait through `signal`.
+ * Resolves when every gate of the policy holds (reboot-gates.ts decides, this loop acts): it
+ * waits for the closed gates by the clock (re-checking at least every 15 minutes, so a clock
+ * step cannot make a window missed) or for an operator's approval, asks the FleetLock server
+ * only once every other gate holds, and gives the lock back if another gate closes (the
+ * window ends) before the reboot. `berth ctl update apply` reaches the agent as a
+ * reboot-allowed event, which aborts this wait through `signal`.
  */
 export async function awaitRebootPermission(options: RebootGateOptions, signal: AbortSignal): Promise<void> {
   const { clock, logger } = options;
-  switch (options.strategy) {
-    case 'immediate':
-      return;
-    case 'manual':
-      logger.info('Update staged, waiting for an operator to reboot');
-      await new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
-      return;
-    case 'window': {
-      const window = options.window;
-      if (!window) throw new BerthError('UPDATER_CONFIG', 'Reboot strategy "window" needs update.window');
-      for (;;) {
-        const now = clock.now();
-        const status = evaluateWindow(window, now);
-        if (status.inside) return;
-        logger.info('Waiting for the reboot window', { opens_at: status.opensAt.toISOString(), time_zone: window.timeZone });
-        await clock.sleep(Math.min(status.opensAt.getTime() - now.getTime(), WINDOW_RECHECK_MS), signal);
+  const tracker = options.tracker ?? createGateTracker();
+  let lockAttempt = 0;
+  let lastWaitLine = '';
+  for (;;) {
+    const reports = observeGates(options, tracker);
+    const decision = decideReboot(reports, tracker.lock);
+    switch (decision.kind) {
+      case 'reboot':
+        if (reports.length > 0) logger.info('Reboot gates hold', { gates: reports.map((r) => r.gate).join(',') });
+        return;
+      case 'take-lock': {
+        const client = options.fleetlock;
+        if (!client) throw new BerthError('UPDATER_CONFIG', 'Reboot gate "fleetlock" needs update.fleetlock');
+        lockAttempt += 1;
+        try {
+          const result = await client.preReboot();
+          if (result.ok) {
+            tracker.lock = { state: 'held' };
+            logger.info('Reboot lock taken');
+            // Loop: the other gates are checked again now that the lock is ours.
+            continue;
+          }
+          tracker.lock = { state: 'refused', reason: `${result.kind}: ${result.value}` };
+          logger.info('Reboot lock not granted', { kind: result.kind, reason: result.value, status: result.status });
+        } catch (error) {
+          if (signal.aborted) throw error;
+          tracker.lock = { state: 'refused', reason: `server unreachable: ${describeError(error)}` };
+          logger.warn('FleetLock server unreachable', { error: describeError(error) });
+        }
+        await sleepOrWake(clock, retryDelayMs(lockAttempt, clock.random(), FLEETLOCK_MAX_RETRY_MS), signal, tracker);
+        continue;
       }
-    }
-    case 'fleetlock': {
-      const client = options.fleetlock;
-      if (!client) throw new BerthError('UPDATER_CONFIG', 'Reboot strategy "fleetlock" needs update.fleetlock');
-      return await retryUntilFleetLockAgrees(() => client.preReboot(), (fields) => logger.info('Reboot lock not granted', fields), clock, logger, signal);
+      case 'release-lock':
+        logger.info('Reboot lock given back: a gate closed before the reboot', { blocking: decision.blocking.join(',') });
+        if (options.fleetlock) await releaseRebootLock(options.fleetlock, clock, logger, signal);
+        tracker.lock = { state: 'not-requested' };
+        lockAttempt = 0;
+        continue;
+      case 'wait': {
+        const line = decision.blocking.join(',');
+        if (line !== lastWaitLine) {
+          lastWaitLine = line;
+          const window = reports.find((r) => r.gate === 'window' && !r.holds);
+          logger.info('Waiting for reboot gates', {
+            blocking: line,
+            ...(decision.until ? { until: decision.until.toISOString() } : {}),
+            ...(window?.opensAt ? { window_opens_at: window.opensAt.toISOString(), time_zone: options.policy.window?.timeZone } : {}),
+          });
+        }
+        const now = clock.now().getTime();
+        const ms = decision.until ? Math.max(1000, Math.min(decision.until.getTime() - now, WINDOW_RECHECK_MS)) : WINDOW_RECHECK_MS;
+        await sleepOrWake(clock, ms, signal, tracker);
+        continue;
+      }
     }
   }
 }

@@ -1,6 +1,6 @@
 /**
  * `berth ctl` commands for changing the machine config (plan, apply, try, confirm) and for
- * updates (status, check, apply). Parsing and formatting are pure; running goes through the
+ * updates (status, check, approve, apply). Parsing and formatting are pure; running goes through the
  * CtlRequests and io given (no effects of its own besides the pause between status polls).
  */
 import { BerthError } from '../../../lib/errors.ts';
@@ -14,10 +14,11 @@ export type ConfigUpdateAction =
   | { op: 'config-confirm' }
   | { op: 'update-status' }
   | { op: 'update-check' }
+  | { op: 'update-approve' }
   | { op: 'update-apply'; wait: boolean };
 
 /** For the usage messages. */
-export const CONFIG_UPDATE_COMMANDS = 'config plan|apply|try FILE, config confirm, update status|check|apply';
+export const CONFIG_UPDATE_COMMANDS = 'config plan|apply|try FILE, config confirm, update status|check|approve|apply';
 
 /** The help text's lines for these commands (part of CTL_HELP). */
 export const CONFIG_UPDATE_HELP = `        config plan FILE           what applying FILE would change: per section live or at next boot,
@@ -26,8 +27,10 @@ export const CONFIG_UPDATE_HELP = `        config plan FILE           what apply
         config try FILE [--timeout 60s]   apply FILE, and revert unless 'config confirm' comes in time
                                    (a reboot before the confirmation boots the previous config)
         config confirm             keep the config of the pending try
-        update status              phase, running and available version, progress, bad versions, last error
+        update status              phase, running and available version, progress, each reboot gate
+                                   (holds now? next opens when?), bad versions, last error
         update check               check the update channel now
+        update approve             open the strategy's manual gate (window, lock, soak and pin still apply)
         update apply [--wait]      install an update now and reboot into it without waiting for the
                                    reboot strategy; --wait follows it (a progress bar on a terminal)
 `;
@@ -77,10 +80,13 @@ export function parseConfigUpdateAction(words: readonly string[], extras: Config
     } else if (sub === 'check') {
       noMore(2);
       action = { op: 'update-check' };
+    } else if (sub === 'approve') {
+      noMore(2);
+      action = { op: 'update-approve' };
     } else if (sub === 'apply') {
       noMore(2);
       action = { op: 'update-apply', wait: extras.wait };
-    } else throw usage(`Unknown update command '${sub}': expected status, check or apply`);
+    } else throw usage(`Unknown update command '${sub}': expected status, check, approve or apply`);
   }
   if (extras.timeout !== undefined && action?.op !== 'config-try') throw usage('--timeout goes with berth ctl config try');
   if (extras.wait && action?.op !== 'update-apply') throw usage('--wait goes with berth ctl update apply');
@@ -88,7 +94,7 @@ export function parseConfigUpdateAction(words: readonly string[], extras: Config
 }
 
 export function isConfigUpdateAction(action: { op: string }): action is ConfigUpdateAction {
-  return ['config-plan', 'config-apply', 'config-try', 'config-confirm', 'update-status', 'update-check', 'update-apply'].includes(action.op);
+  return ['config-plan', 'config-apply', 'config-try', 'config-confirm', 'update-status', 'update-check', 'update-approve', 'update-apply'].includes(action.op);
 }
 
 /** The plan as the API sends it. */
@@ -161,6 +167,14 @@ export interface UpdateStatusView {
   failures: number;
   last_error: { code: string; message: string } | null;
   apply_requested: boolean;
+  /** Absent from hosts older than the gates. */
+  gates?: { gate: string; holds: boolean; detail: string; opens_at: string | null; closes_at: string | null }[];
+}
+
+/** One gate row: `holds` or `closed`, why, and when it next opens. */
+function formatGate(g: NonNullable<UpdateStatusView['gates']>[number]): string {
+  const when = g.holds ? (g.closes_at === null ? '' : `; closes ${g.closes_at}`) : g.opens_at === null ? '' : `; next opens ${g.opens_at}`;
+  return `${g.holds ? 'holds ' : 'closed'}  ${g.detail}${when}`;
 }
 
 /** The update status for people. */
@@ -170,6 +184,7 @@ export function formatUpdateStatus(s: UpdateStatusView): string {
   rows.push(['running', `${s.current_version ?? 'unknown'} (slot ${s.booted_slot ?? '?'})`]);
   if (s.available_version !== null) rows.push([s.phase === 'rolled-back' ? 'rolled back' : s.phase === 'succeeded' ? 'installed' : 'target', `${s.available_version}${s.target_slot === null ? '' : ` (slot ${s.target_slot})`}`]);
   if (s.strategy !== null) rows.push(['strategy', s.strategy]);
+  for (const g of s.gates ?? []) rows.push([`gate ${g.gate}`, formatGate(g)]);
   if (s.progress !== null) rows.push([s.progress.stage === 'download' ? 'download' : 'write', formatProgress(s.progress)]);
   if (s.apply_requested) rows.push(['apply', 'requested: reboots as soon as the update is staged']);
   if (s.bad_versions.length > 0) rows.push(['bad versions', s.bad_versions.join(', ')]);
@@ -302,8 +317,9 @@ export async function runConfigUpdateAction(action: ConfigUpdateAction, asJson: 
       return 0;
     }
     case 'update-check':
+    case 'update-approve':
     case 'update-apply': {
-      const answer = (await requests.json('POST', action.op === 'update-check' ? '/v1/update/check' : '/v1/update/apply', 202)) as { phase: string; message: string };
+      const answer = (await requests.json('POST', `/v1/update/${action.op.slice('update-'.length)}`, 202)) as { phase: string; message: string };
       if (asJson) print(answer);
       else io.out(`${answer.message}\n`);
       if (action.op === 'update-apply' && action.wait) return waitForUpdate(requests, asJson, io);

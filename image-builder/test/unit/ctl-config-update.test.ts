@@ -23,6 +23,7 @@ const CASES: string[][] = [
   ['update'],
   ['update', 'status'],
   ['update', 'check'],
+  ['update', 'approve'],
   ['update', 'apply'],
   ['update', 'apply', '--wait'],
   ['config', 'plan'],
@@ -98,6 +99,22 @@ void t.test('output formatting', (t) => {
   );
   t.matchSnapshot(formatUpdateStatus({ ...STATUS, configured: false, phase: 'off', available_version: null, target_slot: null, strategy: null, progress: null, bad_versions: [], apply_requested: false }), 'update status off');
   t.matchSnapshot(formatUpdateBar(STATUS, 20), 'progress bar');
+  t.matchSnapshot(
+    formatUpdateStatus({
+      ...STATUS,
+      phase: 'staged',
+      progress: null,
+      apply_requested: false,
+      strategy: 'window+fleetlock+manual',
+      gates: [
+        { gate: 'window', holds: false, detail: 'closed (Europe/Berlin)', opens_at: '2026-11-28T01:00:00.000Z', closes_at: '2026-11-28T04:00:00.000Z' },
+        { gate: 'fleetlock', holds: false, detail: 'lock requested only once every other gate holds', opens_at: '2026-11-28T01:00:00.000Z', closes_at: null },
+        { gate: 'manual', holds: true, detail: 'approved by an operator', opens_at: null, closes_at: null },
+        { gate: 'pin', holds: true, detail: '2.0.0 fits pin 2.x', opens_at: null, closes_at: null },
+      ],
+    }),
+    'update status with gates',
+  );
   t.end();
 });
 
@@ -151,6 +168,11 @@ void t.test('config commands against a fake API', async (t) => {
 
   const applied = await run({ op: 'config-apply', file: 'new.yaml' }, fakeRequests({ 'POST /v1/config/apply': REPORT }));
   t.equal(applied.code, 1, 'a failed step exits 1');
+
+  const approveRequests = fakeRequests({ 'POST /v1/update/approve': { phase: 'staged', message: 'Approved' } });
+  const approved = await run({ op: 'update-approve' }, approveRequests);
+  t.same(approveRequests.calls, ['POST /v1/update/approve']);
+  t.equal(approved.out, 'Approved\n');
 
   const confirmed = await run({ op: 'config-confirm' }, fakeRequests({ 'POST /v1/config/confirm': { confirmed: true, saved: true } }), { json: true });
   t.same(JSON.parse(confirmed.out), { confirmed: true, saved: true });

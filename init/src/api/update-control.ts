@@ -13,13 +13,14 @@ import type { UpdateAgent } from '../../../updater/src/agent.ts';
 import { BUNDLE_FILES } from '../../../updater/src/core/bundle-manifest.ts';
 import type { UpdateState } from '../../../updater/src/core/state.ts';
 import { WRITER_CGROUP } from '../update.ts';
-import { downloadProgress, writeProgress, type UpdateControl, type UpdateProgress } from './core/update-routes.ts';
+import type { GateReport } from '../../../updater/src/core/reboot-gates.ts';
+import { downloadProgress, gateView, writeProgress, type UpdateControl, type UpdateProgress } from './core/update-routes.ts';
 
 /** How often a latched apply looks at the agent's phase. */
 const APPLY_POLL_MS = 250;
 
 export interface UpdateControlOptions {
-  updater: { agent(): UpdateAgent | undefined };
+  updater: { agent(): UpdateAgent | undefined; gates(): GateReport[]; approve(): boolean };
   booted(): { slot: string; version: string } | undefined;
   strategy: string | undefined;
   logger: Logger;
@@ -68,6 +69,12 @@ export function createUpdateControl(options: UpdateControlOptions): UpdateContro
     booted: () => options.booted(),
     strategy: () => options.strategy,
     applyPending: () => latch !== undefined,
+    gates: () => options.updater.gates().map(gateView),
+    approve: () => {
+      const approved = options.updater.approve();
+      if (approved) logger.info('Update reboot approved by operator');
+      return approved;
+    },
     requestApply() {
       const agent = options.updater.agent();
       if (!agent || latch) return;

@@ -6,6 +6,7 @@
  */
 import { BerthError } from '../../../lib/errors.ts';
 import { isRecord } from '../../../lib/record.ts';
+import { pinAllows, type VersionPin } from './reboot-gates.ts';
 import { unknownKeyProblems } from './units.ts';
 
 export interface SemVer {
@@ -152,11 +153,13 @@ export interface ReleaseChoiceInput {
   /** Versions that rolled back on this host: never installed again automatically. */
   badVersions: readonly string[];
   allowDowngrade: boolean;
+  /** `pin` / `max_version` of the config (reboot-gates.ts). */
+  pin?: VersionPin;
 }
 
 export type ReleaseDecision =
   | { kind: 'update'; version: string; isDowngrade: boolean }
-  | { kind: 'none'; reason: 'up-to-date' | 'known-bad' | 'downgrade-refused' | 'below-min-version'; version: string };
+  | { kind: 'none'; reason: 'up-to-date' | 'known-bad' | 'downgrade-refused' | 'below-min-version' | 'pinned'; version: string };
 
 /** Decides whether to install the channel's release. */
 export function chooseRelease(input: ReleaseChoiceInput): ReleaseDecision {
@@ -167,6 +170,7 @@ export function chooseRelease(input: ReleaseChoiceInput): ReleaseDecision {
     return { kind: 'none', reason: 'known-bad', version };
   }
   if (order < 0 && !input.allowDowngrade) return { kind: 'none', reason: 'downgrade-refused', version };
+  if (input.pin && !pinAllows(input.pin, version).allowed) return { kind: 'none', reason: 'pinned', version };
   const minVersion = input.channel.min_version;
   if (minVersion !== undefined && compareVersions(input.runningVersion, minVersion) < 0) {
     return { kind: 'none', reason: 'below-min-version', version };

@@ -4,21 +4,27 @@
  * `parseUpdateSettings` checks the section on its own. Every problem at once, with its
  * path; unknown keys rejected. Pure.
  */
-import { boolean, custom, duration, INVALID, object, oneOf, string, validate, type Schema, type Shape } from '../../../lib/config/validate.ts';
+import { boolean, custom, duration, INVALID, object, string, validate, type Schema, type Shape } from '../../../lib/config/validate.ts';
+import { describeGates, GATE_NAMES, gatesOf, parsePin, REBOOT_STRATEGIES, type GateName, type RebootStrategy, type VersionPin } from './reboot-gates.ts';
+import { compareVersions, isSemVer } from './release.ts';
 import { throttleSchema, type ThrottleLimits } from './throttle.ts';
 import { problemLine } from './units.ts';
 import { rebootWindowSchema, type RebootWindow } from './window.ts';
 
-export type RebootStrategy = 'immediate' | 'window' | 'fleetlock' | 'manual';
-export const REBOOT_STRATEGIES: readonly RebootStrategy[] = ['immediate', 'window', 'fleetlock', 'manual'];
+export { REBOOT_STRATEGIES, type RebootStrategy };
 
 export interface UpdateSettings {
   /** Base URL of the directory `berth publish` wrote; always ends with '/'. */
   server: string;
   channel: string;
   checkIntervalMs: number;
-  strategy: RebootStrategy;
+  /** The reboot gates, in check order (reboot-gates.ts); empty = immediate. */
+  gates: readonly GateName[];
+  /** How status names them: `immediate`, `window`, `window+fleetlock`. */
+  strategy: string;
   window?: RebootWindow;
+  /** Which releases the host may take (`pin`, `max_version`); empty = any. */
+  pin: VersionPin;
   fleetlock?: { url: string; group: string };
   throttle: ThrottleLimits;
   soakMs: number;
@@ -28,7 +34,7 @@ export interface UpdateSettings {
 export const UPDATE_DEFAULTS = {
   channel: 'stable',
   checkIntervalMs: 3_600_000,
-  strategy: 'immediate' as RebootStrategy,
+  strategy: 'immediate',
   soakMs: 120_000,
   allowDowngrade: false,
 };
@@ -50,6 +56,44 @@ const directoryUrl = (what: string): Schema<string> =>
     (value) => typeof value === 'string',
   );
 
+/**
+ * `strategy:` is one gate name (or `immediate`, no gates), the form of the first config, or a
+ * list of gates that must all hold: `[window, fleetlock]`. `immediate` is not a gate and is
+ * refused inside a list, as are repeats: neither would mean anything.
+ */
+const strategySchema = custom<GateName[]>(
+  `one of ${REBOOT_STRATEGIES.join(', ')}, or a list of gates such as [window, fleetlock]`,
+  (value, report) => {
+    if (typeof value === 'string') return (REBOOT_STRATEGIES as readonly string[]).includes(value) ? gatesOf(value as RebootStrategy) : INVALID;
+    if (!Array.isArray(value)) return INVALID;
+    let isValid = true;
+    const seen = new Set<string>();
+    value.forEach((item: unknown, i) => {
+      if (item === 'immediate') {
+        report('"immediate" means no gates: write strategy: immediate (or []) on its own', { path: [i] });
+        isValid = false;
+      } else if (typeof item !== 'string' || !(GATE_NAMES as readonly string[]).includes(item)) {
+        report(`expected a gate (${GATE_NAMES.join(', ')}) but got ${JSON.stringify(item)}`, { path: [i] });
+        isValid = false;
+      } else if (seen.has(item)) {
+        report(`gate "${item}" is listed twice`, { path: [i] });
+        isValid = false;
+      }
+      if (typeof item === 'string') seen.add(item);
+    });
+    return isValid ? gatesOf(value as GateName[]) : INVALID;
+  },
+  (value) => typeof value === 'string' || Array.isArray(value),
+);
+
+const pinSchema = custom<string>(
+  'a version pin such as "2.3.x" or "2.x"',
+  (value) => (typeof value === 'string' && parsePin(value) !== undefined ? value : INVALID),
+  (value) => typeof value === 'string',
+);
+
+const versionSchema = custom<string>('a semantic version such as "2.4.0"', (value) => (isSemVer(value) ? value : INVALID), (value) => typeof value === 'string');
+
 const fleetlockSchema = object({
   url: directoryUrl('a FleetLock server'),
   // The protocol's group rule, as in fleetlock-names.ts.
@@ -61,23 +105,43 @@ export const updateSchema: Schema<UpdateSettings> = object({
   server: directoryUrl('the directory written by berth publish'),
   channel: string({ pattern: /[a-z0-9][a-z0-9._-]{0,62}/, expected: 'a channel name such as "stable" (lowercase letters, digits, ".", "_", "-")' }).default(UPDATE_DEFAULTS.channel),
   check_interval: duration({ min: 60_000 }).default(UPDATE_DEFAULTS.checkIntervalMs),
-  strategy: oneOf(REBOOT_STRATEGIES).default(UPDATE_DEFAULTS.strategy),
+  strategy: strategySchema.default([]),
   window: rebootWindowSchema.optional(),
   fleetlock: fleetlockSchema.optional(),
+  pin: pinSchema.optional(),
+  max_version: versionSchema.optional(),
   throttle: throttleSchema.default(),
   soak: duration().default(UPDATE_DEFAULTS.soakMs),
   allow_downgrade: boolean().default(UPDATE_DEFAULTS.allowDowngrade),
 })
   .refine((u, report) => {
-    if (u.strategy === 'window' && u.window === undefined) report('strategy "window" needs update.window: { days, start, length, time_zone }');
-    if (u.strategy === 'fleetlock' && u.fleetlock === undefined) report('strategy "fleetlock" needs update.fleetlock: { url, group }');
+    // Nothing is silently ignored: a gate needs its settings, and settings need their gate.
+    const shown = describeGates(u.strategy);
+    if (u.strategy.includes('window') && u.window === undefined) report(`strategy "${shown}" needs update.window: { days, start, length, time_zone }`);
+    if (u.strategy.includes('fleetlock') && u.fleetlock === undefined) report(`strategy "${shown}" needs update.fleetlock: { url, group }`);
+    if (!u.strategy.includes('window') && u.window !== undefined) {
+      report(`window is set but strategy "${shown}" has no window gate, so it would do nothing: add window to strategy (e.g. [${[...u.strategy, 'window'].join(', ')}]) or remove it`, { path: ['window'], at: 'key' });
+    }
+    if (!u.strategy.includes('fleetlock') && u.fleetlock !== undefined) {
+      report(`fleetlock is set but strategy "${shown}" has no fleetlock gate, so it would do nothing: add fleetlock to strategy (e.g. [${[...u.strategy, 'fleetlock'].join(', ')}]) or remove it`, { path: ['fleetlock'], at: 'key' });
+    }
+    if (u.pin !== undefined && u.max_version !== undefined) {
+      const prefix = parsePin(u.pin) ?? [];
+      const lowest = `${prefix[0] ?? 0}.${prefix[1] ?? 0}.0`;
+      if (compareVersions(u.max_version, lowest) < 0) report(`max_version ${u.max_version} is below every version of pin ${u.pin}, so no release could ever be taken: raise max_version or change the pin`, { path: ['max_version'] });
+    }
   })
   .transform((u) => ({
     server: u.server,
     channel: u.channel,
     checkIntervalMs: u.check_interval,
-    strategy: u.strategy,
+    gates: u.strategy,
+    strategy: describeGates(u.strategy),
     ...(u.window !== undefined ? { window: u.window } : {}),
+    pin: {
+      ...(u.pin !== undefined ? { pin: u.pin, prefix: parsePin(u.pin) ?? [] } : {}),
+      ...(u.max_version !== undefined ? { maxVersion: u.max_version } : {}),
+    },
     ...(u.fleetlock !== undefined ? { fleetlock: u.fleetlock } : {}),
     throttle: u.throttle,
     soakMs: u.soak,

@@ -9,7 +9,7 @@ void t.test('the issue example parses', (t) => {
     server: 'https://updates.example.com/berth/',
     channel: 'stable',
     check_interval: '1h',
-    strategy: 'immediate',
+    strategy: ['window', 'fleetlock'],
     window: { days: ['sat', 'sun'], start: '02:00', length: '3h', time_zone: 'Europe/Berlin' },
     fleetlock: { url: 'https://lock.example.com/', group: 'default' },
     throttle: { write_bps: '5M', write_iops: 500, cpu: '20%', memory: '256M' },
@@ -23,10 +23,10 @@ void t.test('the issue example parses', (t) => {
 
 void t.test('defaults and required sub-sections', (t) => {
   const { settings } = parseUpdateSettings({ server: 'http://10.0.2.2:8080/berth' });
-  t.same(settings, { server: 'http://10.0.2.2:8080/berth/', channel: 'stable', checkIntervalMs: 3_600_000, strategy: 'immediate', throttle: {}, soakMs: 120_000, allowDowngrade: false });
+  t.same(settings, { server: 'http://10.0.2.2:8080/berth/', channel: 'stable', checkIntervalMs: 3_600_000, gates: [], strategy: 'immediate', pin: {}, throttle: {}, soakMs: 120_000, allowDowngrade: false });
   t.same(parseUpdateSettings({ server: 'http://x/', strategy: 'window' }).problems, ['update: strategy "window" needs update.window: { days, start, length, time_zone }']);
   t.same(parseUpdateSettings({ server: 'http://x/', strategy: 'fleetlock' }).problems, ['update: strategy "fleetlock" needs update.fleetlock: { url, group }']);
-  t.same(parseUpdateSettings({ server: 'http://x/', fleetlock: { url: 'http://lock/' } }).settings?.fleetlock, { url: 'http://lock/', group: 'default' });
+  t.same(parseUpdateSettings({ server: 'http://x/', strategy: 'fleetlock', fleetlock: { url: 'http://lock/' } }).settings?.fleetlock, { url: 'http://lock/', group: 'default' });
   t.end();
 });
 
@@ -66,7 +66,7 @@ void t.test('the issue YAML loads through lib/config with source positions', (t)
     '  server: https://updates.example.com/berth/   # the directory written by `berth publish`',
     '  channel: stable',
     '  check_interval: 1h',
-    '  strategy: immediate            # immediate | window | fleetlock | manual',
+    '  strategy: [window, fleetlock]  # immediate | window | fleetlock | soak | manual, or a list',
     '  window: { days: [sat, sun], start: "02:00", length: 3h, time_zone: Europe/Berlin }',
     '  fleetlock: { url: https://lock.example.com/, group: default }',
     '  throttle: { write_bps: 5M, write_iops: 500, cpu: 20%, memory: 256M }',
@@ -82,5 +82,43 @@ void t.test('the issue YAML loads through lib/config with source positions', (t)
   t.match(error.message, 'config.yaml:6:');
   t.match(error.message, 'update.window.length');
   t.same(loadYaml('', 'config.yaml', schema).value, {}, 'no update section: no updates');
+  t.end();
+});
+
+void t.test('strategy shorthands and lists of gates', (t) => {
+  const WINDOW = { days: ['sat'], start: '02:00', length: '2h', time_zone: 'UTC' };
+  const LOCK = { url: 'http://lock/' };
+  const gates = (update: Record<string, unknown>): unknown => parseUpdateSettings({ server: 'http://x/', ...update }).settings?.gates;
+  t.same(gates({ strategy: 'immediate' }), []);
+  t.same(gates({ strategy: [] }), [], 'an empty list is immediate too');
+  t.same(gates({ strategy: 'manual' }), ['manual']);
+  t.same(gates({ strategy: 'soak' }), ['soak']);
+  t.same(gates({ strategy: 'window', window: WINDOW }), ['window']);
+  t.same(gates({ strategy: ['fleetlock', 'window'], window: WINDOW, fleetlock: LOCK }), ['window', 'fleetlock']);
+  t.same(gates({ strategy: ['window', 'fleetlock', 'soak', 'manual'], window: WINDOW, fleetlock: LOCK }), ['window', 'fleetlock', 'soak', 'manual'], 'any combination is valid');
+  t.equal(parseUpdateSettings({ server: 'http://x/', strategy: ['window', 'fleetlock'], window: WINDOW, fleetlock: LOCK }).settings?.strategy, 'window+fleetlock');
+  t.same(parseUpdateSettings({ server: 'http://x/', pin: '2.3.x', max_version: '2.3.9' }).settings?.pin, { pin: '2.3.x', prefix: [2, 3], maxVersion: '2.3.9' });
+  t.end();
+});
+
+void t.test('a setting that would do nothing is an error that says why', (t) => {
+  const WINDOW = { days: ['sat'], start: '02:00', length: '2h', time_zone: 'UTC' };
+  const LOCK = { url: 'http://lock/' };
+  const problems = (update: Record<string, unknown>): string[] => parseUpdateSettings({ server: 'http://x/', ...update }).problems;
+  // The first config form accepted this and ignored both sections.
+  t.same(problems({ strategy: 'immediate', window: WINDOW, fleetlock: LOCK }), [
+    'update.window: window is set but strategy "immediate" has no window gate, so it would do nothing: add window to strategy (e.g. [window]) or remove it',
+    'update.fleetlock: fleetlock is set but strategy "immediate" has no fleetlock gate, so it would do nothing: add fleetlock to strategy (e.g. [fleetlock]) or remove it',
+  ]);
+  t.same(problems({ window: WINDOW }).length, 1, 'no strategy is immediate: a window alone is refused');
+  t.same(problems({ strategy: 'window', window: WINDOW, fleetlock: LOCK }), [
+    'update.fleetlock: fleetlock is set but strategy "window" has no fleetlock gate, so it would do nothing: add fleetlock to strategy (e.g. [window, fleetlock]) or remove it',
+  ]);
+  t.same(problems({ strategy: ['manual', 'fleetlock'] }), ['update: strategy "fleetlock+manual" needs update.fleetlock: { url, group }']);
+  t.same(problems({ strategy: ['immediate', 'window'], window: WINDOW }), ['update.strategy[0]: "immediate" means no gates: write strategy: immediate (or []) on its own']);
+  t.same(problems({ strategy: ['soak', 'soak'] }), ['update.strategy[1]: gate "soak" is listed twice']);
+  t.same(problems({ strategy: ['window', 'lock'], window: WINDOW }), ['update.strategy[1]: expected a gate (window, fleetlock, soak, manual) but got "lock"']);
+  t.same(problems({ pin: '2.3.x', max_version: '2.2.9' }), ['update.max_version: max_version 2.2.9 is below every version of pin 2.3.x, so no release could ever be taken: raise max_version or change the pin']);
+  t.same(problems({ pin: '2.3', max_version: 'latest' }).map((p) => p.split(':')[0]), ['update.pin', 'update.max_version']);
   t.end();
 });

@@ -1,54 +1,126 @@
 import t from 'tap';
 import { createMemoryLogger } from '../../../lib/log.ts';
-import { awaitRebootPermission, releaseRebootLock, runHealthGate } from '../../src/gates.ts';
+import { awaitRebootPermission, createGateTracker, releaseRebootLock, runHealthGate } from '../../src/gates.ts';
+import type { GateFacts } from '../../src/core/reboot-gates.ts';
 import type { FleetLockClient, FleetLockResult } from '../../src/fleetlock.ts';
 import { parseRebootWindow } from '../../src/core/window.ts';
 import { BerthError } from '../../../lib/errors.ts';
 import { fakeClock } from './fixtures.ts';
 
-void t.test('immediate and window strategies', async (t) => {
+const NO_PIN = {};
+
+void t.test('no gates, and a window gate', async (t) => {
   const logger = createMemoryLogger('updater');
   const signal = new AbortController().signal;
-  await awaitRebootPermission({ strategy: 'immediate', clock: fakeClock('2026-11-23T10:00:00Z'), logger }, signal);
+  const clock0 = fakeClock('2026-11-23T10:00:00Z');
+  await awaitRebootPermission({ policy: { gates: [], pin: NO_PIN }, clock: clock0, logger }, signal);
+  t.same(clock0.slept, [], 'immediate: no wait');
   const window = parseRebootWindow({ days: ['sat', 'sun'], start: '02:00', length: '3h', time_zone: 'Europe/Berlin' }).window;
   // Monday 11:00 Berlin: the window opens Saturday 02:00 CET = 01:00Z.
   const clock = fakeClock('2026-11-23T10:00:00Z');
-  await awaitRebootPermission({ strategy: 'window', ...(window ? { window } : {}), clock, logger }, signal);
+  await awaitRebootPermission({ policy: { gates: ['window'], ...(window ? { window } : {}), pin: NO_PIN }, clock, logger }, signal);
   t.equal(clock.now().toISOString(), '2026-11-28T01:00:00.000Z', 'allowed exactly when the window opens');
   t.ok(clock.slept.every((ms) => ms <= 15 * 60_000), 'rechecks at least every 15 minutes');
-  t.match(logger.lines[0], /msg="Waiting for the reboot window" opens_at=2026-11-28T01:00:00.000Z time_zone=Europe\/Berlin/);
-  await t.rejects(awaitRebootPermission({ strategy: 'window', clock, logger }, signal), { code: 'UPDATER_CONFIG' });
+  t.match(logger.lines[0], /msg="Waiting for reboot gates" blocking=window until=2026-11-28T01:00:00.000Z window_opens_at=2026-11-28T01:00:00.000Z time_zone=Europe\/Berlin/);
 });
 
-void t.test('fleetlock strategy retries until the lock is granted, then releases it', async (t) => {
-  const logger = createMemoryLogger('updater');
-  const answers: (FleetLockResult | Error)[] = [new BerthError('UPDATER_FLEETLOCK_UNREACHABLE', 'down'), { ok: false, status: 409, kind: 'failed_lock_semaphore_full', value: 'full' }, { ok: true }];
-  const calls: string[] = [];
-  const client: FleetLockClient = {
+function scriptedClient(answers: (FleetLockResult | Error)[], calls: { what: string; at: string }[], clock: { now(): Date }): FleetLockClient {
+  return {
     preReboot: () => {
-      calls.push('pre-reboot');
+      calls.push({ what: 'pre-reboot', at: clock.now().toISOString() });
       const next = answers.shift() ?? { ok: true };
       return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
     },
     steadyState: () => {
-      calls.push('steady-state');
-      return Promise.resolve(calls.length < 5 ? { ok: false, status: 500, kind: 'http_500', value: 'oops' } : { ok: true });
+      calls.push({ what: 'steady-state', at: clock.now().toISOString() });
+      return Promise.resolve(calls.filter((c) => c.what === 'steady-state').length < 2 ? { ok: false, status: 500, kind: 'http_500', value: 'oops' } : { ok: true });
     },
   };
+}
+
+void t.test('fleetlock gate retries until the lock is granted, then releases it', async (t) => {
+  const logger = createMemoryLogger('updater');
+  const calls: { what: string; at: string }[] = [];
   const clock = fakeClock('2026-11-23T10:00:00Z');
+  const client = scriptedClient([new BerthError('UPDATER_FLEETLOCK_UNREACHABLE', 'down'), { ok: false, status: 409, kind: 'failed_lock_semaphore_full', value: 'full' }, { ok: true }], calls, clock);
   const signal = new AbortController().signal;
-  await awaitRebootPermission({ strategy: 'fleetlock', fleetlock: client, clock, logger }, signal);
-  t.same(calls, ['pre-reboot', 'pre-reboot', 'pre-reboot']);
+  const tracker = createGateTracker();
+  await awaitRebootPermission({ policy: { gates: ['fleetlock'], pin: NO_PIN }, fleetlock: client, tracker, clock, logger }, signal);
+  t.same(calls.map((c) => c.what), ['pre-reboot', 'pre-reboot', 'pre-reboot']);
   t.same(clock.slept, [22_500, 45_000], 'backoff with jitter between attempts');
+  t.same(tracker.lock, { state: 'held' });
   await releaseRebootLock(client, clock, logger, signal);
-  t.same(calls.slice(3), ['steady-state', 'steady-state']);
+  t.same(calls.slice(3).map((c) => c.what), ['steady-state', 'steady-state']);
   await releaseRebootLock(undefined, clock, logger, signal);
   t.match(logger.lines.join('\n'), /msg="Reboot lock not granted" kind=failed_lock_semaphore_full/);
 });
 
-void t.test('manual strategy waits until aborted', async (t) => {
+void t.test('window and fleetlock: the lock is asked for only inside the window, and given back if the window closes first', async (t) => {
+  const logger = createMemoryLogger('updater');
+  const window = parseRebootWindow({ days: ['sat'], start: '02:00', length: '1h', time_zone: 'UTC' }).window;
+  if (!window) throw new Error('fixture');
+  const clock = fakeClock('2026-11-27T23:00:00Z');
+  const calls: { what: string; at: string }[] = [];
+  // Refused six times (backing off inside the window), then granted.
+  const refusals: FleetLockResult[] = Array.from({ length: 6 }, () => ({ ok: false, status: 409, kind: 'failed_lock_semaphore_full', value: 'full' }) as const);
+  const client = scriptedClient([...refusals, { ok: true }], calls, clock);
+  const tracker = createGateTracker();
+  await awaitRebootPermission({ policy: { gates: ['window', 'fleetlock'], window, pin: NO_PIN }, fleetlock: client, tracker, clock, logger }, new AbortController().signal);
+  const preReboots = calls.filter((c) => c.what === 'pre-reboot');
+  t.ok(preReboots.length >= 2, 'retried');
+  for (const call of preReboots) {
+    const at = new Date(call.at);
+    t.ok(at.getUTCDay() === 6 && at.getUTCHours() === 2, `lock asked for inside the window only (${call.at})`);
+  }
+  t.ok(clock.now().getUTCDay() === 6 && clock.now().getUTCHours() === 2, 'reboots inside a window');
+  t.same(tracker.lock, { state: 'held' });
+
+  // The lock comes back, but the window has closed by then: given back at once.
+  const late: { what: string; at: string }[] = [];
+  const clock2 = fakeClock('2026-11-28T02:59:59Z');
+  const slowClient: FleetLockClient = {
+    preReboot: () => {
+      late.push({ what: 'pre-reboot', at: clock2.now().toISOString() });
+      // The server takes two seconds to answer: the window closes meanwhile.
+      void clock2.sleep(2000, new AbortController().signal);
+      return Promise.resolve({ ok: true });
+    },
+    steadyState: () => {
+      late.push({ what: 'steady-state', at: clock2.now().toISOString() });
+      return Promise.resolve({ ok: true });
+    },
+  };
+  const tracker2 = createGateTracker();
   const controller = new AbortController();
-  const waiting = awaitRebootPermission({ strategy: 'manual', clock: fakeClock('2026-11-23T10:00:00Z'), logger: createMemoryLogger() }, controller.signal);
+  const waiting = awaitRebootPermission({ policy: { gates: ['window', 'fleetlock'], window, pin: NO_PIN }, fleetlock: slowClient, tracker: tracker2, clock: clock2, logger }, controller.signal);
+  await waiting;
+  t.same(late.map((c) => c.what).slice(0, 3), ['pre-reboot', 'steady-state', 'pre-reboot'], 'taken, given back when the window closed, taken again in the next window');
+  t.equal(late[1]?.at, '2026-11-28T03:00:01.000Z');
+  t.equal(late[2]?.at, '2026-12-05T02:00:00.000Z', 'asked for again when the next window opens');
+  t.match(logger.lines.join('\n'), /msg="Reboot lock given back: a gate closed before the reboot" blocking=window/);
+});
+
+void t.test('manual gate: approval opens it, other gates still apply; abort still ends the wait', async (t) => {
+  const logger = createMemoryLogger('updater');
+  const tracker = createGateTracker();
+  let soak: GateFacts['soak'] = { state: 'running', endsAt: new Date('2026-11-23T10:02:00Z') };
+  const clock = fakeClock('2026-11-23T10:00:00Z');
+  const realSleep = clock.sleep.bind(clock);
+  // The operator approves during the first wait; the soak ends during the second.
+  let sleeps = 0;
+  clock.sleep = (ms, signal) => {
+    sleeps += 1;
+    if (sleeps === 1) tracker.approve();
+    if (sleeps === 2) soak = { state: 'passed' };
+    return realSleep(ms, signal);
+  };
+  await awaitRebootPermission({ policy: { gates: ['soak', 'manual'], pin: NO_PIN }, soak: () => soak, tracker, clock, logger }, new AbortController().signal);
+  t.equal(sleeps, 2);
+  t.equal(clock.slept[0], 120_000, 'first wait: until the soak ends');
+  t.match(logger.lines[0], /blocking=soak,manual until=2026-11-23T10:02:00.000Z/);
+
+  const controller = new AbortController();
+  const waiting = awaitRebootPermission({ policy: { gates: ['manual'], pin: NO_PIN }, clock: { ...fakeClock('2026-11-23T10:00:00Z'), sleep: (_ms, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true })) }, logger }, controller.signal);
   controller.abort(new Error('operator said reboot'));
   await t.rejects(waiting, { message: 'operator said reboot' });
 });

@@ -1,12 +1,13 @@
 /**
  * The update endpoints over the update agent: status (phase, versions, progress, bad versions,
- * last error), check now, and apply now (check, download, stage, then reboot without waiting
+ * last error, each reboot gate), check now, approve (the manual gate), and apply now (check, download, stage, then reboot without waiting
  * for the strategy's window or lock). Apply now uses only events the state machine already
  * knows — check-requested, and reboot-allowed once staged, as an operator's permission — so the
  * machine's transitions and journal stay as they are. Pure: the agent and the progress figures
  * come through UpdateControl (../update-control.ts; a fake in tests).
  */
 import { describeUpdateState, type UpdateEvent, type UpdatePhase, type UpdateState } from '../../../../updater/src/core/state.ts';
+import type { GateReport } from '../../../../updater/src/core/reboot-gates.ts';
 import { ApiError, type ApiRoute, type JsonSchema, type Router } from './router.ts';
 
 /** How far the current phase's transfer is: the bundle download, or the write of the new root. */
@@ -30,6 +31,24 @@ export interface UpdateControl {
   applyPending(): boolean;
   /** Remembers an apply: reboot-allowed goes to the agent once it is staged. */
   requestApply(): void;
+  /** Each reboot gate now, in check order (empty without `update:`). */
+  gates(): GateView[];
+  /** Opens the manual gate; false when the strategy has no manual gate. */
+  approve(): boolean;
+}
+
+/** One reboot gate in the status: whether it holds now and when it next opens (or closes). */
+export interface GateView {
+  gate: string;
+  holds: boolean;
+  detail: string;
+  opens_at: string | null;
+  closes_at: string | null;
+}
+
+/** A gate report (updater/src/core/reboot-gates.ts) as the API sends it. Pure. */
+export function gateView(report: GateReport): GateView {
+  return { gate: report.gate, holds: report.holds, detail: report.detail, opens_at: report.opensAt?.toISOString() ?? null, closes_at: report.closesAt?.toISOString() ?? null };
 }
 
 /** The status body of GET /v1/update. */
@@ -48,12 +67,14 @@ export interface UpdateStatusBody {
   last_error: { code: string; message: string } | null;
   /** An operator asked to apply: the host reboots as soon as the update is staged. */
   apply_requested: boolean;
+  /** The reboot gates of the strategy and the pin. */
+  gates: GateView[];
 }
 
 /** The status from the agent's state. Pure. */
 export function describeUpdate(
   state: UpdateState | undefined,
-  facts: { booted: { slot: string; version: string } | undefined; strategy: string | undefined; progress: UpdateProgress | undefined; applyRequested: boolean },
+  facts: { booted: { slot: string; version: string } | undefined; strategy: string | undefined; progress: UpdateProgress | undefined; applyRequested: boolean; gates?: GateView[] },
 ): UpdateStatusBody {
   const base: UpdateStatusBody = {
     configured: state !== undefined,
@@ -68,6 +89,7 @@ export function describeUpdate(
     failures: state?.failures ?? 0,
     last_error: null,
     apply_requested: facts.applyRequested,
+    gates: state === undefined ? [] : (facts.gates ?? []),
   };
   if (state === undefined) return base;
   // The state machine's own summary says which version, slot and error each phase carries.
@@ -114,7 +136,7 @@ const PROGRESS_SCHEMA: JsonSchema = {
 
 export const UPDATE_STATUS_SCHEMA: JsonSchema = {
   type: 'object',
-  required: ['configured', 'phase', 'booted_slot', 'current_version', 'available_version', 'target_slot', 'strategy', 'progress', 'bad_versions', 'failures', 'last_error', 'apply_requested'],
+  required: ['configured', 'phase', 'booted_slot', 'current_version', 'available_version', 'target_slot', 'strategy', 'progress', 'bad_versions', 'failures', 'last_error', 'apply_requested', 'gates'],
   properties: {
     configured: { type: 'boolean', description: 'false when the machine config has no update: section' },
     phase: { type: 'string', enum: ['off', 'idle', 'checking', 'downloading', 'verifying', 'staged', 'rebooting', 'confirming', 'succeeded', 'rolled-back', 'failed'] },
@@ -128,6 +150,21 @@ export const UPDATE_STATUS_SCHEMA: JsonSchema = {
     failures: { type: 'integer' },
     last_error: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
     apply_requested: { type: 'boolean' },
+    gates: {
+      type: 'array',
+      description: 'The reboot gates of update.strategy in check order, then the version pin: whether each holds now, and when it next opens or closes',
+      items: {
+        type: 'object',
+        required: ['gate', 'holds', 'detail', 'opens_at', 'closes_at'],
+        properties: {
+          gate: { type: 'string', enum: ['window', 'fleetlock', 'soak', 'manual', 'pin'] },
+          holds: { type: 'boolean' },
+          detail: { type: 'string' },
+          opens_at: { type: ['string', 'null'], description: 'ISO 8601; null when only an event opens it' },
+          closes_at: { type: ['string', 'null'] },
+        },
+      },
+    },
   },
 };
 
@@ -149,7 +186,7 @@ export function registerUpdateRoutes(router: Router, control: UpdateControl, sle
   const status = async (): Promise<UpdateStatusBody> => {
     const state = control.agent()?.state();
     const progress = state === undefined ? undefined : await control.progress(state).catch(() => undefined);
-    return describeUpdate(state, { booted: control.booted(), strategy: control.strategy(), progress, applyRequested: control.applyPending() });
+    return describeUpdate(state, { booted: control.booted(), strategy: control.strategy(), progress, applyRequested: control.applyPending(), gates: control.gates() });
   };
   const act = (action: 'check' | 'apply'): ApiRoute['handler'] => {
     // async: a thrown ApiError becomes the rejection the server answers with.
@@ -205,6 +242,21 @@ export function registerUpdateRoutes(router: Router, control: UpdateControl, sle
       description: 'At rest: starts a check; a newer version is downloaded and staged, then the host reboots at once. While downloading or verifying: reboots once staged. Staged: reboots now.',
       responses: { 202: { description: 'Accepted; GET /v1/update follows it', schema: ACTION_SCHEMA }, 409: { description: 'Updates are off, or the update is past staging' } },
       handler: act('apply'),
+    },
+    {
+      method: 'POST',
+      path: '/v1/update/approve',
+      operationId: 'approveUpdate',
+      summary: "Open the strategy's manual gate: the host reboots into the staged update once every other gate holds too",
+      description: 'Unlike apply, the window, the FleetLock lock, the soak and the pin still apply. The approval lasts until the update has been confirmed or rolled back.',
+      responses: { 202: { description: 'Approved', schema: ACTION_SCHEMA }, 409: { description: 'Updates are off, or the strategy has no manual gate' } },
+      handler: async () => {
+        await Promise.resolve();
+        const agent = control.agent();
+        if (agent === undefined) throw notConfigured();
+        if (!control.approve()) throw new ApiError(409, 'UPDATE_NO_MANUAL_GATE', `Nothing to approve: update.strategy "${control.strategy() ?? 'immediate'}" has no manual gate (add manual to it, or use apply to reboot now)`);
+        return { status: 202, json: { phase: agent.state().current.phase, message: 'Approved: the host reboots into the staged update once every other gate holds' } };
+      },
     },
   ]);
 }

@@ -7,7 +7,7 @@
 import t from 'tap';
 import { createLogger } from '../../../../lib/log.ts';
 import { reduceUpdate, UPDATE_PHASES, type UpdateEvent, type UpdatePhaseState, type UpdateState } from '../../../../updater/src/core/state.ts';
-import { decideUpdateAction, describeUpdate, downloadProgress, registerUpdateRoutes, writeProgress, type UpdateControl } from '../../../src/api/core/update-routes.ts';
+import { decideUpdateAction, describeUpdate, downloadProgress, gateView, registerUpdateRoutes, writeProgress, type UpdateControl } from '../../../src/api/core/update-routes.ts';
 import { ApiError, Router, type ApiResponse } from '../../../src/api/core/router.ts';
 import { createUpdateControl } from '../../../src/api/update-control.ts';
 
@@ -46,7 +46,13 @@ void t.test('status in every phase', (t) => {
     failures: 0,
     last_error: null,
     apply_requested: false,
+    gates: [],
   });
+  const gates = [gateView({ gate: 'window', holds: false, detail: 'closed', opensAt: new Date('2026-11-28T01:00:00Z'), closesAt: new Date('2026-11-28T04:00:00Z') }), gateView({ gate: 'manual', holds: true, detail: 'approved by an operator' })];
+  t.same(describeUpdate(stateIn('staged'), { ...facts, gates }).gates, [
+    { gate: 'window', holds: false, detail: 'closed', opens_at: '2026-11-28T01:00:00.000Z', closes_at: '2026-11-28T04:00:00.000Z' },
+    { gate: 'manual', holds: true, detail: 'approved by an operator', opens_at: null, closes_at: null },
+  ]);
   t.end();
 });
 
@@ -100,6 +106,8 @@ function routes(control: Partial<UpdateControl> & { state?: UpdateState }) {
     requestApply: () => {
       latched = true;
     },
+    gates: () => [],
+    approve: () => false,
     ...control,
   };
   const router = new Router();
@@ -141,6 +149,17 @@ void t.test('endpoints: 409 when updates are off; check and apply send the decid
   t.same(confirming.sent, []);
 });
 
+void t.test('approve opens the manual gate only, and only when the strategy has one', async (t) => {
+  await t.rejects(routes({}).call('POST', '/v1/update/approve'), { status: 409, code: 'UPDATE_NOT_CONFIGURED' });
+  await t.rejects(routes({ state: stateIn('staged') }).call('POST', '/v1/update/approve'), { status: 409, code: 'UPDATE_NO_MANUAL_GATE' });
+  let approvals = 0;
+  const r = routes({ state: stateIn('staged'), approve: () => ++approvals > 0 });
+  const answer = await r.call('POST', '/v1/update/approve');
+  t.equal(answer.status, 202);
+  t.equal(approvals, 1);
+  t.same(r.sent, [], 'no event: the other gates still decide when to reboot');
+});
+
 void t.test('followed status: one NDJSON line per change until the client goes', async (t) => {
   const r = routes({ state: stateIn('downloading'), progress: () => Promise.resolve({ stage: 'download', done_bytes: 1, total_bytes: 2 }) });
   const answer = await r.call('GET', '/v1/update', { follow: true });
@@ -155,7 +174,7 @@ void t.test('the apply latch sends reboot-allowed once the agent is staged, and 
   const sent: UpdateEvent[] = [];
   let state = stateIn('idle');
   const agent = { state: () => state, send: (e: UpdateEvent) => void sent.push(e), run: () => Promise.resolve(), stop: () => undefined };
-  const control = createUpdateControl({ updater: { agent: () => agent }, booted: () => undefined, strategy: 'manual', logger: createLogger({ component: 'api', sinks: [] }) });
+  const control = createUpdateControl({ updater: { agent: () => agent, gates: () => [], approve: () => false }, booted: () => undefined, strategy: 'manual', logger: createLogger({ component: 'api', sinks: [] }) });
   control.requestApply();
   t.equal(control.applyPending(), true);
   state = stateIn('downloading');

@@ -57,11 +57,14 @@ Object {
     "op": "update-apply",
     "wait": true,
   },
+  "update approve": Object {
+    "op": "update-approve",
+  },
   "update check": Object {
     "op": "update-check",
   },
   "update check --wait": "CLI_USAGE: --wait goes with berth ctl update apply (see 'berth --help')",
-  "update install": "CLI_USAGE: Unknown update command 'install': expected status, check or apply (see 'berth --help')",
+  "update install": "CLI_USAGE: Unknown update command 'install': expected status, check, approve or apply (see 'berth --help')",
   "update status": Object {
     "op": "update-status",
   },
@@ -129,6 +132,19 @@ last error    Refusing manifest: bad signature [UPDATER_SIGNATURE_INVALID], 2 fa
 exports[`image-builder/test/unit/ctl-config-update.test.ts > TAP > output formatting > update status off 1`] = `
 phase    off (no update: section in the machine config)
 running  1.0.0 (slot a)
+
+`
+
+exports[`image-builder/test/unit/ctl-config-update.test.ts > TAP > output formatting > update status with gates 1`] = `
+phase           staged
+running         1.0.0 (slot a)
+target          2.0.0 (slot b)
+strategy        window+fleetlock+manual
+gate window     closed  closed (Europe/Berlin); next opens 2026-11-28T01:00:00.000Z
+gate fleetlock  closed  lock requested only once every other gate holds; next opens 2026-11-28T01:00:00.000Z
+gate manual     holds   approved by an operator
+gate pin        holds   2.0.0 fits pin 2.x
+bad versions    1.5.0
 
 `
 

@@ -7,7 +7,7 @@
 'use strict'
 exports[`image-builder/test/unit/ctl.test.ts > TAP > ctl and keys argument parsing > must match snapshot 1`] = `
 Object {
-  "ctl": "CLI_USAGE: berth ctl needs a command: status, logs, config get, config validate FILE, config plan|apply|try FILE, config confirm, update status|check|apply, reboot, poweroff, ps, inspect NAME, logs NAME, start|stop|restart NAME, exec NAME -- CMD..., images, pull REF, rmi REF, prune (see 'berth --help')",
+  "ctl": "CLI_USAGE: berth ctl needs a command: status, logs, config get, config validate FILE, config plan|apply|try FILE, config confirm, update status|check|approve|apply, reboot, poweroff, ps, inspect NAME, logs NAME, start|stop|restart NAME, exec NAME -- CMD..., images, pull REF, rmi REF, prune (see 'berth --help')",
   "ctl --cert c.crt status": "CLI_USAGE: --cert, --key, --ca and --server-sha256 are for https:// hosts; the Unix socket needs none (see 'berth --help')",
   "ctl --host http://192.0.2.10:7443 status": "CLI_USAGE: --host 'http://192.0.2.10:7443': the API is served over https:// (mutual TLS) or a unix:// socket, not http: (see 'berth --help')",
   "ctl --host https://[fd00::1]:8443 --cert c.crt --key c.key --server-sha256 AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB status": Object {
@@ -122,7 +122,7 @@ Object {
       "socketPath": "/run/berth/api.sock",
     },
   },
-  "ctl stats": "CLI_USAGE: Unknown ctl command 'stats': expected one of status, logs, config get, config validate FILE, config plan|apply|try FILE, config confirm, update status|check|apply, reboot, poweroff, ps, inspect NAME, logs NAME, start|stop|restart NAME, exec NAME -- CMD..., images, pull REF, rmi REF, prune (see 'berth --help')",
+  "ctl stats": "CLI_USAGE: Unknown ctl command 'stats': expected one of status, logs, config get, config validate FILE, config plan|apply|try FILE, config confirm, update status|check|approve|apply, reboot, poweroff, ps, inspect NAME, logs NAME, start|stop|restart NAME, exec NAME -- CMD..., images, pull REF, rmi REF, prune (see 'berth --help')",
   "ctl status": Object {
     "action": Object {
       "op": "status",
