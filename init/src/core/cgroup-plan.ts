@@ -1,6 +1,6 @@
 /**
  * The cgroup v2 layout as data: controllers enabled at the root, init in its own leaf
- * (init.scope; tini stays in the root cgroup), and berth.slice with every controller
+ * (init.scope, memory.max INIT_SCOPE_MEMORY_MAX_BYTES; berth-pid1 stays in the root cgroup), and berth.slice with every controller
  * delegated for services, capped (memory.max, pids.max) below what the host has so that
  * init keeps memory and tasks whatever the services do. Pure: returns the directory and
  * file writes to perform.
@@ -30,7 +30,7 @@ export interface HostResources {
 }
 
 const MIB = 1024 * 1024;
-/** Memory berth.slice leaves to init, the kernel and tini: an eighth of RAM, at least 192 MiB, at most 1 GiB ... */
+/** Memory berth.slice leaves to init, the kernel and berth-pid1: an eighth of RAM, at least 192 MiB, at most 1 GiB ... */
 export const INIT_MEMORY_HEADROOM = { share: 1 / 8, minBytes: 192 * MIB, maxBytes: 1024 * MIB } as const;
 /** ... and tasks: an eighth of the kernel's task limit, at least 256, at most 4096. */
 export const INIT_TASK_HEADROOM = { share: 1 / 8, min: 256, max: 4096 } as const;
@@ -39,7 +39,7 @@ const clamp = (value: number, min: number, max: number): number => Math.min(Math
 
 /**
  * berth.slice's memory.max and pids.max: what the host has minus a headroom for init (PID 1's
- * Node takes about 80 MiB, more while it pulls and unpacks), tini and the kernel. A container
+ * Node takes about 80 MiB, more while it pulls and unpacks), berth-pid1 and the kernel. A container
  * fork bomb or memory leak then hits the slice's limit (its OOM kill stays inside the slice)
  * instead of the kernel's, so init can still fork probes, answer the API and reboot. The
  * headroom is never more than half of what there is.
@@ -51,6 +51,20 @@ export function servicesLimits(resources: HostResources): { memoryMaxBytes: numb
   const taskHeadroom = Math.min(clamp(Math.floor(tasks * INIT_TASK_HEADROOM.share), INIT_TASK_HEADROOM.min, INIT_TASK_HEADROOM.max), Math.floor(tasks / 2));
   // memory.max is rounded down to whole pages by the kernel anyway; keep it a multiple of 1 MiB.
   return { memoryMaxBytes: Math.floor((mem - memHeadroom) / MIB) * MIB, pidsMax: tasks - taskHeadroom };
+}
+
+/**
+ * init.scope's memory.max: 448 MiB (never more than half of RAM). init's Node takes about
+ * 80 MiB and its V8 old space is capped at 192 MiB (image-builder/initramfs/init), so a
+ * runaway init normally ends in V8's heap-limit abort; memory outside the heap (buffers,
+ * the status probe child) that runs away hits this limit, and the kernel's OOM kill then
+ * stays inside init.scope: berth-pid1 restarts init, no container is chosen.
+ */
+export const INIT_SCOPE_MEMORY_MAX_BYTES = 448 * MIB;
+
+/** init.scope's memory.max for a host with `memTotalBytes` of RAM. */
+export function initScopeMemoryMax(memTotalBytes: number): number {
+  return Math.min(INIT_SCOPE_MEMORY_MAX_BYTES, Math.floor(memTotalBytes / 2 / MIB) * MIB);
 }
 
 /** MemTotal from /proc/meminfo ("MemTotal:  2030000 kB"), bytes; undefined if missing. */
@@ -75,10 +89,13 @@ export function planCgroups(available: readonly string[], initPid: number, resou
     // One controller per write: a controller that cannot be enabled must not block the others.
     controllers.map((c) => ({ kind: 'write', path: `${dir}/cgroup.subtree_control`, value: `+${c}`, optional: true }));
   return [
-    // The root cgroup is exempt from "no internal processes", so it may enable controllers with tini inside.
+    // The root cgroup is exempt from "no internal processes", so it may enable controllers with berth-pid1 inside.
     ...enable(PATHS.cgroupRoot),
     { kind: 'mkdir', path: PATHS.cgroupInit },
     { kind: 'write', path: `${PATHS.cgroupInit}/cgroup.procs`, value: String(initPid), optional: false },
+    ...(resources !== undefined && controllers.includes('memory')
+      ? [{ kind: 'write', path: `${PATHS.cgroupInit}/memory.max`, value: String(initScopeMemoryMax(resources.memTotalBytes)), optional: true } as const]
+      : []),
     { kind: 'mkdir', path: PATHS.cgroupServices },
     ...enable(PATHS.cgroupServices),
     ...servicesCaps(controllers, resources),

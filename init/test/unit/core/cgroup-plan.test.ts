@@ -1,5 +1,5 @@
 import t from 'tap';
-import { missingControllers, parseControllers, parseMemTotal, parseProcInteger, planCgroups, servicesLimits } from '../../../src/core/cgroup-plan.ts';
+import { initScopeMemoryMax, missingControllers, parseControllers, parseMemTotal, parseProcInteger, planCgroups, servicesLimits } from '../../../src/core/cgroup-plan.ts';
 
 void t.test('plan with every controller available', (t) => {
   const available = parseControllers('cpuset cpu io memory hugetlb pids rdma misc\n');
@@ -33,6 +33,12 @@ void t.test('berth.slice is capped below the host: memory.max and pids.max leave
   t.same(write('pids.max'), { kind: 'write', path: '/sys/fs/cgroup/berth.slice/pids.max', value: String(15_700 - 1962), optional: true });
   const last = plan.slice(-2).map((s) => s.path);
   t.same(last, ['/sys/fs/cgroup/berth.slice/memory.max', '/sys/fs/cgroup/berth.slice/pids.max'], 'written after the controllers are enabled in the slice');
+  t.same(
+    plan.find((s) => s.path === '/sys/fs/cgroup/init.scope/memory.max'),
+    { kind: 'write', path: '/sys/fs/cgroup/init.scope/memory.max', value: String(448 * MIB), optional: true },
+    "init's own cap: a runaway init is OOM-killed inside init.scope and restarted by berth-pid1",
+  );
+  t.equal(initScopeMemoryMax(512 * MIB), 256 * MIB, 'never more than half of a small host');
   t.matchSnapshot(plan, 'plan with caps');
   t.end();
 });

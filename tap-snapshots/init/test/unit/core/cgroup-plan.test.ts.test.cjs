@@ -42,6 +42,12 @@ Array [
     "value": "1",
   },
   Object {
+    "kind": "write",
+    "optional": true,
+    "path": "/sys/fs/cgroup/init.scope/memory.max",
+    "value": "469762048",
+  },
+  Object {
     "kind": "mkdir",
     "path": "/sys/fs/cgroup/berth.slice",
   },
