@@ -77,6 +77,8 @@ export interface InitOptions {
   restart?: InitRestart;
   /** This process's memory for the status (main.ts passes process.memoryUsage). */
   memory?: () => { rssBytes: number; heapUsedBytes: number };
+  /** Called when the debug shell is enabled (main.ts arms the test-only crash triggers, debug-triggers.ts). */
+  onDebugShell?: () => void;
 }
 
 /** Thrown between stages when a shutdown was requested during boot. */
@@ -256,7 +258,10 @@ export class Init {
     await this.stage('debug-shell', () => {
       try {
         const plan = planDebugShell(choice.config.debug.shell);
-        if (plan) this.debugShell = startDebugShell(sys, logger, plan, this.adoptedShellPid);
+        if (plan) {
+          this.debugShell = startDebugShell(sys, logger, plan, this.adoptedShellPid);
+          this.options.onDebugShell?.();
+        }
       } catch (error) {
         logger.error('Debug shell not started', { error: describeError(error) });
       }

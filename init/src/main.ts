@@ -16,6 +16,7 @@ import { containerControlOf, imageControlOf } from './api/container-engine.ts';
 import { startApi } from './api/index.ts';
 import { Init } from './init.ts';
 import { createInitLog } from './logging.ts';
+import { armDebugTriggers } from './debug-triggers.ts';
 import { createCgroupServices } from './services.ts';
 import { createNodeSys } from './sys/node.ts';
 import { createUpdaterHost } from './update.ts';
@@ -60,6 +61,7 @@ function runInit(): void {
     pid: process.pid,
     log,
     ...(restart ? { restart } : {}),
+    onDebugShell: () => armDebugTriggers(log.logger),
     memory: () => {
       const usage = process.memoryUsage();
       return { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed };
