@@ -11,7 +11,7 @@ import type { ContainerConfig } from '../../lib/config/sections/containers.ts';
 import { berthStateConflict, containerRisks, sharedNetworkOf, type VolumeSpec } from '../../lib/config/sections/containers.ts';
 import { BerthError, describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
-import type { Exec } from '../../lib/sys/exec.ts';
+import type { Exec, ExecResult } from '../../lib/sys/exec.ts';
 import { recordExit, recordRunning, recordStart, INITIAL_BACKOFF_STATE, type BackoffState } from './core/backoff.ts';
 import { containerSpecInput, execProcess, finishSpec, healthPlanOf, hostsFile, resolvConf, volumeDir, type HealthPlan } from './core/container-plan.ts';
 import { CRUN_PATH, crunDeleteArgs, crunExecCommand, crunKillArgs, crunRunCommand, crunStateArgs, MOUNT_PATH, overlayMountArgs } from './core/crun-args.ts';
@@ -20,12 +20,19 @@ import { initialHealth, isDependencySatisfied, nextProbeAtMs, parseRestartPolicy
 import type { LocalImages } from './images.ts';
 import { ContainerLogWriter } from './log-writer.ts';
 import type { NetworkAttacher, NetworkAttachment } from './network.ts';
+import { killProcessTree, readPidFile } from './process-tree.ts';
 import type { BlobStore } from './store/blobs.ts';
 import { readFileInRoot } from './store/rootfs-read.ts';
 
 const UMOUNT_PATH = '/usr/bin/umount';
 /** crun and mount run with exactly this environment. */
 const TOOL_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
+
+/** Health-probe output kept per stream (Docker keeps 4 KiB); the rest is drained and dropped. */
+export const PROBE_OUTPUT_MAX_BYTES = 4096;
+
+/** API exec output kept per stream unless the caller asks for less; the rest is drained and dropped. */
+export const EXEC_OUTPUT_MAX_BYTES = 1024 * 1024;
 
 /** A long-running child (crun run) with piped output. */
 export interface SpawnedProcess {
@@ -449,14 +456,28 @@ export class Container {
   }
 
   private async probe(plan: HealthPlan): Promise<boolean> {
+    const pidFile = `${this.bundleDir}/probe.pid`;
     try {
-      const probe = crunExecCommand(this.name, { processFile: `${this.bundleDir}/probe.json` });
-      await this.sys.exec.run(probe.file, probe.args, { env: TOOL_ENV, timeoutMs: plan.policy.timeoutMs });
+      await fsp.rm(pidFile, { force: true });
+      const probe = crunExecCommand(this.name, { processFile: `${this.bundleDir}/probe.json`, pidFile });
+      // Docker keeps 4 KiB of probe output; an endless writer is drained, not kept.
+      await this.sys.exec.run(probe.file, probe.args, { env: TOOL_ENV, timeoutMs: plan.policy.timeoutMs, maxOutputBytes: PROBE_OUTPUT_MAX_BYTES, onTimeout: () => this.killExecTree(pidFile) });
       return true;
     } catch (error) {
       this.logger.debug('Health probe failed', { error: describeError(error) });
       return false;
     }
+  }
+
+  /**
+   * Kills what a timed-out `crun exec` started in the container (the pid crun wrote and its
+   * descendants): killing crun alone leaves it running and holding the output pipe.
+   */
+  private async killExecTree(pidFile: string): Promise<void> {
+    const pid = await readPidFile(pidFile);
+    if (pid === undefined) return;
+    const killed = await killProcessTree(pid);
+    this.logger.info('Timed-out exec killed', { pid, processes: killed.length });
   }
 
   private async kill(signal: string): Promise<void> {
@@ -505,18 +526,26 @@ export class Container {
    * Runs `argv` in the running container (`crun exec`) as its own process runs: same user,
    * environment, capabilities. Non-zero exits are returned, not thrown.
    */
-  async exec(argv: readonly string[], options: { timeoutMs?: number } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  async exec(argv: readonly string[], options: { timeoutMs?: number; maxOutputBytes?: number } = {}): Promise<ExecResult> {
     const spec = this.spec;
     if (spec === undefined || this.state !== 'running') throw new BerthError('RUNTIME_CONTAINER_NOT_RUNNING', `Container ${this.name} is not running (${this.state})`);
     if (argv.length === 0) throw new BerthError('RUNTIME_SPEC_INVALID', `Nothing to run in container ${this.name}`);
     const file = `${this.bundleDir}/exec-${process.pid}-${++this.execCount}.json`;
+    const pidFile = file.replace(/\.json$/, '.pid');
     await fsp.writeFile(file, JSON.stringify(execProcess(spec, argv)), { mode: 0o600 });
     try {
       const okExitCodes = Array.from({ length: 256 }, (_, i) => i);
-      const command = crunExecCommand(this.name, { processFile: file });
-      return await this.sys.exec.run(command.file, command.args, { env: TOOL_ENV, okExitCodes, timeoutMs: options.timeoutMs ?? 60_000 });
+      const command = crunExecCommand(this.name, { processFile: file, pidFile });
+      return await this.sys.exec.run(command.file, command.args, {
+        env: TOOL_ENV,
+        okExitCodes,
+        timeoutMs: options.timeoutMs ?? 60_000,
+        maxOutputBytes: options.maxOutputBytes ?? EXEC_OUTPUT_MAX_BYTES,
+        onTimeout: () => this.killExecTree(pidFile),
+      });
     } finally {
       await fsp.rm(file, { force: true });
+      await fsp.rm(pidFile, { force: true });
     }
   }
 

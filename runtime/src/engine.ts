@@ -14,7 +14,7 @@ import { VOLUMES_DIR } from '../../lib/config/sections/containers.ts';
 import { BerthError, describeError } from '../../lib/errors.ts';
 import { PATHS } from '../../lib/layout.ts';
 import type { Logger } from '../../lib/log.ts';
-import { createExec, type Exec } from '../../lib/sys/exec.ts';
+import { createExec, type Exec, type ExecResult } from '../../lib/sys/exec.ts';
 import type { ContainerConfig } from '../../lib/config/sections/containers.ts';
 import { Container, type ContainerStatus, type RuntimePaths, type RuntimeSys, type SpawnedProcess } from './container.ts';
 import { imageKey, LocalImages, type LocalImage, type PruneResult } from './images.ts';
@@ -161,7 +161,7 @@ export class Engine {
   }
 
   /** Runs `argv` inside a running container (`crun exec`); throws RUNTIME_CONTAINER_NOT_FOUND for an unknown name. */
-  exec(name: string, argv: readonly string[], options: { timeoutMs?: number } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  exec(name: string, argv: readonly string[], options: { timeoutMs?: number; maxOutputBytes?: number } = {}): Promise<ExecResult> {
     const container = this.containers.get(name);
     if (container === undefined) return Promise.reject(new BerthError('RUNTIME_CONTAINER_NOT_FOUND', `No container named ${name}`));
     return container.exec(argv, options);

@@ -52,7 +52,7 @@ export function containerControlOf(engine: Engine): ContainerControl {
     start: (name) => engine.startContainer(name),
     stop: (name) => engine.stopContainer(name),
     restart: (name) => engine.restartContainer(name),
-    exec: (name, argv, timeoutMs) => engine.exec(name, argv, { timeoutMs }),
+    exec: (name, argv, timeoutMs, maxOutputBytes) => engine.exec(name, argv, { timeoutMs, maxOutputBytes }),
     readLog: (name, count, onRecord, signal) => engine.readLog(name, count, onRecord, signal),
   };
 }

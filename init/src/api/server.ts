@@ -84,7 +84,19 @@ export function createRequestHandler(router: Router, logger: Logger, transport: 
         res.writeHead(response.status, { 'content-type': response.contentType, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
         res.flushHeaders();
         finish(response.status);
-        await response.stream((chunk) => res.write(chunk), aborter.signal);
+        const waitForDrain = (): Promise<void> | undefined =>
+          res.writableNeedDrain && !res.destroyed
+            ? new Promise<void>((resolve) => {
+                const done = (): void => {
+                  res.off('drain', done);
+                  res.off('close', done);
+                  resolve();
+                };
+                res.on('drain', done);
+                res.on('close', done);
+              })
+            : undefined;
+        await response.stream((chunk) => void res.write(chunk), aborter.signal, waitForDrain);
         res.end();
       }
     };

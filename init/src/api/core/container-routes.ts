@@ -5,6 +5,7 @@
  */
 import { isBerthError } from '../../../../lib/errors.ts';
 import { array, integer, object, string } from '../../../../lib/config/validate.ts';
+import { FOLLOWER_PENDING_MAX_BYTES, FollowerLimits, FollowQueue } from './follow.ts';
 import { ApiError, type ApiRoute, type JsonSchema, type Router } from './router.ts';
 
 /** One container as the list shows it. */
@@ -42,7 +43,8 @@ export interface ContainerControl {
   start(name: string): Promise<{ changed: boolean }>;
   stop(name: string): Promise<{ changed: boolean }>;
   restart(name: string): Promise<{ changed: boolean }>;
-  exec(name: string, argv: readonly string[], timeoutMs: number): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  /** Keeps `maxOutputBytes` of each stream; `dropped` counts what was drained past it. */
+  exec(name: string, argv: readonly string[], timeoutMs: number, maxOutputBytes: number): Promise<{ exitCode: number; stdout: string; stderr: string; dropped?: { stdout: number; stderr: number } }>;
   /** The last `count` json-file records (each a JSON line ending in \n); with onRecord, every later one until `signal` aborts. */
   readLog(name: string, count: number, onRecord?: (record: string) => void, signal?: AbortSignal): Promise<string[]>;
 }
@@ -53,6 +55,8 @@ export const CONTAINER_LOG_TAIL_MAX = 100_000;
 /** exec's default and largest timeout, seconds. */
 export const EXEC_TIMEOUT_DEFAULT_S = 60;
 export const EXEC_TIMEOUT_MAX_S = 3600;
+/** exec output kept per stream (stdout, stderr); the rest is drained and counted, the answer says it was truncated. */
+export const EXEC_OUTPUT_MAX_BYTES = 1024 * 1024;
 
 /** The engine's typed failures as API errors; anything else is passed on (a 500). */
 export function engineError(error: unknown): unknown {
@@ -129,8 +133,13 @@ const execBody = object({ argv: array(string({ minLength: 1 }), { minItems: 1, m
 /** The ndjson media type of log records and pull progress. */
 export const NDJSON = 'application/x-ndjson';
 
-/** Registers the container endpoints (component `containers`). */
-export function registerContainerRoutes(router: Router, engine: ContainerControl): void {
+/** The last line of a follow stream whose client read too slowly (an NDJSON object like the records). */
+export function followerDroppedLine(name: string): string {
+  return `${JSON.stringify({ error: { code: 'API_FOLLOWER_TOO_SLOW', message: `Stopped following container ${name}: the client fell more than ${FOLLOWER_PENDING_MAX_BYTES / 1024 / 1024} MiB behind; follow again (with a tail) to resume` } })}\n`;
+}
+
+/** Registers the container endpoints (component `containers`); `followers` limits the open follow streams. */
+export function registerContainerRoutes(router: Router, engine: ContainerControl, followers: FollowerLimits = new FollowerLimits()): void {
   const notFound = { description: 'No container of that name' };
   const action = (verb: 'start' | 'stop' | 'restart', summary: string, description: string): ApiRoute => ({
     method: 'POST',
@@ -175,7 +184,14 @@ export function registerContainerRoutes(router: Router, engine: ContainerControl
         { name: 'tail', type: 'integer', minimum: 0, maximum: CONTAINER_LOG_TAIL_MAX, description: `How many of the last records (default ${CONTAINER_LOG_TAIL_DEFAULT})` },
         { name: 'follow', type: 'boolean', description: 'Keep the response open and send records as they are written' },
       ],
-      responses: { 200: { description: 'Newline-delimited json-file records', mediaType: NDJSON }, 404: notFound },
+      responses: {
+        200: {
+          description: `Newline-delimited json-file records. A follower that falls more than ${FOLLOWER_PENDING_MAX_BYTES / 1024 / 1024} MiB behind gets a last line {"error":{"code":"API_FOLLOWER_TOO_SLOW",...}} and the stream ends`,
+          mediaType: NDJSON,
+        },
+        404: notFound,
+        429: { description: `Too many follow streams: at most ${followers.perKey} per container and ${followers.totalMax} in all` },
+      },
       handler: async (request) => {
         const name = request.params.name ?? '';
         const count = typeof request.query.tail === 'number' ? request.query.tail : CONTAINER_LOG_TAIL_DEFAULT;
@@ -185,20 +201,36 @@ export function registerContainerRoutes(router: Router, engine: ContainerControl
         }
         // Checked before the 200 is sent: an unknown name is a 404, not an empty stream.
         await callEngine(() => engine.inspect(name));
+        const release = followers.acquire(name, `Container ${name}`);
         return {
           status: 200,
           contentType: NDJSON,
-          stream: async (write, signal) => {
-            // Records that arrive before the tail has been sent wait, so the order holds.
-            let early: string[] | undefined = [];
-            const initial = await engine.readLog(name, count, (record) => (early === undefined ? write(record) : early.push(record)), signal);
-            const first = [...initial, ...early].join('');
-            early = undefined;
-            if (first !== '') write(first);
-            await new Promise<void>((resolve) => {
-              if (signal.aborted) resolve();
-              else signal.addEventListener('abort', () => resolve(), { once: true });
-            });
+          stream: async (write, signal, waitForDrain) => {
+            try {
+              const queue = new FollowQueue(write, waitForDrain, followerDroppedLine(name));
+              // Stop receiving records once dropped: the engine forgets the listener on abort.
+              const listening = new AbortController();
+              const stop = (): void => listening.abort();
+              signal.addEventListener('abort', stop, { once: true });
+              if (signal.aborted) stop();
+              // Records that arrive before the tail has been sent wait, so the order holds.
+              let early: string[] | undefined = [];
+              const initial = await engine.readLog(name, count, (record) => (early === undefined ? queue.push(record) : early.push(record)), listening.signal);
+              const first = [...initial, ...early].join('');
+              early = undefined;
+              queue.push(first);
+              await Promise.race([
+                queue.dropped,
+                new Promise<void>((resolve) => {
+                  if (listening.signal.aborted) resolve();
+                  else listening.signal.addEventListener('abort', () => resolve(), { once: true });
+                }),
+              ]);
+              stop();
+              signal.removeEventListener('abort', stop);
+            } finally {
+              release();
+            }
           },
         };
       },
@@ -211,12 +243,23 @@ export function registerContainerRoutes(router: Router, engine: ContainerControl
       path: '/v1/containers/{name}/exec',
       operationId: 'execContainer',
       summary: 'Run a command in a running container, as its own process runs (user, environment, capabilities)',
-      description: 'Not interactive: no stdin, no terminal. Answers when the command ends, with its exit code and output.',
+      description: `Not interactive: no stdin, no terminal. Answers when the command ends, with its exit code and output (the first ${EXEC_OUTPUT_MAX_BYTES / 1024 / 1024} MiB of each stream; the rest is read and dropped, and truncated says so). On timeout the command and everything it started in the container are killed.`,
       body: { kind: 'json', schema: execBody, openapi: EXEC_BODY_DOC, required: true, description: 'The command' },
       responses: {
         200: {
           description: 'The command ended (whatever its exit code)',
-          schema: { type: 'object', required: ['exit_code', 'stdout', 'stderr'], properties: { exit_code: { type: 'integer' }, stdout: { type: 'string' }, stderr: { type: 'string' } } },
+          schema: {
+            type: 'object',
+            required: ['exit_code', 'stdout', 'stderr', 'truncated', 'stdout_dropped_bytes', 'stderr_dropped_bytes'],
+            properties: {
+              exit_code: { type: 'integer' },
+              stdout: { type: 'string', description: `The first ${EXEC_OUTPUT_MAX_BYTES / 1024 / 1024} MiB of its standard output` },
+              stderr: { type: 'string', description: `The first ${EXEC_OUTPUT_MAX_BYTES / 1024 / 1024} MiB of its standard error` },
+              truncated: { type: 'boolean', description: 'True when either stream wrote more than was kept' },
+              stdout_dropped_bytes: { type: 'integer', description: 'Standard output bytes read past the limit and dropped' },
+              stderr_dropped_bytes: { type: 'integer', description: 'Standard error bytes read past the limit and dropped' },
+            },
+          },
         },
         404: notFound,
         409: { description: 'The container is not running' },
@@ -224,8 +267,19 @@ export function registerContainerRoutes(router: Router, engine: ContainerControl
       },
       handler: async (request) => {
         const body = request.body as { argv: string[]; timeout_s?: number };
-        const result = await callEngine(() => engine.exec(request.params.name ?? '', body.argv, (body.timeout_s ?? EXEC_TIMEOUT_DEFAULT_S) * 1000));
-        return { status: 200, json: { exit_code: result.exitCode, stdout: result.stdout, stderr: result.stderr } };
+        const result = await callEngine(() => engine.exec(request.params.name ?? '', body.argv, (body.timeout_s ?? EXEC_TIMEOUT_DEFAULT_S) * 1000, EXEC_OUTPUT_MAX_BYTES));
+        const dropped = result.dropped ?? { stdout: 0, stderr: 0 };
+        return {
+          status: 200,
+          json: {
+            exit_code: result.exitCode,
+            stdout: result.stdout,
+            stderr: result.stderr,
+            truncated: dropped.stdout > 0 || dropped.stderr > 0,
+            stdout_dropped_bytes: dropped.stdout,
+            stderr_dropped_bytes: dropped.stderr,
+          },
+        };
       },
     },
   ]);

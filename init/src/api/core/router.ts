@@ -94,7 +94,16 @@ export interface ApiRequest {
 export type ApiResponse =
   | { status: number; json: unknown; after?: () => void }
   | { status: number; text: string; contentType: string }
-  | { status: number; contentType: string; stream: (write: (chunk: string) => void, signal: AbortSignal) => Promise<void> };
+  | {
+      status: number;
+      contentType: string;
+      /**
+       * Writes the body until it resolves. `waitForDrain`, after a write, answers a promise while
+       * the client reads slower than the stream is written (then wait, or queue with limits), else
+       * undefined.
+       */
+      stream: (write: (chunk: string) => void, signal: AbortSignal, waitForDrain?: () => Promise<void> | undefined) => Promise<void>;
+    };
 
 /** A response described for the OpenAPI document. */
 export interface ResponseDoc {

@@ -3,11 +3,13 @@
  * follow in order), start/stop/restart, exec (request checking through the router: bad JSON,
  * unknown fields, missing argv), the engine's typed errors as HTTP statuses (404, 409, 503),
  * pull progress streamed as NDJSON ending in the result or an error event, remove refused while
- * in use, prune.
+ * in use, prune; the limits: follow streams per container and in total (429), a slow follower
+ * waited for and then dropped with a last line, exec output truncated and flagged.
  */
 import t from 'tap';
 import { BerthError } from '../../../../lib/errors.ts';
-import { registerContainerRoutes, type ContainerControl, type ContainerDetail } from '../../../src/api/core/container-routes.ts';
+import { EXEC_OUTPUT_MAX_BYTES, registerContainerRoutes, type ContainerControl, type ContainerDetail } from '../../../src/api/core/container-routes.ts';
+import { FOLLOWER_PENDING_MAX_BYTES, FollowerLimits } from '../../../src/api/core/follow.ts';
 import { registerImageRoutes, type ImageControl, type ImageSummary } from '../../../src/api/core/image-routes.ts';
 import { parseBody, parseQuery, Router, type ApiResponse } from '../../../src/api/core/router.ts';
 
@@ -32,6 +34,9 @@ const record = (text: string) => `${JSON.stringify({ log: `${text}\n`, stream: '
 
 function fakeEngine() {
   const calls: string[] = [];
+  /** The follow listeners the engine holds (removed when their signal aborts). */
+  const listeners = new Set<(record: string) => void>();
+  let execOutput: { stdout: string; stderr: string; dropped?: { stdout: number; stderr: number } } = { stdout: 'out\n', stderr: 'err\n' };
   let state = 'running';
   const notFound = (name: string) => new BerthError('RUNTIME_CONTAINER_NOT_FOUND', `No container named ${name}`);
   const control: ContainerControl = {
@@ -57,21 +62,34 @@ function fakeEngine() {
       state = 'running';
       return Promise.resolve({ changed: true });
     },
-    exec: (name, argv, timeoutMs) => {
-      calls.push(`exec ${name} ${argv.join(' ')} ${timeoutMs}`);
+    exec: (name, argv, timeoutMs, maxOutputBytes) => {
+      calls.push(`exec ${name} ${argv.join(' ')} ${timeoutMs} ${maxOutputBytes}`);
       if (state !== 'running') return Promise.reject(new BerthError('RUNTIME_CONTAINER_NOT_RUNNING', `Container ${name} is not running (${state})`));
-      return Promise.resolve({ exitCode: 3, stdout: 'out\n', stderr: 'err\n' });
+      return Promise.resolve({ exitCode: 3, ...execOutput });
     },
     readLog: (name, count, onRecord, signal) => {
       if (name !== 'web') return Promise.reject(notFound(name));
       // A record written while the tail is being read arrives before the tail is returned.
       onRecord?.(record('during'));
-      if (onRecord) setImmediate(() => onRecord(record('after')));
-      if (signal) setTimeout(() => (signal as AbortSignal & { abortFromTest?: () => void }).abortFromTest?.(), 5);
-      return Promise.resolve(['one', 'two', 'three'].slice(-count).map(record));
+      if (onRecord) {
+        listeners.add(onRecord);
+        signal?.addEventListener('abort', () => listeners.delete(onRecord), { once: true });
+        setImmediate(() => onRecord(record('after')));
+      }
+      return Promise.resolve((count === 0 ? [] : ['one', 'two', 'three'].slice(-count)).map(record));
     },
   };
-  return { control, calls, setState: (s: string) => (state = s) };
+  return {
+    control,
+    calls,
+    listeners,
+    setState: (s: string) => (state = s),
+    setExecOutput: (output: typeof execOutput) => (execOutput = output),
+    /** A record written by the container, to every follower. */
+    emit: (text: string) => {
+      for (const listener of listeners) listener(record(text));
+    },
+  };
 }
 
 const busybox: ImageSummary = {
@@ -101,10 +119,10 @@ function fakeImages(failPull?: BerthError): ImageControl {
   };
 }
 
-function setup(options: { failPull?: BerthError } = {}) {
+function setup(options: { failPull?: BerthError; followers?: FollowerLimits } = {}) {
   const engine = fakeEngine();
   const router = new Router();
-  registerContainerRoutes(router, engine.control);
+  registerContainerRoutes(router, engine.control, options.followers);
   registerImageRoutes(router, fakeImages(options.failPull));
   /** As the server does it: resolve, check the query and body, call the handler. */
   const call = async (method: string, url: string, body?: string, signal = new AbortController().signal): Promise<ApiResponse> => {
@@ -119,10 +137,13 @@ function setup(options: { failPull?: BerthError } = {}) {
 
 const jsonOf = (answer: ApiResponse): unknown => ('json' in answer ? answer.json : undefined);
 
-async function streamOf(answer: ApiResponse, signal = new AbortController().signal): Promise<string[]> {
+async function streamOf(answer: ApiResponse, signal = new AbortController().signal, onChunk?: (chunk: string) => void): Promise<string[]> {
   if (!('stream' in answer)) throw new Error('expected a stream');
   const chunks: string[] = [];
-  await answer.stream((chunk) => void chunks.push(chunk), signal);
+  await answer.stream((chunk) => {
+    chunks.push(chunk);
+    onChunk?.(chunk);
+  }, signal);
   return chunks;
 }
 
@@ -142,9 +163,89 @@ void t.test('logs: the last N records as NDJSON; follow sends the tail first, th
   await t.rejects(call('GET', '/v1/containers/web/logs?since=1'), { status: 400, message: /unknown parameter \(this endpoint takes tail, follow\)/ });
   await t.rejects(call('GET', '/v1/containers/nope/logs?follow=1'), { status: 404, code: 'RUNTIME_CONTAINER_NOT_FOUND' }, 'a follow of an unknown container is refused before the stream');
   const aborter = new AbortController();
-  const signal = Object.assign(aborter.signal, { abortFromTest: () => aborter.abort() });
-  const chunks = await streamOf(await call('GET', '/v1/containers/web/logs?tail=1&follow=1', undefined, signal), signal);
+  // The client goes away once it has the later record.
+  const chunks = await streamOf(await call('GET', '/v1/containers/web/logs?tail=1&follow=1', undefined, aborter.signal), aborter.signal, (chunk) => {
+    if (chunk === record('after')) aborter.abort();
+  });
   t.same(chunks, [record('three') + record('during'), record('after')], 'tail, the record that came meanwhile, then the later one; ends when the client goes');
+});
+
+void t.test('follow: at most N per container and M in all (429 saying so); a place is given back when the stream ends', async (t) => {
+  const followers = new FollowerLimits(2, 32);
+  const { call, listeners } = setup({ followers });
+  const clients = [new AbortController(), new AbortController()];
+  const streams = await Promise.all(clients.map((c) => call('GET', '/v1/containers/web/logs?follow=1', undefined, c.signal)));
+  const running = streams.map((answer, i) => streamOf(answer, clients[i]?.signal));
+  t.equal(followers.count('web'), 2);
+  await t.rejects(call('GET', '/v1/containers/web/logs?follow=1'), { status: 429, code: 'API_TOO_MANY_FOLLOWERS', message: /Container web already has 2 followers \(at most 2\)/ });
+  t.ok((await call('GET', '/v1/containers/web/logs?tail=1')).status === 200, 'a tail without follow is not limited');
+  clients[0]?.abort();
+  await running[0];
+  t.equal(followers.count('web'), 1, 'the closed stream gave its place back');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(listeners.size, 1, 'and the engine forgot its listener');
+  const again = new AbortController();
+  const third = streamOf(await call('GET', '/v1/containers/web/logs?follow=1', undefined, again.signal), again.signal);
+  again.abort();
+  clients[1]?.abort();
+  await Promise.all([third, running[1]]);
+  t.equal(followers.count(), 0);
+
+  const total = new FollowerLimits(8, 1);
+  const acquired = total.acquire('web', 'Container web');
+  t.throws(() => total.acquire('db', 'Container db'), { status: 429, code: 'API_TOO_MANY_FOLLOWERS', message: /The host already serves 1 follow streams \(at most 1\)/ });
+  acquired();
+  acquired();
+  t.equal(total.count(), 0, 'giving back twice counts once');
+  t.doesNotThrow(() => total.acquire('db', 'Container db'));
+});
+
+void t.test('follow: a client that does not read is waited for, then dropped with a last line', async (t) => {
+  const followers = new FollowerLimits();
+  const { call, emit, listeners } = setup({ followers });
+  const answer = await call('GET', '/v1/containers/web/logs?tail=0&follow=1');
+  if (!('stream' in answer)) throw new Error('expected a stream');
+  const written: string[] = [];
+  // The response's buffer is full after every write, and the client never drains it.
+  const stream = answer.stream(
+    (chunk) => void written.push(chunk),
+    new AbortController().signal,
+    () => new Promise<void>(() => undefined),
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(written.length, 1, 'one write, then the stream waits for drain');
+  const line = 'x'.repeat(1000);
+  for (let i = 0; i < (FOLLOWER_PENDING_MAX_BYTES / 1000) * 2 && listeners.size > 0; i += 1) emit(line);
+  await stream;
+  t.equal(written.length, 2, 'nothing written while waiting but the last line');
+  t.same(JSON.parse(written[1] ?? ''), { error: { code: 'API_FOLLOWER_TOO_SLOW', message: 'Stopped following container web: the client fell more than 1 MiB behind; follow again (with a tail) to resume' } });
+  t.equal(followers.count('web'), 0, 'its place is free');
+  t.equal(listeners.size, 0, 'the engine no longer sends it records');
+});
+
+void t.test('follow: a client that reads slowly gets every record, in order', async (t) => {
+  const { call, emit } = setup();
+  const answer = await call('GET', '/v1/containers/web/logs?tail=0&follow=1');
+  if (!('stream' in answer)) throw new Error('expected a stream');
+  const written: string[] = [];
+  let drain: (() => void) | undefined;
+  const client = new AbortController();
+  const stream = answer.stream(
+    (chunk) => void written.push(chunk),
+    client.signal,
+    () => (written.length % 2 === 0 ? new Promise<void>((resolve) => (drain = resolve)) : undefined),
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  for (let i = 0; i < 10; i += 1) emit(`r${i}`);
+  while (drain !== undefined) {
+    const go = drain;
+    drain = undefined;
+    go();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  client.abort();
+  await stream;
+  t.same(written.join(''), [record('during'), record('after'), ...Array.from({ length: 10 }, (_, i) => record(`r${i}`))].join(''));
 });
 
 void t.test('start, stop, restart: the new state and whether anything changed', async (t) => {
@@ -160,9 +261,16 @@ void t.test('start, stop, restart: the new state and whether anything changed', 
 
 void t.test('exec: checked body, exit code and output, 409 when not running', async (t) => {
   const { call, calls, setState } = setup();
-  t.same(jsonOf(await call('POST', '/v1/containers/web/exec', '{"argv":["sh","-c","exit 3"]}')), { exit_code: 3, stdout: 'out\n', stderr: 'err\n' });
+  t.same(jsonOf(await call('POST', '/v1/containers/web/exec', '{"argv":["sh","-c","exit 3"]}')), {
+    exit_code: 3,
+    stdout: 'out\n',
+    stderr: 'err\n',
+    truncated: false,
+    stdout_dropped_bytes: 0,
+    stderr_dropped_bytes: 0,
+  });
   await call('POST', '/v1/containers/web/exec', '{"argv":["true"],"timeout_s":5}');
-  t.same(calls, ['exec web sh -c exit 3 60000', 'exec web true 5000'], 'default timeout 60 s, or the one given');
+  t.same(calls, [`exec web sh -c exit 3 60000 ${EXEC_OUTPUT_MAX_BYTES}`, `exec web true 5000 ${EXEC_OUTPUT_MAX_BYTES}`], 'default timeout 60 s, or the one given; output bounded');
   await t.rejects(call('POST', '/v1/containers/web/exec', '{"argv":['), { status: 400, code: 'API_BAD_JSON' });
   await t.rejects(call('POST', '/v1/containers/web/exec', '{"argv":["ls"],"tty":true}'), { status: 400, code: 'API_INVALID_BODY', message: /tty: unknown key/ });
   await t.rejects(call('POST', '/v1/containers/web/exec', '{"argv":[]}'), { status: 400, code: 'API_INVALID_BODY', message: /argv: expected at least 1 item/ });
@@ -170,6 +278,12 @@ void t.test('exec: checked body, exit code and output, 409 when not running', as
   await t.rejects(call('POST', '/v1/containers/web/exec'), { status: 400, code: 'API_BODY_REQUIRED' });
   setState('stopped');
   await t.rejects(call('POST', '/v1/containers/web/exec', '{"argv":["ls"]}'), { status: 409, code: 'RUNTIME_CONTAINER_NOT_RUNNING' });
+});
+
+void t.test('exec: output past the limit is flagged as truncated with the dropped byte counts', async (t) => {
+  const { call, setExecOutput } = setup();
+  setExecOutput({ stdout: 'y\n'.repeat(10), stderr: '', dropped: { stdout: 5_000_000, stderr: 0 } });
+  t.match(jsonOf(await call('POST', '/v1/containers/web/exec', '{"argv":["yes"]}')), { exit_code: 3, truncated: true, stdout_dropped_bytes: 5_000_000, stderr_dropped_bytes: 0 });
 });
 
 void t.test('images: list, pull progress then the image, errors as an event, remove refused in use, prune', async (t) => {
