@@ -74,7 +74,7 @@ function describeStep(step: LiveStep): string {
         step.recreate.length > 0 ? `recreated ${step.recreate.join(', ')}` : '',
         step.remove.length > 0 ? `removed ${step.remove.join(', ')}` : '',
       ].filter((p) => p !== '');
-      return parts.length > 0 ? `containers ${parts.join('; ')}` : 'container registries';
+      return parts.length > 0 ? `containers ${parts.join('; ')}` : 'container registries and disk reserve';
     }
   }
 }

@@ -67,10 +67,13 @@ export interface LocalImagesOptions {
   space?: SpaceGuard;
 }
 
-/** A refusal for want of space, with the image named in front: `Cannot pull web:1: Blob ... stopped: ...`. */
+/**
+ * A refusal for want of space, with the image named in front: `Cannot pull web:1: Blob ...
+ * stopped: ...`. No `cause`: the message already holds the original one whole.
+ */
 function namingImage(error: unknown, action: string, key: string): unknown {
   if (!isBerthError(error, DISK_RESERVE_CODE)) return error;
-  return new BerthError(DISK_RESERVE_CODE, `Cannot ${action} ${key}: ${error.message}`, { cause: error });
+  return new BerthError(DISK_RESERVE_CODE, `Cannot ${action} ${key}: ${error.message}`);
 }
 
 async function existing(path: string): Promise<boolean> {
