@@ -50,6 +50,9 @@ static int tail_next;
 static int tail_count;
 static char partial[LINE_MAX_BYTES];
 static size_t partial_len;
+/* Whether Node's stderr since its start showed V8 giving up on its heap limit (the line may
+ * scroll out of the tail behind Node's native stack trace). */
+static int heap_exhausted;
 
 static int is_pid1;
 static int stderr_r = -1;
@@ -92,6 +95,7 @@ static void tail_push(const char *s, size_t len) {
   if (len >= LINE_MAX_BYTES) len = LINE_MAX_BYTES - 1;
   memcpy(tail[tail_next], s, len);
   tail[tail_next][len] = '\0';
+  if (strstr(tail[tail_next], "heap out of memory") != NULL || strstr(tail[tail_next], "Reached heap limit") != NULL) heap_exhausted = 1;
   tail_next = (tail_next + 1) % TAIL_LINES;
   if (tail_count < TAIL_LINES) tail_count++;
 }
@@ -100,6 +104,7 @@ static void tail_reset(void) {
   tail_next = 0;
   tail_count = 0;
   partial_len = 0;
+  heap_exhausted = 0;
 }
 
 /* Copies what Node (or anything holding the pipe) wrote to stderr to the console and keeps its lines. */
@@ -155,14 +160,6 @@ static const char *signal_name(int sig) {
     case SIGPWR: return "SIGPWR";
     default: return "SIGUNKNOWN";
   }
-}
-
-/* Whether the kept stderr lines show V8 giving up on its heap limit. */
-static int tail_shows_heap_exhaustion(void) {
-  for (int i = 0; i < tail_count; i++) {
-    if (strstr(tail[i], "heap out of memory") != NULL || strstr(tail[i], "Reached heap limit") != NULL) return 1;
-  }
-  return 0;
 }
 
 /* Every process whose parent is this one (host tests: never signal the whole host). */
@@ -349,7 +346,7 @@ int main(int argc, char **argv) {
       }
       int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
       int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-      if (tail_shows_heap_exhaustion()) {
+      if (heap_exhausted) {
         snprintf(last_exit, sizeof last_exit, "heap-exhausted");
       } else if (sig != 0) {
         snprintf(last_exit, sizeof last_exit, "signal:%s", signal_name(sig));
