@@ -145,7 +145,7 @@ export function busyboxEntries(busybox: Buffer, applets: readonly string[], extr
 }
 
 /** Applets the container tests use (an HTTP server, a health probe, shell tools). */
-export const TEST_IMAGE_APPLETS = ['sh', 'cat', 'echo', 'true', 'false', 'sleep', 'date', 'ls', 'httpd', 'wget', 'test', 'grep', 'touch', 'rm', 'id', 'ps', 'hostname', 'mkdir', 'env'];
+export const TEST_IMAGE_APPLETS = ['sh', 'cat', 'echo', 'true', 'false', 'sleep', 'date', 'ls', 'httpd', 'wget', 'test', 'grep', 'touch', 'rm', 'id', 'ps', 'hostname', 'mkdir', 'env', 'unshare'];
 
 /** The ref name the container tests' image is preloaded under (as `berth-test:latest`). */
 export const TEST_IMAGE_TAG = 'latest';
