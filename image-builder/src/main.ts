@@ -16,7 +16,7 @@ import { loadProfileFile } from './profile/load.ts';
 import { parseCliArgs, type CliCommand, HELP_TEXT } from './cli.ts';
 import { emitUpdateBundle } from './update-bundle.ts';
 import { publishBundle } from '../../updater/src/bundle.ts';
-import { loadPrivateKey, writeSigningKeyPair } from '../../updater/src/signing.ts';
+import { loadPrivateKey, loadPublicKey, writeSigningKeyPair } from '../../updater/src/signing.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -49,8 +49,18 @@ async function run(command: CliCommand): Promise<number> {
       return 0;
     }
     case 'publish': {
-      const published = await publishBundle({ bundleDir: command.bundle, channel: command.channel, toDir: command.to, now: new Date() });
-      console.log(`Published ${published.manifest.version} on channel ${command.channel}: ${published.channelPath}`);
+      const privateKey = loadPrivateKey(await readFile(command.signingKey), command.signingKey);
+      const published = await publishBundle({
+        bundleDir: command.bundle,
+        channel: command.channel,
+        toDir: command.to,
+        now: new Date(),
+        privateKey,
+        ...(command.expiresInMs !== undefined ? { validForMs: command.expiresInMs } : {}),
+        // The bundle must verify with the same key: a host would refuse it otherwise.
+        trustedKeys: [loadPublicKey(createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }))],
+      });
+      console.log(`Published ${published.manifest.version} on channel ${command.channel}: ${published.channelPath}, signed, expires ${published.channel.expires}`);
       return 0;
     }
     case 'build': {

@@ -7,7 +7,7 @@ import { BerthError } from '../../lib/errors.ts';
 
 export type UpdateCliCommand =
   | { kind: 'keys-generate'; out: string }
-  | { kind: 'publish'; bundle: string; channel: string; to: string };
+  | { kind: 'publish'; bundle: string; channel: string; to: string; signingKey: string; expiresInMs?: number };
 
 /** The build options that make a build also emit a signed update bundle. */
 export interface BundleBuildOptions {
@@ -23,9 +23,11 @@ export const UPDATE_HELP = `  berth keys generate --out DIR
       Also build the public half of FILE into the image (/usr/lib/berth/update-signing.pub)
       and write a signed update bundle to DIR/<profile>/bundle/ (channel default: stable;
       min-version: the oldest version it may replace, default 0.0.0).
-  berth publish BUNDLE --channel NAME --to DIR
-      Copy a bundle to DIR/bundles/<version>/ and point DIR/channels/NAME.json at it. Serve DIR
-      with any static HTTP server; hosts use it as update.server.
+  berth publish BUNDLE --channel NAME --to DIR --signing-key FILE [--expires-in 3d]
+      Copy a bundle to DIR/bundles/<version>/ and point DIR/channels/NAME.json at it, signed with
+      FILE (the bundle key) and valid for --expires-in (default 3d). Serve DIR with any static
+      HTTP server; hosts use it as update.server. Publish again before it expires (same bundle:
+      only the signature and expiry change); hosts refuse expired or unsigned metadata.
 `;
 
 function usage(message: string): BerthError {
@@ -57,11 +59,24 @@ export function parseKeysGenerateArgs(argv: readonly string[]): UpdateCliCommand
   return { kind: 'keys-generate', out };
 }
 
-/** `berth publish BUNDLE --channel NAME --to DIR`. */
+const DURATION = /^(\d+)(m|h|d)$/;
+const DURATION_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `--expires-in 3d`: minutes, hours or days, at least an hour. */
+function parseExpiresIn(text: string): number {
+  const match = DURATION.exec(text);
+  const ms = match ? Number(match[1]) * (DURATION_MS[match[2] ?? ''] ?? 0) : 0;
+  if (ms < 3_600_000) throw usage(`--expires-in '${text}': expected a duration of at least an hour such as 12h or 3d`);
+  return ms;
+}
+
+/** `berth publish BUNDLE --channel NAME --to DIR --signing-key FILE [--expires-in D]`. */
 export function parsePublishArgs(argv: readonly string[]): UpdateCliCommand {
   let bundle: string | undefined;
   let channel: string | undefined;
   let to: string | undefined;
+  let signingKey: string | undefined;
+  let expiresInMs: number | undefined;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] as string;
     if (arg === '--channel') {
@@ -71,6 +86,12 @@ export function parsePublishArgs(argv: readonly string[]): UpdateCliCommand {
     } else if (arg === '--to') {
       to = takeValue(argv, i, arg);
       i += 1;
+    } else if (arg === '--signing-key') {
+      signingKey = takeValue(argv, i, arg);
+      i += 1;
+    } else if (arg === '--expires-in') {
+      expiresInMs = parseExpiresIn(takeValue(argv, i, arg));
+      i += 1;
     } else if (arg.startsWith('-')) throw usage(`Unknown option '${arg}' for publish`);
     else if (bundle === undefined) bundle = arg;
     else throw usage(`publish takes one bundle directory, got a second: '${arg}'`);
@@ -78,7 +99,8 @@ export function parsePublishArgs(argv: readonly string[]): UpdateCliCommand {
   if (bundle === undefined) throw usage('publish needs a bundle directory (out/<profile>/bundle)');
   if (channel === undefined) throw usage('publish needs --channel NAME');
   if (to === undefined) throw usage('publish needs --to DIR');
-  return { kind: 'publish', bundle, channel, to };
+  if (signingKey === undefined) throw usage('publish needs --signing-key FILE: hosts refuse unsigned channel metadata');
+  return { kind: 'publish', bundle, channel, to, signingKey, ...(expiresInMs !== undefined ? { expiresInMs } : {}) };
 }
 
 /**

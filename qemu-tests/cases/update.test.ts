@@ -17,7 +17,7 @@
  *     retried.
  */
 import { execFile } from 'node:child_process';
-import { access, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
@@ -32,17 +32,18 @@ import { RATE_SKIP_MS } from '../../updater/src/slot-io.ts';
 const run = promisify(execFile);
 const UPDATE_DIR = process.env.BERTH_UPDATE_DIR ?? join(REPO_ROOT, 'out/update');
 const BUNDLES = join(UPDATE_DIR, 'bundles');
+const SIGNING_KEY = join(UPDATE_DIR, 'keys/berth-signing.key');
 /** io.max write limit for the slot writer: 5 MiB/s. */
 const WRITE_BPS = 5 * 1024 * 1024;
 const BOOT_MS = 240_000;
 /** Download + a ~110 MiB write at 5 MiB/s + read-back, generously for TCG. */
 const STAGE_MS = 300_000;
 
-function config(channel: string, extra = ''): string {
+function config(channel: string, extra = '', server = 'http://10.0.2.100/'): string {
   return `debug:
   shell: ttyS1
 update:
-  server: http://10.0.2.100/
+  server: ${server}
   channel: ${channel}
   soak: 5s
   throttle: { write_bps: ${WRITE_BPS} }
@@ -60,7 +61,7 @@ const CRITICAL_CONTAINER = `containers:
 `;
 
 async function publish(version: string, channel: string, root: string): Promise<void> {
-  await run(process.execPath, [join(REPO_ROOT, 'bin/berth.js'), 'publish', join(BUNDLES, version), '--channel', channel, '--to', root], { cwd: REPO_ROOT });
+  await run(process.execPath, [join(REPO_ROOT, 'bin/berth.js'), 'publish', join(BUNDLES, version), '--channel', channel, '--to', root, '--signing-key', SIGNING_KEY], { cwd: REPO_ROOT });
 }
 
 async function journal(shell: DebugShell): Promise<{ state: { current: { phase: string; error?: { code: string } }; badVersions: string[] } }> {
@@ -156,22 +157,17 @@ await runVmCase(
     });
 
     await t.test('a tampered bundle and a downgrade are refused, nothing written to the active slot', async (t) => {
-      // Tampered: a copy of 3.0.0 on the server whose manifest has one field changed after signing.
-      await publish('3.0.0', 'tampered', root);
-      const tampered = join(root, 'bundles', '3.0.0-tampered');
-      await rm(tampered, { recursive: true, force: true });
-      await cp(join(root, 'bundles', '3.0.0'), tampered, { recursive: true });
-      const manifestPath = join(tampered, 'manifest.json');
+      // Tampered: 3.0.0 published (signed channel) on a server of its own, whose manifest then has one field changed.
+      const tamperedRoot = join(root, 'tampered');
+      await publish('3.0.0', 'tampered', tamperedRoot);
+      const manifestPath = join(tamperedRoot, 'bundles', '3.0.0', 'manifest.json');
       const manifest = await readFile(manifestPath, 'utf8');
       const changed = manifest.replace(/"min_version":\s*"0\.0\.0"/, '"min_version":"0.0.1"');
       t.not(changed, manifest, 'the manifest was changed');
       await writeFile(manifestPath, changed);
-      const channelPath = join(root, 'channels', 'tampered.json');
-      const channel = JSON.parse(await readFile(channelPath, 'utf8')) as { bundle_url: string };
-      await writeFile(channelPath, JSON.stringify({ ...channel, bundle_url: '../bundles/3.0.0-tampered/manifest.json' }));
       await publish('1.0.0', 'old', root);
 
-      await writeFile(machine.paths.configFile, config('tampered'));
+      await writeFile(machine.paths.configFile, config('tampered', '', 'http://10.0.2.100/tampered/'));
       let vm = await boot();
       let ready = await vm.waitForReady(BOOT_MS);
       t.same([ready.slot, ready.version], ['b', '2.0.0']);

@@ -138,7 +138,9 @@ const CPU_FLOOR_SCRIPT =
   "console.log('bytes='+bytes+' ms='+Math.round(Number(process.hrtime.bigint()-t)/1e6))})";
 
 async function publish(bundles: string, version: string, channel: string, root: string): Promise<void> {
-  await run(process.execPath, [join(REPO_ROOT, 'bin/berth.js'), 'publish', join(bundles, version), '--channel', channel, '--to', root], { cwd: REPO_ROOT });
+  // The bundles' key (build-update-images.sh) also signs the channel metadata.
+  const signingKey = join(bundles, '..', 'keys', 'berth-signing.key');
+  await run(process.execPath, [join(REPO_ROOT, 'bin/berth.js'), 'publish', join(bundles, version), '--channel', channel, '--to', root, '--signing-key', signingKey], { cwd: REPO_ROOT });
 }
 
 /** Waits for `pattern` on the console after `from`; returns the host time it was seen and the line. */

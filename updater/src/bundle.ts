@@ -2,12 +2,13 @@
  * Making and publishing update bundles on the build host: `createBundle` hashes the
  * build's root image (compressed and raw), verity hash tree, kernel and initrd, copies
  * them into a bundle directory and writes the signed manifest; `publishBundle` (behind
- * `berth publish <bundle> --channel <name> --to <dir>`) copies a bundle into a static
- * server directory and then atomically points `channels/<name>.json` at it. Effects:
+ * `berth publish <bundle> --channel <name> --to <dir> --signing-key <key>`) copies a bundle
+ * into a static server directory and then atomically points `channels/<name>.json` at it,
+ * signed and with an expiry (`writeChannel`). Effects:
  * files in the given directories only.
  */
 import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { BerthError } from '../../lib/errors.ts';
 import { writeFileAtomically } from '../../lib/sys/atomic-file.ts';
@@ -21,8 +22,8 @@ import {
   type Architecture,
   type BundleManifest,
 } from './core/bundle-manifest.ts';
-import { channelMetadataPath, renderChannelMetadata, type ChannelMetadata } from './core/release.ts';
-import { signManifest, verifyManifest, type TrustedKey } from './signing.ts';
+import { channelMetadataPath, type ChannelMetadata } from './core/release.ts';
+import { keyIdOf, signChannelMetadata, signManifest, verifyChannelMetadata, verifyManifest, type TrustedKey } from './signing.ts';
 
 /** Bundles and channel files are served to every client: readable by all. */
 const PUBLIC_FILE = { mode: 0o644 } as const;
@@ -113,10 +114,63 @@ export interface PublishInput {
   channel: string;
   /** The static server directory. */
   toDir: string;
-  /** Release time written to the channel file. */
+  /** Release time written to the channel file, and the signing time of its metadata. */
   now: Date;
+  /** Signs the channel metadata: the key of the bundles, whose public half is in the image. */
+  privateKey: KeyObject;
+  /** How long hosts accept the metadata (default DEFAULT_METADATA_VALIDITY_MS). */
+  validForMs?: number;
   /** When given, the bundle must verify with one of these keys before it is published. */
   trustedKeys?: readonly TrustedKey[];
+}
+
+/** `berth publish --expires-in` default: publish again (e.g. daily from cron) well before. */
+export const DEFAULT_METADATA_VALIDITY_MS = 3 * 86_400_000;
+
+export interface ChannelWrite {
+  toDir: string;
+  channel: string;
+  now: Date;
+  privateKey: KeyObject;
+  validForMs?: number;
+}
+
+/**
+ * The channel's current metadata as this publisher signed it, or undefined when there is none
+ * (or it is not ours: another key, unreadable). Expiry does not matter here.
+ */
+export async function readPublishedChannel(write: Pick<ChannelWrite, 'toDir' | 'channel' | 'privateKey'>): Promise<ChannelMetadata | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(join(write.toDir, channelMetadataPath(write.channel)));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const own = createPublicKey(write.privateKey);
+  try {
+    return verifyChannelMetadata(bytes, [{ keyId: keyIdOf(own), key: own }], write.channel);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Signs and writes `<to>/channels/<channel>.json` in one rename: `change` turns the current
+ * metadata (undefined for a new channel) into the next, without published/expires, which are
+ * set here (now, now + validity).
+ */
+export async function writeChannel(
+  write: ChannelWrite,
+  change: (previous: ChannelMetadata | undefined) => Omit<ChannelMetadata, 'published' | 'expires'>,
+): Promise<{ channel: ChannelMetadata; channelPath: string }> {
+  const previous = await readPublishedChannel(write);
+  const channelPath = join(write.toDir, channelMetadataPath(write.channel));
+  const validFor = write.validForMs ?? DEFAULT_METADATA_VALIDITY_MS;
+  const channel: ChannelMetadata = { ...change(previous), published: write.now.toISOString(), expires: new Date(write.now.getTime() + validFor).toISOString() };
+  await mkdir(dirname(channelPath), { recursive: true });
+  await writeFileAtomically(channelPath, signChannelMetadata(channel, write.privateKey), PUBLIC_FILE);
+  return { channel, channelPath };
 }
 
 export interface Published {
@@ -135,7 +189,6 @@ export async function publishBundle(input: PublishInput): Promise<Published> {
   const manifestBytes = await readFile(join(input.bundleDir, BUNDLE_FILES.manifest));
   const signatureBytes = await readFile(join(input.bundleDir, BUNDLE_FILES.signature));
   const manifest = input.trustedKeys ? verifyManifest(manifestBytes, signatureBytes, input.trustedKeys) : parseManifest(manifestBytes);
-  const channelPath = join(input.toDir, channelMetadataPath(input.channel));
   const target = join(input.toDir, 'bundles', manifest.version);
 
   try {
@@ -166,15 +219,16 @@ export async function publishBundle(input: PublishInput): Promise<Published> {
   await rm(target, { recursive: true, force: true });
   await rename(staging, target);
 
-  const channel: ChannelMetadata = {
-    format: 1,
-    channel: input.channel,
-    version: manifest.version,
-    bundle_url: `../bundles/${manifest.version}/${BUNDLE_FILES.manifest}`,
-    released: input.now.toISOString(),
-    min_version: manifest.min_version,
-  };
-  await mkdir(dirname(channelPath), { recursive: true });
-  await writeFileAtomically(channelPath, renderChannelMetadata(channel), PUBLIC_FILE);
-  return { manifest, channel, channelPath };
+  const written = await writeChannel(
+    { toDir: input.toDir, channel: input.channel, now: input.now, privateKey: input.privateKey, ...(input.validForMs !== undefined ? { validForMs: input.validForMs } : {}) },
+    (previous) => ({
+      channel: input.channel,
+      version: manifest.version,
+      bundle_url: `../bundles/${manifest.version}/${BUNDLE_FILES.manifest}`,
+      // Publishing the same version again refreshes the signature, not the release time.
+      released: previous?.version === manifest.version ? previous.released : input.now.toISOString(),
+      min_version: manifest.min_version,
+    }),
+  );
+  return { manifest, ...written };
 }

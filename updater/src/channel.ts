@@ -1,13 +1,14 @@
 /**
- * The check: fetch `channels/<name>.json` from the update server and turn it into the
- * reducer's next event (no update, or the release to install into the inactive slot).
+ * The check: fetch `channels/<name>.json` from the update server, refuse it unless signed by
+ * a key of the image and fresh, and turn it into the reducer's next event (no update, or the release to install into the inactive slot).
  * Effects: one HTTP GET.
  */
 import { otherSlot, type Slot } from '../../lib/layout.ts';
-import { channelMetadataPath, chooseRelease, parseChannelMetadata, resolveBundleUrl } from './core/release.ts';
+import { assertChannelFresh, channelMetadataPath, chooseRelease, resolveBundleUrl } from './core/release.ts';
 import type { VersionPin } from './core/reboot-gates.ts';
 import type { UpdateEvent } from './core/state.ts';
 import { fetchDocument } from './download.ts';
+import { verifyChannelMetadata, type TrustedKey } from './signing.ts';
 
 export interface CheckOptions {
   /** Server base URL (update.server). */
@@ -17,16 +18,28 @@ export interface CheckOptions {
   badVersions: readonly string[];
   allowDowngrade: boolean;
   pin?: VersionPin;
+  /** The keys built into the image: the channel metadata must be signed by one. */
+  trustedKeys: readonly TrustedKey[];
+  now: Date;
+  /** update.max_metadata_age. */
+  maxMetadataAgeMs: number;
   idleTimeoutMs?: number;
   fetch?: typeof fetch;
 }
 
-/** Fetches the channel and decides; throws the download module's typed errors or UPDATER_CHANNEL_INVALID. */
+/**
+ * Fetches the channel, verifies its signature and freshness, and decides; throws the download
+ * module's typed errors, verifyChannelMetadata's, or UPDATER_CHANNEL_EXPIRED. A refused
+ * channel downloads nothing.
+ */
 export async function checkChannel(options: CheckOptions): Promise<Extract<UpdateEvent, { type: 'check-no-update' | 'check-found-update' }>> {
   const base = options.server.endsWith('/') ? options.server : `${options.server}/`;
   const url = new URL(channelMetadataPath(options.channel), base).href;
-  const text = new TextDecoder().decode(await fetchDocument(options.fetch ?? fetch, url, options.idleTimeoutMs ?? 60_000));
-  const metadata = parseChannelMetadata(text, options.channel, url);
+  const bytes = await fetchDocument(options.fetch ?? fetch, url, options.idleTimeoutMs ?? 60_000);
+  // Signature first, then freshness, then the release: nothing of unverified or stale metadata is used.
+  const source = `channel metadata ${url}`;
+  const metadata = verifyChannelMetadata(bytes, options.trustedKeys, options.channel, source);
+  assertChannelFresh(metadata, options.now, options.maxMetadataAgeMs, source);
   const decision = chooseRelease({ channel: metadata, runningVersion: options.running.version, badVersions: options.badVersions, allowDowngrade: options.allowDowngrade, ...(options.pin ? { pin: options.pin } : {}) });
   if (decision.kind === 'none') return { type: 'check-no-update', reason: `${decision.reason} (${decision.version})` };
   return {

@@ -120,6 +120,9 @@ export function createUpdateEffects(deps: EffectDeps): UpdateEffects {
           badVersions: deps.state().badVersions,
           allowDowngrade: settings.allowDowngrade,
           pin: settings.pin,
+          trustedKeys: deps.trustedKeys,
+          now: clock.now(),
+          maxMetadataAgeMs: settings.maxMetadataAgeMs,
           ...(deps.fetch ? { fetch: deps.fetch } : {}),
         });
       } catch (error) {

@@ -10,6 +10,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../../lib/errors.ts';
 import { canonicalManifestBytes, parseManifest, type BundleManifest } from './core/bundle-manifest.ts';
+import { CHANNEL_FORMAT, parseChannelMetadata, renderChannelMetadata, type ChannelMetadata } from './core/release.ts';
 import { isRecord } from '../../lib/record.ts';
 import { unknownKeyProblems } from './core/units.ts';
 
@@ -184,4 +185,72 @@ export function verifyManifest(
     throw new BerthError('UPDATER_SIGNATURE_INVALID', `Refusing ${source}: the signature by ${trusted.keyId} does not match its content (tampered or corrupted)`);
   }
   return parseManifest(manifestBytes, source);
+}
+
+/**
+ * Channel metadata signatures cover this prefix and the signed text, so a signature over a
+ * bundle manifest (same key) can never pass as one over channel metadata.
+ */
+const CHANNEL_SIGNING_CONTEXT = 'berth channel metadata v2\n';
+
+function channelSigningBytes(signed: string): Buffer {
+  return Buffer.from(`${CHANNEL_SIGNING_CONTEXT}${signed}`, 'utf8');
+}
+
+/** `channels/<name>.json` (format 2): the signed metadata text, which key signed it, the signature. */
+export interface ChannelEnvelope {
+  format: 2;
+  /** The exact text signed: renderChannelMetadata's JSON. */
+  signed: string;
+  key_id: string;
+  /** base64 ed25519 signature over CHANNEL_SIGNING_CONTEXT + signed. */
+  signature: string;
+}
+
+/** Signs channel metadata with the bundle key; returns the text of `channels/<name>.json`. */
+export function signChannelMetadata(metadata: ChannelMetadata, privateKey: KeyObject): string {
+  const signed = renderChannelMetadata(metadata);
+  const envelope: ChannelEnvelope = {
+    format: CHANNEL_FORMAT,
+    signed,
+    key_id: keyIdOf(createPublicKey(privateKey)),
+    signature: sign(null, channelSigningBytes(signed), privateKey).toString('base64'),
+  };
+  return `${JSON.stringify(envelope, null, 2)}\n`;
+}
+
+/**
+ * Verifies `channels/<name>.json` and only then parses the metadata it carries. Throws
+ * UPDATER_CHANNEL_UNSIGNED (format 1, or no signature), UPDATER_SIGNATURE_WRONG_KEY (a key this
+ * host does not trust), UPDATER_SIGNATURE_INVALID (bad signature, changed text) or
+ * UPDATER_CHANNEL_INVALID (not an envelope; bad or foreign metadata). Freshness is the caller's
+ * (assertChannelFresh): it needs the time.
+ */
+export function verifyChannelMetadata(bytes: Uint8Array, trustedKeys: readonly TrustedKey[], expectedChannel: string, source = 'channel metadata'): ChannelMetadata {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (error) {
+    throw new BerthError('UPDATER_CHANNEL_INVALID', `Cannot read ${source}: it is not JSON`, { cause: error });
+  }
+  if (!isRecord(value)) throw new BerthError('UPDATER_CHANNEL_INVALID', `Refusing ${source}: expected a JSON object`);
+  if (value.format === 1 || (value.format === CHANNEL_FORMAT && (value.signature === undefined || value.key_id === undefined))) {
+    throw new BerthError('UPDATER_CHANNEL_UNSIGNED', `Refusing ${source}: it is not signed; publish it with 'berth publish ... --signing-key KEY' (the key whose public half is in the image)`);
+  }
+  const problems = unknownKeyProblems(value, ['format', 'signed', 'key_id', 'signature'], '');
+  if (value.format !== CHANNEL_FORMAT) problems.push(`format: expected ${CHANNEL_FORMAT}`);
+  if (typeof value.signed !== 'string') problems.push('signed: expected the signed metadata as a string');
+  if (typeof value.key_id !== 'string' || !/^ed25519:[0-9a-f]{16}$/.test(value.key_id)) problems.push('key_id: expected "ed25519:" and 16 hex digits');
+  if (typeof value.signature !== 'string' || !/^[A-Za-z0-9+/]{86}==$/.test(value.signature)) problems.push('signature: expected a base64 ed25519 signature (64 bytes)');
+  if (problems.length > 0) throw new BerthError('UPDATER_CHANNEL_INVALID', `Refusing ${source}: ${problems.join('; ')}`);
+  const envelope = value as unknown as ChannelEnvelope;
+  const trusted = trustedKeys.find((k) => k.keyId === envelope.key_id);
+  if (!trusted) {
+    const known = trustedKeys.map((k) => k.keyId).join(', ') || 'none';
+    throw new BerthError('UPDATER_SIGNATURE_WRONG_KEY', `Refusing ${source}: signed with key ${envelope.key_id}, this host trusts ${known}; publish with the key built into the image`);
+  }
+  if (!verify(null, channelSigningBytes(envelope.signed), trusted.key, Buffer.from(envelope.signature, 'base64'))) {
+    throw new BerthError('UPDATER_SIGNATURE_INVALID', `Refusing ${source}: the signature by ${trusted.keyId} does not match its content (tampered or corrupted)`);
+  }
+  return parseChannelMetadata(envelope.signed, expectedChannel, source);
 }

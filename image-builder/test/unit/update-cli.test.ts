@@ -21,7 +21,10 @@ void t.test('keys generate and publish', (t) => {
   t.match(usageError(['keys', 'generate']), /needs --out DIR/);
   t.match(usageError(['keys', 'generate', '--out', 'k', '--force']), /Unknown argument '--force'/);
   t.equal((parseCliArgs(['keys', 'ca', '--out', 'x']) as { kind: string }).kind, 'keys', 'the API certificate commands stay');
-  t.same(parseCliArgs(['publish', 'out/qemu/bundle', '--channel', 'stable', '--to', 'srv']), { kind: 'publish', bundle: 'out/qemu/bundle', channel: 'stable', to: 'srv' });
+  t.same(parseCliArgs(['publish', 'out/qemu/bundle', '--channel', 'stable', '--to', 'srv', '--signing-key', 'k']), { kind: 'publish', bundle: 'out/qemu/bundle', channel: 'stable', to: 'srv', signingKey: 'k' });
+  t.same(parseCliArgs(['publish', 'b', '--channel', 'stable', '--to', 'srv', '--signing-key', 'k', '--expires-in', '12h']), { kind: 'publish', bundle: 'b', channel: 'stable', to: 'srv', signingKey: 'k', expiresInMs: 43_200_000 });
+  t.match(usageError(['publish', 'b', '--channel', 'stable', '--to', 'srv']), /needs --signing-key FILE: hosts refuse unsigned channel metadata/);
+  t.match(usageError(['publish', 'b', '--channel', 'stable', '--to', 'srv', '--signing-key', 'k', '--expires-in', '10m']), /--expires-in '10m': expected a duration of at least an hour/);
   t.match(usageError(['publish', 'b', '--to', 'srv']), /needs --channel/);
   t.match(usageError(['publish', '--channel', 'stable', '--to', 'srv']), /needs a bundle directory/);
   t.match(usageError(['publish', 'b', '--channel', 'Stable!', '--to', 'srv']), /--channel 'Stable!'/);

@@ -72,21 +72,31 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-/** The metadata of one channel, `channels/<name>.json` on the update server. */
+/**
+ * The metadata of one channel, as signed: the `signed` text inside `channels/<name>.json`
+ * (format 2, an envelope with the signature; signing.ts). Format 1 was the same fields
+ * without a signature, `published` or `expires`; hosts refuse it.
+ */
 export interface ChannelMetadata {
-  format: 1;
   channel: string;
   /** The newest release on the channel. */
   version: string;
   /** Where its bundle's manifest lives: absolute, or relative to the channel file. */
   bundle_url: string;
-  /** ISO 8601 release time. */
+  /** ISO 8601 release time: when `version` was first published on the channel. */
   released: string;
   /** Copied from the bundle manifest: the oldest running version it may replace. */
   min_version?: string;
+  /** ISO 8601: when this metadata was signed. */
+  published: string;
+  /** ISO 8601: hosts refuse the metadata from then on (a mirror cannot freeze them on it). */
+  expires: string;
 }
 
-const CHANNEL_KEYS = ['format', 'channel', 'version', 'bundle_url', 'released', 'min_version'] as const;
+/** The format of the envelope `channels/<name>.json`; the version hosts accept. */
+export const CHANNEL_FORMAT = 2;
+
+const CHANNEL_KEYS = ['channel', 'version', 'bundle_url', 'released', 'min_version', 'published', 'expires'] as const;
 
 /** Channel names are path segments on a static server: keep them plain. */
 export function isChannelName(name: unknown): name is string {
@@ -99,22 +109,27 @@ export function channelMetadataPath(channel: string): string {
   return `channels/${channel}.json`;
 }
 
-/** Every problem of a channel document, each with its path. */
+const isTime = (value: unknown): value is string => typeof value === 'string' && !Number.isNaN(Date.parse(value));
+
+/** Every problem of the signed channel metadata, each with its path. */
 export function validateChannelMetadata(value: unknown): string[] {
   if (!isRecord(value)) return ['(root): expected a JSON object'];
   const problems = unknownKeyProblems(value, CHANNEL_KEYS, '');
-  if (value.format !== 1) problems.push('format: expected 1');
   if (!isChannelName(value.channel)) problems.push('channel: expected a channel name such as "stable"');
   if (!isSemVer(value.version)) problems.push('version: expected a semantic version such as "2.1.0"');
   if (typeof value.bundle_url !== 'string' || value.bundle_url === '') problems.push('bundle_url: expected a URL or a path relative to the channel file');
-  if (typeof value.released !== 'string' || Number.isNaN(Date.parse(value.released))) problems.push('released: expected an ISO 8601 time');
+  if (!isTime(value.released)) problems.push('released: expected an ISO 8601 time');
   if (value.min_version !== undefined && !isSemVer(value.min_version)) problems.push('min_version: expected a semantic version');
+  if (!isTime(value.published)) problems.push('published: expected an ISO 8601 time');
+  if (!isTime(value.expires)) problems.push('expires: expected an ISO 8601 time');
+  else if (isTime(value.published) && Date.parse(value.expires) <= Date.parse(value.published)) problems.push('expires: must be after published');
   return problems;
 }
 
 /**
- * Parses the text of `channels/<name>.json`. Throws UPDATER_CHANNEL_INVALID listing
- * every problem, or when it describes another channel than the one asked for.
+ * Parses the signed text of a channel's metadata (call only after its signature verified).
+ * Throws UPDATER_CHANNEL_INVALID listing every problem, or when it describes another channel
+ * than the one asked for.
  */
 export function parseChannelMetadata(text: string, expectedChannel: string, source = 'channel metadata'): ChannelMetadata {
   let value: unknown;
@@ -132,11 +147,30 @@ export function parseChannelMetadata(text: string, expectedChannel: string, sour
   return metadata;
 }
 
-/** Renders channel metadata as `berth publish` writes it (stable key order, trailing newline). */
+/** `update.max_metadata_age` default: hosts refuse metadata signed longer ago than this. */
+export const DEFAULT_MAX_METADATA_AGE_MS = 3 * 86_400_000;
+
+/**
+ * Refuses metadata that has expired, or was signed longer than `maxAgeMs` before `now`
+ * (UPDATER_CHANNEL_EXPIRED): a mirror or an attacker on the path can hold back new releases
+ * only until then.
+ */
+export function assertChannelFresh(metadata: ChannelMetadata, now: Date, maxAgeMs: number, source = 'channel metadata'): void {
+  const expires = Date.parse(metadata.expires);
+  const published = Date.parse(metadata.published);
+  if (now.getTime() >= expires) {
+    throw new BerthError('UPDATER_CHANNEL_EXPIRED', `Refusing ${source}: it expired at ${metadata.expires} (signed ${metadata.published}); the publisher must run berth publish again, or a mirror serves stale metadata`);
+  }
+  if (now.getTime() - published > maxAgeMs) {
+    throw new BerthError('UPDATER_CHANNEL_EXPIRED', `Refusing ${source}: signed ${metadata.published}, longer ago than update.max_metadata_age (${Math.round(maxAgeMs / 3_600_000)} h); the publisher must run berth publish again, or a mirror serves stale metadata`);
+  }
+}
+
+/** Renders channel metadata as `berth publish` signs it (stable key order, no whitespace). */
 export function renderChannelMetadata(metadata: ChannelMetadata): string {
   const ordered: Record<string, unknown> = {};
   for (const key of CHANNEL_KEYS) if (metadata[key] !== undefined) ordered[key] = metadata[key];
-  return `${JSON.stringify(ordered, null, 2)}\n`;
+  return JSON.stringify(ordered);
 }
 
 /** Resolves a channel's bundle URL against the URL of the channel file itself. */

@@ -6,7 +6,7 @@
  */
 import { boolean, custom, duration, INVALID, object, string, validate, type Schema, type Shape } from '../../../lib/config/validate.ts';
 import { describeGates, GATE_NAMES, gatesOf, parsePin, REBOOT_STRATEGIES, type GateName, type RebootStrategy, type VersionPin } from './reboot-gates.ts';
-import { compareVersions, isSemVer } from './release.ts';
+import { compareVersions, DEFAULT_MAX_METADATA_AGE_MS, isSemVer } from './release.ts';
 import { throttleSchema, type ThrottleLimits } from './throttle.ts';
 import { problemLine } from './units.ts';
 import { rebootWindowSchema, type RebootWindow } from './window.ts';
@@ -29,6 +29,8 @@ export interface UpdateSettings {
   throttle: ThrottleLimits;
   soakMs: number;
   allowDowngrade: boolean;
+  /** Refuse channel metadata signed longer ago than this (release.ts assertChannelFresh). */
+  maxMetadataAgeMs: number;
 }
 
 export const UPDATE_DEFAULTS = {
@@ -37,6 +39,7 @@ export const UPDATE_DEFAULTS = {
   strategy: 'immediate',
   soakMs: 120_000,
   allowDowngrade: false,
+  maxMetadataAgeMs: DEFAULT_MAX_METADATA_AGE_MS,
 };
 
 /** An http(s) URL, normalised to end with '/' (a directory). */
@@ -113,6 +116,7 @@ export const updateSchema: Schema<UpdateSettings> = object({
   throttle: throttleSchema.default(),
   soak: duration().default(UPDATE_DEFAULTS.soakMs),
   allow_downgrade: boolean().default(UPDATE_DEFAULTS.allowDowngrade),
+  max_metadata_age: duration({ min: 3_600_000 }).default(UPDATE_DEFAULTS.maxMetadataAgeMs),
 })
   .refine((u, report) => {
     // Nothing is silently ignored: a gate needs its settings, and settings need their gate.
@@ -146,6 +150,7 @@ export const updateSchema: Schema<UpdateSettings> = object({
     throttle: u.throttle,
     soakMs: u.soak,
     allowDowngrade: u.allow_downgrade,
+    maxMetadataAgeMs: u.max_metadata_age,
   }));
 
 /** The machine-config section: `update:` is optional; without it the host never updates itself. */

@@ -2,12 +2,13 @@ import t, { type Test } from 'tap';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createBundle, publishBundle, type CreateBundleInput } from '../../src/bundle.ts';
-import { generateSigningKeyPair, loadPrivateKey, loadPublicKey, verifyManifest } from '../../src/signing.ts';
-import { parseChannelMetadata, resolveBundleUrl } from '../../src/core/release.ts';
+import { generateSigningKeyPair, loadPrivateKey, loadPublicKey, verifyChannelMetadata, verifyManifest } from '../../src/signing.ts';
+import { resolveBundleUrl } from '../../src/core/release.ts';
 import { BUNDLE_FILES } from '../../src/core/bundle-manifest.ts';
 
 const pair = generateSigningKeyPair();
 const trusted = [loadPublicKey(pair.publicKeyPem)];
+const privateKey = loadPrivateKey(pair.privateKeyPem);
 
 function buildOutputs(dir: string, version: string): CreateBundleInput {
   return {
@@ -41,18 +42,27 @@ void t.test('a created bundle verifies and publishes to a static directory', asy
   const verified = verifyManifest(await readFile(join(input.outDir, BUNDLE_FILES.manifest)), await readFile(join(input.outDir, BUNDLE_FILES.signature)), trusted);
   t.same(verified, manifest);
 
-  const published = await publishBundle({ bundleDir: input.outDir, channel: 'stable', toDir: join(dir, 'server'), now: new Date('2026-11-21T08:00:00Z'), trustedKeys: trusted });
-  const channel = parseChannelMetadata(await readFile(published.channelPath, 'utf8'), 'stable');
-  t.same(channel, { format: 1, channel: 'stable', version: '2.0.0', bundle_url: '../bundles/2.0.0/manifest.json', released: '2026-11-21T08:00:00.000Z', min_version: '1.0.0' });
+  const published = await publishBundle({ bundleDir: input.outDir, channel: 'stable', toDir: join(dir, 'server'), now: new Date('2026-11-21T08:00:00Z'), privateKey, trustedKeys: trusted });
+  const channel = verifyChannelMetadata(await readFile(published.channelPath), trusted, 'stable');
+  t.same(channel, {
+    channel: 'stable',
+    version: '2.0.0',
+    bundle_url: '../bundles/2.0.0/manifest.json',
+    released: '2026-11-21T08:00:00.000Z',
+    min_version: '1.0.0',
+    published: '2026-11-21T08:00:00.000Z',
+    expires: '2026-11-24T08:00:00.000Z',
+  });
   t.equal(resolveBundleUrl('http://10.0.2.100:8080/', channel), 'http://10.0.2.100:8080/bundles/2.0.0/manifest.json');
   t.same((await readdir(join(dir, 'server/bundles/2.0.0'))).sort(), ['initrd.img', 'manifest.json', 'manifest.json.sig', 'root.squashfs.zst', 'root.verity', 'vmlinuz']);
   t.same((await readdir(join(dir, 'server/bundles'))), ['2.0.0'], 'no staging directory left');
 
-  // Re-publishing the same bundle is fine; a newer one moves the channel.
-  await publishBundle({ bundleDir: input.outDir, channel: 'stable', toDir: join(dir, 'server'), now: new Date() });
+  // Re-publishing the same bundle refreshes the signature and expiry, not the release time; a newer one moves the channel.
+  await publishBundle({ bundleDir: input.outDir, channel: 'stable', toDir: join(dir, 'server'), now: new Date('2026-11-23T08:00:00Z'), privateKey, validForMs: 86_400_000 });
+  t.match(verifyChannelMetadata(await readFile(published.channelPath), trusted, 'stable'), { released: '2026-11-21T08:00:00.000Z', published: '2026-11-23T08:00:00.000Z', expires: '2026-11-24T08:00:00.000Z' });
   await createBundle(buildOutputs(dir, '2.1.0'));
-  await publishBundle({ bundleDir: join(dir, 'bundle-2.1.0'), channel: 'stable', toDir: join(dir, 'server'), now: new Date() });
-  t.equal(parseChannelMetadata(await readFile(published.channelPath, 'utf8'), 'stable').version, '2.1.0');
+  await publishBundle({ bundleDir: join(dir, 'bundle-2.1.0'), channel: 'stable', toDir: join(dir, 'server'), now: new Date('2026-11-24T08:00:00Z'), privateKey });
+  t.match(verifyChannelMetadata(await readFile(published.channelPath), trusted, 'stable'), { version: '2.1.0', released: '2026-11-24T08:00:00.000Z' });
   await t.rejects(createBundle(buildOutputs(dir, '2.1.0')), { code: 'UPDATER_BUNDLE_EXISTS' });
 });
 
@@ -61,12 +71,12 @@ void t.test('tampered, mismatched or conflicting bundles are not published', asy
   const input = buildOutputs(dir, '3.0.0');
   await createBundle(input);
   const server = join(dir, 'server');
-  await t.rejects(publishBundle({ bundleDir: input.outDir, channel: 'stable', toDir: server, now: new Date(), trustedKeys: [loadPublicKey(generateSigningKeyPair().publicKeyPem)] }), { code: 'UPDATER_SIGNATURE_WRONG_KEY' });
+  await t.rejects(publishBundle({ bundleDir: input.outDir, channel: 'stable', toDir: server, now: new Date(), privateKey, trustedKeys: [loadPublicKey(generateSigningKeyPair().publicKeyPem)] }), { code: 'UPDATER_SIGNATURE_WRONG_KEY' });
   await writeFile(join(input.outDir, 'vmlinuz'), 'evil kernel');
-  await t.rejects(publishBundle({ bundleDir: input.outDir, channel: 'stable', toDir: server, now: new Date(), trustedKeys: trusted }), { code: 'UPDATER_HASH_MISMATCH' });
+  await t.rejects(publishBundle({ bundleDir: input.outDir, channel: 'stable', toDir: server, now: new Date(), privateKey, trustedKeys: trusted }), { code: 'UPDATER_HASH_MISMATCH' });
   const manifestPath = join(input.outDir, BUNDLE_FILES.manifest);
   await writeFile(manifestPath, (await readFile(manifestPath, 'utf8')).replace('"min_version":"1.0.0"', '"min_version":"0.1.0"'));
-  await t.rejects(publishBundle({ bundleDir: input.outDir, channel: 'stable', toDir: server, now: new Date(), trustedKeys: trusted }), { code: 'UPDATER_SIGNATURE_INVALID' });
+  await t.rejects(publishBundle({ bundleDir: input.outDir, channel: 'stable', toDir: server, now: new Date(), privateKey, trustedKeys: trusted }), { code: 'UPDATER_SIGNATURE_INVALID' });
   t.same(await readdir(server), [], 'nothing was published');
 
   // A different bundle under an already published version.
@@ -74,8 +84,8 @@ void t.test('tampered, mismatched or conflicting bundles are not published', asy
   first.files = input.files;
   first.outDir = join(dir, 'b4a');
   await createBundle(first);
-  await publishBundle({ bundleDir: first.outDir, channel: 'stable', toDir: server, now: new Date() });
+  await publishBundle({ bundleDir: first.outDir, channel: 'stable', toDir: server, now: new Date(), privateKey });
   const second = { ...first, outDir: join(dir, 'b4b'), created: new Date('2026-11-22T00:00:00Z') };
   await createBundle(second);
-  await t.rejects(publishBundle({ bundleDir: second.outDir, channel: 'stable', toDir: server, now: new Date() }), { code: 'UPDATER_PUBLISH_CONFLICT' });
+  await t.rejects(publishBundle({ bundleDir: second.outDir, channel: 'stable', toDir: server, now: new Date(), privateKey }), { code: 'UPDATER_PUBLISH_CONFLICT' });
 });

@@ -23,7 +23,7 @@ void t.test('the issue example parses', (t) => {
 
 void t.test('defaults and required sub-sections', (t) => {
   const { settings } = parseUpdateSettings({ server: 'http://10.0.2.2:8080/berth' });
-  t.same(settings, { server: 'http://10.0.2.2:8080/berth/', channel: 'stable', checkIntervalMs: 3_600_000, gates: [], strategy: 'immediate', pin: {}, throttle: {}, soakMs: 120_000, allowDowngrade: false });
+  t.same(settings, { server: 'http://10.0.2.2:8080/berth/', channel: 'stable', checkIntervalMs: 3_600_000, gates: [], strategy: 'immediate', pin: {}, throttle: {}, soakMs: 120_000, allowDowngrade: false, maxMetadataAgeMs: 259_200_000 });
   t.same(parseUpdateSettings({ server: 'http://x/', strategy: 'window' }).problems, ['update: strategy "window" needs update.window: { days, start, length, time_zone }']);
   t.same(parseUpdateSettings({ server: 'http://x/', strategy: 'fleetlock' }).problems, ['update: strategy "fleetlock" needs update.fleetlock: { url, group }']);
   t.same(parseUpdateSettings({ server: 'http://x/', strategy: 'fleetlock', fleetlock: { url: 'http://lock/' } }).settings?.fleetlock, { url: 'http://lock/', group: 'default' });

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -14,7 +14,8 @@ import { initialUpdateState, type UpdateState } from '../../src/core/state.ts';
 import { parseUpdateSettings } from '../../src/core/update-config.ts';
 import { createUpdateEffects, type EffectDeps } from '../../src/effects.ts';
 import type { Clock } from '../../src/gates.ts';
-import { generateSigningKeyPair, loadPrivateKey, loadPublicKey } from '../../src/signing.ts';
+import { generateSigningKeyPair, loadPrivateKey, loadPublicKey, signChannelMetadata } from '../../src/signing.ts';
+import type { ChannelMetadata } from '../../src/core/release.ts';
 import { writeSlot } from '../../src/slot-io.ts';
 
 const pair = generateSigningKeyPair();
@@ -60,7 +61,7 @@ void t.test('check, download, stage, bless: the real effects against a static se
     files: { rootCompressed: join(dir, 'build/root.zst'), rootImage: join(dir, 'build/root.erofs'), verityTree: join(dir, 'build/root.verity'), kernel: join(dir, 'build/vmlinuz'), initrd: join(dir, 'build/initrd.img') },
     verity: { rootHash, salt, dataBlocks: 16, hashStartBlock: 16 },
   });
-  await publishBundle({ bundleDir: join(dir, 'bundle'), channel: 'stable', toDir: join(dir, 'server'), now: new Date('2026-11-22T01:00:00Z') });
+  await publishBundle({ bundleDir: join(dir, 'bundle'), channel: 'stable', toDir: join(dir, 'server'), now: new Date('2026-11-22T01:00:00Z'), privateKey: loadPrivateKey(pair.privateKeyPem) });
 
   const served: string[] = [];
   const server = createServer((req, res) => {
@@ -144,6 +145,21 @@ void t.test('check, download, stage, bless: the real effects against a static se
   await effects.clearSlotEntry('b');
   t.same(await readdir(join(dir, 'esp/loader/entries')), ['berth-a.conf']);
   t.same(await effects.waitForCheck('retry', 3, signal), { type: 'check-requested' });
+
+  // Stale, unsigned or forged channel metadata: refused, and nothing but the channel file is fetched.
+  state = initialUpdateState();
+  const before = served.length;
+  fakeNow = new Date('2026-11-25T01:00:00Z').getTime(); // signed 2026-11-22T01:00, valid 3 days
+  t.match(await effects.fetchChannel(signal), { type: 'error', code: 'UPDATER_CHANNEL_EXPIRED', message: /expired at 2026-11-25T01:00:00.000Z/ });
+  fakeNow = new Date('2026-11-23T10:00:00Z').getTime();
+  const channelFile = join(dir, 'server/channels/stable.json');
+  const envelope = JSON.parse(await readFile(channelFile, 'utf8')) as { signed: string };
+  const metadata = JSON.parse(envelope.signed) as ChannelMetadata;
+  await writeFile(channelFile, JSON.stringify({ format: 1, ...metadata }));
+  t.match(await effects.fetchChannel(signal), { type: 'error', code: 'UPDATER_CHANNEL_UNSIGNED' });
+  await writeFile(channelFile, signChannelMetadata(metadata, loadPrivateKey(generateSigningKeyPair().privateKeyPem)));
+  t.match(await effects.fetchChannel(signal), { type: 'error', code: 'UPDATER_SIGNATURE_WRONG_KEY' });
+  t.same(served.slice(before), Array.from({ length: 3 }, () => '/berth/channels/stable.json'), 'only the channel file was fetched');
 });
 
 void t.test('errors become error events; transport errors keep the download', async (t) => {

@@ -95,7 +95,7 @@ void t.test('pins: 2.3.x, 2.x, max_version, and both', (t) => {
   t.same(pinAllows({ maxVersion: '2.4.0' }, '2.4.0'), { allowed: true }, 'max_version is inclusive');
   t.same(pinAllows({ maxVersion: '2.4.0' }, '2.4.1'), { allowed: false, reason: '2.4.1 is above max_version 2.4.0' });
   t.same(pinAllows({ ...p23, maxVersion: '2.3.5' }, '2.3.6'), { allowed: false, reason: '2.3.6 is above max_version 2.3.5' });
-  const channel = { format: 1 as const, channel: 'stable', version: '2.4.0', bundle_url: 'x', released: '2026-11-01T00:00:00Z' };
+  const channel = { channel: 'stable', version: '2.4.0', bundle_url: 'x', released: '2026-11-01T00:00:00Z', published: '2026-11-01T00:00:00Z', expires: '2026-11-04T00:00:00Z' };
   t.same(chooseRelease({ channel, runningVersion: '2.3.1', badVersions: [], allowDowngrade: false, pin: p23 }), { kind: 'none', reason: 'pinned', version: '2.4.0' });
   t.same(chooseRelease({ channel: { ...channel, version: '2.3.2' }, runningVersion: '2.3.1', badVersions: [], allowDowngrade: false, pin: p23 }), { kind: 'update', version: '2.3.2', isDowngrade: false });
   const report = evaluateGates({ gates: [], pin: { ...p23, maxVersion: '2.3.5' } }, facts('2026-11-25T12:00:00Z', { targetVersion: '2.3.4' }));

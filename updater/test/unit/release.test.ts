@@ -1,5 +1,8 @@
 import t from 'tap';
+import { sign } from 'node:crypto';
+import { generateSigningKeyPair, loadPrivateKey, loadPublicKey, signChannelMetadata, verifyChannelMetadata } from '../../src/signing.ts';
 import {
+  assertChannelFresh,
   channelMetadataPath,
   chooseRelease,
   compareVersions,
@@ -27,7 +30,15 @@ void t.test('semver precedence follows semver 2.0.0', (t) => {
   t.end();
 });
 
-const channel: ChannelMetadata = { format: 1, channel: 'stable', version: '2.0.0', bundle_url: '../bundles/2.0.0/manifest.json', released: '2026-11-20T10:00:00Z', min_version: '1.0.0' };
+const channel: ChannelMetadata = {
+  channel: 'stable',
+  version: '2.0.0',
+  bundle_url: '../bundles/2.0.0/manifest.json',
+  released: '2026-11-20T10:00:00Z',
+  min_version: '1.0.0',
+  published: '2026-11-20T10:00:00Z',
+  expires: '2026-11-23T10:00:00Z',
+};
 
 void t.test('channel metadata parses, renders and resolves its bundle URL', (t) => {
   const text = renderChannelMetadata(channel);
@@ -41,10 +52,46 @@ void t.test('channel metadata parses, renders and resolves its bundle URL', (t) 
 });
 
 void t.test('bad channel metadata lists every problem', (t) => {
-  const error = t.throws(() => parseChannelMetadata(JSON.stringify({ format: 2, channel: 'Stable!', version: 'two', released: 'yesterday', extra: true }), 'stable'), { code: 'UPDATER_CHANNEL_INVALID' }) as Error;
-  for (const field of ['format', 'channel', 'version', 'bundle_url', 'released', 'extra: unknown key']) t.match(error.message, field);
+  const error = t.throws(() => parseChannelMetadata(JSON.stringify({ channel: 'Stable!', version: 'two', released: 'yesterday', published: '2026-11-20T10:00:00Z', expires: '2026-11-20T09:00:00Z', extra: true }), 'stable'), { code: 'UPDATER_CHANNEL_INVALID' }) as Error;
+  for (const field of ['channel', 'version', 'bundle_url', 'released', 'expires: must be after published', 'extra: unknown key']) t.match(error.message, field);
   t.throws(() => parseChannelMetadata('<html>', 'stable'), { code: 'UPDATER_CHANNEL_INVALID' });
   t.throws(() => parseChannelMetadata(renderChannelMetadata(channel), 'beta'), { code: 'UPDATER_CHANNEL_INVALID' });
+  t.end();
+});
+
+void t.test('freshness: expired, or signed longer ago than max_metadata_age', (t) => {
+  const day = 86_400_000;
+  t.doesNotThrow(() => assertChannelFresh(channel, new Date('2026-11-23T09:59:59Z'), 3 * day));
+  t.throws(() => assertChannelFresh(channel, new Date('2026-11-23T10:00:00Z'), 30 * day), { code: 'UPDATER_CHANNEL_EXPIRED', message: /expired at 2026-11-23T10:00:00Z/ });
+  t.throws(() => assertChannelFresh(channel, new Date('2026-11-22T10:00:01Z'), 2 * day), { code: 'UPDATER_CHANNEL_EXPIRED', message: /max_metadata_age \(48 h\)/ });
+  t.doesNotThrow(() => assertChannelFresh(channel, new Date('2026-11-22T10:00:00Z'), 2 * day), 'exactly max_metadata_age old is still fine');
+  t.end();
+});
+
+void t.test('signed channel metadata: verified before use; unsigned, foreign-key and changed metadata refused', (t) => {
+  const pair = generateSigningKeyPair();
+  const trusted = [loadPublicKey(pair.publicKeyPem)];
+  const text = signChannelMetadata(channel, loadPrivateKey(pair.privateKeyPem));
+  const envelope = JSON.parse(text) as Record<string, unknown>;
+  t.same(Object.keys(envelope), ['format', 'signed', 'key_id', 'signature']);
+  t.equal(envelope.format, 2);
+  t.same(verifyChannelMetadata(Buffer.from(text), trusted, 'stable'), channel);
+
+  const refuse = (bytes: string, code: string, what: string): void => void t.throws(() => verifyChannelMetadata(Buffer.from(bytes), trusted, 'stable', 'channel metadata http://x/channels/stable.json'), { code }, what);
+  refuse(JSON.stringify({ format: 1, ...channel }), 'UPDATER_CHANNEL_UNSIGNED', 'format 1 (no signature) is refused');
+  refuse(JSON.stringify({ format: 2, signed: renderChannelMetadata(channel) }), 'UPDATER_CHANNEL_UNSIGNED', 'an envelope without a signature is refused');
+  const other = generateSigningKeyPair();
+  refuse(signChannelMetadata(channel, loadPrivateKey(other.privateKeyPem)), 'UPDATER_SIGNATURE_WRONG_KEY', 'signed by another key');
+  refuse(JSON.stringify({ ...envelope, signed: renderChannelMetadata({ ...channel, version: '9.0.0' }) }), 'UPDATER_SIGNATURE_INVALID', 'a changed version breaks the signature');
+  refuse(JSON.stringify({ ...envelope, signed: renderChannelMetadata({ ...channel, expires: '2030-01-01T00:00:00Z' }) }), 'UPDATER_SIGNATURE_INVALID', 'an extended expiry breaks the signature');
+  refuse('<html>', 'UPDATER_CHANNEL_INVALID', 'not JSON');
+  refuse(JSON.stringify({ ...envelope, extra: 1 }), 'UPDATER_CHANNEL_INVALID', 'unknown envelope keys');
+  t.throws(() => verifyChannelMetadata(Buffer.from(text), trusted, 'beta'), { code: 'UPDATER_CHANNEL_INVALID' }, 'metadata of another channel, validly signed, is refused');
+
+  // A bundle manifest signature by the same key does not pass as a channel signature.
+  const signedText = renderChannelMetadata(channel);
+  const manifestStyle = sign(null, Buffer.from(signedText), loadPrivateKey(pair.privateKeyPem)).toString('base64');
+  refuse(JSON.stringify({ ...envelope, signature: manifestStyle }), 'UPDATER_SIGNATURE_INVALID', 'signatures are bound to their context');
   t.end();
 });
 

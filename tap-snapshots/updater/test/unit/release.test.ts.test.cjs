@@ -6,13 +6,5 @@
  */
 'use strict'
 exports[`updater/test/unit/release.test.ts > TAP > channel metadata parses, renders and resolves its bundle URL > must match snapshot 1`] = `
-{
-  "format": 1,
-  "channel": "stable",
-  "version": "2.0.0",
-  "bundle_url": "../bundles/2.0.0/manifest.json",
-  "released": "2026-11-20T10:00:00Z",
-  "min_version": "1.0.0"
-}
-
+{"channel":"stable","version":"2.0.0","bundle_url":"../bundles/2.0.0/manifest.json","released":"2026-11-20T10:00:00Z","min_version":"1.0.0","published":"2026-11-20T10:00:00Z","expires":"2026-11-23T10:00:00Z"}
 `
