@@ -5,7 +5,7 @@
  */
 import { isBerthError } from '../../../../lib/errors.ts';
 import { array, integer, object, string } from '../../../../lib/config/validate.ts';
-import { FOLLOWER_PENDING_MAX_BYTES, FollowerLimits, FollowQueue } from './follow.ts';
+import { FOLLOWER_PENDING_MAX_BYTES, runFollower, sharedFollowerLimits, untilAborted, type FollowerLimits } from './follow.ts';
 import { ApiError, type ApiRoute, type JsonSchema, type Router } from './router.ts';
 
 /** One container as the list shows it. */
@@ -139,7 +139,7 @@ export function followerDroppedLine(name: string): string {
 }
 
 /** Registers the container endpoints (component `containers`); `followers` limits the open follow streams. */
-export function registerContainerRoutes(router: Router, engine: ContainerControl, followers: FollowerLimits = new FollowerLimits()): void {
+export function registerContainerRoutes(router: Router, engine: ContainerControl, followers: FollowerLimits = sharedFollowerLimits()): void {
   const notFound = { description: 'No container of that name' };
   const action = (verb: 'start' | 'stop' | 'restart', summary: string, description: string): ApiRoute => ({
     method: 'POST',
@@ -205,33 +205,17 @@ export function registerContainerRoutes(router: Router, engine: ContainerControl
         return {
           status: 200,
           contentType: NDJSON,
-          stream: async (write, signal, waitForDrain) => {
-            try {
-              const queue = new FollowQueue(write, waitForDrain, followerDroppedLine(name));
-              // Stop receiving records once dropped: the engine forgets the listener on abort.
-              const listening = new AbortController();
-              const stop = (): void => listening.abort();
-              signal.addEventListener('abort', stop, { once: true });
-              if (signal.aborted) stop();
+          stream: (write, signal, waitForDrain) =>
+            // A dropped follower's listening signal aborts: the engine forgets its listener.
+            runFollower({ write, waitForDrain, signal, finalLine: followerDroppedLine(name), release }, async (emit, listening) => {
               // Records that arrive before the tail has been sent wait, so the order holds.
               let early: string[] | undefined = [];
-              const initial = await engine.readLog(name, count, (record) => (early === undefined ? queue.push(record) : early.push(record)), listening.signal);
+              const initial = await engine.readLog(name, count, (record) => (early === undefined ? emit(record) : early.push(record)), listening);
               const first = [...initial, ...early].join('');
               early = undefined;
-              queue.push(first);
-              await Promise.race([
-                queue.dropped,
-                new Promise<void>((resolve) => {
-                  if (listening.signal.aborted) resolve();
-                  else listening.signal.addEventListener('abort', () => resolve(), { once: true });
-                }),
-              ]);
-              stop();
-              signal.removeEventListener('abort', stop);
-            } finally {
-              release();
-            }
-          },
+              emit(first);
+              await untilAborted(listening);
+            }),
         };
       },
     },

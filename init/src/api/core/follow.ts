@@ -21,6 +21,16 @@ export type StreamWrite = (chunk: string) => void;
  */
 export type WaitForDrain = () => Promise<void> | undefined;
 
+/**
+ * The limits shared by every follow endpoint of the API (host log and container logs), so the
+ * total counts them all. Tests pass their own.
+ */
+export function sharedFollowerLimits(): FollowerLimits {
+  shared ??= new FollowerLimits();
+  return shared;
+}
+let shared: FollowerLimits | undefined;
+
 /** Counts open followers and refuses one past the limits with a 429. */
 export class FollowerLimits {
   private readonly open = new Map<string, number>();
@@ -56,6 +66,30 @@ export class FollowerLimits {
   /** Open followers of `key`, and in total. */
   count(key?: string): number {
     return key === undefined ? this.total : (this.open.get(key) ?? 0);
+  }
+}
+
+/**
+ * Runs one follow stream: queues what `follow` emits through a FollowQueue and ends when `follow`
+ * resolves; the signal `follow` gets aborts when the client goes away or is dropped (then `follow`
+ * must stop emitting and resolve). Gives back the follower's place (`release`) at the end.
+ */
+export async function runFollower(
+  options: { write: StreamWrite; waitForDrain: WaitForDrain | undefined; signal: AbortSignal; finalLine: string; release: () => void; maxPendingBytes?: number },
+  follow: (emit: (chunk: string) => void, signal: AbortSignal) => Promise<void>,
+): Promise<void> {
+  const listening = new AbortController();
+  const stop = (): void => listening.abort();
+  try {
+    const queue = new FollowQueue(options.write, options.waitForDrain, options.finalLine, options.maxPendingBytes);
+    options.signal.addEventListener('abort', stop, { once: true });
+    if (options.signal.aborted) stop();
+    void queue.dropped.then(stop);
+    await follow((chunk) => queue.push(chunk), listening.signal);
+  } finally {
+    stop();
+    options.signal.removeEventListener('abort', stop);
+    options.release();
   }
 }
 
@@ -127,4 +161,12 @@ export class FollowQueue {
       }
     }
   }
+}
+
+/** Resolves once `signal` aborted. */
+export function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }

@@ -6,6 +6,7 @@
 import { loadMachineConfig, type MachineConfig } from '../../../../lib/config/machine-config.ts';
 import { ConfigError } from '../../../../lib/config/problems.ts';
 import { object } from '../../../../lib/config/validate.ts';
+import { FOLLOWER_PENDING_MAX_BYTES, runFollower, sharedFollowerLimits, type FollowerLimits } from './follow.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { ApiError, toApiProblem, type ApiProblem, type ApiRoute, type JsonSchema, type Router } from './router.ts';
 
@@ -83,6 +84,8 @@ export interface HostLogs {
 }
 
 export interface HostRouteDeps {
+  /** Limits of follow streams (default: the API's shared ones). */
+  followers?: FollowerLimits;
   host: HostView;
   probe: HostProbe;
   logs: HostLogs;
@@ -256,8 +259,12 @@ function powerRoute(action: 'reboot' | 'poweroff', deps: HostRouteDeps): ApiRout
   };
 }
 
+/** The last line of a host log follower that read too slowly. */
+export const HOST_FOLLOWER_DROPPED_LINE = `level=error component=api code=API_FOLLOWER_TOO_SLOW msg="Stopped following the host log: the client fell more than ${FOLLOWER_PENDING_MAX_BYTES / 1024 / 1024} MiB behind; follow again (with a tail) to resume"\n`;
+
 /** Registers the host endpoints (component `host`) and the OpenAPI document. */
 export function registerHostRoutes(router: Router, deps: HostRouteDeps): void {
+  const followers = deps.followers ?? sharedFollowerLimits();
   router.register('host', [
     {
       method: 'GET',
@@ -276,19 +283,27 @@ export function registerHostRoutes(router: Router, deps: HostRouteDeps): void {
         { name: 'tail', type: 'integer', minimum: 0, maximum: LOG_TAIL_MAX, description: `How many of the last lines (default ${LOG_TAIL_DEFAULT})` },
         { name: 'follow', type: 'boolean', description: 'Keep the response open and send lines as they are written' },
       ],
-      responses: { 200: { description: 'One logfmt line per event', mediaType: 'text/plain' } },
+      responses: {
+        200: {
+          description: `One logfmt line per event. A follower that falls more than ${FOLLOWER_PENDING_MAX_BYTES / 1024 / 1024} MiB behind gets a last line with code=API_FOLLOWER_TOO_SLOW and the stream ends`,
+          mediaType: 'text/plain',
+        },
+        429: { description: `Too many follow streams: at most ${followers.perKey} of the host log and ${followers.totalMax} in all` },
+      },
       handler: async (request) => {
         const count = typeof request.query.tail === 'number' ? request.query.tail : LOG_TAIL_DEFAULT;
         const lines = count === 0 ? [] : await deps.logs.tail(count);
         const initial = lines.map((line) => `${line}\n`).join('');
         if (request.query.follow !== true) return { status: 200, text: initial, contentType: 'text/plain; charset=utf-8' };
+        const release = followers.acquire('host', 'The host log');
         return {
           status: 200,
           contentType: 'text/plain; charset=utf-8',
-          stream: async (write, signal) => {
-            if (initial !== '') write(initial);
-            await deps.logs.follow((line) => write(`${line}\n`), signal);
-          },
+          stream: (write, signal, waitForDrain) =>
+            runFollower({ write, waitForDrain, signal, finalLine: HOST_FOLLOWER_DROPPED_LINE, release }, async (emit, listening) => {
+              emit(initial);
+              await deps.logs.follow((line) => emit(`${line}\n`), listening);
+            }),
         };
       },
     },
