@@ -45,11 +45,13 @@ await runVmCase(t, 'pid1', { boots: 1 }, async ({ machine }) => {
 
   await t.test("SIGKILL to init's Node: PID 1 stays, init restarts, the API answers again", async (t) => {
     const from = vm.console.text().length;
+    const killedAt = performance.now();
     await shell.check(`kill -KILL ${first.pid}`);
     const logged = await vm.waitFor(/component=pid1 msg="Init exited, restarting"[^\r\n]*/, 30_000, { from, failOn });
     t.match(logged.match[0], /signal=SIGKILL reason=signal:SIGKILL restart=1/, 'PID 1 logs the exit and the restart');
     const restarted = await vm.waitFor(/BERTH-RESTARTED restarts=1 reason=signal:SIGKILL slot=a [^\r\n]*/, RESTART_TIMEOUT_MS, { from, failOn });
     t.ok(restarted, 'the restart line');
+    t.comment(`kill_to_restarted_wall_ms=${Math.round(performance.now() - killedAt)}`);
     t.notOk(READY_PATTERN.test(vm.console.text().slice(from)), 'no second BERTH-READY');
     t.ok(vm.isRunning(), 'the VM did not reboot');
     const after = await status();
@@ -64,19 +66,23 @@ await runVmCase(t, 'pid1', { boots: 1 }, async ({ machine }) => {
   await t.test('heap exhaustion through the debug trigger: the same, with the reason on the console', async (t) => {
     const before = await status();
     const from = vm.console.text().length;
+    const triggeredAt = performance.now();
     await shell.check('touch /run/berth/debug/exhaust-heap');
     const logged = await vm.waitFor(/component=pid1 msg="Init exited, restarting"[^\r\n]*/, RESTART_TIMEOUT_MS, { from, failOn });
     t.match(logged.match[0], /reason=heap-exhausted restart=2/, 'PID 1 names the heap exhaustion');
+    t.comment(`trigger_to_exit_wall_ms=${Math.round(performance.now() - triggeredAt)}`);
     const text = vm.console.text().slice(from);
     t.match(text, /FATAL ERROR: [^\r\n]*heap out of memory/, "Node's stderr reaches the console");
     t.match(text, /component=pid1 msg="Init stderr" line="/, "and PID 1 repeats its last lines with the exit");
     await vm.waitFor(/BERTH-RESTARTED restarts=2 reason=heap-exhausted slot=a [^\r\n]*/, RESTART_TIMEOUT_MS, { from, failOn });
+    t.comment(`trigger_to_restarted_wall_ms=${Math.round(performance.now() - triggeredAt)}`);
     t.notOk(READY_PATTERN.test(vm.console.text().slice(from)), 'no second BERTH-READY');
     t.ok(vm.isRunning(), 'the VM did not reboot');
     const after = await status();
     t.not(after.pid, before.pid, 'a new init');
     t.equal(after.restarts, 2);
     t.equal(after.last_restart_reason, 'heap-exhausted');
+    t.comment(`restarted init rss_bytes=${after.rss_bytes}`);
     t.same(await listBootEntries(shell), entries, 'boot entries unchanged');
   });
 });
