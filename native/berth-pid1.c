@@ -205,9 +205,11 @@ static void reap_for(long ms) {
   }
 }
 
-/* The orderly end of a crash loop. As PID 1 it never returns. */
-static void ordered_reboot(const char *why) {
-  log_line("error", "msg=\"Rebooting\" reason=%s grace_ms=%ld", why, PID1_REBOOT_GRACE_MS);
+/* The orderly end of a crash loop (reboot), or of a power request while no init runs
+ * (RB_POWER_OFF for a power-off one). As PID 1 it never returns. */
+static void ordered_power(int cmd, const char *why) {
+  const char *action = cmd == RB_POWER_OFF ? "Powering off" : "Rebooting";
+  log_line("error", "msg=\"%s\" reason=%s grace_ms=%ld", action, why, PID1_REBOOT_GRACE_MS);
   const char *no_reboot = getenv("BERTH_PID1_TEST_NO_REBOOT");
   if (is_pid1) {
     kill(-1, SIGTERM);
@@ -216,7 +218,7 @@ static void ordered_reboot(const char *why) {
     reap_for(2000);
     sync();
     for (;;) {
-      reboot(RB_AUTOBOOT);
+      reboot(cmd);
       /* reboot(2) failing leaves nothing better to do than to try again; exiting would panic. */
       log_line("error", "msg=\"Reboot failed\" errno=%d", errno);
       sleep(5);
@@ -226,7 +228,7 @@ static void ordered_reboot(const char *why) {
   reap_for(no_reboot != NULL && strcmp(no_reboot, "1") == 0 ? 1000 : PID1_REBOOT_GRACE_MS);
   signal_own_children(SIGKILL);
   reap_for(1000);
-  log_line("error", "msg=\"Reboot skipped, not PID 1\" reason=%s", why);
+  log_line("error", "msg=\"%s skipped, not PID 1\" reason=%s", action, why);
   exit(70);
 }
 
@@ -329,7 +331,12 @@ int main(int argc, char **argv) {
         kill(child, sig);
       } else if (sig != SIGHUP && sig != SIGQUIT && sig != SIGWINCH) {
         /* No Node to shut down in order (between restarts): the power request still happens. */
-        ordered_reboot(sig == SIGINT ? "signal-while-init-down" : "poweroff-while-init-down");
+        /* SIGINT is ctrl-alt-del (reboot); SIGTERM, SIGPWR and busybox halt/poweroff power off, as init would. */
+        if (sig == SIGINT) {
+          ordered_power(RB_AUTOBOOT, "reboot-while-init-down");
+        } else {
+          ordered_power(RB_POWER_OFF, "poweroff-while-init-down");
+        }
       }
     }
 
@@ -373,7 +380,7 @@ int main(int argc, char **argv) {
       }
       tail_reset();
       child = 0;
-      if (giving_up) ordered_reboot("init-crash-loop");
+      if (giving_up) ordered_power(RB_AUTOBOOT, "init-crash-loop");
       start_at = now + delay;
     }
 

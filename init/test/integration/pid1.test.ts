@@ -99,7 +99,7 @@ void t.test('berth-pid1', async (t) => {
     t.match(r.err(), /msg="Init stderr" line="it broke \\"badly\\""/, 'the stderr tail is logged, quoted');
     t.match(r.err(), /msg="Init exited, restarts exhausted"[^\n]*exits_in_window=5/);
     t.match(r.err(), /msg="Rebooting" reason=init-crash-loop/);
-    t.match(r.err(), /msg="Reboot skipped, not PID 1" reason=init-crash-loop/);
+    t.match(r.err(), /msg="Rebooting skipped, not PID 1" reason=init-crash-loop/);
   });
 
   await t.test('an init killed by a signal or by a V8 heap limit is restarted with that reason', async (t) => {
@@ -150,6 +150,17 @@ void t.test('berth-pid1', async (t) => {
     await until('TERM forwarded and init restarted', () => r.out().includes('ready 1'));
     t.match(r.out(), /got-USR1\n[^]*got-TERM\n[^]*ready 1/);
     t.match(r.err(), /msg="Init exited, restarting" exit_code=0 signal=none reason=exit-code:0 restart=1/);
+  });
+
+  await t.test('a power request while init is down (between restarts) is carried out by pid1 itself', async (t) => {
+    const init = script(dir, 'quick-crash.sh', ['echo "up ${BERTH_INIT_RESTARTS:-0}"', 'exit 1'].join('\n'));
+    const r = run(pid1, init, { BERTH_PID1_TEST_NO_REBOOT: '1', BERTH_PID1_TEST_BACKOFF_MS: '60000' });
+    await until('the first exit', () => r.err().includes('msg="Init exited, restarting"'));
+    r.child.kill('SIGTERM');
+    t.equal(await r.exited, 70);
+    t.match(r.err(), /msg="Powering off" reason=poweroff-while-init-down/);
+    t.match(r.err(), /msg="Powering off skipped, not PID 1"/);
+    t.equal(r.out(), 'up 0\n', 'no restart after the power request');
   });
 
   await t.test('without a program it says how to use it', async (t) => {
