@@ -50,9 +50,12 @@ export function reserveFor(space: Pick<FileSystemSpace, 'totalBytes' | 'totalIno
   return { bytes, inodes };
 }
 
-/** Room above the reserve: what an image operation may still use (negative when already below it). */
+/**
+ * Room above the reserve: what an image operation may still use (negative when already below it).
+ * A filesystem that reports no inodes at all (btrfs allocates them dynamically) has no inode limit.
+ */
 export function roomAbove(space: FileSystemSpace, reserve: Reserve): { bytes: number; inodes: number } {
-  return { bytes: space.availableBytes - reserve.bytes, inodes: space.freeInodes - reserve.inodes };
+  return { bytes: space.availableBytes - reserve.bytes, inodes: space.totalInodes === 0 ? Number.POSITIVE_INFINITY : space.freeInodes - reserve.inodes };
 }
 
 /** A layer as the manifest describes it. */
