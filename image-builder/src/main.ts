@@ -15,10 +15,25 @@ import { runCtl } from './ctl/run.ts';
 import { loadProfileFile } from './profile/load.ts';
 import { parseCliArgs, type CliCommand, HELP_TEXT } from './cli.ts';
 import { emitUpdateBundle } from './update-bundle.ts';
-import { publishBundle } from '../../updater/src/bundle.ts';
+import { changeHalts, publishBundle } from '../../updater/src/bundle.ts';
+import { validateWaves, WAVE_PLAN_NAMES, WAVE_PLANS, type Wave, type WavePlanName } from '../../updater/src/core/rollout.ts';
 import { loadPrivateKey, loadPublicKey, writeSigningKeyPair } from '../../updater/src/signing.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** `--waves default|fast|now` or a JSON file of waves; CLI_USAGE naming every problem otherwise. */
+async function loadWavePlan(name: string): Promise<Wave[]> {
+  if ((WAVE_PLAN_NAMES as readonly string[]).includes(name)) return [...WAVE_PLANS[name as WavePlanName]];
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(name, 'utf8'));
+  } catch (error) {
+    throw new BerthError('CLI_USAGE', `--waves '${name}': not ${WAVE_PLAN_NAMES.join(', ')} and not a readable JSON file (${describeError(error)})`);
+  }
+  const problems = validateWaves(value, name);
+  if (problems.length > 0) throw new BerthError('CLI_USAGE', `--waves ${name}: ${problems.join('; ')}`);
+  return value as Wave[];
+}
 
 async function run(command: CliCommand): Promise<number> {
   switch (command.kind) {
@@ -57,10 +72,21 @@ async function run(command: CliCommand): Promise<number> {
         now: new Date(),
         privateKey,
         ...(command.expiresInMs !== undefined ? { validForMs: command.expiresInMs } : {}),
+        ...(command.waves !== undefined ? { waves: await loadWavePlan(command.waves) } : {}),
         // The bundle must verify with the same key: a host would refuse it otherwise.
         trustedKeys: [loadPublicKey(createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }))],
       });
       console.log(`Published ${published.manifest.version} on channel ${command.channel}: ${published.channelPath}, signed, expires ${published.channel.expires}`);
+      return 0;
+    }
+    case 'publish-halt': {
+      const privateKey = loadPrivateKey(await readFile(command.signingKey), command.signingKey);
+      const changed = await changeHalts(
+        { toDir: command.to, channel: command.channel, now: new Date(), privateKey, ...(command.expiresInMs !== undefined ? { validForMs: command.expiresInMs } : {}) },
+        command.halt,
+        command.resume,
+      );
+      console.log(`Channel ${command.channel}: halted ${changed.channel.halted?.join(', ') || 'nothing'}; signed, expires ${changed.channel.expires}`);
       return 0;
     }
     case 'build': {

@@ -7,7 +7,8 @@ import { BerthError } from '../../lib/errors.ts';
 
 export type UpdateCliCommand =
   | { kind: 'keys-generate'; out: string }
-  | { kind: 'publish'; bundle: string; channel: string; to: string; signingKey: string; expiresInMs?: number };
+  | { kind: 'publish'; bundle: string; channel: string; to: string; signingKey: string; expiresInMs?: number; waves?: string }
+  | { kind: 'publish-halt'; channel: string; to: string; signingKey: string; expiresInMs?: number; halt: string[]; resume: string[] };
 
 /** The build options that make a build also emit a signed update bundle. */
 export interface BundleBuildOptions {
@@ -23,11 +24,15 @@ export const UPDATE_HELP = `  berth keys generate --out DIR
       Also build the public half of FILE into the image (/usr/lib/berth/update-signing.pub)
       and write a signed update bundle to DIR/<profile>/bundle/ (channel default: stable;
       min-version: the oldest version it may replace, default 0.0.0).
-  berth publish BUNDLE --channel NAME --to DIR --signing-key FILE [--expires-in 3d]
+  berth publish BUNDLE --channel NAME --to DIR --signing-key FILE [--expires-in 3d] [--waves PLAN]
       Copy a bundle to DIR/bundles/<version>/ and point DIR/channels/NAME.json at it, signed with
       FILE (the bundle key) and valid for --expires-in (default 3d). Serve DIR with any static
       HTTP server; hosts use it as update.server. Publish again before it expires (same bundle:
       only the signature and expiry change); hosts refuse expired or unsigned metadata.
+      --waves default|fast|now|FILE: a staged rollout (FILE: JSON [{"fraction":0.1,"after_s":0},...]);
+      without it every host may take the release at once (the same version keeps its plan).
+  berth publish --halt VERSION | --resume VERSION --channel NAME --to DIR --signing-key FILE
+      Re-sign the channel with VERSION halted (hosts not on it stop taking it) or resumed.
 `;
 
 function usage(message: string): BerthError {
@@ -77,6 +82,9 @@ export function parsePublishArgs(argv: readonly string[]): UpdateCliCommand {
   let to: string | undefined;
   let signingKey: string | undefined;
   let expiresInMs: number | undefined;
+  let waves: string | undefined;
+  const halt: string[] = [];
+  const resume: string[] = [];
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] as string;
     if (arg === '--channel') {
@@ -92,15 +100,30 @@ export function parsePublishArgs(argv: readonly string[]): UpdateCliCommand {
     } else if (arg === '--expires-in') {
       expiresInMs = parseExpiresIn(takeValue(argv, i, arg));
       i += 1;
+    } else if (arg === '--waves') {
+      waves = takeValue(argv, i, arg);
+      i += 1;
+    } else if (arg === '--halt' || arg === '--resume') {
+      const version = takeValue(argv, i, arg);
+      if (!VERSION.test(version)) throw usage(`${arg} '${version}': expected a semantic version like 1.2.3`);
+      (arg === '--halt' ? halt : resume).push(version);
+      i += 1;
     } else if (arg.startsWith('-')) throw usage(`Unknown option '${arg}' for publish`);
     else if (bundle === undefined) bundle = arg;
     else throw usage(`publish takes one bundle directory, got a second: '${arg}'`);
   }
-  if (bundle === undefined) throw usage('publish needs a bundle directory (out/<profile>/bundle)');
+  const isHalt = halt.length > 0 || resume.length > 0;
+  if (isHalt && bundle !== undefined) throw usage('--halt and --resume re-sign the channel as it is: give no bundle');
+  if (isHalt && waves !== undefined) throw usage('--waves goes with a bundle, not with --halt or --resume');
+  const both = halt.find((v) => resume.includes(v));
+  if (both !== undefined) throw usage(`${both} is given to both --halt and --resume`);
+  if (!isHalt && bundle === undefined) throw usage('publish needs a bundle directory (out/<profile>/bundle), or --halt/--resume VERSION');
   if (channel === undefined) throw usage('publish needs --channel NAME');
   if (to === undefined) throw usage('publish needs --to DIR');
   if (signingKey === undefined) throw usage('publish needs --signing-key FILE: hosts refuse unsigned channel metadata');
-  return { kind: 'publish', bundle, channel, to, signingKey, ...(expiresInMs !== undefined ? { expiresInMs } : {}) };
+  const common = { channel, to, signingKey, ...(expiresInMs !== undefined ? { expiresInMs } : {}) };
+  if (isHalt) return { kind: 'publish-halt', ...common, halt, resume };
+  return { kind: 'publish', bundle: bundle as string, ...common, ...(waves !== undefined ? { waves } : {}) };
 }
 
 /**

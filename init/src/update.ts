@@ -19,6 +19,7 @@ import { planThrottle } from '../../updater/src/core/throttle.ts';
 import { UPDATE_DEFAULTS, type UpdateSettings } from '../../updater/src/core/update-config.ts';
 import type { GateFacts, GateReport } from '../../updater/src/core/reboot-gates.ts';
 import { createUpdateEffects, rebootPolicyOf } from '../../updater/src/effects.ts';
+import { rolloutPosition, type ChannelObservation } from '../../updater/src/channel.ts';
 import { createFleetLockClient, fleetLockNodeId } from '../../updater/src/fleetlock.ts';
 import { createGateTracker, observeGates, systemClock } from '../../updater/src/gates.ts';
 import { JOURNAL_PATH, readJournal, writeJournal } from '../../updater/src/journal.ts';
@@ -60,6 +61,8 @@ export interface UpdaterHost {
   gates(): GateReport[];
   /** Opens the manual gate; false when the strategy has none or updates are off. */
   approve(): boolean;
+  /** What the last verified channel metadata said about this host (wave, eligibility, halts). */
+  rollout(): ChannelObservation | undefined;
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
@@ -75,6 +78,7 @@ export function createUpdaterHost(options: UpdaterHostOptions): UpdaterHost {
   let bootedSlot: Slot | undefined;
   const tracker = createGateTracker();
   let gateInputs: { settings: UpdateSettings; soak: () => GateFacts['soak'] } | undefined;
+  let observation: ChannelObservation | undefined;
 
   const espJob = <T>(use: (espRoot: string) => Promise<T>): Promise<T> => withEsp(sys, logger, use, 'UPDATER_ESP_UNAVAILABLE');
 
@@ -152,6 +156,7 @@ export function createUpdaterHost(options: UpdaterHostOptions): UpdaterHost {
         tracker,
       );
     },
+    rollout: () => observation,
     approve() {
       if (!gateInputs?.settings.gates.includes('manual')) return false;
       tracker.approve();
@@ -186,9 +191,13 @@ export function createUpdaterHost(options: UpdaterHostOptions): UpdaterHost {
         }
         const bootId = (await sys.fs.readText(BOOT_ID_PATH)).trim();
         const booted = { slot: ready.identity.slot, version: ready.identity.version, bootId };
+        const machineId = (await sys.fs.readText('/etc/machine-id').catch(() => '')).trim();
         const fleetlock = settings.fleetlock
-          ? createFleetLockClient({ url: settings.fleetlock.url, group: settings.fleetlock.group, nodeId: fleetLockNodeId(await sys.fs.readText('/etc/machine-id').catch(() => bootId)) })
+          ? createFleetLockClient({ url: settings.fleetlock.url, group: settings.fleetlock.group, nodeId: fleetLockNodeId(machineId || bootId) })
           : undefined;
+        // Waves place the host by a stable seed; without one (no machine id) it counts as the last host, never a canary.
+        const seed = settings.seed ?? (machineId || undefined);
+        if (seed === undefined) logger.warn('No machine id and no update.seed: this host takes waved releases with the last wave');
         const effects = createUpdateEffects({
           settings,
           booted,
@@ -211,6 +220,11 @@ export function createUpdaterHost(options: UpdaterHostOptions): UpdaterHost {
           healthSample: () => bootGate.result().then((r) => (r.passed ? { initUp: true, unhealthyCritical: [] } : { initUp: true, unhealthyCritical: [], failedCritical: [r.reason] })),
           ...(fleetlock ? { fleetlock } : {}),
           soakState: () => soak,
+          rolloutPosition: seed === undefined ? 1 - Number.EPSILON : rolloutPosition(seed),
+          observeChannel: (seen) => {
+            if (seen.isRunningHalted && !observation?.isRunningHalted) logger.warn('The running release is halted on the channel', { version: booted.version, channel: settings.channel });
+            observation = seen;
+          },
           gateTracker: tracker,
           clock: systemClock,
           logger,

@@ -23,6 +23,7 @@ import {
   type BundleManifest,
 } from './core/bundle-manifest.ts';
 import { channelMetadataPath, type ChannelMetadata } from './core/release.ts';
+import type { Wave } from './core/rollout.ts';
 import { keyIdOf, signChannelMetadata, signManifest, verifyChannelMetadata, verifyManifest, type TrustedKey } from './signing.ts';
 
 /** Bundles and channel files are served to every client: readable by all. */
@@ -120,6 +121,8 @@ export interface PublishInput {
   privateKey: KeyObject;
   /** How long hosts accept the metadata (default DEFAULT_METADATA_VALIDITY_MS). */
   validForMs?: number;
+  /** The rollout plan (rollout.ts); absent: every host at once, or the plan already published for this version. */
+  waves?: readonly Wave[];
   /** When given, the bundle must verify with one of these keys before it is published. */
   trustedKeys?: readonly TrustedKey[];
 }
@@ -180,6 +183,22 @@ export interface Published {
 }
 
 /**
+ * `berth publish --halt/--resume`: re-signs the channel with `halt` added to and `resume`
+ * removed from its halted versions. Throws UPDATER_PUBLISH_NO_CHANNEL when the channel has no
+ * metadata signed by this key yet.
+ */
+export async function changeHalts(write: ChannelWrite, halt: readonly string[], resume: readonly string[]): Promise<{ channel: ChannelMetadata; channelPath: string }> {
+  if (!(await readPublishedChannel(write))) {
+    throw new BerthError('UPDATER_PUBLISH_NO_CHANNEL', `Cannot halt or resume on channel ${write.channel}: ${join(write.toDir, channelMetadataPath(write.channel))} is missing or not signed by this key; publish a bundle first`);
+  }
+  return writeChannel(write, (previous) => {
+    const { published: _published, expires: _expires, halted, ...rest } = previous as ChannelMetadata;
+    const next = [...new Set([...(halted ?? []), ...halt])].filter((v) => !resume.includes(v));
+    return { ...rest, ...(next.length > 0 ? { halted: next } : {}) };
+  });
+}
+
+/**
  * Copies the bundle to `<to>/bundles/<version>/` (checking every payload against the
  * manifest), then replaces `<to>/channels/<channel>.json` in one rename: a client never
  * sees a channel pointing at an incomplete bundle. Re-publishing the same bundle is
@@ -225,9 +244,11 @@ export async function publishBundle(input: PublishInput): Promise<Published> {
       channel: input.channel,
       version: manifest.version,
       bundle_url: `../bundles/${manifest.version}/${BUNDLE_FILES.manifest}`,
-      // Publishing the same version again refreshes the signature, not the release time.
+      // Publishing the same version again refreshes the signature, not the release time (the waves count from it).
       released: previous?.version === manifest.version ? previous.released : input.now.toISOString(),
       min_version: manifest.min_version,
+      ...(input.waves ? { waves: [...input.waves] } : previous?.version === manifest.version && previous.waves ? { waves: previous.waves } : {}),
+      ...(previous?.halted && previous.halted.length > 0 ? { halted: previous.halted } : {}),
     }),
   );
   return { manifest, ...written };

@@ -4,11 +4,35 @@
  * Effects: one HTTP GET.
  */
 import { otherSlot, type Slot } from '../../lib/layout.ts';
-import { assertChannelFresh, channelMetadataPath, chooseRelease, resolveBundleUrl } from './core/release.ts';
+import { createHash } from 'node:crypto';
+import { assertChannelFresh, channelMetadataPath, chooseRelease, compareVersions, isSemVer, resolveBundleUrl } from './core/release.ts';
 import type { VersionPin } from './core/reboot-gates.ts';
 import type { UpdateEvent } from './core/state.ts';
 import { fetchDocument } from './download.ts';
 import { verifyChannelMetadata, type TrustedKey } from './signing.ts';
+
+/** What the last verified channel metadata said about this host (status). */
+export interface ChannelObservation {
+  version: string;
+  /** `update`, or why not (release.ts ReleaseDecision reasons). */
+  decision: string;
+  wave?: number;
+  waves?: number;
+  eligibleAt?: Date;
+  halted: readonly string[];
+  /** The running version is halted: the host stays on it and says so. */
+  isRunningHalted: boolean;
+  expires: string;
+}
+
+/**
+ * A host's place in the fleet for waves, in [0, 1): a hash of its seed (`update.seed` or the
+ * machine id), so it is stable across boots and evenly spread over a fleet.
+ */
+export function rolloutPosition(seed: string): number {
+  const digest = createHash('sha256').update(`berth-rollout:${seed}`).digest();
+  return digest.readUIntBE(0, 6) / 2 ** 48;
+}
 
 export interface CheckOptions {
   /** Server base URL (update.server). */
@@ -23,6 +47,10 @@ export interface CheckOptions {
   now: Date;
   /** update.max_metadata_age. */
   maxMetadataAgeMs: number;
+  /** The host's place in the fleet for waves (rolloutPosition of its seed). */
+  position?: number;
+  /** Told what the verified metadata says about this host: for status. */
+  observe?: (observation: ChannelObservation) => void;
   idleTimeoutMs?: number;
   fetch?: typeof fetch;
 }
@@ -40,8 +68,27 @@ export async function checkChannel(options: CheckOptions): Promise<Extract<Updat
   const source = `channel metadata ${url}`;
   const metadata = verifyChannelMetadata(bytes, options.trustedKeys, options.channel, source);
   assertChannelFresh(metadata, options.now, options.maxMetadataAgeMs, source);
-  const decision = chooseRelease({ channel: metadata, runningVersion: options.running.version, badVersions: options.badVersions, allowDowngrade: options.allowDowngrade, ...(options.pin ? { pin: options.pin } : {}) });
-  if (decision.kind === 'none') return { type: 'check-no-update', reason: `${decision.reason} (${decision.version})` };
+  const decision = chooseRelease({
+    channel: metadata,
+    runningVersion: options.running.version,
+    badVersions: options.badVersions,
+    allowDowngrade: options.allowDowngrade,
+    ...(options.pin ? { pin: options.pin } : {}),
+    ...(options.position !== undefined ? { rollout: { now: options.now, position: options.position } } : {}),
+  });
+  const halted = metadata.halted ?? [];
+  options.observe?.({
+    version: metadata.version,
+    decision: decision.kind === 'none' ? decision.reason : 'update',
+    ...(decision.placement ? { wave: decision.placement.wave, waves: decision.placement.waves, eligibleAt: decision.placement.eligibleAt } : {}),
+    halted,
+    isRunningHalted: halted.some((h) => isSemVer(h) && compareVersions(h, options.running.version) === 0),
+    expires: metadata.expires,
+  });
+  if (decision.kind === 'none') {
+    const wave = decision.placement ? `; wave ${decision.placement.wave} of ${decision.placement.waves}, eligible at ${decision.placement.eligibleAt.toISOString()}` : '';
+    return { type: 'check-no-update', reason: `${decision.reason} (${decision.version}${wave})` };
+  }
   return {
     type: 'check-found-update',
     version: decision.version,

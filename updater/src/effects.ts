@@ -13,7 +13,7 @@ import type { Logger } from '../../lib/log.ts';
 import { otherSlot, parseBootEntryFileName, type Slot } from '../../lib/layout.ts';
 import { parseBootEntry } from '../../lib/boot-entry.ts';
 import type { UpdateEffects } from './agent.ts';
-import { checkChannel } from './channel.ts';
+import { checkChannel, type ChannelObservation } from './channel.ts';
 import { assertBundleApplies, BUNDLE_FILES, type Architecture, type BundleManifest } from './core/bundle-manifest.ts';
 import { checkDelayMs, retryDelayMs } from './core/schedule.ts';
 import { entryPath, planBless, planMarkBad, planStage, type BootIdentity, type EspEntryFile, type HealthSample } from './core/slots.ts';
@@ -51,6 +51,10 @@ export interface EffectDeps {
   soakState?: () => GateFacts['soak'];
   /** Approval and lock state, shared with status (default: a private one). */
   gateTracker?: GateTracker;
+  /** The host's place in the fleet for waves (channel.ts rolloutPosition); without it waves are ignored. */
+  rolloutPosition?: number;
+  /** Told what each verified channel metadata says about this host (status). */
+  observeChannel?: (observation: ChannelObservation) => void;
   clock: Clock;
   logger: Logger;
   fetch?: typeof fetch;
@@ -123,6 +127,8 @@ export function createUpdateEffects(deps: EffectDeps): UpdateEffects {
           trustedKeys: deps.trustedKeys,
           now: clock.now(),
           maxMetadataAgeMs: settings.maxMetadataAgeMs,
+          ...(deps.rolloutPosition !== undefined ? { position: deps.rolloutPosition } : {}),
+          ...(deps.observeChannel ? { observe: deps.observeChannel } : {}),
           ...(deps.fetch ? { fetch: deps.fetch } : {}),
         });
       } catch (error) {

@@ -169,6 +169,17 @@ export interface UpdateStatusView {
   apply_requested: boolean;
   /** Absent from hosts older than the gates. */
   gates?: { gate: string; holds: boolean; detail: string; opens_at: string | null; closes_at: string | null }[];
+  /** Absent from hosts older than waves and halts. */
+  rollout?: {
+    version: string;
+    decision: string;
+    wave: number | null;
+    waves: number | null;
+    eligible_at: string | null;
+    halted_versions: string[];
+    running_halted: boolean;
+    metadata_expires: string;
+  } | null;
 }
 
 /** One gate row: `holds` or `closed`, why, and when it next opens. */
@@ -185,6 +196,12 @@ export function formatUpdateStatus(s: UpdateStatusView): string {
   if (s.available_version !== null) rows.push([s.phase === 'rolled-back' ? 'rolled back' : s.phase === 'succeeded' ? 'installed' : 'target', `${s.available_version}${s.target_slot === null ? '' : ` (slot ${s.target_slot})`}`]);
   if (s.strategy !== null) rows.push(['strategy', s.strategy]);
   for (const g of s.gates ?? []) rows.push([`gate ${g.gate}`, formatGate(g)]);
+  const r = s.rollout;
+  if (r) {
+    const wave = r.wave === null ? '' : `, wave ${r.wave} of ${r.waves ?? '?'}${r.eligible_at === null ? '' : `, eligible ${r.eligible_at}`}`;
+    rows.push(['channel', `${r.version}: ${r.decision}${wave}; metadata expires ${r.metadata_expires}`]);
+    if (r.halted_versions.length > 0) rows.push(['halted', `${r.halted_versions.join(', ')}${r.running_halted ? ' (the running version is halted: this host stays on it)' : ''}`]);
+  }
   if (s.progress !== null) rows.push([s.progress.stage === 'download' ? 'download' : 'write', formatProgress(s.progress)]);
   if (s.apply_requested) rows.push(['apply', 'requested: reboots as soon as the update is staged']);
   if (s.bad_versions.length > 0) rows.push(['bad versions', s.bad_versions.join(', ')]);

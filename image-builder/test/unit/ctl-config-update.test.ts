@@ -112,6 +112,7 @@ void t.test('output formatting', (t) => {
         { gate: 'manual', holds: true, detail: 'approved by an operator', opens_at: null, closes_at: null },
         { gate: 'pin', holds: true, detail: '2.0.0 fits pin 2.x', opens_at: null, closes_at: null },
       ],
+      rollout: { version: '2.0.0', decision: 'update', wave: 2, waves: 4, eligible_at: '2026-11-20T14:37:00.000Z', halted_versions: ['1.9.0'], running_halted: false, metadata_expires: '2026-11-23T10:00:00.000Z' },
     }),
     'update status with gates',
   );

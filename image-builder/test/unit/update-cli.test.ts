@@ -26,6 +26,13 @@ void t.test('keys generate and publish', (t) => {
   t.match(usageError(['publish', 'b', '--channel', 'stable', '--to', 'srv']), /needs --signing-key FILE: hosts refuse unsigned channel metadata/);
   t.match(usageError(['publish', 'b', '--channel', 'stable', '--to', 'srv', '--signing-key', 'k', '--expires-in', '10m']), /--expires-in '10m': expected a duration of at least an hour/);
   t.match(usageError(['publish', 'b', '--to', 'srv']), /needs --channel/);
+  const common = ['--channel', 'stable', '--to', 'srv', '--signing-key', 'k'];
+  t.same(parseCliArgs(['publish', 'b', ...common, '--waves', 'default']), { kind: 'publish', bundle: 'b', channel: 'stable', to: 'srv', signingKey: 'k', waves: 'default' });
+  t.same(parseCliArgs(['publish', '--halt', '2.3.4', '--halt', '2.3.5', '--resume', '2.3.1', ...common]), { kind: 'publish-halt', channel: 'stable', to: 'srv', signingKey: 'k', halt: ['2.3.4', '2.3.5'], resume: ['2.3.1'] });
+  t.match(usageError(['publish', 'b', '--halt', '2.3.4', ...common]), /give no bundle/);
+  t.match(usageError(['publish', '--halt', '2.3.4', '--waves', 'fast', ...common]), /--waves goes with a bundle/);
+  t.match(usageError(['publish', '--halt', '2.3.4', '--resume', '2.3.4', ...common]), /2.3.4 is given to both/);
+  t.match(usageError(['publish', '--halt', 'latest', ...common]), /--halt 'latest': expected a semantic version/);
   t.match(usageError(['publish', '--channel', 'stable', '--to', 'srv']), /needs a bundle directory/);
   t.match(usageError(['publish', 'b', '--channel', 'Stable!', '--to', 'srv']), /--channel 'Stable!'/);
   t.match(usageError(['publish', 'b', 'c', '--channel', 's', '--to', 'srv']), /got a second: 'c'/);

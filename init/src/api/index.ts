@@ -14,6 +14,7 @@ import { registerContainerRoutes, type ContainerControl } from './core/container
 import { registerUpdateRoutes } from './core/update-routes.ts';
 import { createUpdateControl } from './update-control.ts';
 import type { UpdateAgent } from '../../../updater/src/agent.ts';
+import type { ChannelObservation } from '../../../updater/src/channel.ts';
 import type { GateReport } from '../../../updater/src/core/reboot-gates.ts';
 import { registerHostRoutes, type HostLogs, type HostProbe, type HostView } from './core/host-routes.ts';
 import { registerImageRoutes, type ImageControl } from './core/image-routes.ts';
@@ -39,7 +40,7 @@ export interface ApiOptions {
   /** Config plan/apply/try/confirm (init passes its config applier; absent: no such endpoints). */
   configControl?: ConfigControl;
   /** The updater (main.ts passes init's UpdaterHost; absent: no update endpoints). */
-  updater?: { agent(): UpdateAgent | undefined; gates(): GateReport[]; approve(): boolean };
+  updater?: { agent(): UpdateAgent | undefined; gates(): GateReport[]; approve(): boolean; rollout(): ChannelObservation | undefined };
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */

@@ -13,6 +13,7 @@ import type { UpdateAgent } from '../../../updater/src/agent.ts';
 import { BUNDLE_FILES } from '../../../updater/src/core/bundle-manifest.ts';
 import type { UpdateState } from '../../../updater/src/core/state.ts';
 import { WRITER_CGROUP } from '../update.ts';
+import type { ChannelObservation } from '../../../updater/src/channel.ts';
 import type { GateReport } from '../../../updater/src/core/reboot-gates.ts';
 import { downloadProgress, gateView, writeProgress, type UpdateControl, type UpdateProgress } from './core/update-routes.ts';
 
@@ -20,7 +21,7 @@ import { downloadProgress, gateView, writeProgress, type UpdateControl, type Upd
 const APPLY_POLL_MS = 250;
 
 export interface UpdateControlOptions {
-  updater: { agent(): UpdateAgent | undefined; gates(): GateReport[]; approve(): boolean };
+  updater: { agent(): UpdateAgent | undefined; gates(): GateReport[]; approve(): boolean; rollout(): ChannelObservation | undefined };
   booted(): { slot: string; version: string } | undefined;
   strategy: string | undefined;
   logger: Logger;
@@ -70,6 +71,20 @@ export function createUpdateControl(options: UpdateControlOptions): UpdateContro
     strategy: () => options.strategy,
     applyPending: () => latch !== undefined,
     gates: () => options.updater.gates().map(gateView),
+    rollout: () => {
+      const seen = options.updater.rollout();
+      if (!seen) return null;
+      return {
+        version: seen.version,
+        decision: seen.decision,
+        wave: seen.wave ?? null,
+        waves: seen.waves ?? null,
+        eligible_at: seen.eligibleAt?.toISOString() ?? null,
+        halted_versions: [...seen.halted],
+        running_halted: seen.isRunningHalted,
+        metadata_expires: seen.expires,
+      };
+    },
     approve: () => {
       const approved = options.updater.approve();
       if (approved) logger.info('Update reboot approved by operator');

@@ -7,6 +7,7 @@
 import { BerthError } from '../../../lib/errors.ts';
 import { isRecord } from '../../../lib/record.ts';
 import { pinAllows, type VersionPin } from './reboot-gates.ts';
+import { isHalted, placeInRollout, validateWaves, type Wave, type WavePlacement } from './rollout.ts';
 import { unknownKeyProblems } from './units.ts';
 
 export interface SemVer {
@@ -91,12 +92,16 @@ export interface ChannelMetadata {
   published: string;
   /** ISO 8601: hosts refuse the metadata from then on (a mirror cannot freeze them on it). */
   expires: string;
+  /** The rollout plan of `version` (rollout.ts); absent: every host at once. */
+  waves?: Wave[];
+  /** Versions no host may take any more (`berth publish --halt`). */
+  halted?: string[];
 }
 
 /** The format of the envelope `channels/<name>.json`; the version hosts accept. */
 export const CHANNEL_FORMAT = 2;
 
-const CHANNEL_KEYS = ['channel', 'version', 'bundle_url', 'released', 'min_version', 'published', 'expires'] as const;
+const CHANNEL_KEYS = ['channel', 'version', 'bundle_url', 'released', 'min_version', 'published', 'expires', 'waves', 'halted'] as const;
 
 /** Channel names are path segments on a static server: keep them plain. */
 export function isChannelName(name: unknown): name is string {
@@ -123,6 +128,8 @@ export function validateChannelMetadata(value: unknown): string[] {
   if (!isTime(value.published)) problems.push('published: expected an ISO 8601 time');
   if (!isTime(value.expires)) problems.push('expires: expected an ISO 8601 time');
   else if (isTime(value.published) && Date.parse(value.expires) <= Date.parse(value.published)) problems.push('expires: must be after published');
+  if (value.waves !== undefined) problems.push(...validateWaves(value.waves));
+  if (value.halted !== undefined && (!Array.isArray(value.halted) || !value.halted.every(isSemVer))) problems.push('halted: expected a list of semantic versions');
   return problems;
 }
 
@@ -189,11 +196,13 @@ export interface ReleaseChoiceInput {
   allowDowngrade: boolean;
   /** `pin` / `max_version` of the config (reboot-gates.ts). */
   pin?: VersionPin;
+  /** For waves: the time of the check and the host's place in the fleet (its seed's hash, [0, 1)). */
+  rollout?: { now: Date; position: number };
 }
 
 export type ReleaseDecision =
-  | { kind: 'update'; version: string; isDowngrade: boolean }
-  | { kind: 'none'; reason: 'up-to-date' | 'known-bad' | 'downgrade-refused' | 'below-min-version' | 'pinned'; version: string };
+  | { kind: 'update'; version: string; isDowngrade: boolean; placement?: WavePlacement }
+  | { kind: 'none'; reason: 'up-to-date' | 'known-bad' | 'downgrade-refused' | 'below-min-version' | 'pinned' | 'halted' | 'waiting-for-wave'; version: string; placement?: WavePlacement };
 
 /** Decides whether to install the channel's release. */
 export function chooseRelease(input: ReleaseChoiceInput): ReleaseDecision {
@@ -205,9 +214,16 @@ export function chooseRelease(input: ReleaseChoiceInput): ReleaseDecision {
   }
   if (order < 0 && !input.allowDowngrade) return { kind: 'none', reason: 'downgrade-refused', version };
   if (input.pin && !pinAllows(input.pin, version).allowed) return { kind: 'none', reason: 'pinned', version };
+  if (isHalted(input.channel.halted, version, (a, b) => isSemVer(a) && compareVersions(a, b) === 0)) return { kind: 'none', reason: 'halted', version };
   const minVersion = input.channel.min_version;
   if (minVersion !== undefined && compareVersions(input.runningVersion, minVersion) < 0) {
     return { kind: 'none', reason: 'below-min-version', version };
+  }
+  const waves = input.channel.waves;
+  if (waves !== undefined && input.rollout !== undefined) {
+    const placement = placeInRollout(waves, new Date(input.channel.released), input.rollout.position);
+    if (input.rollout.now.getTime() < placement.eligibleAt.getTime()) return { kind: 'none', reason: 'waiting-for-wave', version, placement };
+    return { kind: 'update', version, isDowngrade: order < 0, placement };
   }
   return { kind: 'update', version, isDowngrade: order < 0 };
 }

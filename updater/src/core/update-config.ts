@@ -31,6 +31,8 @@ export interface UpdateSettings {
   allowDowngrade: boolean;
   /** Refuse channel metadata signed longer ago than this (release.ts assertChannelFresh). */
   maxMetadataAgeMs: number;
+  /** Places the host in a rollout's waves; default: the machine id. */
+  seed?: string;
 }
 
 export const UPDATE_DEFAULTS = {
@@ -117,6 +119,7 @@ export const updateSchema: Schema<UpdateSettings> = object({
   soak: duration().default(UPDATE_DEFAULTS.soakMs),
   allow_downgrade: boolean().default(UPDATE_DEFAULTS.allowDowngrade),
   max_metadata_age: duration({ min: 3_600_000 }).default(UPDATE_DEFAULTS.maxMetadataAgeMs),
+  seed: string({ pattern: /\S.{0,255}/, expected: 'a seed string (1 to 256 characters) that places this host in a rollout wave' }).optional(),
 })
   .refine((u, report) => {
     // Nothing is silently ignored: a gate needs its settings, and settings need their gate.
@@ -151,6 +154,7 @@ export const updateSchema: Schema<UpdateSettings> = object({
     soakMs: u.soak,
     allowDowngrade: u.allow_downgrade,
     maxMetadataAgeMs: u.max_metadata_age,
+    ...(u.seed !== undefined ? { seed: u.seed } : {}),
   }));
 
 /** The machine-config section: `update:` is optional; without it the host never updates itself. */

@@ -35,6 +35,20 @@ export interface UpdateControl {
   gates(): GateView[];
   /** Opens the manual gate; false when the strategy has no manual gate. */
   approve(): boolean;
+  /** What the last verified channel metadata said about this host. */
+  rollout(): RolloutView | null;
+}
+
+/** The channel's view of this host: wave and eligibility of its release, halts. */
+export interface RolloutView {
+  version: string;
+  decision: string;
+  wave: number | null;
+  waves: number | null;
+  eligible_at: string | null;
+  halted_versions: string[];
+  running_halted: boolean;
+  metadata_expires: string;
 }
 
 /** One reboot gate in the status: whether it holds now and when it next opens (or closes). */
@@ -69,12 +83,14 @@ export interface UpdateStatusBody {
   apply_requested: boolean;
   /** The reboot gates of the strategy and the pin. */
   gates: GateView[];
+  /** The last verified channel metadata's view of this host; null before a check. */
+  rollout: RolloutView | null;
 }
 
 /** The status from the agent's state. Pure. */
 export function describeUpdate(
   state: UpdateState | undefined,
-  facts: { booted: { slot: string; version: string } | undefined; strategy: string | undefined; progress: UpdateProgress | undefined; applyRequested: boolean; gates?: GateView[] },
+  facts: { booted: { slot: string; version: string } | undefined; strategy: string | undefined; progress: UpdateProgress | undefined; applyRequested: boolean; gates?: GateView[]; rollout?: RolloutView | null },
 ): UpdateStatusBody {
   const base: UpdateStatusBody = {
     configured: state !== undefined,
@@ -90,6 +106,7 @@ export function describeUpdate(
     last_error: null,
     apply_requested: facts.applyRequested,
     gates: state === undefined ? [] : (facts.gates ?? []),
+    rollout: state === undefined ? null : (facts.rollout ?? null),
   };
   if (state === undefined) return base;
   // The state machine's own summary says which version, slot and error each phase carries.
@@ -136,7 +153,7 @@ const PROGRESS_SCHEMA: JsonSchema = {
 
 export const UPDATE_STATUS_SCHEMA: JsonSchema = {
   type: 'object',
-  required: ['configured', 'phase', 'booted_slot', 'current_version', 'available_version', 'target_slot', 'strategy', 'progress', 'bad_versions', 'failures', 'last_error', 'apply_requested', 'gates'],
+  required: ['configured', 'phase', 'booted_slot', 'current_version', 'available_version', 'target_slot', 'strategy', 'progress', 'bad_versions', 'failures', 'last_error', 'apply_requested', 'gates', 'rollout'],
   properties: {
     configured: { type: 'boolean', description: 'false when the machine config has no update: section' },
     phase: { type: 'string', enum: ['off', 'idle', 'checking', 'downloading', 'verifying', 'staged', 'rebooting', 'confirming', 'succeeded', 'rolled-back', 'failed'] },
@@ -165,6 +182,21 @@ export const UPDATE_STATUS_SCHEMA: JsonSchema = {
         },
       },
     },
+    rollout: {
+      type: ['object', 'null'],
+      description: "The last verified channel metadata's view of this host: its wave, when it may take the release, halted versions",
+      required: ['version', 'decision', 'wave', 'waves', 'eligible_at', 'halted_versions', 'running_halted', 'metadata_expires'],
+      properties: {
+        version: { type: 'string' },
+        decision: { type: 'string', description: 'update, or why not: up-to-date, known-bad, downgrade-refused, below-min-version, pinned, halted, waiting-for-wave' },
+        wave: { type: ['integer', 'null'] },
+        waves: { type: ['integer', 'null'] },
+        eligible_at: { type: ['string', 'null'] },
+        halted_versions: { type: 'array', items: { type: 'string' } },
+        running_halted: { type: 'boolean' },
+        metadata_expires: { type: 'string' },
+      },
+    },
   },
 };
 
@@ -186,7 +218,7 @@ export function registerUpdateRoutes(router: Router, control: UpdateControl, sle
   const status = async (): Promise<UpdateStatusBody> => {
     const state = control.agent()?.state();
     const progress = state === undefined ? undefined : await control.progress(state).catch(() => undefined);
-    return describeUpdate(state, { booted: control.booted(), strategy: control.strategy(), progress, applyRequested: control.applyPending(), gates: control.gates() });
+    return describeUpdate(state, { booted: control.booted(), strategy: control.strategy(), progress, applyRequested: control.applyPending(), gates: control.gates(), rollout: control.rollout() });
   };
   const act = (action: 'check' | 'apply'): ApiRoute['handler'] => {
     // async: a thrown ApiError becomes the rejection the server answers with.

@@ -145,7 +145,7 @@ void t.test('the committed openapi.json is the document of the host endpoints', 
   registerContainerRoutes(router, engine);
   registerImageRoutes(router, images);
   const configControl: ConfigControl = { current: unused, pendingTry: unused, apply: unused, confirm: unused };
-  const updateControl: UpdateControl = { agent: unused, booted: unused, strategy: unused, progress: unused, applyPending: unused, requestApply: unused, gates: unused, approve: unused };
+  const updateControl: UpdateControl = { agent: unused, booted: unused, strategy: unused, progress: unused, applyPending: unused, requestApply: unused, gates: unused, approve: unused, rollout: unused };
   registerConfigRoutes(router, configControl);
   registerUpdateRoutes(router, updateControl, unused);
   const text = `${JSON.stringify(buildOpenApiDocument(router.routes(), '0.1.0'), null, 2)}\n`;

@@ -47,6 +47,7 @@ void t.test('status in every phase', (t) => {
     last_error: null,
     apply_requested: false,
     gates: [],
+    rollout: null,
   });
   const gates = [gateView({ gate: 'window', holds: false, detail: 'closed', opensAt: new Date('2026-11-28T01:00:00Z'), closesAt: new Date('2026-11-28T04:00:00Z') }), gateView({ gate: 'manual', holds: true, detail: 'approved by an operator' })];
   t.same(describeUpdate(stateIn('staged'), { ...facts, gates }).gates, [
@@ -108,6 +109,7 @@ function routes(control: Partial<UpdateControl> & { state?: UpdateState }) {
     },
     gates: () => [],
     approve: () => false,
+    rollout: () => null,
     ...control,
   };
   const router = new Router();
@@ -174,7 +176,7 @@ void t.test('the apply latch sends reboot-allowed once the agent is staged, and 
   const sent: UpdateEvent[] = [];
   let state = stateIn('idle');
   const agent = { state: () => state, send: (e: UpdateEvent) => void sent.push(e), run: () => Promise.resolve(), stop: () => undefined };
-  const control = createUpdateControl({ updater: { agent: () => agent, gates: () => [], approve: () => false }, booted: () => undefined, strategy: 'manual', logger: createLogger({ component: 'api', sinks: [] }) });
+  const control = createUpdateControl({ updater: { agent: () => agent, gates: () => [], approve: () => false, rollout: () => undefined }, booted: () => undefined, strategy: 'manual', logger: createLogger({ component: 'api', sinks: [] }) });
   control.requestApply();
   t.equal(control.applyPending(), true);
   state = stateIn('downloading');

@@ -144,6 +144,8 @@ gate window     closed  closed (Europe/Berlin); next opens 2026-11-28T01:00:00.0
 gate fleetlock  closed  lock requested only once every other gate holds; next opens 2026-11-28T01:00:00.000Z
 gate manual     holds   approved by an operator
 gate pin        holds   2.0.0 fits pin 2.x
+channel         2.0.0: update, wave 2 of 4, eligible 2026-11-20T14:37:00.000Z; metadata expires 2026-11-23T10:00:00.000Z
+halted          1.9.0
 bad versions    1.5.0
 
 `
