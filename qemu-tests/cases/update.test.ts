@@ -12,12 +12,14 @@
  *     the time a write was in flight, is within 15% of io.max; write and read-back use
  *     direct I/O.
  *  2. A tampered bundle and a downgrade are refused; nothing is written to the active slot.
+ *     On the same boot, unsigned and then expired channel metadata are refused and a release
+ *     halted on the channel is not taken: nothing but the channel file is fetched.
  *  3. 3.0.0 fails its health gate (a critical container that refuses 3.x exits), the agent
  *     marks it bad and reboots, systemd-boot boots 2.0.0, and 3.0.0 is recorded bad and not
  *     retried.
  */
 import { execFile } from 'node:child_process';
-import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
@@ -28,6 +30,8 @@ import type { DebugShell } from '../harness/shell.ts';
 import { startStaticServer } from '../harness/static-server.ts';
 import type { Vm } from '../harness/vm.ts';
 import { RATE_SKIP_MS } from '../../updater/src/slot-io.ts';
+import type { ChannelMetadata } from '../../updater/src/core/release.ts';
+import { loadPrivateKey, signChannelMetadata } from '../../updater/src/signing.ts';
 
 const run = promisify(execFile);
 const UPDATE_DIR = process.env.BERTH_UPDATE_DIR ?? join(REPO_ROOT, 'out/update');
@@ -194,6 +198,35 @@ await runVmCase(
       t.match(refusal.match[0], /reason="?downgrade-refused/, 'the downgrade to 1.0.0 is refused');
       t.notMatch(vm.console.text(), /msg="Stage step"/, 'nothing staged');
       t.same(await listBootEntries(await vm.shell()), ['berth-a.conf', 'berth-b.conf'], 'entries untouched');
+
+      // The same host, channel metadata that must be refused: unsigned, then expired (the retry
+      // after a failed check fetches it again), then a halted 3.0.0. Nothing but channel files is fetched.
+      const oldChannel = join(root, 'channels', 'old.json');
+      const signed = JSON.parse((JSON.parse(await readFile(oldChannel, 'utf8')) as { signed: string }).signed) as ChannelMetadata;
+      const replaceChannel = async (text: string): Promise<void> => {
+        await writeFile(`${oldChannel}.new`, text);
+        await rename(`${oldChannel}.new`, oldChannel);
+      };
+      // 3.0.0 halted on the channel from the start (published elsewhere, moved in later in one rename).
+      const staging = join(UPDATE_DIR, 'server-staging');
+      await rm(staging, { recursive: true, force: true });
+      await publish('3.0.0', 'old', staging);
+      await run(process.execPath, [join(REPO_ROOT, 'bin/berth.js'), 'publish', '--halt', '3.0.0', '--channel', 'old', '--to', staging, '--signing-key', SIGNING_KEY], { cwd: REPO_ROOT });
+      const fetchedFrom = server.requests.length;
+      await replaceChannel(JSON.stringify({ format: 1, ...signed }));
+      await (await vm.shell()).check(`/usr/lib/berth/node/bin/node -e "require('http').request({socketPath:'/run/berth/api.sock',path:'/v1/update/check',method:'POST'},(r)=>r.resume()).end()"`);
+      await vm.waitFor(/msg="Update phase" from=checking to=failed[^\n]*code=UPDATER_CHANNEL_UNSIGNED/, 120_000);
+      t.pass('unsigned channel metadata is refused (UPDATER_CHANNEL_UNSIGNED)');
+      const key = loadPrivateKey(await readFile(SIGNING_KEY));
+      await replaceChannel(signChannelMetadata({ ...signed, published: '2026-01-01T00:00:00.000Z', expires: '2026-01-04T00:00:00.000Z' }, key));
+      await vm.waitFor(/msg="Update phase" from=checking to=failed[^\n]*code=UPDATER_CHANNEL_EXPIRED/, 120_000);
+      t.pass('expired channel metadata is refused (UPDATER_CHANNEL_EXPIRED)');
+      await replaceChannel(await readFile(join(staging, 'channels', 'old.json'), 'utf8'));
+      // The retry backs off (15-30 s, then 30-60 s, ...): allow for one more refused fetch before the halted one.
+      const halted = await vm.waitFor(/msg="Update phase" from=checking to=idle[^\n]*halted[^\n]*/, 300_000);
+      t.match(halted.match[0], /reason="?halted \(3\.0\.0/, 'a halted release is not taken');
+      const fetched = server.requests.slice(fetchedFrom).map((r) => r.path);
+      t.ok(fetched.length >= 3 && fetched.every((path) => path === '/channels/old.json'), `only the channel file was fetched (${[...new Set(fetched)].join(' ')})`);
       await vm.powerdown();
     });
 
