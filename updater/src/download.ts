@@ -2,7 +2,8 @@
  * Downloads a bundle into a staging directory on /var: first the manifest and its
  * signature, verified before anything else is fetched; then each payload, streamed
  * through a size and sha256 check and resumed with an HTTP Range request when a
- * partial file is already there. Effects: HTTP GETs to the update server and files in
+ * partial file is already there, optionally paced to update.throttle.download_bps (reading
+ * no faster, so TCP flow control slows the server). Effects: HTTP GETs to the update server and files in
  * the staging directory.
  */
 import { createReadStream } from 'node:fs';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { BerthError } from '../../lib/errors.ts';
 import { writeFileAtomically } from '../../lib/sys/atomic-file.ts';
 import { assertBundleChannel, BUNDLE_FILES, PAYLOAD_NAMES, type BundleManifest, type PayloadName } from './core/bundle-manifest.ts';
+import { pacingDelayMs } from './core/pacing.ts';
 import { PayloadCheck } from './payload-check.ts';
 import { verifyManifest, type TrustedKey } from './signing.ts';
 
@@ -26,7 +28,22 @@ export interface DownloadOptions {
   idleTimeoutMs?: number;
   fetch?: typeof fetch;
   onProgress?: (payload: PayloadName, bytes: number, total: number) => void;
+  /** update.throttle.download_bps: payload bytes are taken off the socket no faster (core/pacing.ts). */
+  downloadBps?: number;
+  /** Time for the pacing (default: the real clock). */
+  pacingClock?: PacingClock;
 }
+
+/** What the pacing needs of time. */
+export interface PacingClock {
+  nowMs(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const realPacingClock: PacingClock = {
+  nowMs: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
 
 /** The body of a response as byte chunks (none for an empty body). */
 async function* chunksOf(response: Response): AsyncGenerator<Uint8Array> {
@@ -170,6 +187,11 @@ async function downloadPayload(options: DownloadOptions, manifest: BundleManifes
       throw ioError(error, label);
     });
     let received = have;
+    // Paced per request: a resumed download keeps the rate from its first new byte.
+    const bps = options.downloadBps;
+    const clock = options.pacingClock ?? realPacingClock;
+    const startedMs = clock.nowMs();
+    let paced = 0;
     try {
       for await (const chunk of chunksOf(response)) {
         request.touch();
@@ -179,6 +201,15 @@ async function downloadPayload(options: DownloadOptions, manifest: BundleManifes
         });
         received += chunk.byteLength;
         options.onProgress?.(name, received, entry.size);
+        if (bps !== undefined) {
+          paced += chunk.byteLength;
+          const delay = pacingDelayMs(paced, clock.nowMs() - startedMs, bps);
+          if (delay > 0) {
+            await clock.sleep(delay);
+            // The wait is ours, not the server's: it does not count towards the idle timeout.
+            request.touch();
+          }
+        }
       }
       await handle.sync();
     } finally {

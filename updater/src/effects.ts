@@ -140,7 +140,10 @@ export function createUpdateEffects(deps: EffectDeps): UpdateEffects {
       try {
         // Only one bundle is kept on /var: an older partial one goes.
         await removeOtherBundles(updateDir, version);
-        const manifest = await downloadBundle({ manifestUrl: bundleUrl, dir: bundleDir(version), trustedKeys: deps.trustedKeys, channel: settings.channel, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+        const manifest = await downloadBundle({ manifestUrl: bundleUrl, dir: bundleDir(version), trustedKeys: deps.trustedKeys, channel: settings.channel,
+          ...(settings.throttle.downloadBps !== undefined ? { downloadBps: settings.throttle.downloadBps } : {}),
+          ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        });
         if (manifest.version !== version) throw new BerthError('UPDATER_VERSION_MISMATCH', `Refusing bundle ${manifest.version}: the channel announced ${version}`);
         await verifiedManifest(version, otherSlot(booted.slot));
         return { type: 'download-finished' };

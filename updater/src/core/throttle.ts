@@ -14,6 +14,8 @@ export interface ThrottleLimits {
   /** Percent of one CPU (150 = one and a half CPUs). */
   cpuPercent?: number;
   memoryBytes?: number;
+  /** Bytes per second of the bundle download, on the wire (core/pacing.ts). */
+  downloadBps?: number;
 }
 
 /** The whole disk holding the slot: the kernel's io.max refuses partitions. */
@@ -45,11 +47,13 @@ export const throttleSchema: Schema<ThrottleLimits> = object({
   write_iops: integer({ min: 1 }).optional(),
   cpu: percent.optional(),
   memory: byteSize({ min: MIN_MEMORY_BYTES }).optional(),
+  download_bps: byteSize({ min: 1024 }).optional(),
 }).transform((t) => ({
   ...(t.write_bps !== undefined ? { writeBps: t.write_bps } : {}),
   ...(t.write_iops !== undefined ? { writeIops: t.write_iops } : {}),
   ...(t.cpu !== undefined ? { cpuPercent: t.cpu } : {}),
   ...(t.memory !== undefined ? { memoryBytes: t.memory } : {}),
+  ...(t.download_bps !== undefined ? { downloadBps: t.download_bps } : {}),
 }));
 
 /** Validates `update.throttle` on its own; problems are `<path>: <message>` lines. */

@@ -98,6 +98,8 @@ void t.test('strategy shorthands and lists of gates', (t) => {
   t.same(gates({ strategy: ['window', 'fleetlock', 'soak', 'manual'], window: WINDOW, fleetlock: LOCK }), ['window', 'fleetlock', 'soak', 'manual'], 'any combination is valid');
   t.equal(parseUpdateSettings({ server: 'http://x/', strategy: ['window', 'fleetlock'], window: WINDOW, fleetlock: LOCK }).settings?.strategy, 'window+fleetlock');
   t.same(parseUpdateSettings({ server: 'http://x/', pin: '2.3.x', max_version: '2.3.9' }).settings?.pin, { pin: '2.3.x', prefix: [2, 3], maxVersion: '2.3.9' });
+  t.same(parseUpdateSettings({ server: 'http://x/', throttle: { download_bps: '2M' } }).settings?.throttle, { downloadBps: 2_097_152 });
+  t.match(parseUpdateSettings({ server: 'http://x/', throttle: { download_bps: '10' } }).problems, ['update.throttle.download_bps: expected a size']);
   t.end();
 });
 

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadBundle } from '../../src/download.ts';
+import { pacingDelayMs } from '../../src/core/pacing.ts';
 import { generateSigningKeyPair, loadPrivateKey, loadPublicKey, signManifest } from '../../src/signing.ts';
 import { sampleManifest } from './fixtures.ts';
 
@@ -119,6 +120,48 @@ void t.test('a server that ignores Range gets a fresh download', async (t) => {
   stub.behave.set('root.erofs.zst', 'ignore-range');
   await downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted });
   t.equal(names(stub)[2], 'root.erofs.zst bytes=1000-');
+  t.same(await readFile(join(dir, 'root.erofs.zst')), files['root.erofs.zst']);
+});
+
+void t.test('download_bps paces the reader: bytes taken never run ahead of the rate, a resumed download too', async (t) => {
+  t.equal(pacingDelayMs(100_000, 0, 100_000), 1000);
+  t.equal(pacingDelayMs(100_000, 400, 100_000), 600);
+  t.equal(pacingDelayMs(100_000, 1500, 100_000), 0, 'behind the rate: no wait');
+  t.equal(pacingDelayMs(1, 0, 0), 0, 'no limit');
+
+  const stub = await startServer(t);
+  const dir = t.testdir({});
+  // A fake clock that only moves when the download sleeps: the reader's own pace, no timing asserts.
+  let nowMs = 0;
+  const checkpoints: { at: number; bytes: number }[] = [];
+  let taken = 0;
+  const pacingClock = {
+    nowMs: () => nowMs,
+    sleep: (ms: number) => {
+      nowMs += ms;
+      checkpoints.push({ at: nowMs, bytes: taken });
+      return Promise.resolve();
+    },
+  };
+  const rate = 64 * 1024;
+  stub.behave.set('root.erofs.zst', 'cut');
+  await t.rejects(
+    downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted, downloadBps: rate, pacingClock, onProgress: (n, b) => n === 'root' && (taken = b) }),
+    { code: 'UPDATER_PAYLOAD_TRUNCATED' },
+  );
+  const cutAt = (await readFile(join(dir, 'root.erofs.zst'))).length;
+  t.ok(checkpoints.length > 0, 'the reader waited');
+  for (const c of checkpoints) t.ok(c.bytes <= (c.at / 1000) * rate + 1, `at ${c.at} ms: ${c.bytes} bytes taken, within the rate`);
+  t.equal(nowMs, Math.ceil((cutAt / rate) * 1000), 'the whole cut part took exactly its time at the rate');
+
+  // Resumed: paced again from the first new byte.
+  const resumedFrom = nowMs;
+  const before = checkpoints.length;
+  await downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted, downloadBps: rate, pacingClock, onProgress: (n, b) => n === 'root' && (taken = b) });
+  const rootRest = 300_000 - cutAt;
+  const others = 20_000 + files.vmlinuz!.length + files['initrd.img']!.length;
+  t.ok(checkpoints.length > before, 'the resumed download is paced');
+  t.ok(nowMs - resumedFrom >= Math.floor(((rootRest + others) / rate) * 1000) - 4, `the rest took at least its time at the rate (${nowMs - resumedFrom} ms)`);
   t.same(await readFile(join(dir, 'root.erofs.zst')), files['root.erofs.zst']);
 });
 

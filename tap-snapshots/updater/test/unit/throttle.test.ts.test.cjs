@@ -49,6 +49,6 @@ Array [
   "update.throttle.write_iops: expected an integer of at least 1 but got 1.5",
   "update.throttle.cpu: expected a share of one CPU from 1% to 10000%, such as \\"20%\\" but got \\"0.5%\\"",
   "update.throttle.memory: expected a size like \\"256M\\" or \\"1G\\" (or a number of bytes) of at least 16M but got \\"1M\\"",
-  "update.throttle.read_bps: unknown key (expected one of \\"write_bps\\", \\"write_iops\\", \\"cpu\\", \\"memory\\")",
+  "update.throttle.read_bps: unknown key (expected one of \\"write_bps\\", \\"write_iops\\", \\"cpu\\", \\"memory\\", \\"download_bps\\")",
 ]
 `
