@@ -86,7 +86,7 @@ await runVmCase(t, 'security', { boots: 1, image, config: config(BASE_CONTAINERS
 
   await t.test('container, exec and health-probe processes start at oom_score_adj 0, not init\'s -1000', async (t) => {
     // init's Node (the child of berth-pid1 running berth.mjs) protects itself at -1000.
-    const init = await shell.check('for p in $(cat /proc/1/task/1/children); do grep -q berth.mjs /proc/$p/cmdline 2>/dev/null && cat /proc/$p/oom_score_adj; done');
+    const init = await shell.check('for p in $(cat /proc/1/task/1/children); do grep -q berth.mjs /proc/$p/cmdline 2>/dev/null && cat /proc/$p/oom_score_adj; done; true');
     t.equal(init.trim().split(/\s+/)[0], '-1000', 'init keeps -1000');
     const exec = await ctl(['exec', 'web', '--', 'cat', '/proc/1/oom_score_adj', '/proc/self/oom_score_adj']);
     t.equal(exec.code, 0, exec.stderr);
