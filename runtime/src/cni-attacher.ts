@@ -75,13 +75,15 @@ export interface CniAttacherOptions {
 
 /** The attacher, plus what the engine needs around it. */
 export interface CniAttacher extends NetworkAttacher {
-  /** Reads `container_network` (unless `network` was given) and runs cleanupStale. */
-  start(config: MachineConfig): Promise<void>;
+  /** Reads `container_network` (unless `network` was given) and runs cleanupStale, sparing `keep`. */
+  start(config: MachineConfig, options?: { keep?: readonly string[] }): Promise<void>;
   /**
    * Tears down what a previous run of berth left attached (records and namespaces of containers
-   * this attacher does not hold): DEL with the cached result, namespace removed. Idempotent.
+   * this attacher does not hold, except `keep`: running containers to adopt): DEL with the
+   * cached result, namespace removed. Idempotent.
    */
-  cleanupStale(): Promise<void>;
+  cleanupStale(keep?: readonly string[]): Promise<void>;
+  adopt(container: NetworkContainer): Promise<NetworkAttachment | undefined>;
   /**
    * CNI CHECK of an attached container: each plugin of the bridge chain, in order, with the
    * cached ADD result as prevResult (the spec forbids CHECK before ADD or after DEL). Throws
@@ -310,6 +312,20 @@ export function createCniAttacher(options: CniAttacherOptions): CniAttacher {
       await teardown(name, await readRecord(name));
       throw new BerthError('CNI_RESULT_INVALID', `The bridge network gave container ${name} no IPv4 address; check container_network.subnet`);
     }
+    const attachment = await hold(container, netns, ip, result);
+    logger.info('Container attached to the bridge', {
+      container: name,
+      ip,
+      netns,
+      ports: container.ports.join(','),
+      ms: Math.round(performance.now() - started),
+    });
+    return attachment;
+  }
+
+  /** Holds an attached container: its name on the bridge, the peers' hosts files, and the detach that undoes the attachment. */
+  async function hold(container: NetworkContainer, netns: string, ip: string, result: CniResult | undefined): Promise<NetworkAttachment> {
+    const name = container.name;
     const hostsFile = container.hostsFile ?? nodePath.join(hostsDir, name);
     const entry: Attached = {
       peer: { name, hostname: container.hostname, ip },
@@ -321,13 +337,6 @@ export function createCniAttacher(options: CniAttacherOptions): CniAttacher {
     attached.set(name, entry);
     await refreshHostsFiles();
     const peers = [...attached.values()].filter((a) => a.peer.name !== name).map((a) => `${a.peer.ip}\t${a.peer.name}`);
-    logger.info('Container attached to the bridge', {
-      container: name,
-      ip,
-      netns,
-      ports: container.ports.join(','),
-      ms: Math.round(performance.now() - started),
-    });
     const gateway = (result?.ips ?? []).find((i) => i.address.startsWith(`${ip}/`))?.gateway;
     let detached = false;
     return {
@@ -351,7 +360,22 @@ export function createCniAttacher(options: CniAttacherOptions): CniAttacher {
     };
   }
 
-  const cleanupStale = (): Promise<void> =>
+  /**
+   * Takes back a container an earlier init attached and that still runs (its monitor outlived
+   * init): the record gives the namespace, the CNI result (kept for DEL) and the address; no ADD.
+   */
+  async function adoptNow(container: NetworkContainer): Promise<NetworkAttachment | undefined> {
+    const record = await readRecord(container.name);
+    const ip = record?.result === undefined ? undefined : containerAddress(record.result, CONTAINER_IFNAME);
+    if (record === undefined || ip === undefined || !existsSync(record.netnsPath)) return undefined;
+    prepared ??= prepareHost();
+    await prepared;
+    const attachment = await hold(container, record.netnsPath, ip, record.result);
+    logger.info('Container network adopted', { container: container.name, ip, netns: record.netnsPath });
+    return attachment;
+  }
+
+  const cleanupStale = (keep: readonly string[] = []): Promise<void> =>
     serially(async () => {
       const names = new Set<string>();
       for (const file of await fsp.readdir(recordDir).catch(() => [] as string[])) {
@@ -361,7 +385,7 @@ export function createCniAttacher(options: CniAttacherOptions): CniAttacher {
         if (file.startsWith('berth-')) names.add(file.slice('berth-'.length));
       }
       for (const name of names) {
-        if (attached.has(name)) continue;
+        if (attached.has(name) || keep.includes(name)) continue;
         logger.info('Removing stale container network', { container: name });
         try {
           await teardown(name, await readRecord(name));
@@ -375,12 +399,13 @@ export function createCniAttacher(options: CniAttacherOptions): CniAttacher {
     });
 
   return {
-    async start(config: MachineConfig): Promise<void> {
+    async start(config: MachineConfig, startOptions = {}): Promise<void> {
       if (options.network === undefined)
         bridgeList = bridgeNetworkConfigList(config.container_network, { ipamDataDir, disableCheck });
-      await cleanupStale();
+      await cleanupStale(startOptions.keep);
     },
     attach: (container) => serially(() => attachNow(container)),
+    adopt: (container) => serially(() => adoptNow(container)),
     check: (container) =>
       serially(async () => {
         const record = attached.has(container) ? await readRecord(container) : undefined;

@@ -1,12 +1,12 @@
 /**
  * One supervised container: prepares its root (layers unpacked once, an overlay with its own
- * upper and work directories), writes its bundle, runs it with `crun run` (crun stays the
- * parent; stdout and stderr go to the json-file log), restarts it by its policy with backoff,
+ * upper and work directories), writes its bundle, runs it with `crun run` under berth-monitor
+ * (which holds its stdio, writes the json-file log and records its exit, so the container
+ * outlives init's Node; a restarted engine adopts it), restarts it by its policy with backoff,
  * probes its health with `crun exec`, and stops it with the stop signal, the grace period and
  * SIGKILL. Effects: files, mounts and processes, through RuntimeSys.
  */
 import { promises as fsp } from 'node:fs';
-import type { Readable } from 'node:stream';
 import type { ContainerConfig } from '../../lib/config/sections/containers.ts';
 import { berthStateConflict, containerRisks, sharedNetworkOf, type VolumeSpec } from '../../lib/config/sections/containers.ts';
 import { BerthError, describeError } from '../../lib/errors.ts';
@@ -18,8 +18,11 @@ import { CRUN_PATH, crunDeleteArgs, crunExecCommand, crunKillArgs, crunRunComman
 import { buildOciSpec, resolveUser, type NetworkInput, type OciSpec } from './core/oci-spec.ts';
 import { initialHealth, isDependencySatisfied, nextProbeAtMs, parseRestartPolicy, recordProbe, shouldRestart, type HealthState, type HealthStatus, type RestartPolicy } from './core/supervision.ts';
 import type { LocalImages } from './images.ts';
-import { ContainerLogWriter } from './log-writer.ts';
-import type { NetworkAttacher, NetworkAttachment } from './network.ts';
+import { DEFAULT_ROTATION } from './core/container-log.ts';
+import { decideAdoption, MONITOR_FILES, monitorArgs, specHash, type FoundMonitor } from './core/monitor.ts';
+import { ContainerLogReader } from './log-reader.ts';
+import { readExitFile, type MonitorLink, type MonitorSys } from './monitor.ts';
+import type { NetworkAttacher, NetworkAttachment, NetworkContainer } from './network.ts';
 import { killProcessTree, readPidFile } from './process-tree.ts';
 import type { BlobStore } from './store/blobs.ts';
 import { readFileInRoot } from './store/rootfs-read.ts';
@@ -34,19 +37,11 @@ export const PROBE_OUTPUT_MAX_BYTES = 4096;
 /** API exec output kept per stream unless the caller asks for less; the rest is drained and dropped. */
 export const EXEC_OUTPUT_MAX_BYTES = 1024 * 1024;
 
-/** A long-running child (crun run) with piped output. */
-export interface SpawnedProcess {
-  pid: number | undefined;
-  stdout: Readable;
-  stderr: Readable;
-  /** Resolves when the process exited: its code, or 128 + signal number as a shell reports it. */
-  exited: Promise<{ exitCode: number; signal?: string }>;
-}
-
 /** The effects a container needs beyond plain files. */
 export interface RuntimeSys {
   exec: Exec;
-  spawn(file: string, args: readonly string[], env: Record<string, string>): SpawnedProcess;
+  /** Starts and finds berth-monitor processes (one per running container). */
+  monitors: MonitorSys;
   nowMs(): number;
   now(): Date;
   /** Milliseconds since kernel start (init's `t_ms` clock) for lifecycle lines; absent in fakes. */
@@ -124,7 +119,11 @@ export class Container {
   private readonly policy: RestartPolicy;
   private stopping = false;
   private readonly waker = new Waker();
-  private current: SpawnedProcess | undefined;
+  private current: MonitorLink | undefined;
+  /** A live monitor of an earlier init, offered by the engine before start(). */
+  private found: MonitorLink | undefined;
+  /** specHash() of what the current run was started with (written beside the monitor). */
+  private specHash: string | undefined;
   private killedUnhealthy = false;
   private execCount = 0;
   private spec: OciSpec | undefined;
@@ -134,9 +133,11 @@ export class Container {
   /** When the current (or last) run began, wall clock. */
   private startedAt: Date | undefined;
   private readonly logger: Logger;
-  private readonly log: ContainerLogWriter;
+  private readonly log: ContainerLogReader;
   private readonly bundleDir: string;
   private readonly stateDir: string;
+  /** berth-monitor's directory (tmpfs: nothing in it outlives a reboot, as no container does). */
+  private readonly monitorDir: string;
 
   constructor(
     readonly name: string,
@@ -147,9 +148,8 @@ export class Container {
     this.policy = parseRestartPolicy(config.restart);
     this.bundleDir = `${deps.paths.bundlesDir}/${name}`;
     this.stateDir = `${deps.paths.containersDir}/${name}`;
-    this.log = new ContainerLogWriter(`${deps.paths.logDir}/${name}.log`, () => deps.sys.now(), undefined, (error) =>
-      this.logger.warn('Container log not written', { error: describeError(error) }),
-    );
+    this.monitorDir = `${this.bundleDir}/monitor`;
+    this.log = new ContainerLogReader(`${deps.paths.logDir}/${name}.log`, DEFAULT_ROTATION.maxFiles);
   }
 
   get critical(): boolean {
@@ -184,24 +184,21 @@ export class Container {
   }
 
   private async supervise(): Promise<void> {
-    await this.waitForDependencies();
-    if (this.stopping) {
-      this.state = 'stopped';
-      return;
-    }
-    this.state = 'preparing';
-    // t_ms on lifecycle lines: a boot chart draws each container from creating to running or healthy.
-    this.logger.info('Container creating', { t_ms: this.sys.uptimeMs?.() });
-    try {
-      await this.prepare();
-      this.logger.info('Container created', { t_ms: this.sys.uptimeMs?.() });
-    } catch (error) {
-      this.fail(error);
-      await this.cleanup();
-      return;
-    }
+    // A run an earlier init started (adopted: resolves when it ends) or ended while init was down.
+    const taken = await this.takeOver().catch((error: unknown) => {
+      this.logger.warn('Container not adopted, starting it afresh', { error: describeError(error) });
+      return undefined;
+    });
+    let exit = taken?.exitCode;
+    let isPrepared = taken?.isPrepared ?? false;
     while (!this.stopping) {
-      const exit = await this.runOnce();
+      if (exit === undefined) {
+        if (!isPrepared) {
+          if (!(await this.waitAndPrepare())) return;
+          isPrepared = true;
+        }
+        exit = await this.runOnce();
+      }
       if (this.stopping) break;
       const unhealthy = this.killedUnhealthy;
       this.killedUnhealthy = false;
@@ -217,9 +214,85 @@ export class Container {
       this.state = 'restarting';
       this.logger.warn('Container restarting', { exit_code: exit, restart_count: this.restartCount, delay_ms: decision.delayMs, reason: unhealthy ? 'unhealthy' : 'exited', t_ms: this.sys.uptimeMs?.() });
       await this.waker.sleep(decision.delayMs);
+      exit = undefined;
     }
     if (this.stopping) this.state = 'stopped';
     await this.cleanup();
+  }
+
+  /** Dependencies, then image, root and bundle; false (state stopped or failed, cleaned up) when it cannot run. */
+  private async waitAndPrepare(): Promise<boolean> {
+    await this.waitForDependencies();
+    if (this.stopping) {
+      this.state = 'stopped';
+      return false;
+    }
+    this.state = 'preparing';
+    // t_ms on lifecycle lines: a boot chart draws each container from creating to running or healthy.
+    this.logger.info('Container creating', { t_ms: this.sys.uptimeMs?.() });
+    try {
+      await this.prepare();
+      this.logger.info('Container created', { t_ms: this.sys.uptimeMs?.() });
+      return true;
+    } catch (error) {
+      this.fail(error);
+      await this.cleanup();
+      return false;
+    }
+  }
+
+  /**
+   * Gives the container a live monitor an earlier init started (the engine found it before
+   * start()); supervise() adopts the run, or stops it when the config changed.
+   */
+  offerRunning(link: MonitorLink): void {
+    this.found = link;
+  }
+
+  /**
+   * What an earlier init left (core/monitor.ts decideAdoption): a live run with the same spec is
+   * adopted — same pid, health probes and restart policy resume — and this resolves with its exit
+   * code when it ends; a live run with another spec is stopped; an exit recorded while init was
+   * down resolves at once with that code, so the restart policy applies. Undefined: start afresh.
+   */
+  private async takeOver(): Promise<{ exitCode: number; isPrepared: boolean } | undefined> {
+    const link = this.found;
+    this.found = undefined;
+    const recorded = link === undefined ? await readExitFile(this.monitorDir) : undefined;
+    if (link === undefined && recorded === undefined) return undefined;
+    const stored = (await fsp.readFile(`${this.monitorDir}/${MONITOR_FILES.specHash}`, 'utf8').catch(() => '')).trim();
+    const image = await this.deps.images.resolve(this.config.image, this.deps.paths.layersDir);
+    const wanted = specHash(this.config, image.config.digest);
+    const found: FoundMonitor = { isLive: link !== undefined };
+    if (recorded !== undefined) found.exit = recorded;
+    if (stored !== '') found.storedSpecHash = stored;
+    const decision = decideAdoption(found, wanted);
+    // The root stays mounted while init restarts: cleanup() unmounts it when the container ends.
+    this.mounted = true;
+    if (decision.kind === 'adopt' && link !== undefined) {
+      this.specHash = wanted;
+      this.healthPlan = healthPlanOf(this.config, image.config);
+      this.spec = JSON.parse(await fsp.readFile(`${this.bundleDir}/config.json`, 'utf8')) as OciSpec;
+      const mode = this.config.network_mode;
+      if (mode !== 'host' && mode !== 'none' && sharedNetworkOf(mode) === undefined) this.attachment = await this.deps.attacher?.adopt?.(this.networkContainer());
+      this.startedAt = (await fsp.stat(`${this.monitorDir}/${MONITOR_FILES.monitorPid}`).catch(() => undefined))?.mtime ?? this.sys.now();
+      this.logger.info('Container adopted', { pid: link.pid, ip: this.attachment?.ip, t_ms: this.sys.uptimeMs?.() });
+      return { exitCode: await this.watchRun(link, this.sys.nowMs()), isPrepared: true };
+    }
+    if (decision.kind === 'apply-exit') {
+      this.logger.info('Container exited while init was down', { exit_code: decision.exit.exitCode, signal: decision.exit.signal, finished_at: decision.exit.finishedAt });
+      await this.sys.exec.run(CRUN_PATH, crunDeleteArgs(this.name, { force: true }), { env: TOOL_ENV, okExitCodes: [0, 1] }).catch(() => undefined);
+      await fsp.rm(`${this.monitorDir}/${MONITOR_FILES.exit}`, { force: true });
+      this.exitCode = decision.exit.exitCode;
+      // Its network was removed at engine start (only running containers keep theirs): prepare again to run it.
+      return { exitCode: decision.exit.exitCode, isPrepared: false };
+    }
+    if (link !== undefined) {
+      this.logger.warn('Container changed while init was down, restarting it', { pid: link.pid });
+      await this.stopRun(link, this.config.stop_grace_period);
+      link.close();
+    }
+    return undefined;
   }
 
   private get sys(): RuntimeSys {
@@ -266,6 +339,7 @@ export class Container {
     const { layerDirs, unpacked } = await this.deps.images.unpack(image, this.deps.paths.layersDir, this.config.image);
     if (unpacked.length > 0) this.logger.info('Image layers unpacked', { layers: unpacked.length, bytes: unpacked.reduce((n, u) => n + u.unpackedBytes, 0) });
     this.healthPlan = healthPlanOf(this.config, image.config);
+    this.specHash = specHash(this.config, image.config.digest);
 
     await fsp.mkdir(this.bundleDir, { recursive: true, mode: 0o700 });
     await fsp.mkdir(this.stateDir, { recursive: true, mode: 0o700 });
@@ -354,7 +428,13 @@ export class Container {
     if (this.deps.attacher === undefined) {
       throw new BerthError('RUNTIME_NETWORK_UNAVAILABLE', `Container ${this.name} needs bridge networking, which this host does not provide yet; set network_mode: host or none`);
     }
-    this.attachment = await this.deps.attacher.attach({
+    this.attachment = await this.deps.attacher.attach(this.networkContainer());
+    return { mode: 'bridge', namespacePath: this.attachment.netnsPath };
+  }
+
+  /** What the attacher is told about this container. */
+  private networkContainer(): NetworkContainer {
+    return {
       name: this.name,
       ports: this.config.ports,
       hostname: this.config.hostname ?? this.name,
@@ -362,8 +442,7 @@ export class Container {
       extraHosts: this.config.extra_hosts,
       // The attacher owns this file from now on and keeps its peers current.
       hostsFile: `${this.bundleDir}/hosts`,
-    });
-    return { mode: 'bridge', namespacePath: this.attachment.netnsPath };
+    };
   }
 
   /** The pid of the container's init as crun reports it (for container:<name> sharing). */
@@ -377,46 +456,58 @@ export class Container {
     }
   }
 
-  /** One run: crun run until the container exits. Returns its exit code. */
+  /** One run: crun run under a new berth-monitor until the container exits. Returns its exit code. */
   private async runOnce(): Promise<number> {
     this.logger.info('Container starting', { restart_count: this.restartCount, t_ms: this.sys.uptimeMs?.() });
     await this.sys.exec.run(CRUN_PATH, crunDeleteArgs(this.name, { force: true }), { env: TOOL_ENV, okExitCodes: [0, 1] }).catch(() => undefined);
-    this.log.startRun();
+    await fsp.mkdir(this.monitorDir, { recursive: true, mode: 0o700 });
+    await fsp.rm(`${this.monitorDir}/${MONITOR_FILES.exit}`, { force: true });
+    // A restarted engine adopts this run only if its config still asks for the same thing.
+    await fsp.writeFile(`${this.monitorDir}/${MONITOR_FILES.specHash}`, `${this.specHash ?? ''}\n`, { mode: 0o600 });
+    const runStartedAt = this.sys.now();
     // Through choom: crun and the container's processes start at OOM score adjustment 0, not init's -1000.
     const run = crunRunCommand(this.name, { bundle: this.bundleDir });
-    const child = this.sys.spawn(run.file, run.args, TOOL_ENV);
-    this.current = child;
-    const logs = Promise.all([this.log.follow(child.stdout, 'stdout'), this.log.follow(child.stderr, 'stderr')]);
-    // The moment the supervisor reads the first byte: start latency as a user sees it.
-    let sawOutput = false;
-    const onFirstOutput = (stream: string) => () => {
-      if (sawOutput) return;
-      sawOutput = true;
-      this.logger.info('Container first output', { stream, restart_count: this.restartCount, t_ms: this.sys.uptimeMs?.() });
-    };
-    child.stdout.once('data', onFirstOutput('stdout'));
-    child.stderr.once('data', onFirstOutput('stderr'));
-    const startedAt = this.sys.nowMs();
-    this.startedAt = this.sys.now();
+    const cgroup = await this.sys.monitors.cgroup();
+    const args = monitorArgs({ stateDir: this.monitorDir, logFile: this.log.path, rotation: DEFAULT_ROTATION, ...(cgroup === undefined ? {} : { cgroup }) }, run.file, run.args);
+    let link: MonitorLink;
+    try {
+      link = await this.sys.monitors.start(this.monitorDir, args, TOOL_ENV);
+    } catch (error) {
+      // As a crun that could not start: the restart policy decides, with its backoff.
+      this.logger.error('Container monitor not started', { error: describeError(error) });
+      return 127;
+    }
+    this.startedAt = runStartedAt;
+    this.logger.info('Container started', { pid: link.pid, restart_count: this.restartCount, t_ms: this.sys.uptimeMs?.() });
+    // When the monitor read the first byte (kernel-start clock, so it may precede the line above): start latency as a user sees it.
+    link.onFirstOutput((stream, uptimeMs) => this.logger.info('Container first output', { stream, restart_count: this.restartCount, t_ms: uptimeMs }));
+    return this.watchRun(link, this.sys.nowMs());
+  }
+
+  /** Supervises one run held by `link` (just started or adopted) until it ends. Returns its exit code. */
+  private async watchRun(link: MonitorLink, startedAt: number): Promise<number> {
+    this.current = link;
     this.backoff = recordStart(this.backoff, startedAt);
     this.state = 'running';
-    this.logger.info('Container started', { pid: child.pid, restart_count: this.restartCount, t_ms: this.sys.uptimeMs?.() });
-    const probing = this.probeLoop(child, startedAt);
-    const { exitCode, signal } = await child.exited;
+    const probing = this.probeLoop(link, startedAt);
+    const { exitCode, signal } = await link.exited;
+    link.close();
     this.current = undefined;
     this.exitCode = exitCode;
-    await logs;
     await probing;
     await this.sys.exec.run(CRUN_PATH, crunDeleteArgs(this.name, { force: true }), { env: TOOL_ENV, okExitCodes: [0, 1] }).catch(() => undefined);
     if (!this.stopping && exitCode !== 0) {
       this.logger.warn('Container crashed', { exit_code: exitCode, signal });
-      for (const line of this.log.lastLines()) this.logger.warn('Container output', { line });
+      const lines = await this.log.lastLines(10, this.startedAt ?? new Date(0)).catch(() => []);
+      for (const line of lines) this.logger.warn('Container output', { line });
     }
+    // Handled: an exit.json found at the next engine start is one that happened while init was down.
+    await fsp.rm(`${this.monitorDir}/${MONITOR_FILES.exit}`, { force: true });
     return exitCode;
   }
 
   /** Health probes while `child` runs; an unhealthy container is killed (the policy restarts it). */
-  private async probeLoop(child: SpawnedProcess, startedAt: number): Promise<void> {
+  private async probeLoop(child: Pick<MonitorLink, 'exited'>, startedAt: number): Promise<void> {
     const plan = this.healthPlan;
     if (plan === undefined) {
       this.health = undefined;
@@ -449,7 +540,7 @@ export class Container {
     }
   }
 
-  private async probeSleep(ms: number, child: SpawnedProcess): Promise<void> {
+  private async probeSleep(ms: number, child: Pick<MonitorLink, 'exited'>): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), child.exited.then(() => undefined)]);
     if (timer) clearTimeout(timer);
@@ -493,22 +584,23 @@ export class Container {
     this.stopping = true;
     this.waker.interrupt();
     const child = this.current;
-    if (child !== undefined) {
-      const grace = Math.min(graceMs, this.config.stop_grace_period);
-      this.logger.info('Stopping container', { signal: this.config.stop_signal, grace_ms: grace });
-      await this.kill(this.config.stop_signal);
-      const inTime = await Promise.race([child.exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), grace).unref())]);
-      if (!inTime) {
-        this.logger.warn('Container did not stop in time, killing');
-        await this.kill('SIGKILL');
-        await Promise.race([child.exited, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
-      }
-    }
+    if (child !== undefined) await this.stopRun(child, Math.min(graceMs, this.config.stop_grace_period));
     await this.loop;
   }
 
+  /** The stop signal, up to `grace` ms for the run to end, then SIGKILL. */
+  private async stopRun(run: Pick<MonitorLink, 'exited'>, grace: number): Promise<void> {
+    this.logger.info('Stopping container', { signal: this.config.stop_signal, grace_ms: grace });
+    await this.kill(this.config.stop_signal);
+    const inTime = await Promise.race([run.exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), grace).unref())]);
+    if (!inTime) {
+      this.logger.warn('Container did not stop in time, killing');
+      await this.kill('SIGKILL');
+      await Promise.race([run.exited, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    }
+  }
+
   private async cleanup(): Promise<void> {
-    await this.log.flushed();
     await this.sys.exec.run(CRUN_PATH, crunDeleteArgs(this.name, { force: true }), { env: TOOL_ENV, okExitCodes: [0, 1] }).catch(() => undefined);
     if (this.mounted) {
       await this.sys.exec.run(UMOUNT_PATH, [`${this.bundleDir}/rootfs`], { env: TOOL_ENV }).catch((error: unknown) => {
@@ -589,4 +681,22 @@ export class Container {
   get ociSpec(): OciSpec | undefined {
     return this.spec;
   }
+}
+
+/**
+ * Stops a container an earlier init left running that no container of the config claims:
+ * SIGTERM, 10 s, SIGKILL to all its processes, then crun's state and the root mount go.
+ */
+export async function stopLeftover(sys: RuntimeSys, name: string, link: MonitorLink, bundleDir: string): Promise<void> {
+  const kill = (signal: string): Promise<unknown> =>
+    sys.exec.run(CRUN_PATH, crunKillArgs(name, signal, { all: signal === 'SIGKILL' }), { env: TOOL_ENV, timeoutMs: 10_000 }).catch(() => undefined);
+  const within = (ms: number): Promise<boolean> => Promise.race([link.exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms).unref())]);
+  await kill('SIGTERM');
+  if (!(await within(10_000))) {
+    await kill('SIGKILL');
+    await within(5000);
+  }
+  link.close();
+  await sys.exec.run(CRUN_PATH, crunDeleteArgs(name, { force: true }), { env: TOOL_ENV, okExitCodes: [0, 1] }).catch(() => undefined);
+  await sys.exec.run(UMOUNT_PATH, [`${bundleDir}/rootfs`], { env: TOOL_ENV, okExitCodes: [0, 1, 32] }).catch(() => undefined);
 }

@@ -6,9 +6,7 @@
  * boot is good once every `x-berth: { critical: true }` container runs and is healthy).
  * Effects: files under /var/lib/berth, /run/berth and /var/log/containers; processes.
  */
-import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import type { MachineConfig } from '../../lib/config/machine-config.ts';
 import { VOLUMES_DIR } from '../../lib/config/sections/containers.ts';
 import { BerthError, describeError } from '../../lib/errors.ts';
@@ -16,8 +14,10 @@ import { PATHS } from '../../lib/layout.ts';
 import type { Logger } from '../../lib/log.ts';
 import { createExec, type Exec, type ExecResult } from '../../lib/sys/exec.ts';
 import type { ContainerConfig } from '../../lib/config/sections/containers.ts';
-import { Container, type ContainerStatus, type RuntimePaths, type RuntimeSys, type SpawnedProcess } from './container.ts';
+import { Container, stopLeftover, type ContainerStatus, type RuntimePaths, type RuntimeSys } from './container.ts';
+import { MONITOR_PATH } from './core/monitor.ts';
 import { imageKey, LocalImages, type LocalImage, type PruneResult } from './images.ts';
+import { createMonitorSys, type MonitorLink } from './monitor.ts';
 import type { NetworkAttacher } from './network.ts';
 import { createBlobStore } from './store/blobs.ts';
 import { createDiskSpace, createSpaceGuard, type DiskSpace, type SpaceGuard } from './store/disk-space.ts';
@@ -48,17 +48,8 @@ export function createRuntimeSys(exec: Exec = createExec()): RuntimeSys {
   return {
     ...(uptimeMs === undefined ? {} : { uptimeMs }),
     exec,
-    spawn(file, args, env): SpawnedProcess {
-      const child = spawn(file, [...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      const exited = new Promise<{ exitCode: number; signal?: string }>((resolve) => {
-        child.on('error', () => resolve({ exitCode: 127 }));
-        child.on('exit', (code, signal) => {
-          if (signal !== null) resolve({ exitCode: 128 + (osConstants.signals[signal] ?? 0), signal });
-          else resolve({ exitCode: code ?? 255 });
-        });
-      });
-      return { pid: child.pid, stdout: child.stdout, stderr: child.stderr, exited };
-    },
+    // Monitors live in a leaf of berth.slice: they count against the containers' budget, never init.scope's.
+    monitors: createMonitorSys(exec, MONITOR_PATH, `${PATHS.cgroupServices}/monitors.scope`),
     nowMs: () => performance.now(),
     now: () => new Date(),
   };
@@ -133,9 +124,11 @@ export class Engine {
         this.paths.layersDir,
       )
       .catch((error: unknown) => this.logger.warn('Garbage collection failed', { error: describeError(error) }));
+    // Containers that kept running while init restarted: adopted, so their network stays.
+    const running = await this.findRunning(config);
     if (this.options.attacher?.start !== undefined) {
       // Bridge settings, and whatever an earlier run left attached, before any container starts.
-      await this.options.attacher.start(config).catch((error: unknown) => this.logger.error('Container networking did not start', { error: describeError(error) }));
+      await this.options.attacher.start(config, { keep: [...running.keys()] }).catch((error: unknown) => this.logger.error('Container networking did not start', { error: describeError(error) }));
     }
     if (names.length === 0) return;
 
@@ -148,7 +141,10 @@ export class Engine {
         paths: this.paths,
         peer: (other: string) => this.containers.get(other),
       };
-      this.containers.set(name, new Container(name, containerConfig, this.options.attacher === undefined ? deps : { ...deps, attacher: this.options.attacher }));
+      const container = new Container(name, containerConfig, this.options.attacher === undefined ? deps : { ...deps, attacher: this.options.attacher });
+      const link = running.get(name);
+      if (link !== undefined) container.offerRunning(link);
+      this.containers.set(name, container);
     }
     for (const container of this.containers.values()) container.start();
     this.logger.info('Containers starting', { count: names.length });
@@ -158,6 +154,26 @@ export class Engine {
     while (this.options.sys.nowMs() < deadline && independent.some((c) => ['waiting', 'preparing'].includes(c.status().state))) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  }
+
+  /**
+   * Live monitors an earlier init left (init's Node restarted; /run is kept): those of configured
+   * containers are offered for adoption, the others hold containers no longer configured and are
+   * stopped as an operator change would stop them.
+   */
+  private async findRunning(config: MachineConfig): Promise<Map<string, MonitorLink>> {
+    const found = new Map<string, MonitorLink>();
+    for (const name of await fsp.readdir(this.paths.bundlesDir).catch(() => [] as string[])) {
+      const link = await this.options.sys.monitors.find(`${this.paths.bundlesDir}/${name}/monitor`);
+      if (link === undefined) continue;
+      if (Object.hasOwn(config.containers, name)) {
+        found.set(name, link);
+        continue;
+      }
+      this.logger.warn('Container no longer configured, stopping it', { container: name, pid: link.pid });
+      await stopLeftover(this.options.sys, name, link, `${this.paths.bundlesDir}/${name}`);
+    }
+    return found;
   }
 
   /** Runs `argv` inside a running container (`crun exec`); throws RUNTIME_CONTAINER_NOT_FOUND for an unknown name. */

@@ -35,14 +35,28 @@ export interface MonitorSys {
   start(stateDir: string, args: readonly string[], env: Record<string, string>): Promise<MonitorLink>;
   /** Connects to a monitor an earlier init started, if one is alive in `stateDir`. */
   find(stateDir: string): Promise<MonitorLink | undefined>;
+  /** The cgroup monitors move into (created on first use), or undefined where there is none to use. */
+  cgroup(): Promise<string | undefined>;
 }
 
 /** How long a connection waits for the `started` line. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
-/** The real implementation: `monitorPath` through `exec`, node:net for the socket. */
-export function createMonitorSys(exec: Exec, monitorPath: string): MonitorSys {
+/**
+ * The real implementation: `monitorPath` through `exec`, node:net for the socket. `cgroupDir`
+ * (a leaf under berth.slice) keeps monitors out of init's cgroup; it is used when its parent exists.
+ */
+export function createMonitorSys(exec: Exec, monitorPath: string, cgroupDir?: string): MonitorSys {
   return {
+    async cgroup() {
+      if (cgroupDir === undefined) return undefined;
+      try {
+        await fsp.mkdir(cgroupDir);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return undefined;
+      }
+      return cgroupDir;
+    },
     async start(stateDir, args, env) {
       // Exits 0 only once the daemon listens and crun was started; otherwise its stderr says why.
       await exec.run(monitorPath, args, { env, timeoutMs: 30_000 });

@@ -49,8 +49,15 @@ export interface NetworkAttachment {
 export interface NetworkAttacher {
   /**
    * Called once by Engine.start with the machine config, before any container: reads the
-   * network settings (`container_network`) and removes what an earlier run left attached.
+   * network settings (`container_network`) and removes what an earlier run left attached,
+   * except the containers in `keep` (still running, to be adopted).
    */
-  start?(config: MachineConfig): Promise<void>;
+  start?(config: MachineConfig, options?: { keep?: readonly string[] }): Promise<void>;
   attach(container: NetworkContainer): Promise<NetworkAttachment>;
+  /**
+   * Takes back the attachment of a container that kept running while init restarted (its
+   * namespace and addresses as the attacher recorded them; nothing is added); undefined when
+   * nothing usable is recorded. `start` must have spared it (`keep`).
+   */
+  adopt?(container: NetworkContainer): Promise<NetworkAttachment | undefined>;
 }

@@ -1,16 +1,18 @@
 /**
  * The supervisor with fake effects: files in a test directory, crun and mount through a fake
- * Exec, `crun run` through a fake spawn. Checks restart backoff, health-driven restarts,
+ * Exec, berth-monitor (`crun run` and the log) through a fake MonitorSys. Checks restart backoff, health-driven restarts,
  * depends_on ordering and stop with the stop signal.
  */
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { appendFileSync } from 'node:fs';
 import t from 'tap';
 import { loadMachineConfig } from '../../../lib/config/machine-config.ts';
 import { parseLogLine, createMemoryLogger } from '../../../lib/log.ts';
 import { createFakeExec, type RecordedCall } from '../../../lib/sys/exec.ts';
-import { Container, type RuntimeSys, type SpawnedProcess } from '../../src/container.ts';
+import { Container, type RuntimeSys } from '../../src/container.ts';
+import { LogLineSplitter } from '../../src/core/container-log.ts';
+import type { MonitorLink, RunExit } from '../../src/monitor.ts';
 import type { ImageConfig } from '../../src/core/manifest.ts';
 import type { LocalImages } from '../../src/images.ts';
 
@@ -30,7 +32,8 @@ const image: ImageConfig = {
 interface Run {
   id: string;
   exit(code: number): void;
-  stdout: PassThrough;
+  /** Output of the container: json-file records in its log, as berth-monitor writes them. */
+  stdout: { write(text: string): void };
 }
 
 function harness(dir: string, options: { onRun?: (run: Run, count: number) => void; probe?: (call: RecordedCall) => number } = {}) {
@@ -50,24 +53,45 @@ function harness(dir: string, options: { onRun?: (run: Run, count: number) => vo
   });
   const sys: RuntimeSys = {
     exec,
-    spawn(_file, args): SpawnedProcess {
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      let exit!: (code: number) => void;
-      const exited = new Promise<{ exitCode: number }>((resolve) => {
-        let done = false;
-        exit = (code) => {
-          if (done) return;
-          done = true;
-          stdout.end();
-          stderr.end();
-          resolve({ exitCode: code });
+    monitors: {
+      cgroup: () => Promise.resolve(undefined),
+      find: () => Promise.resolve(undefined),
+      start(_stateDir, args): Promise<MonitorLink> {
+        const logFile = args[args.indexOf('--log') + 1] ?? '';
+        const splitter = new LogLineSplitter('stdout');
+        let firstOutput: number | undefined;
+        const firstOutputListeners: Array<(stream: 'stdout' | 'stderr', uptimeMs: number) => void> = [];
+        let exit!: (code: number) => void;
+        const exited = new Promise<RunExit>((resolve) => {
+          let done = false;
+          exit = (code) => {
+            if (done) return;
+            done = true;
+            appendFileSync(logFile, splitter.flush(new Date(0)).join(''));
+            resolve({ exitCode: code });
+          };
+        });
+        const stdout = {
+          write(text: string) {
+            appendFileSync(logFile, splitter.push(Buffer.from(text), new Date(0)).join(''));
+            if (firstOutput !== undefined) return;
+            firstOutput = 7000 + Math.round(performance.now());
+            for (const listener of firstOutputListeners.splice(0)) listener('stdout', firstOutput);
+          },
         };
-      });
-      const run = { id: args.at(-1) ?? '', exit, stdout };
-      runs.push(run);
-      queueMicrotask(() => options.onRun?.(run, runs.filter((r) => r.id === run.id).length));
-      return { pid: 1000 + runs.length, stdout, stderr, exited };
+        const run = { id: args.at(-1) ?? '', exit, stdout };
+        runs.push(run);
+        queueMicrotask(() => options.onRun?.(run, runs.filter((r) => r.id === run.id).length));
+        return Promise.resolve({
+          pid: 1000 + runs.length,
+          onFirstOutput(listener) {
+            if (firstOutput !== undefined) listener('stdout', firstOutput);
+            else firstOutputListeners.push(listener);
+          },
+          exited,
+          close: () => undefined,
+        });
+      },
     },
     nowMs: () => performance.now(),
     now: () => new Date(0),
@@ -160,8 +184,11 @@ void t.test('lifecycle lines carry t_ms (kernel-start clock) for the boot chart,
       'Container exited',
     ],
   );
-  const times = lifecycle.map((e) => Number(e.t_ms));
+  // First output is the monitor's clock reading of the first byte: it may precede "Container started", never "Container starting".
+  const times = lifecycle.filter((e) => e.msg !== 'Container first output').map((e) => Number(e.t_ms));
   t.ok(times.every((ms, i) => ms >= 7000 && (i === 0 || ms >= (times[i - 1] ?? 0))), `t_ms never goes back: ${times.join(' ')}`);
+  const firstOutputs = lifecycle.flatMap((e, i) => (e.msg === 'Container first output' ? [[Number(e.t_ms), Number(lifecycle[i - 2]?.t_ms)]] : []));
+  t.ok(firstOutputs.every(([output = 0, starting = Infinity]) => output >= starting), `first output after starting: ${JSON.stringify(firstOutputs)}`);
   t.equal(h.events().find((e) => e.msg === 'Container first output')?.stream, 'stdout');
 });
 

@@ -12,6 +12,7 @@ import t, { type Test } from 'tap';
 import { createExec } from '../../../lib/sys/exec.ts';
 import { formatLogRecord, LogLineSplitter, planRotation, type LogStream } from '../../src/core/container-log.ts';
 import { monitorArgs, parseExitFile, parsePidFile } from '../../src/core/monitor.ts';
+import { ContainerLogReader } from '../../src/log-reader.ts';
 import { createMonitorSys, linkTo } from '../../src/monitor.ts';
 
 const repoRoot = join(import.meta.dirname, '../../..');
@@ -23,7 +24,8 @@ function compileMonitor(dir: string): string {
   return out;
 }
 
-const monitorDir = t.testdir();
+const monitorDir = mkdtempSync('/tmp/berth-monitor-bin-');
+t.teardown(() => rmSync(monitorDir, { recursive: true, force: true }));
 const monitorPath = compileMonitor(monitorDir);
 const exec = createExec();
 const monitors = createMonitorSys(exec, monitorPath);
@@ -254,4 +256,30 @@ void t.test('a flood stays within max-size x max-files and the monitor memory st
   t.ok(maxRssKiB > 0 && maxRssKiB < 4096, `monitor RSS ${maxRssKiB} KiB stays under 4 MiB`);
   const last = recordsOf(await readFile(join(dir, 'c.log'), 'utf8')).at(-1);
   t.equal(last?.log, 'y'.repeat(20_000 - 16_384), 'the unterminated rest after a 16 KiB cut is the last record');
+});
+
+void t.test('the log reader: last records, then every new one across rotations, and the last lines of a run', async (t) => {
+  const dir = stateDir(t);
+  const rotation = { maxBytes: 2000, maxFiles: 3 };
+  const runStart = new Date();
+  const link = await monitors.start(dir, args(dir, 'i=0; while [ $i -lt 300 ]; do echo "n $i"; i=$((i+1)); [ $((i % 20)) = 0 ] && sleep 0.1; done; echo done >&2; exit 1', rotation), env);
+  const reader = new ContainerLogReader(join(dir, 'c.log'), rotation.maxFiles, 20);
+  const followed: string[] = [];
+  const abort = new AbortController();
+  const first = await reader.read(5, (record) => followed.push(record), abort.signal);
+  await link.exited;
+  await until(() => followed.some((r) => r.includes('"done\\n"')));
+  abort.abort();
+  const texts = [...first, ...followed].map((r) => (JSON.parse(r) as { log: string }).log).filter((l) => l !== 'done\n');
+  const numbers = texts.map((l) => Number(/^n (\d+)\n$/.exec(l)?.[1]));
+  const from = numbers[0] ?? 0;
+  t.same(
+    numbers,
+    Array.from({ length: 300 - from }, (_, i) => from + i),
+    `every record from n ${from} on, once, in order`,
+  );
+  t.ok((await readdir(dir)).includes('c.log.2'), 'the log was rotated meanwhile');
+  t.same((await reader.read(3)).map((r) => (JSON.parse(r) as { log: string }).log), ['n 298\n', 'n 299\n', 'done\n']);
+  t.same(await reader.lastLines(2, runStart), ['stdout: n 299', 'stderr: done']);
+  t.same(await reader.lastLines(2, new Date(Date.now() + 60_000)), [], 'lines of earlier runs are not this run\'s');
 });
