@@ -397,7 +397,10 @@ static pid_t start_crun(int out_fd[2], int err_fd[2], const sigset_t *old_mask) 
             if (write(exec_error[1], &e, sizeof e) < 0) _exit(127);
             _exit(127);
         }
+        /* Ignored dispositions survive exec: crun and the container get the defaults back. */
         signal(SIGPIPE, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
         sigprocmask(SIG_SETMASK, old_mask, NULL);
         execv(crun_argv[0], crun_argv);
         int e = errno;

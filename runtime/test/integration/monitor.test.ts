@@ -195,6 +195,10 @@ void t.test('events on the socket, exit.json and the pid files', async (t) => {
   const link2 = await monitors.start(killed, args(killed, 'kill -TERM $$'), env);
   t.same(await link2.exited, { exitCode: 143, signal: 'SIGTERM' });
   t.match(parseExitFile(await readFile(join(killed, 'exit.json'), 'utf8')), { exitCode: 143, signal: 'SIGTERM' });
+  // The monitor ignores SIGINT and SIGHUP itself; what it starts gets the default dispositions back.
+  const interrupted = stateDir(t);
+  const link3 = await monitors.start(interrupted, args(interrupted, 'kill -INT $$; kill -HUP $$; exit 0'), env);
+  t.same(await link3.exited, { exitCode: 130, signal: 'SIGINT' }, 'SIGINT is not ignored in the container');
 });
 
 void t.test('a monitor that cannot start says why and exits non-zero', async (t) => {
