@@ -179,14 +179,18 @@ await runVmCase(
       const activeBefore = await shell.check('sha256sum /dev/vda3');
       const refused = await vm.waitFor(/msg="Update phase" from=\S+ to=failed[^\n]*/, STAGE_MS);
       t.comment(refused.match[0]);
+      t.match(refused.match[0], /code=UPDATER_SIGNATURE_INVALID/, 'the tampered manifest fails its signature');
+      // Hashing the active slot above takes a while under TCG: retries (15-30 s after a failure,
+      // then longer) may have run since, each failing the same way and counted.
       const failed = await journal(shell);
-      t.equal(failed.state.current.phase, 'failed');
-      t.equal(failed.state.current.error?.code, 'UPDATER_SIGNATURE_INVALID', 'the tampered manifest fails its signature');
-      // Asked at once: the retry comes 15-30 s after the failure, and may have begun (the failure stays counted).
+      if (failed.state.current.phase === 'failed') t.equal(failed.state.current.error?.code, 'UPDATER_SIGNATURE_INVALID', 'the journal holds the failure');
+      else t.match(failed.state.current.phase, /^(checking|downloading)$/, 'or a retry under way');
       const status = await apiUpdateStatus(shell);
-      t.match(status, { configured: true, booted_slot: 'b', current_version: '2.0.0', failures: 1 }, 'GET /v1/update: the running version and the failure count');
+      t.match(status, { configured: true, booted_slot: 'b', current_version: '2.0.0' }, 'GET /v1/update: the running version');
+      t.ok(typeof status.failures === 'number' && status.failures >= 1, `GET /v1/update counts the failures (${String(status.failures)})`);
       if (status.phase === 'failed') t.match(status.last_error, { code: 'UPDATER_SIGNATURE_INVALID' }, 'GET /v1/update shows the failure');
-      else t.match(status.phase, /^(checking|downloading|verifying)$/, 'or the retry under way');
+      else t.match(status.phase, /^(checking|downloading)$/, 'or the retry under way');
+      t.notMatch(vm.console.text(), /msg="Update phase" from=downloading to=verifying/, 'no attempt got past the signature');
       t.equal(await shell.check('sha256sum /dev/vda3'), activeBefore, 'the active slot is unchanged');
       await vm.powerdown();
 
