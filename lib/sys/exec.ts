@@ -23,10 +23,11 @@ export interface ExecOptions {
    */
   maxOutputBytes?: number;
   /**
-   * Runs when the timeout fires, before the child is killed: kills what the child started
-   * elsewhere (a process inside a container that `crun exec` started). Its errors are ignored.
+   * Runs when the timeout fires, before the child is killed, with the child's pid: kills what
+   * the child started (a process inside a container that `crun exec` started). Its errors are
+   * ignored.
    */
-  onTimeout?: () => Promise<void>;
+  onTimeout?: (childPid: number | undefined) => Promise<void>;
 }
 
 export interface ExecResult {
@@ -126,7 +127,7 @@ export function createExec(): Exec {
                   child.kill('SIGKILL');
                 };
                 if (options.onTimeout === undefined) killChild();
-                else options.onTimeout().catch(() => undefined).finally(killChild);
+                else options.onTimeout(child.pid).catch(() => undefined).finally(killChild);
               }, options.timeoutMs);
         child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
         child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));

@@ -552,7 +552,7 @@ export class Container {
       await fsp.rm(pidFile, { force: true });
       const probe = crunExecCommand(this.name, { processFile: `${this.bundleDir}/probe.json`, pidFile });
       // Docker keeps 4 KiB of probe output; an endless writer is drained, not kept.
-      await this.sys.exec.run(probe.file, probe.args, { env: TOOL_ENV, timeoutMs: plan.policy.timeoutMs, maxOutputBytes: PROBE_OUTPUT_MAX_BYTES, onTimeout: () => this.killExecTree(pidFile) });
+      await this.sys.exec.run(probe.file, probe.args, { env: TOOL_ENV, timeoutMs: plan.policy.timeoutMs, maxOutputBytes: PROBE_OUTPUT_MAX_BYTES, onTimeout: (crunPid) => this.killExecTree(pidFile, crunPid) });
       return true;
     } catch (error) {
       this.logger.debug('Health probe failed', { error: describeError(error) });
@@ -561,14 +561,17 @@ export class Container {
   }
 
   /**
-   * Kills what a timed-out `crun exec` started in the container (the pid crun wrote and its
-   * descendants): killing crun alone leaves it running and holding the output pipe.
+   * Kills what a timed-out `crun exec` started in the container: the pid crun wrote and its
+   * descendants, and crun's own descendants (a slow crun may not have written the pid file yet
+   * while its process already runs). Killing crun alone leaves them running and holding the
+   * output pipe.
    */
-  private async killExecTree(pidFile: string): Promise<void> {
+  private async killExecTree(pidFile: string, crunPid: number | undefined): Promise<void> {
     const pid = await readPidFile(pidFile);
-    if (pid === undefined) return;
-    const killed = await killProcessTree(pid);
-    this.logger.info('Timed-out exec killed', { pid, processes: killed.length });
+    const roots = [pid, crunPid].filter((p): p is number => p !== undefined);
+    if (roots.length === 0) return;
+    const killed = await killProcessTree(roots);
+    this.logger.info('Timed-out exec killed', { pid: pid ?? null, crun_pid: crunPid ?? null, processes: killed.length });
   }
 
   private async kill(signal: string): Promise<void> {
@@ -633,7 +636,7 @@ export class Container {
         okExitCodes,
         timeoutMs: options.timeoutMs ?? 60_000,
         maxOutputBytes: options.maxOutputBytes ?? EXEC_OUTPUT_MAX_BYTES,
-        onTimeout: () => this.killExecTree(pidFile),
+        onTimeout: (crunPid) => this.killExecTree(pidFile, crunPid),
       });
     } finally {
       await fsp.rm(file, { force: true });

@@ -36,13 +36,14 @@ function signal(pid: number, name: NodeJS.Signals): void {
 }
 
 /**
- * SIGSTOPs `root` and its descendants until a round finds no new one (a stopped process
+ * SIGSTOPs `roots` and their descendants until a round finds no new one (a stopped process
  * cannot fork, so the tree stops growing), then SIGKILLs them all. Returns the pids killed.
  */
-export async function killProcessTree(root: number, procRoot = '/proc'): Promise<number[]> {
+export async function killProcessTree(roots: number | readonly number[], procRoot = '/proc'): Promise<number[]> {
   const found = new Set<number>();
   for (let round = 0; round < MAX_ROUNDS; round += 1) {
-    const tree = processTree(root, await readParentPids(procRoot)).filter((pid) => !found.has(pid));
+    const parents = await readParentPids(procRoot);
+    const tree = (typeof roots === 'number' ? [roots] : roots).flatMap((root) => processTree(root, parents)).filter((pid, index, all) => !found.has(pid) && all.indexOf(pid) === index);
     if (tree.length === 0 && round > 0) break;
     for (const pid of tree) {
       found.add(pid);

@@ -106,7 +106,8 @@ void t.test('onTimeout runs before the child is killed and can end what the chil
     .run('/bin/sh', ['-c', `yes & echo $! > ${pidFile}; exec sleep 600`], {
       timeoutMs: 500,
       maxOutputBytes: 4096,
-      onTimeout: async () => {
+      onTimeout: async (childPid) => {
+        events.push(`child ${typeof childPid}`);
         const pid = Number(await readFile(pidFile, 'utf8'));
         events.push(`kill ${pid}`);
         process.kill(pid, 'SIGKILL');
@@ -115,7 +116,7 @@ void t.test('onTimeout runs before the child is killed and can end what the chil
     .catch((e: unknown) => e);
   t.equal((error as BerthError).code, 'EXEC_TIMEOUT');
   const grandchild = Number(await readFile(pidFile, 'utf8'));
-  t.same(events, [`kill ${grandchild}`]);
+  t.same(events, ['child number', `kill ${grandchild}`], 'it gets the child\'s pid');
   t.notOk(await isAlive(grandchild), 'the grandchild is gone');
 });
 

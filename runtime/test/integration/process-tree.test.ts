@@ -50,3 +50,15 @@ void t.test('readPidFile takes a pid and refuses the rest', async (t) => {
   t.equal(await readPidFile(join(dir, 'empty')), undefined);
   t.equal(await readPidFile(join(dir, 'missing')), undefined);
 });
+
+void t.test('killProcessTree takes several roots (crun and the pid it wrote) and kills each tree once', async (t) => {
+  const a = spawn('/bin/sh', ['-c', 'sleep 600 & sleep 600'], { stdio: 'ignore' });
+  const b = spawn('/usr/bin/sleep', ['600'], { stdio: 'ignore' });
+  const [aPid, bPid] = [a.pid as number, b.pid as number];
+  await waitFor(async () => [...(await readParentPids()).values()].filter((ppid) => ppid === aPid).length >= 2);
+  const killed = await killProcessTree([aPid, bPid, aPid]);
+  t.equal(new Set(killed).size, killed.length, 'no pid twice');
+  t.ok(killed.includes(aPid) && killed.includes(bPid));
+  t.equal(killed.length, 4, 'both roots, and the two children of the first');
+  for (const pid of killed) await waitFor(async () => !(await isRunning(pid)));
+});
