@@ -79,6 +79,11 @@ export interface InitOptions {
   memory?: () => { rssBytes: number; heapUsedBytes: number };
   /** Called when the debug shell is enabled (main.ts arms the test-only crash triggers, debug-triggers.ts). */
   onDebugShell?: () => void;
+  /**
+   * Ends this Node process so berth-pid1 starts init again (main.ts exits with EXIT_FOR_RESTART).
+   * Without it (unit tests) an unexpected error after BERTH-READY reboots as one before it does.
+   */
+  exitForRestart?: () => void;
 }
 
 /** Thrown between stages when a shutdown was requested during boot. */
@@ -434,12 +439,21 @@ export class Init {
   }
 
   /** For uncaughtException / unhandledRejection: log, then reboot in order. */
+  /**
+   * An error nobody caught. Once the host is up, init's Node exits and berth-pid1 starts it
+   * again: the containers run under their monitors and are adopted, so a bug in init costs
+   * seconds, not every workload. During boot (or with no way to exit) the boot has failed:
+   * an orderly reboot, and boot counting judges the slot.
+   */
   handleUnexpected(error: unknown, origin: string): void {
+    const restart = this.stateValue === 'running' && this.options.exitForRestart !== undefined;
     this.logger.error('Unexpected error', {
       origin,
       error: describeError(error),
       stack: error instanceof Error ? error.stack : undefined,
+      action: restart ? 'restart-init' : 'reboot',
     });
-    void this.requestShutdown('unexpected-error');
+    if (restart) this.options.exitForRestart?.();
+    else void this.requestShutdown('unexpected-error');
   }
 }

@@ -25,6 +25,9 @@ import { startWatchdog } from './watchdog.ts';
 /** Signals whose default action would end Node; as PID 1's child it ignores them. */
 const IGNORED_SIGNALS = ['SIGHUP', 'SIGQUIT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'] as const;
 
+/** Exit code of an init that ends itself after an unexpected error (EX_SOFTWARE): berth-pid1 restarts it. */
+const EXIT_FOR_RESTART = 70;
+
 /** Shutdown must finish in this time; after it, power goes without the remaining steps. */
 const SHUTDOWN_DEADLINE_MS = 120_000;
 
@@ -62,6 +65,8 @@ function runInit(): void {
     log,
     ...(restart ? { restart } : {}),
     onDebugShell: () => armDebugTriggers(log.logger),
+    // berth-pid1 starts init again; its restart line says exit-code:70.
+    exitForRestart: () => process.exit(EXIT_FOR_RESTART),
     memory: () => {
       const usage = process.memoryUsage();
       return { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed };

@@ -5,10 +5,11 @@ import { Init } from '../../src/init.ts';
 import { createInitLog } from '../../src/logging.ts';
 import { createFakeMachine, eventually, type FakeMachine, type FakeMachineOptions } from './fake-machine.ts';
 
-function start(options: FakeMachineOptions = {}): { machine: FakeMachine; init: Init; log: ReturnType<typeof createInitLog> } {
-  const machine = createFakeMachine(options);
+function start(options: FakeMachineOptions & { exitForRestart?: () => void } = {}): { machine: FakeMachine; init: Init; log: ReturnType<typeof createInitLog> } {
+  const { exitForRestart, ...machineOptions } = options;
+  const machine = createFakeMachine(machineOptions);
   const log = createInitLog(machine.sys.console, machine.sys.clock);
-  const init = new Init({ sys: machine.sys, pid: 2, log, graceMs: 1000 });
+  const init = new Init({ sys: machine.sys, pid: 2, log, graceMs: 1000, ...(exitForRestart !== undefined ? { exitForRestart } : {}) });
   return { machine, init, log };
 }
 
@@ -194,7 +195,23 @@ void t.test('a bad kernel command line fails the boot', async (t) => {
   t.ok(machine.sys.console.lines.includes('BERTH-FAILED reason=kernel-setup:INIT_CMDLINE_INVALID'));
 });
 
-void t.test('unexpected errors lead to an orderly reboot', async (t) => {
+void t.test('an unexpected error once the host is up ends init for berth-pid1 to restart, no reboot', async (t) => {
+  let exits = 0;
+  const { machine, init } = start({
+    dataFsType: 'ext4',
+    exitForRestart: () => {
+      exits += 1;
+    },
+  });
+  await init.boot();
+  init.handleUnexpected(new Error('boom'), 'uncaughtException');
+  t.equal(exits, 1);
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(machine.sys.power.actions, [], 'no power action');
+  t.ok(machine.sys.console.lines.some((l) => l.includes('msg="Unexpected error"') && l.includes('action=restart-init')));
+});
+
+void t.test('unexpected errors without a way to restart init lead to an orderly reboot', async (t) => {
   const { machine, init } = start({ dataFsType: 'ext4' });
   await init.boot();
   init.handleUnexpected(new Error('boom'), 'uncaughtException');
