@@ -4,13 +4,17 @@
  * it across rotations), and the last lines of a run for the console when a container crashes.
  * Effects: reads and stats the log files.
  */
-import { promises as fsp } from 'node:fs';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
 import { lastLogLines } from './core/container-log.ts';
 
 /** How often a follower looks for new records. */
 const FOLLOW_POLL_MS = 250;
 /** The most a follower reads per look (a flood is sent in slices, never held whole). */
 const FOLLOW_READ_BYTES = 1024 * 1024;
+/** The last records are read backwards in slices of this size: memory follows what is asked for, not the file's size. */
+const TAIL_CHUNK_BYTES = 64 * 1024;
+/** Log files are opened without following a symlink: nothing planted in their place is read. */
+const OPEN_LOG_READ = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW;
 
 export class ContainerLogReader {
   constructor(
@@ -41,19 +45,17 @@ export class ContainerLogReader {
   }
 
   private async readLast(count: number): Promise<{ records: string[]; position: FilePosition }> {
-    const current = await readWhole(this.path);
-    const position: FilePosition = current === undefined ? { ino: undefined, offset: 0 } : { ino: current.ino, offset: current.bytes.length };
+    const current = await readTail(this.path, count);
+    const position: FilePosition = current === undefined ? { ino: undefined, offset: 0 } : { ino: current.ino, offset: current.size };
     const out: string[] = [];
     for (let index = 0; index < this.maxFiles && out.length < count; index += 1) {
-      const read = index === 0 ? current : await readWhole(`${this.path}.${index}`);
+      const read = index === 0 ? current : await readTail(`${this.path}.${index}`, count - out.length);
       // The current file is briefly missing while the monitor rotates: look at the rotated ones.
       if (read === undefined) {
         if (index === 0) continue;
         break;
       }
-      // A torn last line (written half when we read) is not a record yet.
-      const lines = read.bytes.toString('utf8').split('\n').filter((line) => line.startsWith('{') && line.endsWith('}'));
-      out.unshift(...lines.slice(-(count - out.length)).map((line) => `${line}\n`));
+      out.unshift(...read.records.slice(-(count - out.length)));
     }
     return { records: out, position };
   }
@@ -75,7 +77,7 @@ export class ContainerLogReader {
     while (signal?.aborted !== true) {
       // One open file for the inode check and the read: a rotation between a stat and an open
       // would otherwise read the new file at the old file's offset.
-      const handle = await fsp.open(this.path, 'r').catch(() => undefined);
+      const handle = await fsp.open(this.path, OPEN_LOG_READ).catch(() => undefined);
       let isMore = false;
       if (handle !== undefined) {
         try {
@@ -134,14 +136,35 @@ interface FilePosition {
   offset: number;
 }
 
-async function readWhole(path: string): Promise<{ ino: number; bytes: Buffer } | undefined> {
-  const handle = await fsp.open(path, 'r').catch(() => undefined);
+/**
+ * The last `count` complete records of `path` (a torn last line, written half when we read, is
+ * not a record yet), with the file's inode and the size they were read up to. Reads backwards
+ * in TAIL_CHUNK_BYTES slices until it has them, so a 10 MiB log costs a `--tail 10` a slice.
+ */
+async function readTail(path: string, count: number): Promise<{ ino: number; size: number; records: string[] } | undefined> {
+  const handle = await fsp.open(path, OPEN_LOG_READ).catch(() => undefined);
   if (handle === undefined) return undefined;
   try {
     const info = await handle.stat();
-    const bytes = Buffer.alloc(info.size);
-    const { bytesRead } = await handle.read(bytes, 0, info.size, 0);
-    return { ino: info.ino, bytes: bytes.subarray(0, bytesRead) };
+    if (!info.isFile()) return undefined;
+    const chunks: Buffer[] = [];
+    let start = info.size;
+    let newlines = 0;
+    // count + 1 newlines: the one before the first record proves it complete.
+    while (count > 0 && start > 0 && newlines <= count) {
+      const from = Math.max(0, start - TAIL_CHUNK_BYTES);
+      const chunk = Buffer.alloc(start - from);
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, from);
+      const got = chunk.subarray(0, bytesRead);
+      for (const byte of got) if (byte === 0x0a) newlines += 1;
+      chunks.unshift(got);
+      start = from;
+    }
+    const lines = Buffer.concat(chunks).toString('utf8').split('\n');
+    lines.pop();
+    if (start > 0) lines.shift();
+    const records = count === 0 ? [] : lines.filter((line) => line.startsWith('{') && line.endsWith('}')).slice(-count).map((line) => `${line}\n`);
+    return { ino: info.ino, size: info.size, records };
   } finally {
     await handle.close();
   }
@@ -149,7 +172,7 @@ async function readWhole(path: string): Promise<{ ino: number; bytes: Buffer } |
 
 /** Up to `maxBytes` of `path` from `offset` (at most what the file holds: a rotated file is bounded by max-size). */
 async function readRange(path: string, offset: number, maxBytes: number): Promise<Buffer> {
-  const handle = await fsp.open(path, 'r').catch(() => undefined);
+  const handle = await fsp.open(path, OPEN_LOG_READ).catch(() => undefined);
   if (handle === undefined) return Buffer.alloc(0);
   try {
     const size = (await handle.stat()).size;
