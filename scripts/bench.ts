@@ -97,7 +97,7 @@ async function benchBoot(): Promise<void> {
   console.log(row('berth first boot: kernel start → BERTH-READY (boot_ms)', berthFirst.map((s) => s.guestMs), floorSamples.map((s) => s.guestMs)));
   console.log(row('berth reboot: QEMU start → BERTH-READY', berthSecond.map((s) => s.wallMs), floorSamples.map((s) => s.wallMs)));
   console.log(row('berth reboot: kernel start → BERTH-READY (boot_ms)', berthSecond.map((s) => s.guestMs), floorSamples.map((s) => s.guestMs)));
-  console.log(row('PID 1 memory after boot (tini + node RSS)', rss, undefined, (kb) => mib(kb * 1024)));
+  console.log(row('PID 1 memory after boot (berth-pid1 + node RSS)', rss, undefined, (kb) => mib(kb * 1024)));
   console.log('\n| size | bytes |');
   console.log('|---|---|');
   console.log(`| root image (squashfs + verity), per slot | ${mib(image.manifest.rootImage.sizeBytes)} |`);

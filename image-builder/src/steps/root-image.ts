@@ -32,9 +32,6 @@ export const PRUNED_PATHS = [
   'etc/initramfs-tools',
   'usr/sbin/mkinitramfs',
   'usr/sbin/update-initramfs',
-  // berth-pid1 is PID 1 (native/berth-pid1.c); Debian's tini stays in the package set only so the Debian root's cache key holds.
-  'usr/bin/tini',
-  'usr/bin/tini-static',
   'usr/bin/dpkg',
   'usr/bin/dpkg-deb',
   'usr/bin/dpkg-query',

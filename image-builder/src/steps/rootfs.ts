@@ -32,7 +32,6 @@ export function basePackages(kernel: 'cloud' | 'generic'): string[] {
     'iproute2',
     'kmod',
     'libstdc++6',
-    'tini',
     // /usr/share/zoneinfo for the machine config's time_zone (/etc/localtime points into it).
     'tzdata',
     'util-linux',

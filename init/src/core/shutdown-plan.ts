@@ -25,7 +25,7 @@ export type ShutdownTrigger =
   | 'update';
 
 /**
- * Signals init handles (tini forwards them). SIGUSR1/SIGUSR2 are what busybox `halt` and
+ * Signals init handles (berth-pid1 forwards them). SIGUSR1/SIGUSR2 are what busybox `halt` and
  * `poweroff` send to PID 1, so those commands work from a shell.
  */
 export const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGPWR', 'SIGINT', 'SIGUSR1', 'SIGUSR2'] as const;

@@ -152,7 +152,7 @@ export function createNodeClock(): Clock {
   };
 }
 
-/** The console is fd 1 (tini and Node inherit /dev/console). Synchronous, so lines are out before power goes. */
+/** The console is fd 1 (berth-pid1 and Node inherit /dev/console). Synchronous, so lines are out before power goes. */
 export function createNodeConsole(fd = 1): ConsoleWriter {
   return {
     writeLine(line) {
