@@ -73,7 +73,11 @@ await runVmCase(t, 'flood', { boots: 1, image, config: CONFIG, hostForwards: [{ 
     if (!Number.isFinite(kib)) throw new Error(`No VmRSS for init's Node (pid ${init.pid}): ${line}`);
     return kib * 1024;
   };
-  const yesCount = async (): Promise<number> => Number((await shell.check("grep -lx yes /proc/[0-9]*/comm 2>/dev/null | wc -l || true")).trim());
+  // Live ones only: a killed probe's processes die as orphans of the probe container's own init
+  // (sleep), which never reaps them; their zombies hold a pid and nothing else, as under Docker
+  // without --init, and are counted apart.
+  const yesCount = async (): Promise<number> => Number((await shell.check("cat /proc/[0-9]*/stat 2>/dev/null | grep -c '^[0-9]* (yes) [^Z]' || true")).trim());
+  const yesZombies = async (): Promise<number> => Number((await shell.check("cat /proc/[0-9]*/stat 2>/dev/null | grep -c '^[0-9]* (yes) Z' || true")).trim());
 
   // One boot's budget is spent by now; the flood and the checks get their own.
   t.setTimeout(FLOOD_MS + caseTimeoutMs(1));
@@ -96,7 +100,7 @@ await runVmCase(t, 'flood', { boots: 1, image, config: CONFIG, hostForwards: [{ 
   const peak = Math.max(...rss);
   const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
   t.comment(`init_rss_first_mib=${mib(rss[0] ?? 0)} init_rss_peak_mib=${mib(peak)} init_rss_last_mib=${mib(rss.at(-1) ?? 0)} bound_mib=${mib(INIT_RSS_BOUND_BYTES)} samples=${rss.length}`);
-  t.comment(`yes_processes=${yes.join(',')}`);
+  t.comment(`yes_processes=${yes.join(',')} yes_zombies_at_end=${await yesZombies()}`);
 
   await t.test('the host never restarted and the web container answered throughout', (t) => {
     const text = vm.console.text();
