@@ -4,6 +4,7 @@
  * CtlRequests and io given (no effects of its own besides the pause between status polls).
  */
 import { BerthError } from '../../../lib/errors.ts';
+import type { GateView, RolloutView } from '../../../init/src/api/core/update-routes.ts';
 import type { CtlRequests } from './containers.ts';
 import { formatBytes, formatValidation, type ProblemView } from './format.ts';
 
@@ -168,18 +169,9 @@ export interface UpdateStatusView {
   last_error: { code: string; message: string } | null;
   apply_requested: boolean;
   /** Absent from hosts older than the gates. */
-  gates?: { gate: string; holds: boolean; detail: string; opens_at: string | null; closes_at: string | null }[];
+  gates?: GateView[];
   /** Absent from hosts older than waves and halts. */
-  rollout?: {
-    version: string;
-    decision: string;
-    wave: number | null;
-    waves: number | null;
-    eligible_at: string | null;
-    halted_versions: string[];
-    running_halted: boolean;
-    metadata_expires: string;
-  } | null;
+  rollout?: RolloutView | null;
 }
 
 /** One gate row: `holds` or `closed`, why, and when it next opens. */
