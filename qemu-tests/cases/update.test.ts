@@ -219,12 +219,12 @@ await runVmCase(
       const fetchedFrom = server.requests.length;
       await replaceChannel(JSON.stringify({ format: 1, ...signed }));
       await (await vm.shell()).check(`/usr/lib/berth/node/bin/node -e "require('http').request({socketPath:'/run/berth/api.sock',path:'/v1/update/check',method:'POST'},(r)=>r.resume()).end()"`);
-      await vm.waitFor(/msg="Update phase" from=checking to=failed[^\n]*code=UPDATER_CHANNEL_UNSIGNED/, 120_000);
-      t.pass('unsigned channel metadata is refused (UPDATER_CHANNEL_UNSIGNED)');
+      const unsigned = await vm.waitFor(/msg="Update phase" from=checking to=failed[^\n]*code=UPDATER_CHANNEL_UNSIGNED/, 120_000);
+      t.match(unsigned.match[0], /code=UPDATER_CHANNEL_UNSIGNED/, 'unsigned channel metadata is refused');
       const key = loadPrivateKey(await readFile(SIGNING_KEY));
       await replaceChannel(signChannelMetadata({ ...signed, published: '2026-01-01T00:00:00.000Z', expires: '2026-01-04T00:00:00.000Z' }, key));
-      await vm.waitFor(/msg="Update phase" from=checking to=failed[^\n]*code=UPDATER_CHANNEL_EXPIRED/, 120_000);
-      t.pass('expired channel metadata is refused (UPDATER_CHANNEL_EXPIRED)');
+      const expired = await vm.waitFor(/msg="Update phase" from=checking to=failed[^\n]*code=UPDATER_CHANNEL_EXPIRED/, 120_000);
+      t.match(expired.match[0], /code=UPDATER_CHANNEL_EXPIRED/, 'expired channel metadata is refused');
       await replaceChannel(await readFile(join(staging, 'channels', 'old.json'), 'utf8'));
       // The retry backs off (15-30 s, then 30-60 s, ...): allow for one more refused fetch before the halted one.
       const halted = await vm.waitFor(/msg="Update phase" from=checking to=idle[^\n]*halted[^\n]*/, 300_000);

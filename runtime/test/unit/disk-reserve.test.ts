@@ -164,7 +164,8 @@ void t.test('the guard counts inodes: a layer of many small files stops at the i
 void t.test('a filesystem without an inode count (btrfs) has no inode limit', async (t) => {
   const fake = createFakeDiskSpace(disk(10 * GIB, 5 * GIB, { total: 0, free: 0 }));
   const guard = createSpaceGuard(fake, '/var');
-  for (let i = 0; i < 1000; i += 1) await guard.charge('Layer sha256:ab12', 4096, 1);
-  t.pass('a thousand entries charged');
+  await t.resolves(async () => {
+    for (let i = 0; i < 1000; i += 1) await guard.charge('Layer sha256:ab12', 4096, 1);
+  }, 'a thousand entries charged');
   t.end();
 });
