@@ -3,4 +3,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../image-builder/src/main.ts');
+await import('../cli/src/main.ts');

@@ -7,9 +7,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { renderBootSvg } from '../image-builder/src/analyze/core/boot-svg.ts';
-import { parseBootConsole } from '../image-builder/src/analyze/core/boot-timeline.ts';
-import { loadProfileFile } from '../image-builder/src/profile/load.ts';
+import { renderBootSvg } from '../cli/src/analyze/core/boot-svg.ts';
+import { parseBootConsole } from '../cli/src/analyze/core/boot-timeline.ts';
+import { loadProfileFile } from '../image-builder/src/index.ts';
 import { loadImage, REPO_ROOT, type BuiltImage } from '../qemu-tests/harness/image.ts';
 import { PANIC_PATTERN } from '../qemu-tests/harness/markers.ts';
 import { createMachine, DEBUG_SHELL_CONFIG, type Vm } from '../qemu-tests/harness/vm.ts';

@@ -8,8 +8,8 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parseKeysArgs } from '../../image-builder/src/ctl/args.ts';
-import { runKeys } from '../../image-builder/src/ctl/keys.ts';
+import { parseKeysArgs } from '../../cli/src/ctl/args.ts';
+import { runKeys } from '../../cli/src/ctl/keys.ts';
 import { REPO_ROOT } from './image.ts';
 
 const run = promisify(execFile);

@@ -1,7 +1,6 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { parseProfile } from '../../src/profile/profile.ts';
-import { parseCliArgs } from '../../src/cli.ts';
 
 void t.test('the default qemu profile is valid', async (t) => {
   const profile = parseProfile(readFileSync(new URL('../../profiles/qemu.yaml', import.meta.url), 'utf8'), 'qemu.yaml');
@@ -25,16 +24,6 @@ void t.test('every problem is reported with key path and line', async (t) => {
   t.match(error.message, /bad\.yaml:4:\d+: kernal: /);
   t.match(error.message, /bad\.yaml:5:\d+: packages\[1\]: /);
   t.match(error.message, /bad\.yaml:7:\d+: partitions\.root: /);
-});
-
-void t.test('CLI arguments', async (t) => {
-  t.same(parseCliArgs([]), { kind: 'help' });
-  t.same(parseCliArgs(['--help']), { kind: 'help' });
-  t.same(parseCliArgs(['build', 'p.yaml', '--out', 'o', '--version', '2.0.0']), { kind: 'build', profile: 'p.yaml', out: 'o', version: '2.0.0' });
-  t.throws(() => parseCliArgs(['build', '--filesystem', 'ext4']), { code: 'CLI_USAGE' });
-  t.throws(() => parseCliArgs(['build', '--bogus']), { code: 'CLI_USAGE' });
-  t.throws(() => parseCliArgs(['frobnicate']), { code: 'CLI_USAGE' });
-  t.throws(() => parseCliArgs(['build', 'a.yaml', 'b.yaml']), { code: 'CLI_USAGE' });
 });
 
 void t.test('preload: OCI layouts for the data partition', async (t) => {

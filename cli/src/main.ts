@@ -1,6 +1,7 @@
 /**
  * The `berth` command line: the only place that reads argv and the environment and
- * exits the process. Subcommands: build, analyze boot, ctl, keys (and later publish).
+ * exits the process. Subcommands: build (through the image builder's front door), analyze boot,
+ * ctl, keys, publish.
  */
 import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -8,13 +9,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BerthError, describeError } from '../../lib/errors.ts';
 import { analyzeBoot } from './analyze/boot.ts';
-import { buildImage } from './build.ts';
 import { createApiClient } from './ctl/client.ts';
 import { runKeys } from './ctl/keys.ts';
 import { runCtl } from './ctl/run.ts';
-import { loadProfileFile } from './profile/load.ts';
-import { parseCliArgs, type CliCommand, HELP_TEXT } from './cli.ts';
-import { emitUpdateBundle } from './update-bundle.ts';
+import { parseCliArgs, type CliCommand, HELP_TEXT } from './args.ts';
+import { buildImage, emitUpdateBundle, loadProfileFile } from '../../image-builder/src/index.ts';
 import { changeHalts, publishBundle } from '../../updater/src/bundle.ts';
 import { validateWaves, WAVE_PLAN_NAMES, WAVE_PLANS, type Wave, type WavePlanName } from '../../updater/src/core/rollout.ts';
 import { loadPrivateKey, loadPublicKey, writeSigningKeyPair } from '../../updater/src/signing.ts';

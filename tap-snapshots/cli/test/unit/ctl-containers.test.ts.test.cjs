@@ -5,7 +5,7 @@
  * Make sure to inspect the output below.  Do not ignore changes!
  */
 'use strict'
-exports[`image-builder/test/unit/ctl-containers.test.ts > TAP > argument parsing > actions and usage errors 1`] = `
+exports[`cli/test/unit/ctl-containers.test.ts > TAP > argument parsing > actions and usage errors 1`] = `
 Object {
   "--json logs web --tail=0": Object {
     "follow": false,
@@ -100,13 +100,13 @@ Object {
 }
 `
 
-exports[`image-builder/test/unit/ctl-containers.test.ts > TAP > exit codes and output against a fake API > pull on a terminal: one line redrawn 1`] = `
+exports[`cli/test/unit/ctl-containers.test.ts > TAP > exit codes and output against a fake API > pull on a terminal: one line redrawn 1`] = `
 <CR><ESC>[2K127.0.0.1:5000/test/web:1 [##############################] 100% 500 B/500 B 1/1 blobs<CR><ESC>[2K127.0.0.1:5000/test/web:1 [..............................]   0% 500 B/1.0 MiB 1/2 blobs<CR><ESC>[2K127.0.0.1:5000/test/web:1 [###############...............]  50% 512.5 KiB/1.0 MiB 1/2 blobs<CR><ESC>[2K127.0.0.1:5000/test/web:1 [##############################] 100% 1.0 MiB/1.0 MiB 2/2 blobs
 Pulled 127.0.0.1:5000/test/web:1 (efefefefefef, 2.0 KiB)
 
 `
 
-exports[`image-builder/test/unit/ctl-containers.test.ts > TAP > exit codes and output against a fake API > pull, not a terminal: a line per blob start and end 1`] = `
+exports[`cli/test/unit/ctl-containers.test.ts > TAP > exit codes and output against a fake API > pull, not a terminal: a line per blob start and end 1`] = `
 config c1: already held (500 B)
 layer l1: downloading 1.0 MiB
 layer l1: done (1.0 MiB)
@@ -114,14 +114,14 @@ Pulled 127.0.0.1:5000/test/web:1 (efefefefefef, 2.0 KiB)
 
 `
 
-exports[`image-builder/test/unit/ctl-containers.test.ts > TAP > output formatting > images table 1`] = `
+exports[`cli/test/unit/ctl-containers.test.ts > TAP > output formatting > images table 1`] = `
 REFERENCE                                        DIGEST        SIZE     CREATED               USED BY
 docker.io/library/berth-test:latest (preloaded)  abababababab  1.2 MiB  2026-01-01T00:00:00Z  web,worker
 127.0.0.1:5000/test/web:1                        efefefefefef  2.0 KiB  -                     -
 
 `
 
-exports[`image-builder/test/unit/ctl-containers.test.ts > TAP > output formatting > inspect 1`] = `
+exports[`cli/test/unit/ctl-containers.test.ts > TAP > output formatting > inspect 1`] = `
 Name      web (critical)
 Image     berth-test
 State     running
@@ -140,16 +140,16 @@ Config:
 
 `
 
-exports[`image-builder/test/unit/ctl-containers.test.ts > TAP > output formatting > progress bar 1`] = `
+exports[`cli/test/unit/ctl-containers.test.ts > TAP > output formatting > progress bar 1`] = `
 127.0.0.1:5000/test/web:1 [##########..........]  47% 977.1 KiB/2.0 MiB 1/2 blobs
 `
 
-exports[`image-builder/test/unit/ctl-containers.test.ts > TAP > output formatting > prune summary 1`] = `
+exports[`cli/test/unit/ctl-containers.test.ts > TAP > output formatting > prune summary 1`] = `
 Pruned: removed 127.0.0.1:5000/test/web:1; 3 blobs and 1 layer deleted, 1.5 MiB freed
 
 `
 
-exports[`image-builder/test/unit/ctl-containers.test.ts > TAP > output formatting > ps table 1`] = `
+exports[`cli/test/unit/ctl-containers.test.ts > TAP > output formatting > ps table 1`] = `
 NAME    IMAGE       STATE           HEALTH   RESTARTS  UP     PORTS      ADDRESS
 web*    berth-test  running         healthy  0         1m 5s  -          host
 worker  berth-test  restarting (3)  -        4         -      -          none

@@ -5,7 +5,7 @@
  * Make sure to inspect the output below.  Do not ignore changes!
  */
 'use strict'
-exports[`image-builder/test/unit/ctl.test.ts > TAP > ctl and keys argument parsing > must match snapshot 1`] = `
+exports[`cli/test/unit/ctl.test.ts > TAP > ctl and keys argument parsing > must match snapshot 1`] = `
 Object {
   "ctl": "CLI_USAGE: berth ctl needs a command: status, logs, config get, config validate FILE, config plan|apply|try FILE, config confirm, update status|check|approve|apply, reboot, poweroff, ps, inspect NAME, logs NAME, start|stop|restart NAME, exec NAME -- CMD..., images, pull REF, rmi REF, prune (see 'berth --help')",
   "ctl --cert c.crt status": "CLI_USAGE: --cert, --key, --ca and --server-sha256 are for https:// hosts; the Unix socket needs none (see 'berth --help')",
@@ -189,7 +189,7 @@ Object {
 }
 `
 
-exports[`image-builder/test/unit/ctl.test.ts > TAP > exit codes and output against a fake API > config get as YAML 1`] = `
+exports[`cli/test/unit/ctl.test.ts > TAP > exit codes and output against a fake API > config get as YAML 1`] = `
 # machine config in force (origin fw_cfg, source fw_cfg:opt/berth/config)
 hostname: h
 api:
@@ -197,7 +197,7 @@ api:
 
 `
 
-exports[`image-builder/test/unit/ctl.test.ts > TAP > output formatting > config validation 1`] = `
+exports[`cli/test/unit/ctl.test.ts > TAP > output formatting > config validation 1`] = `
 machine.yaml is not a valid machine config (2 problems):
   machine.yaml:1:11: hostname: expected a host name
   machine.yaml: whole document
@@ -205,7 +205,7 @@ machine.yaml is not a valid machine config (2 problems):
 
 `
 
-exports[`image-builder/test/unit/ctl.test.ts > TAP > output formatting > status of a restarted init 1`] = `
+exports[`cli/test/unit/ctl.test.ts > TAP > output formatting > status of a restarted init 1`] = `
 Host     berth (running)
 Version  0.1.0 on slot a
 Booted   2026-11-23T10:00:00.000Z (up 1d 2h 3m)
@@ -223,7 +223,7 @@ eth1       down   52:54:00:12:34:57  -
 
 `
 
-exports[`image-builder/test/unit/ctl.test.ts > TAP > output formatting > status table 1`] = `
+exports[`cli/test/unit/ctl.test.ts > TAP > output formatting > status table 1`] = `
 Host     berth (running)
 Version  0.1.0 on slot a
 Booted   2026-11-23T10:00:00.000Z (up 1d 2h 3m)
@@ -241,7 +241,7 @@ eth1       down   52:54:00:12:34:57  -
 
 `
 
-exports[`image-builder/test/unit/ctl.test.ts > TAP > output formatting > status with missing facts 1`] = `
+exports[`cli/test/unit/ctl.test.ts > TAP > output formatting > status with missing facts 1`] = `
 Host     berth (running)
 Version  0.1.0 on slot a
 Booted   (unknown)

@@ -7,7 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import t from 'tap';
 import { isBerthError } from '../../../lib/errors.ts';
-import { HELP_TEXT, parseCliArgs } from '../../src/cli.ts';
+import { HELP_TEXT, parseCliArgs } from '../../src/args.ts';
 import { parseCtlArgs, parseKeysArgs } from '../../src/ctl/args.ts';
 import { ConnectError, type ApiClient } from '../../src/ctl/client.ts';
 import { formatBytes, formatDuration, formatStatus, formatValidation, renderTable, type StatusView } from '../../src/ctl/format.ts';

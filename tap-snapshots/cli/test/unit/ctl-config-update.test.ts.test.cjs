@@ -5,7 +5,7 @@
  * Make sure to inspect the output below.  Do not ignore changes!
  */
 'use strict'
-exports[`image-builder/test/unit/ctl-config-update.test.ts > TAP > argument parsing > actions and usage errors 1`] = `
+exports[`cli/test/unit/ctl-config-update.test.ts > TAP > argument parsing > actions and usage errors 1`] = `
 Object {
   "config apply a.yaml b.yaml": "CLI_USAGE: Unexpected argument 'b.yaml' after berth ctl config apply a.yaml (see 'berth --help')",
   "config apply new.yaml --json": Object {
@@ -71,7 +71,7 @@ Object {
 }
 `
 
-exports[`image-builder/test/unit/ctl-config-update.test.ts > TAP > output formatting > apply report 1`] = `
+exports[`cli/test/unit/ctl-config-update.test.ts > TAP > output formatting > apply report 1`] = `
 warning: new.yaml:3:10: debug.shell: an unauthenticated root shell will run on /dev/ttyS1
 done    hostname web-2
 FAILED  containers recreated web: Containers failed to start: web
@@ -81,7 +81,7 @@ Reboot to apply the rest (berth ctl reboot)
 
 `
 
-exports[`image-builder/test/unit/ctl-config-update.test.ts > TAP > output formatting > plan 1`] = `
+exports[`cli/test/unit/ctl-config-update.test.ts > TAP > output formatting > plan 1`] = `
 hostname: applied now
     web-1 -> web-2
 kernel_modules: at next boot (a loaded module (br_netfilter) is not unloaded while the host runs)
@@ -96,11 +96,11 @@ A reboot is needed for the changes marked "at next boot".
 
 `
 
-exports[`image-builder/test/unit/ctl-config-update.test.ts > TAP > output formatting > progress bar 1`] = `
+exports[`cli/test/unit/ctl-config-update.test.ts > TAP > output formatting > progress bar 1`] = `
 downloading 2.0.0 download [#####...............]  25% 50.0 MiB/200.0 MiB
 `
 
-exports[`image-builder/test/unit/ctl-config-update.test.ts > TAP > output formatting > try report 1`] = `
+exports[`cli/test/unit/ctl-config-update.test.ts > TAP > output formatting > try report 1`] = `
 warning: new.yaml:3:10: debug.shell: an unauthenticated root shell will run on /dev/ttyS1
 done    hostname web-2
 at next boot  kernel_modules: - br_netfilter
@@ -108,7 +108,7 @@ Trying new.yaml until 2026-01-01T00:01:00.000Z: run 'berth ctl config confirm' t
 
 `
 
-exports[`image-builder/test/unit/ctl-config-update.test.ts > TAP > output formatting > update status downloading 1`] = `
+exports[`cli/test/unit/ctl-config-update.test.ts > TAP > output formatting > update status downloading 1`] = `
 phase         downloading
 running       1.0.0 (slot a)
 target        2.0.0 (slot b)
@@ -119,7 +119,7 @@ bad versions  1.5.0
 
 `
 
-exports[`image-builder/test/unit/ctl-config-update.test.ts > TAP > output formatting > update status failed 1`] = `
+exports[`cli/test/unit/ctl-config-update.test.ts > TAP > output formatting > update status failed 1`] = `
 phase         failed
 running       1.0.0 (slot a)
 target        2.0.0 (slot b)
@@ -129,13 +129,13 @@ last error    Refusing manifest: bad signature [UPDATER_SIGNATURE_INVALID], 2 fa
 
 `
 
-exports[`image-builder/test/unit/ctl-config-update.test.ts > TAP > output formatting > update status off 1`] = `
+exports[`cli/test/unit/ctl-config-update.test.ts > TAP > output formatting > update status off 1`] = `
 phase    off (no update: section in the machine config)
 running  1.0.0 (slot a)
 
 `
 
-exports[`image-builder/test/unit/ctl-config-update.test.ts > TAP > output formatting > update status with gates 1`] = `
+exports[`cli/test/unit/ctl-config-update.test.ts > TAP > output formatting > update status with gates 1`] = `
 phase           staged
 running         1.0.0 (slot a)
 target          2.0.0 (slot b)
@@ -150,7 +150,7 @@ bad versions    1.5.0
 
 `
 
-exports[`image-builder/test/unit/ctl-config-update.test.ts > TAP > update apply --wait follows to the reboot > plain lines 1`] = `
+exports[`cli/test/unit/ctl-config-update.test.ts > TAP > update apply --wait follows to the reboot > plain lines 1`] = `
 Checking now
 idle
 checking
@@ -162,7 +162,7 @@ The host is rebooting into 2.0.0
 
 `
 
-exports[`image-builder/test/unit/ctl-config-update.test.ts > TAP > update apply --wait follows to the reboot > terminal bar (CR and ESC made visible) 1`] = `
+exports[`cli/test/unit/ctl-config-update.test.ts > TAP > update apply --wait follows to the reboot > terminal bar (CR and ESC made visible) 1`] = `
 Checking now
 <CR><ESC>[2Kidle<CR><ESC>[2Kchecking<CR><ESC>[2Kdownloading 2.0.0 download [..............................]   0% 0 B/1000 B<CR><ESC>[2Kdownloading 2.0.0 download [#################.............]  55% 550 B/1000 B<CR><ESC>[2Kverifying 2.0.0 write [##############################] 100% 3.9 KiB/3.9 KiB<CR><ESC>[2Krebooting 2.0.0
 The host is rebooting into 2.0.0

@@ -9,7 +9,7 @@ import t from 'tap';
 import { isBerthError } from '../../../lib/errors.ts';
 import { renderBootSvg, tickStepMs } from '../../src/analyze/core/boot-svg.ts';
 import { cleanLines, formatMs, parseBootConsole, parseSystemdSpan, splitBoots, summarizeTimeline } from '../../src/analyze/core/boot-timeline.ts';
-import { parseCliArgs } from '../../src/cli.ts';
+import { parseCliArgs } from '../../src/args.ts';
 
 const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'fixtures', name), 'utf8');
 const berthConsole = fixture('berth-console.txt');

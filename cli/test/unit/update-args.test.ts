@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { isBerthError } from '../../../lib/errors.ts';
-import { HELP_TEXT, parseCliArgs } from '../../src/cli.ts';
+import { HELP_TEXT, parseCliArgs } from '../../src/args.ts';
 
 function usageError(argv: string[]): string {
   try {

@@ -4,8 +4,8 @@
  */
 import { BerthError } from '../../lib/errors.ts';
 import { CTL_HELP, parseCtlArgs, parseKeysArgs, type CtlCommand, type KeysCommand } from './ctl/args.ts';
-import type { RootFilesystem } from './steps/root-image.ts';
-import { checkBundleBuildOptions, parseBundleBuildOption, parseKeysGenerateArgs, parsePublishArgs, UPDATE_HELP, type BundleBuildOptions, type UpdateCliCommand } from './update-cli.ts';
+import type { RootFilesystem } from '../../image-builder/src/index.ts';
+import { checkBundleBuildOptions, parseBundleBuildOption, parseKeysGenerateArgs, parsePublishArgs, UPDATE_HELP, type BundleBuildOptions, type UpdateCliCommand } from './update-args.ts';
 
 export type CliCommand =
   | { kind: 'help' }

@@ -5,7 +5,7 @@
  * Make sure to inspect the output below.  Do not ignore changes!
  */
 'use strict'
-exports[`image-builder/test/unit/analyze-boot.test.ts > TAP > a berth console: kernel, initramfs steps, PID 1 stages, BERTH-READY > rows as text 1`] = `
+exports[`cli/test/unit/analyze-boot.test.ts > TAP > a berth console: kernel, initramfs steps, PID 1 stages, BERTH-READY > rows as text 1`] = `
     start       end      took  what
       0ms     1.50s     1.50s  firmware + boot loader
     1.50s     3.35s     1.85s  kernel
@@ -30,7 +30,7 @@ exports[`image-builder/test/unit/analyze-boot.test.ts > TAP > a berth console: k
 
 `
 
-exports[`image-builder/test/unit/analyze-boot.test.ts > TAP > a berth console: kernel, initramfs steps, PID 1 stages, BERTH-READY > svg 1`] = `
+exports[`cli/test/unit/analyze-boot.test.ts > TAP > a berth console: kernel, initramfs steps, PID 1 stages, BERTH-READY > svg 1`] = `
 <svg xmlns="http://www.w3.org/2000/svg" width="1032" height="514" viewBox="0 0 1032 514" font-family="DejaVu Sans, Verdana, sans-serif" font-size="11">
 <rect width="100%" height="100%" fill="#ffffff"/>
 <text x="16" y="22" font-size="16" font-weight="bold">berth fixture</text>
@@ -131,7 +131,7 @@ exports[`image-builder/test/unit/analyze-boot.test.ts > TAP > a berth console: k
 
 `
 
-exports[`image-builder/test/unit/analyze-boot.test.ts > TAP > a peer's systemd console: kernel, userspace, the critical chain, the ready marker > rows as text 1`] = `
+exports[`cli/test/unit/analyze-boot.test.ts > TAP > a peer's systemd console: kernel, userspace, the critical chain, the ready marker > rows as text 1`] = `
     start       end      took  what
       0ms     2.00s     2.00s  firmware + boot loader
     2.00s    13.17s    11.17s  kernel (+ initramfs)
@@ -154,7 +154,7 @@ exports[`image-builder/test/unit/analyze-boot.test.ts > TAP > a peer's systemd c
 
 `
 
-exports[`image-builder/test/unit/analyze-boot.test.ts > TAP > a peer's systemd console: kernel, userspace, the critical chain, the ready marker > svg 1`] = `
+exports[`cli/test/unit/analyze-boot.test.ts > TAP > a peer's systemd console: kernel, userspace, the critical chain, the ready marker > svg 1`] = `
 <svg xmlns="http://www.w3.org/2000/svg" width="1032" height="474" viewBox="0 0 1032 474" font-family="DejaVu Sans, Verdana, sans-serif" font-size="11">
 <rect width="100%" height="100%" fill="#ffffff"/>
 <text x="16" y="22" font-size="16" font-weight="bold">peer fixture</text>

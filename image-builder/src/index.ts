@@ -1,0 +1,9 @@
+/**
+ * The image builder's front door: what other components (the `berth` CLI, benchmarks) may
+ * use. Building writes under the output and cache directories and runs the build tools.
+ */
+export { buildImage, type ArtifactInfo, type BuildManifest, type BuildOptions } from './build.ts';
+export { loadProfileFile } from './profile/load.ts';
+export type { BuildProfile } from './profile/profile.ts';
+export type { RootFilesystem } from './steps/root-image.ts';
+export { BUNDLE_DIR_NAME, emitUpdateBundle, type EmitBundleInput } from './update-bundle.ts';
