@@ -243,6 +243,6 @@ export function parseHaltRefusal(body: unknown): Parsed<HaltRefusal> {
     if (typeof halt.since !== 'string' || Number.isNaN(Date.parse(halt.since))) problems.push(`halt.since: expected an ISO 8601 time, got ${describe(halt.since)}`);
   }
   if (problems.length > 0) return { ok: false, problems };
-  const h = halt as unknown as HaltInfo;
+  const h = halt as HaltInfo;
   return { ok: true, value: { kind: 'version_halted', value: base.value.value, halt: { version: h.version, reason: h.reason, by: h.by, since: h.since } } };
 }
