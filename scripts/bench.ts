@@ -5,12 +5,10 @@
 // noise, ratios are the headline.
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { loadImage, REPO_ROOT } from '../qemu-tests/harness/image.ts';
-import { createMachine, DEBUG_SHELL_CONFIG } from '../qemu-tests/harness/vm.ts';
+import { type BuiltImage, createMachine, DEBUG_SHELL_CONFIG, loadImage, REPO_ROOT } from '../vm/src/index.ts';
 import { benchContainers, containersTable, prepareBigImage, type ContainerRun } from './bench/containers.ts';
 import { benchUpdate, checkUpdateImages, updateTable, VARIANTS, type UpdateRun, type Variant } from './bench/update.ts';
 import { benchRuns, BOOT_TIMEOUT_MS, bootFloor, buildFloorImage, mib, row as benchRow, sh, type Sample } from './bench/common.ts';
-import type { BuiltImage } from '../qemu-tests/harness/image.ts';
 
 const RUNS = benchRuns();
 

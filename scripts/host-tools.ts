@@ -252,14 +252,14 @@ function walk(root: string, dir: string, out: string[]): void {
 }
 
 /**
- * The host side of the repository: cli/src, image-builder/src, scripts/, bin/, qemu-tests/ (harness,
+ * The host side of the repository: cli/src, image-builder/src, scripts/, bin/, vm/src (the QEMU tool), qemu-tests/ (harness,
  * cases, its scripts), .ci/run and every test file; plus, for everything except unit tests
  * (which run with fake effects), the modules their relative imports reach, since a test or
  * the image builder runs that code on the host too (the unpacker's `setfattr`, for one).
  */
 export function collectHostSources(repoRoot: string): HostSource[] {
   const files: string[] = [];
-  for (const dir of ['cli', 'image-builder', 'scripts', 'bin', 'qemu-tests', 'lib', 'init', 'runtime', 'updater', '.ci']) {
+  for (const dir of ['cli', 'image-builder', 'scripts', 'bin', 'qemu-tests', 'vm', 'lib', 'init', 'runtime', 'updater', '.ci']) {
     try {
       if (statSync(nodePath.join(repoRoot, dir)).isDirectory()) walk(repoRoot, dir, files);
     } catch {
@@ -268,7 +268,7 @@ export function collectHostSources(repoRoot: string): HostSource[] {
   }
   const isTest = (f: string): boolean => /(^|\/)test\//.test(f);
   const isHostCode = (f: string): boolean =>
-    /^(cli\/src|image-builder\/src|scripts|bin|qemu-tests\/(harness|cases))\//.test(f) || /\.sh$/.test(f) || f === '.ci/run' || /^bin\//.test(f);
+    /^(cli\/src|image-builder\/src|scripts|bin|vm\/src|qemu-tests\/(harness|cases))\//.test(f) || /\.sh$/.test(f) || f === '.ci/run' || /^bin\//.test(f);
   const roots = files.filter((f) => (/\.(ts|js|mjs)$/.test(f) && (isHostCode(f) || isTest(f))) || /\.sh$/.test(f) || f === '.ci/run');
   const sources = new Map<string, HostSource>();
   const read = (f: string): string => readFileSync(nodePath.join(repoRoot, f), 'utf8');

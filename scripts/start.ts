@@ -3,8 +3,7 @@
 // config through fw_cfg, and restricted user networking (loopback forwards only).
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { loadImage } from '../qemu-tests/harness/image.ts';
-import { createMachine } from '../qemu-tests/harness/vm.ts';
+import { createMachine, loadImage } from '../vm/src/index.ts';
 
 const config = `# The machine config npm start boots with (passed as fw_cfg opt/berth/config).
 hostname: berth-demo

@@ -13,7 +13,7 @@ import t from 'tap';
 import { apiConfigSection, ctlArgv, ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl } from '../harness/api-client.ts';
 import { runVmCase } from '../harness/case.ts';
 import { freePort } from '../harness/registry.ts';
-import { REPO_ROOT } from '../harness/image.ts';
+import { REPO_ROOT } from '../../vm/src/index.ts';
 
 const keysDir = t.testdir();
 const keys = await makeClientKeys(keysDir, 'admin');

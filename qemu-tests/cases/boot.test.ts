@@ -6,7 +6,7 @@
 import t from 'tap';
 import { runVmCase } from '../harness/case.ts';
 import { listBootEntries } from '../harness/esp.ts';
-import { TIMEOUTS } from '../harness/vm.ts';
+import { TIMEOUTS } from '../../vm/src/index.ts';
 
 await runVmCase(t, 'boot', { boots: 1 }, async ({ machine, image }) => {
   const vm = await machine.boot();

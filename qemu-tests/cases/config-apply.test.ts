@@ -13,7 +13,7 @@ import t from 'tap';
 import { apiConfigSection, ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl as ctl } from '../harness/api-client.ts';
 import { runVmCase } from '../harness/case.ts';
 import { freePort } from '../harness/registry.ts';
-import { containersImageDir, loadImage } from '../harness/image.ts';
+import { containersImageDir, loadImage } from '../../vm/src/index.ts';
 
 const dir = t.testdir();
 const keys = await makeClientKeys(dir, 'admin');

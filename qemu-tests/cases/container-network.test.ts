@@ -13,9 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { runVmCase } from '../harness/case.ts';
-import { fetchTextUntil } from '../harness/http.ts';
-import { containersImageDir, loadImage } from '../harness/image.ts';
-import { busyboxEntries, HOST_BUSYBOX, TEST_IMAGE_APPLETS, writeOciLayout } from '../harness/oci-image.ts';
+import { busyboxEntries, containersImageDir, fetchTextUntil, HOST_BUSYBOX, loadImage, TEST_IMAGE_APPLETS, writeOciLayout } from '../../vm/src/index.ts';
 import { freePort, missingRegistryTools, startRegistry } from '../harness/registry.ts';
 
 const GUEST_REGISTRY = '10.0.2.100:5000';

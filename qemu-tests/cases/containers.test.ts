@@ -9,8 +9,7 @@
 import t from 'tap';
 import { parseLogLine } from '../../lib/log.ts';
 import { runVmCase } from '../harness/case.ts';
-import { fetchTextUntil } from '../harness/http.ts';
-import { containersImageDir, loadImage } from '../harness/image.ts';
+import { containersImageDir, fetchTextUntil, loadImage } from '../../vm/src/index.ts';
 import { freePort } from '../harness/registry.ts';
 
 const CONFIG = `

@@ -16,8 +16,7 @@ import { promisify } from 'node:util';
 import t from 'tap';
 import { apiConfigSection, ctlArgv, ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl, type CtlResult } from '../harness/api-client.ts';
 import { runVmCase } from '../harness/case.ts';
-import { containersImageDir, loadImage, REPO_ROOT } from '../harness/image.ts';
-import { busyboxEntries, HOST_BUSYBOX, TEST_IMAGE_APPLETS, writeOciLayout } from '../harness/oci-image.ts';
+import { busyboxEntries, containersImageDir, HOST_BUSYBOX, loadImage, REPO_ROOT, TEST_IMAGE_APPLETS, writeOciLayout } from '../../vm/src/index.ts';
 import { freePort, missingRegistryTools, startRegistry } from '../harness/registry.ts';
 
 const GUEST_REGISTRY = '10.0.2.100:5000';

@@ -10,9 +10,7 @@ import t from 'tap';
 import { DEFAULT_ROTATION } from '../../runtime/src/core/container-log.ts';
 import { caseTimeoutMs, runVmCase } from '../harness/case.ts';
 import { guestApiOk } from '../harness/guest-api.ts';
-import { fetchTextUntil } from '../harness/http.ts';
-import { containersImageDir, loadImage } from '../harness/image.ts';
-import { FAILED_PATTERN, PANIC_PATTERN, READY_PATTERN } from '../harness/markers.ts';
+import { containersImageDir, FAILED_PATTERN, fetchTextUntil, loadImage, PANIC_PATTERN, READY_PATTERN } from '../../vm/src/index.ts';
 import { freePort } from '../harness/registry.ts';
 
 const CONFIG = `

@@ -9,7 +9,7 @@ import t from 'tap';
 import { runVmCase } from '../harness/case.ts';
 import { listBootEntries } from '../harness/esp.ts';
 import { guestApiOk } from '../harness/guest-api.ts';
-import { FAILED_PATTERN, PANIC_PATTERN, READY_PATTERN } from '../harness/markers.ts';
+import { FAILED_PATTERN, PANIC_PATTERN, READY_PATTERN } from '../../vm/src/index.ts';
 
 interface StatusInit {
   pid: number;

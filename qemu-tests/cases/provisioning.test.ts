@@ -13,10 +13,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { runVmCase } from '../harness/case.ts';
 import { imageWithKernelArgs, makeIsoDrive, makeVfatDrive } from '../harness/config-drive.ts';
-import { loadImage } from '../harness/image.ts';
+import { loadImage, testOutRoot, type Vm } from '../../vm/src/index.ts';
 import { startStaticServer } from '../harness/static-server.ts';
-import type { Vm } from '../harness/vm.ts';
-import { testOutRoot } from '../harness/vm.ts';
 
 const config = (hostname: string): string => `hostname: ${hostname}\ndebug:\n  shell: ttyS1\n`;
 const LOADED = /msg="Machine config loaded" origin=(\S+) source=(\S+)/;

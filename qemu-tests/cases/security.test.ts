@@ -13,7 +13,7 @@ import path from 'node:path';
 import t from 'tap';
 import { apiConfigSection, ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl, type CtlResult } from '../harness/api-client.ts';
 import { runVmCase } from '../harness/case.ts';
-import { containersImageDir, loadImage } from '../harness/image.ts';
+import { containersImageDir, loadImage } from '../../vm/src/index.ts';
 import { freePort } from '../harness/registry.ts';
 
 const SETTLE_MS = 90_000;

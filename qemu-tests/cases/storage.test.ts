@@ -15,9 +15,7 @@ import t, { type Test } from 'tap';
 import { parseMemTotal, parseProcInteger, servicesLimits } from '../../init/src/core/cgroup-plan.ts';
 import { apiConfigSection, ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl, type CtlResult } from '../harness/api-client.ts';
 import { runVmCase } from '../harness/case.ts';
-import { fetchTextUntil } from '../harness/http.ts';
-import { containersImageDir, loadImage } from '../harness/image.ts';
-import { busyboxEntries, HOST_BUSYBOX, TEST_IMAGE_APPLETS, writeOciLayout } from '../harness/oci-image.ts';
+import { busyboxEntries, containersImageDir, fetchTextUntil, HOST_BUSYBOX, loadImage, TEST_IMAGE_APPLETS, writeOciLayout } from '../../vm/src/index.ts';
 import { freePort, missingRegistryTools, startRegistry } from '../harness/registry.ts';
 
 const GUEST_REGISTRY = '10.0.2.100:5000';

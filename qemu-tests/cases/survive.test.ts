@@ -11,9 +11,7 @@ import { parseLogLine } from '../../lib/log.ts';
 import { runVmCase } from '../harness/case.ts';
 import { listBootEntries } from '../harness/esp.ts';
 import { guestApiOk } from '../harness/guest-api.ts';
-import { fetchTextUntil } from '../harness/http.ts';
-import { containersImageDir, loadImage } from '../harness/image.ts';
-import { FAILED_PATTERN, PANIC_PATTERN, READY_PATTERN } from '../harness/markers.ts';
+import { containersImageDir, FAILED_PATTERN, fetchTextUntil, loadImage, PANIC_PATTERN, READY_PATTERN } from '../../vm/src/index.ts';
 import { freePort } from '../harness/registry.ts';
 
 const CONFIG = `

@@ -13,9 +13,7 @@ import { open, stat } from 'node:fs/promises';
 import t from 'tap';
 import { isBerthError } from '../../lib/errors.ts';
 import { runVmCase } from '../harness/case.ts';
-import type { BuiltImage } from '../harness/image.ts';
-import { READY_PATTERN } from '../harness/markers.ts';
-import { TIMEOUTS } from '../harness/vm.ts';
+import { type BuiltImage, READY_PATTERN, TIMEOUTS } from '../../vm/src/index.ts';
 
 /** Which filesystem the root image holds, from its magic numbers in disk.raw. */
 async function rootFilesystem(image: BuiltImage, start: number): Promise<'erofs' | 'squashfs' | 'unknown'> {

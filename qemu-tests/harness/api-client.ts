@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseKeysArgs } from '../../cli/src/ctl/args.ts';
 import { runKeys } from '../../cli/src/ctl/keys.ts';
-import { REPO_ROOT } from './image.ts';
+import { REPO_ROOT } from '../../vm/src/index.ts';
 
 const run = promisify(execFile);
 

@@ -6,8 +6,7 @@
 import { relative } from 'node:path';
 import type { Test } from 'tap';
 import { describeError } from '../../lib/errors.ts';
-import { REPO_ROOT, loadImage, type BuiltImage } from './image.ts';
-import { createMachine, DEBUG_SHELL_CONFIG, TIMEOUTS, type Machine, type MachineOptions } from './vm.ts';
+import { type BuiltImage, createMachine, DEBUG_SHELL_CONFIG, loadImage, type Machine, type MachineOptions, REPO_ROOT, TIMEOUTS } from '../../vm/src/index.ts';
 
 /** The parts of a tap test this module uses. */
 export type TapLike = Pick<Test, 'passing' | 'comment' | 'fail' | 'setTimeout'>;

@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../../lib/errors.ts';
 import { createExec, type Exec } from '../../lib/sys/exec.ts';
-import type { BuiltImage } from './image.ts';
+import type { BuiltImage } from '../../vm/src/index.ts';
 
 const exec: Exec = createExec();
 const HINT = 'install them with `apt-get install mtools xorriso` (scripts/setup-host.sh)';

@@ -8,7 +8,7 @@
  * mount namespace, mounted read-write like init's, both share one superblock and neither
  * disturbs the other; the namespace (and the test's mount) goes away with the command.
  */
-import type { DebugShell } from './shell.ts';
+import type { DebugShell } from '../../vm/src/index.ts';
 
 const MOUNT_POINT = '/run/berth-test-esp';
 

@@ -5,7 +5,7 @@
  * can time from the request without counting node's own start-up. Effects: one node process
  * in the guest.
  */
-import type { DebugShell } from './shell.ts';
+import type { DebugShell } from '../../vm/src/index.ts';
 
 export interface GuestApiAnswer {
   status: number;

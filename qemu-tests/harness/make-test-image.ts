@@ -4,8 +4,7 @@
  * qemu-tests/profiles/containers.yaml preloads it from. Effects: writes DIR.
  */
 import path from 'node:path';
-import { REPO_ROOT } from './image.ts';
-import { writeTestImage } from './oci-image.ts';
+import { REPO_ROOT, writeTestImage } from '../../vm/src/index.ts';
 
 const dir = path.resolve(process.argv[2] ?? path.join(REPO_ROOT, 'out/test-images/berth-test'));
 const image = await writeTestImage(dir);

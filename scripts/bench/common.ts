@@ -6,8 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { BuiltImage } from '../../qemu-tests/harness/image.ts';
-import { createMachine } from '../../qemu-tests/harness/vm.ts';
+import { type BuiltImage, createMachine } from '../../vm/src/index.ts';
 
 export const BOOT_TIMEOUT_MS = 240_000;
 

@@ -10,11 +10,8 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BuiltImage } from '../../qemu-tests/harness/image.ts';
-import { busyboxEntries, HOST_BUSYBOX, TEST_IMAGE_APPLETS, writeOciLayout } from '../../qemu-tests/harness/oci-image.ts';
+import { type BuiltImage, busyboxEntries, createMachine, DEBUG_SHELL_CONFIG, type DebugShell, HOST_BUSYBOX, TEST_IMAGE_APPLETS, type Vm, writeOciLayout } from '../../vm/src/index.ts';
 import { missingRegistryTools, startRegistry } from '../../qemu-tests/harness/registry.ts';
-import type { DebugShell } from '../../qemu-tests/harness/shell.ts';
-import { createMachine, DEBUG_SHELL_CONFIG, type Vm } from '../../qemu-tests/harness/vm.ts';
 import { BOOT_TIMEOUT_MS, mib, row } from './common.ts';
 
 /** Idle containers in the memory boot. */

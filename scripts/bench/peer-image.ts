@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
-import { ociArchive, writeTestImage } from '../../qemu-tests/harness/oci-image.ts';
+import { ociArchive, writeTestImage } from '../../vm/src/index.ts';
 
 /**
  * The container image on both hosts: the container tests' busybox-static image (the one
@@ -125,7 +125,7 @@ function sh(file: string, args: string[], options: { input?: string; cwd?: strin
 /** The cache key: this module's code, the image module's code, the kernel arguments, mmdebstrap's version. */
 export function peerKey(repoRoot: string, kernelArgs: readonly string[]): string {
   const h = createHash('sha256');
-  for (const file of ['scripts/bench/peer-image.ts', 'qemu-tests/harness/oci-image.ts', '/usr/bin/busybox']) h.update(readFileSync(path.resolve(repoRoot, file)));
+  for (const file of ['scripts/bench/peer-image.ts', 'vm/src/oci-image.ts', '/usr/bin/busybox']) h.update(readFileSync(path.resolve(repoRoot, file)));
   h.update(JSON.stringify(kernelArgs));
   h.update(sh('mmdebstrap', ['--version']));
   return h.digest('hex').slice(0, 16);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import t from 'tap';
 import { loadMachineConfig } from '../../../lib/config/machine-config.ts';
 import { apiConfigSection, ctlArgv, ctlConnection, GUEST_API_PORT, makeClientKeys } from '../../harness/api-client.ts';
-import { REPO_ROOT } from '../../harness/image.ts';
+import { REPO_ROOT } from '../../../vm/src/index.ts';
 
 void t.test('client keys from berth keys, and the api: section that trusts their CA', async (t) => {
   const dir = t.testdir();

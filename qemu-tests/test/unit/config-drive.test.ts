@@ -1,6 +1,6 @@
 import t from 'tap';
 import { appendEntryOptions } from '../../harness/config-drive.ts';
-import { buildQemuArgv } from '../../harness/qemu-argv.ts';
+import { buildQemuArgv } from '../../../vm/src/index.ts';
 
 void t.test('an operator edit of a boot entry appends to its options line only', (t) => {
   const entry = 'title berth 0.1.0 (slot a)\nsort-key berth\nversion 1\nlinux /berth/a/vmlinuz\noptions console=ttyS0 berth.slot=a\n';

@@ -2,7 +2,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { createMemoryLogger } from '../../../lib/log.ts';
-import { busyboxEntries, writeOciLayout } from '../../../qemu-tests/harness/oci-image.ts';
+import { busyboxEntries, writeOciLayout } from '../../../vm/src/index.ts';
 import { LocalImages } from '../../src/images.ts';
 import { createBlobStore } from '../../src/store/blobs.ts';
 import { importOciLayout } from '../../src/store/image-layout.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
-import { QmpClient, splitJsonLines } from '../../harness/qmp.ts';
+import { QmpClient, splitJsonLines } from '../../src/qmp.ts';
 
 interface FakeQmp {
   path: string;

@@ -3,7 +3,7 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { DebugShell } from '../../harness/shell.ts';
+import { DebugShell } from '../../src/shell.ts';
 
 /**
  * A fake guest shell on a unix socket, the way QEMU serves serial 1: reads command lines,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { createBlobStore } from '../../../runtime/src/store/blobs.ts';
 import { importOciLayout } from '../../../runtime/src/store/image-layout.ts';
-import { busyboxEntries, ociArchive, tarEntries, writeOciLayout, writeTestImage } from '../../harness/oci-image.ts';
+import { busyboxEntries, ociArchive, tarEntries, writeOciLayout, writeTestImage } from '../../src/oci-image.ts';
 
 void t.test('the test image layout imports into the runtime store', async (t) => {
   const dir = t.testdir();

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
-import { fetchTextUntil } from '../../harness/http.ts';
+import { fetchTextUntil } from '../../src/http.ts';
 
 await t.test('fetchTextUntil polls until the body has the text, or gives the last body', async (t) => {
   let requests = 0;

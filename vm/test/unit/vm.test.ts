@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { createExec } from '../../../lib/sys/exec.ts';
-import type { BuiltImage } from '../../harness/image.ts';
-import { createMachine, findQemuTools, type QemuTools } from '../../harness/vm.ts';
+import type { BuiltImage } from '../../src/image.ts';
+import { createMachine, findQemuTools, type QemuTools } from '../../src/vm.ts';
 
 const FAKE_QEMU = `#!${process.execPath}
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { readyLine, failedLine } from '../../../lib/layout.ts';
-import { parseFailedLine, parseReadyLine, shellCommandText, tailLines, takeShellResult } from '../../harness/markers.ts';
+import { parseFailedLine, parseReadyLine, shellCommandText, tailLines, takeShellResult } from '../../src/markers.ts';
 
 await t.test('readiness lines parse as lib/layout writes them', (t) => {
   t.same(parseReadyLine(`[  3.1] x\n${readyLine('a', '0.1.0', 4321.4)}\n`), { slot: 'a', version: '0.1.0', bootMs: 4321 });

@@ -5,7 +5,7 @@
  * Make sure to inspect the output below.  Do not ignore changes!
  */
 'use strict'
-exports[`qemu-tests/test/unit/qemu-argv.test.ts > TAP > argv of a test VM > full argv 1`] = `
+exports[`vm/test/unit/qemu-argv.test.ts > TAP > argv of a test VM > full argv 1`] = `
 Array [
   "-name",
   "berth-test-boot",
@@ -58,7 +58,7 @@ Array [
 ]
 `
 
-exports[`qemu-tests/test/unit/qemu-argv.test.ts > TAP > qemu-img, qemu-io and probe argv > accelerator probe argv 1`] = `
+exports[`vm/test/unit/qemu-argv.test.ts > TAP > qemu-img, qemu-io and probe argv > accelerator probe argv 1`] = `
 Array [
   "-machine",
   "q35",

@@ -2,8 +2,8 @@ import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { ConsoleReader } from '../../harness/console.ts';
-import { FAILED_PATTERN, READY_PATTERN } from '../../harness/markers.ts';
+import { ConsoleReader } from '../../src/console.ts';
+import { FAILED_PATTERN, READY_PATTERN } from '../../src/markers.ts';
 
 await t.test('waitFor finds a line appended while waiting', async (t) => {
   const log = join(t.testdir(), 'console.log');

@@ -7,7 +7,7 @@ import {
   overlayCreateArgs,
   patternWriteArgs,
   type QemuVmSpec,
-} from '../../harness/qemu-argv.ts';
+} from '../../src/qemu-argv.ts';
 
 const base: QemuVmSpec = {
   accel: 'tcg',

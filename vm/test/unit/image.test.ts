@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { checkManifest, containersImageDir, defaultImageDir, loadImage, REPO_ROOT } from '../../harness/image.ts';
+import { checkManifest, containersImageDir, defaultImageDir, loadImage, REPO_ROOT } from '../../src/image.ts';
 
 const hash = 'ab'.repeat(32);
 const manifest = {
