@@ -16,7 +16,7 @@ import { createBootGate, type BootGate } from '../../updater/src/boot-gate.ts';
 import { applyCgroupSteps } from '../../updater/src/cgroup.ts';
 import type { HealthSample } from '../../updater/src/core/slots.ts';
 import { planThrottle } from '../../updater/src/core/throttle.ts';
-import { UPDATE_DEFAULTS, type UpdateSettings } from '../../updater/src/core/update-config.ts';
+import { UPDATE_DEFAULTS, type UpdateSettings } from '../../lib/config/sections/update.ts';
 import type { GateFacts, GateReport } from '../../updater/src/core/reboot-gates.ts';
 import { createUpdateEffects, rebootPolicyOf } from '../../updater/src/effects.ts';
 import { rolloutPosition, type ChannelObservation } from '../../updater/src/channel.ts';

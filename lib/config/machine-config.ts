@@ -18,7 +18,7 @@ import { kernelSection } from './sections/kernel.ts';
 import { networkSection } from './sections/network.ts';
 import { storageSection } from './sections/storage.ts';
 import { timeSection } from './sections/time.ts';
-import { updateSection } from '../../updater/src/core/update-config.ts';
+import { updateSection } from './sections/update.ts';
 import { object, type Infer, type ObjectOutput, type Report, type Shape } from './validate.ts';
 
 /** Every top-level key of the machine config, by section. */

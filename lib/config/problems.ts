@@ -90,3 +90,9 @@ export class ConfigError extends BerthError {
     this.warnings = sortProblems(options.warnings ?? []);
   }
 }
+
+/** A lib/config problem as one `<section path>.<path>: <message>` line. */
+export function problemLine(base: string, problem: Problem): string {
+  const path = problem.path === '' ? base : problem.path.startsWith('[') ? `${base}${problem.path}` : `${base}.${problem.path}`;
+  return `${path}: ${problem.message}`;
+}

@@ -18,7 +18,7 @@ import { assertBundleApplies, BUNDLE_FILES, type Architecture, type BundleManife
 import { checkDelayMs, retryDelayMs } from './core/schedule.ts';
 import { entryPath, planBless, planMarkBad, planStage, type BootIdentity, type EspEntryFile, type HealthSample } from './core/slots.ts';
 import type { UpdateEvent, UpdateState } from './core/state.ts';
-import type { UpdateSettings } from './core/update-config.ts';
+import type { UpdateSettings } from '../../lib/config/sections/update.ts';
 import { downloadBundle } from './download.ts';
 import { isEspStep, listEntryNames, renameEntries, runEspStep } from './esp.ts';
 import type { FleetLockClient } from './fleetlock.ts';

@@ -5,50 +5,12 @@
  * every gate at an instant, and says what the agent does next (reboot, take the lock, wait
  * until when). Pure: the instant and the facts the shell observed come in as parameters.
  */
-import { compareVersions, parseSemVer } from './release.ts';
+import { type GateName, type VersionPin } from '../../../lib/config/sections/update.ts';
+import { compareVersions, parseSemVer } from '../../../lib/semver.ts';
 import { evaluateWindow, type RebootWindow } from './window.ts';
 
-/** A gate that must hold before the host reboots into a staged update. */
-export type GateName = 'window' | 'fleetlock' | 'soak' | 'manual';
-export const GATE_NAMES: readonly GateName[] = ['window', 'fleetlock', 'soak', 'manual'];
+export { describeGates, GATE_NAMES, gatesOf, parsePin, REBOOT_STRATEGIES, type GateName, type RebootStrategy, type VersionPin } from '../../../lib/config/sections/update.ts';
 
-/** `strategy:` shorthands kept from the first form of the config (README contract). */
-export type RebootStrategy = 'immediate' | GateName;
-export const REBOOT_STRATEGIES: readonly RebootStrategy[] = ['immediate', ...GATE_NAMES];
-
-/**
- * The gates of a strategy, in the order the agent checks them. `immediate` is no gates; the
- * lock is always taken last, once every other gate holds, so a lock is never held while the
- * host waits for something else.
- */
-export function gatesOf(strategy: RebootStrategy | readonly GateName[]): GateName[] {
-  const list: readonly RebootStrategy[] = typeof strategy === 'string' ? [strategy] : strategy;
-  return GATE_NAMES.filter((gate) => list.includes(gate));
-}
-
-/** How status shows a gate list: `immediate`, `window`, `window+fleetlock`. */
-export function describeGates(gates: readonly GateName[]): string {
-  return gates.length === 0 ? 'immediate' : gates.join('+');
-}
-
-/** `pin: 2.3.x` (or `2.x`) and `max_version: 2.4.0`: which releases this host may take. */
-export interface VersionPin {
-  /** The fixed leading numbers of `pin`: [2, 3] for `2.3.x`. */
-  prefix?: readonly number[];
-  /** The text as written, for messages. */
-  pin?: string;
-  /** Inclusive upper bound. */
-  maxVersion?: string;
-}
-
-const PIN_RE = /^(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?\.x$/;
-
-/** Parses `2.x` or `2.3.x`; undefined for anything else. */
-export function parsePin(text: string): readonly number[] | undefined {
-  const match = PIN_RE.exec(text);
-  if (!match) return undefined;
-  return match[2] === undefined ? [Number(match[1])] : [Number(match[1]), Number(match[2])];
-}
 
 /** Whether the pin lets the host take `version`; the reason when it does not. */
 export function pinAllows(pin: VersionPin, version: string): { allowed: true } | { allowed: false; reason: string } {

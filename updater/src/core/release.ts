@@ -2,76 +2,17 @@
  * Release choice: reads a channel's metadata (`channels/<name>.json`, written by
  * `berth publish`) and decides whether the host should install its release, refusing
  * downgrades unless allowed, versions recorded as bad after a rollback, and releases
- * that cannot replace the running version. Also semver parsing and precedence. Pure.
+ * that cannot replace the running version. Semver parsing and precedence live in
+ * lib/semver.ts (re-exported here for the updater's modules). Pure.
  */
 import { BerthError } from '../../../lib/errors.ts';
 import { isRecord } from '../../../lib/record.ts';
+import { compareVersions, isSemVer } from '../../../lib/semver.ts';
 import { pinAllows, type VersionPin } from './reboot-gates.ts';
 import { isHalted, placeInRollout, validateWaves, type Wave, type WavePlacement } from './rollout.ts';
 import { unknownKeyProblems } from './units.ts';
 
-export interface SemVer {
-  major: number;
-  minor: number;
-  patch: number;
-  prerelease: readonly (string | number)[];
-  build: readonly string[];
-}
-
-const SEMVER_RE =
-  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
-
-/** Parses a semantic version (2.0.0); undefined when `text` is not one. */
-export function parseSemVer(text: string): SemVer | undefined {
-  const match = SEMVER_RE.exec(text);
-  if (!match) return undefined;
-  const numbers = [match[1], match[2], match[3]].map(Number);
-  if (numbers.some((n) => !Number.isSafeInteger(n))) return undefined;
-  return {
-    major: numbers[0] ?? 0,
-    minor: numbers[1] ?? 0,
-    patch: numbers[2] ?? 0,
-    prerelease: match[4] === undefined ? [] : match[4].split('.').map((id) => (/^\d+$/.test(id) ? Number(id) : id)),
-    build: match[5] === undefined ? [] : match[5].split('.'),
-  };
-}
-
-export function isSemVer(text: unknown): text is string {
-  return typeof text === 'string' && parseSemVer(text) !== undefined;
-}
-
-function requireSemVer(text: string): SemVer {
-  const parsed = parseSemVer(text);
-  if (!parsed) throw new BerthError('UPDATER_VERSION_INVALID', `Version '${text}' is not a semantic version (MAJOR.MINOR.PATCH[-pre][+build])`);
-  return parsed;
-}
-
-/**
- * Semver precedence: negative when a < b, 0 when equal (build metadata is ignored),
- * positive when a > b. Throws UPDATER_VERSION_INVALID for a non-semver string.
- */
-export function compareVersions(a: string, b: string): number {
-  const x = requireSemVer(a);
-  const y = requireSemVer(b);
-  const core = x.major - y.major || x.minor - y.minor || x.patch - y.patch;
-  if (core !== 0) return Math.sign(core);
-  // A pre-release sorts before its release; then identifiers compare field by field.
-  if (x.prerelease.length === 0 || y.prerelease.length === 0) {
-    return Math.sign(y.prerelease.length - x.prerelease.length);
-  }
-  for (let i = 0; i < Math.max(x.prerelease.length, y.prerelease.length); i++) {
-    const p = x.prerelease[i];
-    const q = y.prerelease[i];
-    if (p === undefined) return -1;
-    if (q === undefined) return 1;
-    if (p === q) continue;
-    if (typeof p === 'number' && typeof q === 'number') return Math.sign(p - q);
-    if (typeof p === 'number') return -1;
-    if (typeof q === 'number') return 1;
-    return p < q ? -1 : 1;
-  }
-  return 0;
-}
+export { compareVersions, isSemVer, parseSemVer, type SemVer } from '../../../lib/semver.ts';
 
 /**
  * The metadata of one channel, as signed: the `signed` text inside `channels/<name>.json`
@@ -154,8 +95,7 @@ export function parseChannelMetadata(text: string, expectedChannel: string, sour
   return metadata;
 }
 
-/** `update.max_metadata_age` default: hosts refuse metadata signed longer ago than this. */
-export const DEFAULT_MAX_METADATA_AGE_MS = 3 * 86_400_000;
+export { DEFAULT_MAX_METADATA_AGE_MS } from '../../../lib/config/sections/update.ts';
 
 /**
  * Refuses metadata that has expired, or was signed longer than `maxAgeMs` before `now`

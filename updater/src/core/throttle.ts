@@ -4,19 +4,9 @@
  * major:minor become cgroup v2 directory creations and file writes, as data. The
  * shell executes them, then moves the worker into the group. Pure.
  */
-import { byteSize, custom, integer, INVALID, object, validate, type Schema } from '../../../lib/config/validate.ts';
-import { parsePercent, problemLine } from './units.ts';
+import { type ThrottleLimits } from '../../../lib/config/sections/update-throttle.ts';
 
-export interface ThrottleLimits {
-  /** Bytes per second written to the disk. */
-  writeBps?: number;
-  writeIops?: number;
-  /** Percent of one CPU (150 = one and a half CPUs). */
-  cpuPercent?: number;
-  memoryBytes?: number;
-  /** Bytes per second of the bundle download, on the wire (core/pacing.ts). */
-  downloadBps?: number;
-}
+export { MIN_MEMORY_BYTES, parsePercent, parseThrottle, throttleSchema, type ThrottleLimits } from '../../../lib/config/sections/update-throttle.ts';
 
 /** The whole disk holding the slot: the kernel's io.max refuses partitions. */
 export interface BlockDevice {
@@ -28,40 +18,6 @@ export type CgroupStep = { kind: 'mkdir'; path: string } | { kind: 'write'; path
 
 /** The CFS period cpu.max uses, in microseconds (the kernel default). */
 export const CPU_PERIOD_US = 100_000;
-/** The smallest memory.max accepted: the writer needs room for its buffers. */
-export const MIN_MEMORY_BYTES = 16 * 1024 * 1024;
-
-const percent = custom<number>(
-  'a share of one CPU from 1% to 10000%, such as "20%"',
-  (value) => {
-    const r = parsePercent(value);
-    // The kernel needs a quota of at least 1 ms per period.
-    return r.ok && typeof value === 'string' && r.value >= 1 && r.value <= 10_000 ? r.value : INVALID;
-  },
-  (value) => typeof value === 'string' || typeof value === 'number',
-);
-
-/** The schema of `update.throttle` (lib/config toolkit); absent keys mean no limit. */
-export const throttleSchema: Schema<ThrottleLimits> = object({
-  write_bps: byteSize({ min: 1 }).optional(),
-  write_iops: integer({ min: 1 }).optional(),
-  cpu: percent.optional(),
-  memory: byteSize({ min: MIN_MEMORY_BYTES }).optional(),
-  download_bps: byteSize({ min: 1024 }).optional(),
-}).transform((t) => ({
-  ...(t.write_bps !== undefined ? { writeBps: t.write_bps } : {}),
-  ...(t.write_iops !== undefined ? { writeIops: t.write_iops } : {}),
-  ...(t.cpu !== undefined ? { cpuPercent: t.cpu } : {}),
-  ...(t.memory !== undefined ? { memoryBytes: t.memory } : {}),
-  ...(t.download_bps !== undefined ? { downloadBps: t.download_bps } : {}),
-}));
-
-/** Validates `update.throttle` on its own; problems are `<path>: <message>` lines. */
-export function parseThrottle(value: unknown, path = 'update.throttle'): { limits?: ThrottleLimits; problems: string[] } {
-  const result = validate(throttleSchema, value ?? null);
-  if (!result.ok) return { problems: result.problems.map((p) => problemLine(path, p)) };
-  return { limits: result.value, problems: [] };
-}
 
 /** The io.max line: `MAJ:MIN wbps=<n|max> wiops=<n|max>`. */
 export function ioMaxLine(device: BlockDevice, limits: ThrottleLimits): string {

@@ -4,25 +4,14 @@
  * the local wall time `start` on each listed day and lasts `length` of elapsed time;
  * on a spring-forward day a start inside the skipped hour opens at the same offset
  * past the jump (02:30 → 03:30), on a fall-back day a repeated start opens at its
- * first occurrence. Time zones come from Intl (ICU). Pure: `now` is a parameter.
+ * first occurrence. Time zones come from Intl (ICU); the `update.window` schema is
+ * lib/config/sections/update-window.ts. Pure: `now` is a parameter.
  */
-import { array, custom, duration, INVALID, object, string, validate, type Schema } from '../../../lib/config/validate.ts';
-import { problemLine } from './units.ts';
+import { WEEKDAYS, type RebootWindow, type Weekday } from '../../../lib/config/sections/update-window.ts';
 
-export type Weekday = 'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat';
-/** Index = JavaScript's getUTCDay(). */
-export const WEEKDAYS: readonly Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-
-export interface RebootWindow {
-  days: readonly Weekday[];
-  /** Minutes after local midnight. */
-  startMinutes: number;
-  lengthMs: number;
-  timeZone: string;
-}
+export { isTimeZone, parseRebootWindow, rebootWindowSchema, WEEKDAYS, type RebootWindow, type Weekday } from '../../../lib/config/sections/update-window.ts';
 
 const DAY_MS = 86_400_000;
-const MAX_LENGTH_MS = 7 * DAY_MS;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -42,17 +31,6 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
     formatters.set(timeZone, f);
   }
   return f;
-}
-
-/** True when ICU knows the IANA time zone name. */
-export function isTimeZone(name: unknown): name is string {
-  if (typeof name !== 'string' || name === '') return false;
-  try {
-    formatterFor(name);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 interface LocalTime {
@@ -134,50 +112,4 @@ export function evaluateWindow(window: RebootWindow, now: Date): WindowStatus {
   const next = all.find((o) => o.opensAt.getTime() > nowMs);
   if (!next) throw new Error('unreachable: a window with at least one day opens within 8 days');
   return { inside: false, opensAt: next.opensAt, closesAt: next.closesAt };
-}
-
-const FULL_DAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
-
-/** `sat`, `Sat` or `saturday` → 'sat'; undefined for anything else. */
-function dayName(text: string): Weekday | undefined {
-  const lower = text.toLowerCase();
-  const index = WEEKDAYS.includes(lower as Weekday) ? WEEKDAYS.indexOf(lower as Weekday) : FULL_DAY_NAMES.indexOf(lower);
-  return WEEKDAYS[index];
-}
-
-const weekday = custom<Weekday>(
-  `a day (${WEEKDAYS.join(', ')} or the full name)`,
-  (value) => (typeof value === 'string' ? (dayName(value) ?? INVALID) : INVALID),
-  (value) => typeof value === 'string',
-);
-
-const timeZone = custom<string>(
-  'an IANA time zone such as "Europe/Berlin" or "UTC"',
-  (value) => (isTimeZone(value) ? value : INVALID),
-  (value) => typeof value === 'string',
-);
-
-const START = /([01]\d|2[0-3]):([0-5]\d)/;
-
-/** The schema of `update.window` (lib/config toolkit): `{ days, start, length, time_zone }`. */
-export const rebootWindowSchema: Schema<RebootWindow> = object({
-  days: array(weekday, { minItems: 1 }),
-  start: string({ pattern: START, expected: 'a local time "HH:MM" such as "02:00"' }),
-  length: duration({ min: 60_000, max: MAX_LENGTH_MS }),
-  time_zone: timeZone,
-}).transform((w) => {
-  const [, hours, minutes] = START.exec(w.start) ?? [];
-  return {
-    days: [...new Set(w.days)],
-    startMinutes: Number(hours) * 60 + Number(minutes),
-    lengthMs: w.length,
-    timeZone: w.time_zone,
-  };
-});
-
-/** Validates `update.window` on its own; problems are `<path>: <message>` lines. */
-export function parseRebootWindow(value: unknown, path = 'update.window'): { window?: RebootWindow; problems: string[] } {
-  const result = validate(rebootWindowSchema, value);
-  if (!result.ok) return { problems: result.problems.map((p) => problemLine(path, p)) };
-  return { window: result.value, problems: [] };
 }

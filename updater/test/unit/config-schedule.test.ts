@@ -1,7 +1,7 @@
 import t from 'tap';
 import { loadYaml } from '../../../lib/config/load.ts';
 import { object } from '../../../lib/config/validate.ts';
-import { parseUpdateSettings, updateSection } from '../../src/core/update-config.ts';
+import { parseUpdateSettings, updateSection } from '../../../lib/config/sections/update.ts';
 import { checkDelayMs, retryDelayMs } from '../../src/core/schedule.ts';
 
 void t.test('the issue example parses', (t) => {

@@ -11,7 +11,7 @@ import { createMemoryLogger } from '../../../lib/log.ts';
 import { createBundle, publishBundle } from '../../src/bundle.ts';
 import { VerityTreeBuilder } from '../../src/core/verity.ts';
 import { initialUpdateState, type UpdateState } from '../../src/core/state.ts';
-import { parseUpdateSettings } from '../../src/core/update-config.ts';
+import { parseUpdateSettings } from '../../../lib/config/sections/update.ts';
 import { createUpdateEffects, type EffectDeps } from '../../src/effects.ts';
 import type { Clock } from '../../src/gates.ts';
 import { generateSigningKeyPair, loadPrivateKey, loadPublicKey, signChannelMetadata } from '../../src/signing.ts';

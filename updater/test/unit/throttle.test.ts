@@ -1,6 +1,6 @@
 import t from 'tap';
 import { cpuMaxLine, ioMaxLine, parseThrottle, planThrottle } from '../../src/core/throttle.ts';
-import { parsePercent } from '../../src/core/units.ts';
+import { parsePercent } from '../../../lib/config/sections/update-throttle.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyCgroupSteps, joinCgroup } from '../../src/cgroup.ts';

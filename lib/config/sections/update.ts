@@ -1,24 +1,68 @@
 /**
- * The `update:` section of the machine config as a lib/config schema: `updateSection`
- * is the Shape lib/config/machine-config.ts spreads into the top level, and
- * `parseUpdateSettings` checks the section on its own. Every problem at once, with its
- * path; unknown keys rejected. Pure.
+ * The `update:` section of the machine config: where releases come from (`server`, `channel`),
+ * when the host may reboot into one (`strategy` as a list of gates, `window`, `fleetlock`, `soak`),
+ * which releases it may take (`pin`, `max_version`) and how hard the writer may push (`throttle`).
+ * `updateSection` is the Shape machine-config.ts spreads into the top level; `parseUpdateSettings`
+ * checks the section on its own. The updater (updater/src/host.ts) acts on the result. Pure.
  */
-import { boolean, custom, duration, INVALID, object, string, validate, type Schema, type Shape } from '../../../lib/config/validate.ts';
-import { describeGates, GATE_NAMES, gatesOf, parsePin, REBOOT_STRATEGIES, type GateName, type RebootStrategy, type VersionPin } from './reboot-gates.ts';
-import { compareVersions, DEFAULT_MAX_METADATA_AGE_MS, isSemVer } from './release.ts';
-import { throttleSchema, type ThrottleLimits } from './throttle.ts';
-import { problemLine } from './units.ts';
-import { rebootWindowSchema, type RebootWindow } from './window.ts';
+import { compareVersions, isSemVer } from '../../semver.ts';
+import { problemLine } from '../problems.ts';
+import { boolean, custom, duration, INVALID, object, string, validate, type Schema, type Shape } from '../validate.ts';
+import { throttleSchema, type ThrottleLimits } from './update-throttle.ts';
+import { rebootWindowSchema, type RebootWindow } from './update-window.ts';
 
-export { REBOOT_STRATEGIES, type RebootStrategy };
+/** A gate that must hold before the host reboots into a staged update. */
+export type GateName = 'window' | 'fleetlock' | 'soak' | 'manual';
+export const GATE_NAMES: readonly GateName[] = ['window', 'fleetlock', 'soak', 'manual'];
+
+/** `strategy:` shorthands kept from the first form of the config (README contract). */
+export type RebootStrategy = 'immediate' | GateName;
+export const REBOOT_STRATEGIES: readonly RebootStrategy[] = ['immediate', ...GATE_NAMES];
+
+/**
+ * The gates of a strategy, in the order the agent checks them. `immediate` is no gates; the
+ * lock is always taken last, once every other gate holds, so a lock is never held while the
+ * host waits for something else.
+ */
+export function gatesOf(strategy: RebootStrategy | readonly GateName[]): GateName[] {
+  const list: readonly RebootStrategy[] = typeof strategy === 'string' ? [strategy] : strategy;
+  return GATE_NAMES.filter((gate) => list.includes(gate));
+}
+
+/** How status shows a gate list: `immediate`, `window`, `window+fleetlock`. */
+export function describeGates(gates: readonly GateName[]): string {
+  return gates.length === 0 ? 'immediate' : gates.join('+');
+}
+
+/** `pin: 2.3.x` (or `2.x`) and `max_version: 2.4.0`: which releases this host may take. */
+export interface VersionPin {
+  /** The fixed leading numbers of `pin`: [2, 3] for `2.3.x`. */
+  prefix?: readonly number[];
+  /** The text as written, for messages. */
+  pin?: string;
+  /** Inclusive upper bound. */
+  maxVersion?: string;
+}
+
+const PIN_RE = /^(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?\.x$/;
+
+/** Parses `2.x` or `2.3.x`; undefined for anything else. */
+export function parsePin(text: string): readonly number[] | undefined {
+  const match = PIN_RE.exec(text);
+  if (!match) return undefined;
+  return match[2] === undefined ? [Number(match[1])] : [Number(match[1]), Number(match[2])];
+}
+
+/** `update.max_metadata_age` default: hosts refuse metadata signed longer ago than this. */
+export const DEFAULT_MAX_METADATA_AGE_MS = 3 * 86_400_000;
+
 
 export interface UpdateSettings {
   /** Base URL of the directory `berth publish` wrote; always ends with '/'. */
   server: string;
   channel: string;
   checkIntervalMs: number;
-  /** The reboot gates, in check order (reboot-gates.ts); empty = immediate. */
+  /** The reboot gates, in check order (updater/src/core/reboot-gates.ts); empty = immediate. */
   gates: readonly GateName[];
   /** How status names them: `immediate`, `window`, `window+fleetlock`. */
   strategy: string;
@@ -29,7 +73,7 @@ export interface UpdateSettings {
   throttle: ThrottleLimits;
   soakMs: number;
   allowDowngrade: boolean;
-  /** Refuse channel metadata signed longer ago than this (release.ts assertChannelFresh). */
+  /** Refuse channel metadata signed longer ago than this (updater's release.ts assertChannelFresh). */
   maxMetadataAgeMs: number;
   /** Places the host in a rollout's waves; default: the machine id. */
   seed?: string;
@@ -101,7 +145,7 @@ const versionSchema = custom<string>('a semantic version such as "2.4.0"', (valu
 
 const fleetlockSchema = object({
   url: directoryUrl('a FleetLock server'),
-  // The protocol's group rule, as in fleetlock-names.ts.
+  // The protocol's group rule, as in updater/src/core/fleetlock-names.ts.
   group: string({ pattern: /[a-zA-Z0-9.-]+/, expected: 'a FleetLock group (letters, digits, "." and "-")' }).default('default'),
 });
 
