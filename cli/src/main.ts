@@ -14,9 +14,7 @@ import { runKeys } from './ctl/keys.ts';
 import { runCtl } from './ctl/run.ts';
 import { parseCliArgs, type CliCommand, HELP_TEXT } from './args.ts';
 import { buildImage, emitUpdateBundle, loadProfileFile } from '../../image-builder/src/index.ts';
-import { changeHalts, publishBundle } from '../../updater/src/bundle.ts';
-import { validateWaves, WAVE_PLAN_NAMES, WAVE_PLANS, type Wave, type WavePlanName } from '../../updater/src/core/rollout.ts';
-import { loadPrivateKey, loadPublicKey, writeSigningKeyPair } from '../../updater/src/signing.ts';
+import { changeHalts, loadPrivateKey, loadPublicKey, publishBundle, validateWaves, type Wave, WAVE_PLAN_NAMES, WAVE_PLANS, type WavePlanName, writeSigningKeyPair } from '../../updater/src/index.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 

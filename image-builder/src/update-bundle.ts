@@ -9,8 +9,7 @@ import path from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { $ } from 'zx';
 import { BerthError } from '../../lib/errors.ts';
-import { createBundle } from '../../updater/src/bundle.ts';
-import type { BundleManifest } from '../../updater/src/core/bundle-manifest.ts';
+import { type BundleManifest, createBundle } from '../../updater/src/index.ts';
 import type { BuildManifest } from './build.ts';
 
 export const BUNDLE_DIR_NAME = 'bundle';

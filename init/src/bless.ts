@@ -9,7 +9,7 @@
 import { BerthError, describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { ESP_PATHS, PARTITION_LABELS, PATHS, type Slot } from '../../lib/layout.ts';
-import { planBless, type EntryRename } from '../../updater/src/core/slots.ts';
+import { type EntryRename, planBless } from '../../updater/src/host.ts';
 import { espMount } from './core/mount-plan.ts';
 import { TOOLS } from './core/tools.ts';
 import { findPartition } from './block-devices.ts';

@@ -27,9 +27,7 @@ import { runVmCase } from '../harness/case.ts';
 import { listBootEntries } from '../harness/esp.ts';
 import { type DebugShell, loadImage, REPO_ROOT, type Vm } from '../../vm/src/index.ts';
 import { startStaticServer } from '../harness/static-server.ts';
-import { RATE_SKIP_MS } from '../../updater/src/slot-io.ts';
-import type { ChannelMetadata } from '../../updater/src/core/release.ts';
-import { loadPrivateKey, signChannelMetadata } from '../../updater/src/signing.ts';
+import { type ChannelMetadata, loadPrivateKey, RATE_SKIP_MS, signChannelMetadata } from '../../updater/src/index.ts';
 
 const run = promisify(execFile);
 const UPDATE_DIR = process.env.BERTH_UPDATE_DIR ?? join(REPO_ROOT, 'out/update');

@@ -13,9 +13,7 @@ import { registerConfigRoutes, type ConfigControl } from './core/config-routes.t
 import { registerContainerRoutes, type ContainerControl } from './core/container-routes.ts';
 import { registerUpdateRoutes } from './core/update-routes.ts';
 import { createUpdateControl } from './update-control.ts';
-import type { UpdateAgent } from '../../../updater/src/agent.ts';
-import type { ChannelObservation } from '../../../updater/src/channel.ts';
-import type { GateReport } from '../../../updater/src/core/reboot-gates.ts';
+import type { ChannelObservation, GateReport, UpdateAgent } from '../../../updater/src/host.ts';
 import { registerHostRoutes, type HostLogs, type HostProbe, type HostView } from './core/host-routes.ts';
 import { registerImageRoutes, type ImageControl } from './core/image-routes.ts';
 import { Router } from './core/router.ts';

@@ -9,12 +9,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../../lib/log.ts';
 import { PATHS } from '../../../lib/layout.ts';
-import type { UpdateAgent } from '../../../updater/src/agent.ts';
-import { BUNDLE_FILES } from '../../../updater/src/core/bundle-manifest.ts';
-import type { UpdateState } from '../../../updater/src/core/state.ts';
+import { BUNDLE_FILES, type ChannelObservation, type GateReport, type UpdateAgent, type UpdateState } from '../../../updater/src/host.ts';
 import { WRITER_CGROUP } from '../update.ts';
-import type { ChannelObservation } from '../../../updater/src/channel.ts';
-import type { GateReport } from '../../../updater/src/core/reboot-gates.ts';
 import { downloadProgress, gateView, writeProgress, type UpdateControl, type UpdateProgress } from './core/update-routes.ts';
 
 /** How often a latched apply looks at the agent's phase. */

@@ -6,8 +6,7 @@
  * machine's transitions and journal stay as they are. Pure: the agent and the progress figures
  * come through UpdateControl (../update-control.ts; a fake in tests).
  */
-import { describeUpdateState, type UpdateEvent, type UpdatePhase, type UpdateState } from '../../../../updater/src/core/state.ts';
-import type { GateReport } from '../../../../updater/src/core/reboot-gates.ts';
+import { describeUpdateState, type GateReport, type UpdateEvent, type UpdatePhase, type UpdateState } from '../../../../updater/src/host.ts';
 import { ApiError, type ApiRoute, type JsonSchema, type Router } from './router.ts';
 
 /** How far the current phase's transfer is: the bundle download, or the write of the new root. */

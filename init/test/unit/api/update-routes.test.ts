@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { createLogger } from '../../../../lib/log.ts';
-import { reduceUpdate, UPDATE_PHASES, type UpdateEvent, type UpdatePhaseState, type UpdateState } from '../../../../updater/src/core/state.ts';
+import { reduceUpdate, UPDATE_PHASES, type UpdateEvent, type UpdatePhaseState, type UpdateState } from '../../../../updater/src/host.ts';
 import { decideUpdateAction, describeUpdate, downloadProgress, gateView, registerUpdateRoutes, writeProgress, type UpdateControl } from '../../../src/api/core/update-routes.ts';
 import { ApiError, Router, type ApiResponse } from '../../../src/api/core/router.ts';
 import { createUpdateControl } from '../../../src/api/update-control.ts';
