@@ -259,7 +259,7 @@ function walk(root: string, dir: string, out: string[]): void {
  */
 export function collectHostSources(repoRoot: string): HostSource[] {
   const files: string[] = [];
-  for (const dir of ['cli', 'image-builder', 'scripts', 'bin', 'qemu-tests', 'vm', 'lib', 'init', 'runtime', 'updater', '.ci']) {
+  for (const dir of ['cli', 'image-builder', 'scripts', 'bin', 'qemu-tests', 'vm', 'lib', 'init', 'runtime', 'updater', 'fleet', '.ci']) {
     try {
       if (statSync(nodePath.join(repoRoot, dir)).isDirectory()) walk(repoRoot, dir, files);
     } catch {

@@ -24,6 +24,7 @@ PACKAGES=(
   kmod                  # modprobe: the CNI test loads br_netfilter on the host
   openssl               # the certificate tests check berth's X.509 output with openssl
   gcc libc6-dev         # the small static helpers in native/ (gcc -static)
+  etcd-server           # the fleet tests and bench: a 3-member etcd cluster on loopback
 )
 
 missing=()

@@ -1,0 +1,343 @@
+/**
+ * The coordinator's operations on its etcd state: lock and release with compare-and-swap
+ * transactions retried on conflict, reports kept under a lease, the halt policy, the admin
+ * operations and the fleet view. Holds no state of its own beyond a lease cache, so any number
+ * of replicas may run. Effects: etcd requests through EtcdClient.
+ */
+import { BerthError } from '../../lib/errors.ts';
+import type { HaltInfo, HostReport, HostStatus } from '../../lib/fleet/protocol.ts';
+import { evaluateHalt, type HaltPolicy } from './core/halt-policy.ts';
+import { fleetKeys, type FleetKeys } from './core/keys.ts';
+import { decideLock, decideUnlock, expireHolders, parseSemaphore, reportEndsHold, targetOfReport, type Holder } from './core/semaphore.ts';
+import { EtcdRequestError, type EtcdClient, type Compare, type Op, type KeyValue } from './etcd.ts';
+
+export interface StoreSettings {
+  prefix: string;
+  /** Slots of a group without its own setting. */
+  defaultSlots: number;
+  /** A holder silent this long (no report, no grant) is released. */
+  holderTimeoutMs: number;
+  /** A report lives this long without a newer one (its lease). */
+  reportTtlMs: number;
+  haltPolicy: HaltPolicy;
+  /** Compare-and-swap attempts before a request fails (each conflict means another replica wrote). */
+  maxAttempts: number;
+}
+
+/** A stored report. */
+export interface StoredReport {
+  group: string;
+  status: HostStatus;
+  received_ms: number;
+}
+
+/** A stored halt record; `resumed` keeps the failure count at resume as the new baseline. */
+export interface HaltRecord extends HaltInfo {
+  state: 'halted' | 'resumed';
+  baseline: number;
+}
+
+export type LockOutcome = { outcome: 'granted' | 'held' } | { outcome: 'full'; slots: number; holders: Holder[] } | { outcome: 'halted'; halt: HaltInfo };
+
+export interface GroupView {
+  group: string;
+  slots: number;
+  /** True when the group has its own slot setting. */
+  configured: boolean;
+  holders: Holder[];
+}
+
+export interface HostView {
+  id: string;
+  group: string;
+  /** Undefined when the report expired (the host is gone). */
+  status: HostStatus | undefined;
+  last_seen_ms: number;
+}
+
+export interface FleetSnapshot {
+  now_ms: number;
+  groups: GroupView[];
+  hosts: HostView[];
+  halts: HaltRecord[];
+}
+
+/** Counters a replica keeps for logs and the benchmark. */
+export interface StoreCounters {
+  conflicts: number;
+  grants: number;
+  expired: number;
+  reportReleases: number;
+  halts: number;
+}
+
+function parseJson<T>(kv: KeyValue | undefined, what: string): T | undefined {
+  if (!kv) return undefined;
+  try {
+    return JSON.parse(kv.value) as T;
+  } catch (error) {
+    throw new BerthError('FLEET_STORE_CORRUPT', `etcd key ${kv.key} (${what}) is not JSON; delete or fix it`, { cause: error });
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class FleetStore {
+  readonly keys: FleetKeys;
+  readonly counters: StoreCounters = { conflicts: 0, grants: 0, expired: 0, reportReleases: 0, halts: 0 };
+  private lease: { id: string; untilMs: number } | undefined;
+
+  constructor(
+    private readonly etcd: EtcdClient,
+    private readonly settings: StoreSettings,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.keys = fleetKeys(settings.prefix);
+  }
+
+  /** Runs one compare-and-swap round until it settles; `round` returns undefined on a lost race. */
+  private async retrying<T>(what: string, round: () => Promise<T | undefined>): Promise<T> {
+    for (let attempt = 1; attempt <= this.settings.maxAttempts; attempt += 1) {
+      const result = await round();
+      if (result !== undefined) return result;
+      this.counters.conflicts += 1;
+      // Jittered backoff so replicas racing for one key spread out.
+      await sleep(Math.random() * Math.min(200, 5 * attempt));
+    }
+    throw new BerthError('FLEET_CONFLICT_RETRIES', `${what}: still conflicting after ${this.settings.maxAttempts} attempts; another replica writes the same key too often`);
+  }
+
+  private slotsOf(kv: KeyValue | undefined): number {
+    return parseJson<{ slots: number }>(kv, 'group')?.slots ?? this.settings.defaultSlots;
+  }
+
+  private async lastSeen(ids: readonly string[]): Promise<Map<string, number>> {
+    const seen = new Map<string, number>();
+    if (ids.length === 0) return seen;
+    const read = await this.etcd.txn([], ids.map((id) => ({ range: { key: this.keys.report(id) } })));
+    read.ranges.forEach((r, i) => {
+      const report = parseJson<StoredReport>(r?.kvs[0], 'report');
+      if (report) seen.set(ids[i] as string, report.received_ms);
+    });
+    return seen;
+  }
+
+  private activeHalt(kv: KeyValue | undefined): HaltInfo | undefined {
+    const record = parseJson<HaltRecord>(kv, 'halt');
+    return record?.state === 'halted' ? { version: record.version, reason: record.reason, by: record.by, since: record.since } : undefined;
+  }
+
+  /** FleetLock RecursiveLock for `id` in `group`. */
+  async lock(id: string, group: string): Promise<LockOutcome> {
+    return this.retrying(`Locking ${id} in group ${group}`, async () => {
+      const k = this.keys;
+      const read = await this.etcd.txn([], [{ range: { key: k.lock(group) } }, { range: { key: k.group(group) } }, { range: { key: k.report(id) } }]);
+      const lockKv = read.ranges[0]?.kvs[0];
+      const groupKv = read.ranges[1]?.kvs[0];
+      const report = parseJson<StoredReport>(read.ranges[2]?.kvs[0], 'report');
+      const holders = parseSemaphore(lockKv?.value).holders;
+      const slots = this.slotsOf(groupKv);
+      const target = targetOfReport(report?.status);
+      const haltKv = target !== undefined ? await this.etcd.get(k.halt(target)) : undefined;
+      const full = holders.length >= slots;
+      const decision = decideLock({
+        holders,
+        slots,
+        id,
+        targetVersion: target,
+        halt: this.activeHalt(haltKv),
+        nowMs: this.now(),
+        lastSeenMs: full ? await this.lastSeen(holders.map((h) => h.id)) : new Map(),
+        holderTimeoutMs: this.settings.holderTimeoutMs,
+      });
+      if (decision.outcome === 'held' || decision.outcome === 'halted') return decision;
+      const compare: Compare[] = [
+        { key: k.lock(group), target: 'mod', modRevision: lockKv?.modRevision ?? 0 },
+        // A slot-count change or a halt landing meanwhile makes this round retry with it.
+        { key: k.group(group), target: 'mod', modRevision: groupKv?.modRevision ?? 0 },
+        ...(target !== undefined ? [{ key: k.halt(target), target: 'mod' as const, modRevision: haltKv?.modRevision ?? 0 }] : []),
+      ];
+      if (decision.outcome === 'full') {
+        if (decision.expired.length === 0) return { outcome: 'full', slots, holders: decision.holders };
+        const wrote = await this.etcd.txn(compare, [{ put: { key: k.lock(group), value: JSON.stringify({ holders: decision.holders }) } }]);
+        if (!wrote.succeeded) return undefined;
+        this.counters.expired += decision.expired.length;
+        return { outcome: 'full', slots, holders: decision.holders };
+      }
+      const ops: Op[] = [{ put: { key: k.lock(group), value: JSON.stringify({ holders: decision.holders }) } }];
+      if (target !== undefined) ops.push({ put: { key: k.took(target, id), value: String(this.now()) } });
+      const wrote = await this.etcd.txn(compare, ops);
+      if (!wrote.succeeded) return undefined;
+      this.counters.grants += 1;
+      this.counters.expired += decision.expired.length;
+      return { outcome: 'granted' };
+    });
+  }
+
+  /** FleetLock UnlockIfHeld; true when a slot was released. */
+  async release(id: string, group: string, onlyIf?: (holder: Holder) => boolean): Promise<boolean> {
+    return this.retrying(`Releasing ${id} in group ${group}`, async () => {
+      const kv = await this.etcd.get(this.keys.lock(group));
+      const holders = parseSemaphore(kv?.value).holders;
+      const holder = holders.find((h) => h.id === id);
+      if (!holder || (onlyIf && !onlyIf(holder))) return false;
+      const next = decideUnlock(holders, id) ?? holders;
+      const wrote = await this.etcd.txn([{ key: this.keys.lock(group), target: 'mod', modRevision: kv?.modRevision ?? 0 }], [{ put: { key: this.keys.lock(group), value: JSON.stringify({ holders: next }) } }]);
+      return wrote.succeeded ? true : undefined;
+    });
+  }
+
+  private async currentLease(): Promise<string> {
+    const nowMs = this.now();
+    // Reports share a lease per tenth of the TTL: one grant per window, not one per report,
+    // and a report still expires between TTL and 1.1 TTL after it was written.
+    if (!this.lease || nowMs >= this.lease.untilMs) {
+      const window = this.settings.reportTtlMs / 10;
+      this.lease = { id: await this.etcd.grantLease((this.settings.reportTtlMs + window) / 1000), untilMs: nowMs + window };
+    }
+    return this.lease.id;
+  }
+
+  /** Keeps a host's report, releases its slot when the report ends its reboot, and runs the halt policy on new failures. */
+  async report(report: HostReport): Promise<{ released: boolean; halted: HaltInfo[] }> {
+    const { id, group } = report.client_params;
+    const nowMs = this.now();
+    const stored: StoredReport = { group, status: report.status, received_ms: nowMs };
+    for (let attempt = 0; ; attempt += 1) {
+      const lease = await this.currentLease();
+      try {
+        await this.etcd.txn(
+          [],
+          [
+            { put: { key: this.keys.report(id), value: JSON.stringify(stored), lease } },
+            { put: { key: this.keys.known(id), value: JSON.stringify({ group, version: report.status.version, last_seen_ms: nowMs }) } },
+          ],
+        );
+        break;
+      } catch (error) {
+        // Code 5 (NotFound): the cached lease expired or etcd was restored; take a new one.
+        if (!(error instanceof EtcdRequestError) || error.grpcCode !== 5 || attempt > 0) throw error;
+        this.lease = undefined;
+      }
+    }
+    const failedVersions = new Set(report.status.bad_versions);
+    if (report.status.phase === 'rolled-back' && report.status.target_version !== undefined) failedVersions.add(report.status.target_version);
+    const halted: HaltInfo[] = [];
+    for (const version of failedVersions) {
+      const added = await this.etcd.txn([{ key: this.keys.failed(version, id), target: 'create', createRevision: 0 }], [{ put: { key: this.keys.failed(version, id), value: String(nowMs) } }]);
+      if (added.succeeded) {
+        const halt = await this.applyHaltPolicy(version);
+        if (halt) halted.push(halt);
+      }
+    }
+    const released = await this.release(id, group, (holder) => reportEndsHold(holder, report.status));
+    if (released) this.counters.reportReleases += 1;
+    return { released, halted };
+  }
+
+  /** Counts takers and failures of `version` and halts it when the policy says so. */
+  async applyHaltPolicy(version: string): Promise<HaltInfo | undefined> {
+    return (
+      await this.retrying(`Evaluating the halt policy for ${version}`, async () => {
+        const k = this.keys;
+        const read = await this.etcd.txn([], [{ range: { key: k.halt(version) } }, { range: { key: k.tookAll(version), prefix: true, countOnly: true } }, { range: { key: k.failedAll(version), prefix: true, countOnly: true } }]);
+        const haltKv = read.ranges[0]?.kvs[0];
+        const record = parseJson<HaltRecord>(haltKv, 'halt');
+        if (record?.state === 'halted') return { halt: undefined };
+        const reason = evaluateHalt({ takers: read.ranges[1]?.count ?? 0, failures: read.ranges[2]?.count ?? 0, baseline: record?.baseline ?? 0 }, this.settings.haltPolicy);
+        if (reason === undefined) return { halt: undefined };
+        const next: HaltRecord = { version, state: 'halted', reason, by: 'policy', since: new Date(this.now()).toISOString(), baseline: record?.baseline ?? 0 };
+        const wrote = await this.etcd.txn([{ key: k.halt(version), target: 'mod', modRevision: haltKv?.modRevision ?? 0 }], [{ put: { key: k.halt(version), value: JSON.stringify(next) } }]);
+        if (!wrote.succeeded) return undefined;
+        this.counters.halts += 1;
+        return { halt: next };
+      })
+    ).halt;
+  }
+
+  /** Admin: halts a version by hand. */
+  async halt(version: string, reason: string): Promise<HaltRecord> {
+    return this.retrying(`Halting ${version}`, async () => {
+      const kv = await this.etcd.get(this.keys.halt(version));
+      const old = parseJson<HaltRecord>(kv, 'halt');
+      const next: HaltRecord = { version, state: 'halted', reason, by: 'admin', since: new Date(this.now()).toISOString(), baseline: old?.baseline ?? 0 };
+      const wrote = await this.etcd.txn([{ key: this.keys.halt(version), target: 'mod', modRevision: kv?.modRevision ?? 0 }], [{ put: { key: this.keys.halt(version), value: JSON.stringify(next) } }]);
+      return wrote.succeeded ? next : undefined;
+    });
+  }
+
+  /** Admin: lifts a halt; failures so far become the baseline, so only new ones count again. */
+  async resume(version: string): Promise<HaltRecord | undefined> {
+    return this.retrying(`Resuming ${version}`, async () => {
+      const read = await this.etcd.txn([], [{ range: { key: this.keys.halt(version) } }, { range: { key: this.keys.failedAll(version), prefix: true, countOnly: true } }]);
+      const kv = read.ranges[0]?.kvs[0];
+      const old = parseJson<HaltRecord>(kv, 'halt');
+      if (!old || old.state !== 'halted') return { found: false as const };
+      const next: HaltRecord = { ...old, state: 'resumed', baseline: read.ranges[1]?.count ?? 0, since: new Date(this.now()).toISOString() };
+      const wrote = await this.etcd.txn([{ key: this.keys.halt(version), target: 'mod', modRevision: kv?.modRevision ?? 0 }], [{ put: { key: this.keys.halt(version), value: JSON.stringify(next) } }]);
+      return wrote.succeeded ? { found: true as const, record: next } : undefined;
+    }).then((r) => (r.found ? r.record : undefined));
+  }
+
+  /** Admin: releases a host's slot in every group (or one). Returns the groups it was released from. */
+  async unlock(id: string, group?: string): Promise<string[]> {
+    const groups = group !== undefined ? [group] : (await this.etcd.range(this.keys.locks, { prefix: true })).kvs.map((kv) => kv.key.slice(this.keys.locks.length));
+    const released: string[] = [];
+    for (const g of groups) if (await this.release(id, g)) released.push(g);
+    return released;
+  }
+
+  /** Admin: sets a group's slot count; it applies to the next lock request. */
+  async setGroupSlots(group: string, slots: number): Promise<void> {
+    await this.etcd.put(this.keys.group(group), JSON.stringify({ slots }));
+  }
+
+  /** Releases expired holders in every group; returns how many. Any replica may run it at any time. */
+  async sweep(): Promise<number> {
+    const locks = await this.etcd.range(this.keys.locks, { prefix: true });
+    let released = 0;
+    for (const kv of locks.kvs) {
+      const group = kv.key.slice(this.keys.locks.length);
+      released += await this.retrying(`Sweeping group ${group}`, async () => {
+        const current = await this.etcd.get(kv.key);
+        const holders = parseSemaphore(current?.value).holders;
+        const { kept, expired } = expireHolders(holders, await this.lastSeen(holders.map((h) => h.id)), this.now(), this.settings.holderTimeoutMs);
+        if (expired.length === 0) return 0;
+        const wrote = await this.etcd.txn([{ key: kv.key, target: 'mod', modRevision: current?.modRevision ?? 0 }], [{ put: { key: kv.key, value: JSON.stringify({ holders: kept }) } }]);
+        return wrote.succeeded ? expired.length : undefined;
+      });
+    }
+    this.counters.expired += released;
+    return released;
+  }
+
+  /** The whole fleet view in one linearizable read. */
+  async snapshot(): Promise<FleetSnapshot> {
+    const k = this.keys;
+    const read = await this.etcd.txn([], [k.groups, k.locks, k.reports, k.knowns, k.halts].map((key) => ({ range: { key, prefix: true } })));
+    const [groupsR, locksR, reportsR, knownR, haltsR] = read.ranges;
+    const groups = new Map<string, GroupView>();
+    for (const kv of groupsR?.kvs ?? []) {
+      const name = kv.key.slice(k.groups.length);
+      groups.set(name, { group: name, slots: this.slotsOf(kv), configured: true, holders: [] });
+    }
+    for (const kv of locksR?.kvs ?? []) {
+      const name = kv.key.slice(k.locks.length);
+      const view = groups.get(name) ?? { group: name, slots: this.settings.defaultSlots, configured: false, holders: [] };
+      view.holders = parseSemaphore(kv.value).holders;
+      groups.set(name, view);
+    }
+    const reports = new Map<string, StoredReport>();
+    for (const kv of reportsR?.kvs ?? []) reports.set(kv.key.slice(k.reports.length), parseJson<StoredReport>(kv, 'report') as StoredReport);
+    const hosts: HostView[] = [];
+    for (const kv of knownR?.kvs ?? []) {
+      const id = kv.key.slice(k.knowns.length);
+      const known = parseJson<{ group: string; last_seen_ms: number }>(kv, 'known') as { group: string; last_seen_ms: number };
+      const report = reports.get(id);
+      hosts.push({ id, group: report?.group ?? known.group, status: report?.status, last_seen_ms: report?.received_ms ?? known.last_seen_ms });
+      if (!groups.has(known.group)) groups.set(known.group, { group: known.group, slots: this.settings.defaultSlots, configured: false, holders: [] });
+    }
+    const halts = (haltsR?.kvs ?? []).map((kv) => parseJson<HaltRecord>(kv, 'halt') as HaltRecord);
+    return { now_ms: this.now(), groups: [...groups.values()].sort((a, b) => a.group.localeCompare(b.group)), hosts, halts };
+  }
+}
