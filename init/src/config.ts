@@ -32,7 +32,8 @@ import {
   type ConfigChoice,
   type SourceReading,
 } from './core/config-source.ts';
-import { URL_FETCH_LIMITS, fetchTimeoutError, httpStatusError, isDeclaredTooBig, isRetryableStatus, nextFetchDelayMs, tooBigError, type UrlFetchLimits } from './core/config-url.ts';
+import { backoffDelayMs, isRetryableStatus } from '../../lib/retry.ts';
+import { URL_FETCH_LIMITS, fetchTimeoutError, httpStatusError, isDeclaredTooBig, FETCH_RETRY, tooBigError, type UrlFetchLimits } from './core/config-url.ts';
 import { loadMachineConfig, type MachineConfig } from './core/machine-config.ts';
 import { KERNEL_PATHS, TOOLS } from './core/tools.ts';
 import { loadKernelModules } from './kernel-modules.ts';
@@ -205,7 +206,6 @@ async function fetchConfigUrl(options: BootConfigOptions, url: string): Promise<
   const start = sys.clock.monotonicMs();
   const deadline = start + limits.totalTimeoutMs;
   let attempts = 0;
-  let delay: number | undefined;
   logger.info('Fetching machine config', { url: source });
   for (;;) {
     attempts += 1;
@@ -216,7 +216,7 @@ async function fetchConfigUrl(options: BootConfigOptions, url: string): Promise<
       return { origin: 'url', source, text };
     } catch (error) {
       if (!(error instanceof RetryableFetchError)) return { origin: 'url', source, error };
-      delay = nextFetchDelayMs(delay);
+      const delay = backoffDelayMs(FETCH_RETRY, attempts - 1);
       if (sys.clock.monotonicMs() + delay >= deadline) {
         return { origin: 'url', source, error: fetchTimeoutError(url, limits.totalTimeoutMs, attempts, error.message) };
       }

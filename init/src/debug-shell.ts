@@ -4,7 +4,8 @@
  */
 import { describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
-import { nextShellRestartDelayMs, type DebugShellPlan } from './core/debug-shell.ts';
+import { attemptAfterRun, backoffDelayMs } from '../../lib/retry.ts';
+import { SHELL_RESTART_POLICY, type DebugShellPlan } from './core/debug-shell.ts';
 import { TOOLS } from './core/tools.ts';
 import { PATHS } from '../../lib/layout.ts';
 import type { ChildHandle, Sys } from './sys/types.ts';
@@ -71,7 +72,7 @@ export function startDebugShell(
   };
 
   const loop = async (): Promise<void> => {
-    let delay: number | undefined;
+    let attempt = 0;
     if (adopted !== undefined) await waitForAdopted(adopted);
     while (!stopped) {
       const started = sys.clock.monotonicMs();
@@ -80,7 +81,9 @@ export function startDebugShell(
       } catch (error) {
         logger.warn('Debug shell failed', { device: plan.device, error: describeError(error) });
       }
-      delay = nextShellRestartDelayMs(delay, sys.clock.monotonicMs() - started);
+      attempt = attemptAfterRun(SHELL_RESTART_POLICY, attempt, sys.clock.monotonicMs() - started);
+      const delay = backoffDelayMs(SHELL_RESTART_POLICY, attempt);
+      attempt += 1;
       if (!stopped) await sys.clock.sleep(delay);
     }
   };

@@ -5,7 +5,8 @@
  * Effects: processes, the clock, and the daemon's /proc/<pid>/oom_score_adj.
  */
 import type { Logger } from '../../lib/log.ts';
-import { nextRestartDelayMs } from './core/restart-policy.ts';
+import { attemptAfterRun, backoffDelayMs } from '../../lib/retry.ts';
+import { RESTART_POLICY } from './core/restart-policy.ts';
 import type { ChildHandle, Sys } from './sys/types.ts';
 
 /** What to run. */
@@ -44,7 +45,7 @@ export function superviseDaemon(sys: Pick<Sys, 'processes' | 'clock' | 'fs'>, lo
   };
 
   const loop = async (): Promise<void> => {
-    let delay: number | undefined;
+    let attempt = 0;
     while (!stopped) {
       const started = sys.clock.monotonicMs();
       const child = sys.processes.spawn(spec.file, spec.args, { env: spec.env ?? DAEMON_ENV, onOutput, newSession: true });
@@ -55,7 +56,9 @@ export function superviseDaemon(sys: Pick<Sys, 'processes' | 'clock' | 'fs'>, lo
       const exit = await child.exited;
       current = undefined;
       if (stopped) break;
-      delay = nextRestartDelayMs(delay, sys.clock.monotonicMs() - started);
+      attempt = attemptAfterRun(RESTART_POLICY, attempt, sys.clock.monotonicMs() - started);
+      const delay = backoffDelayMs(RESTART_POLICY, attempt);
+      attempt += 1;
       log.warn('Daemon exited, restarting', { code: exit.code, signal: exit.signal, error: exit.error, restart_in_ms: delay });
       await sys.clock.sleep(delay);
     }

@@ -5,6 +5,7 @@
  * performs the requests.
  */
 import { BerthError } from '../../../lib/errors.ts';
+import type { BackoffPolicy } from '../../../lib/retry.ts';
 import { urlForLog } from './config-source.ts';
 
 export interface UrlFetchLimits {
@@ -22,21 +23,8 @@ export const URL_FETCH_LIMITS: UrlFetchLimits = {
   maxBytes: 1024 * 1024,
 };
 
-const FIRST_RETRY_MS = 500;
-const MAX_RETRY_MS = 5000;
-
-/** Pause before the next try: 0.5 s doubling up to 5 s. */
-export function nextFetchDelayMs(previousMs: number | undefined): number {
-  return previousMs === undefined ? FIRST_RETRY_MS : Math.min(previousMs * 2, MAX_RETRY_MS);
-}
-
-/**
- * Statuses worth another try: the server is starting or overloaded (5xx, 408, 425, 429).
- * Any other 4xx is final: the URL is wrong or not allowed, and waiting does not fix it.
- */
-export function isRetryableStatus(status: number): boolean {
-  return status >= 500 || status === 408 || status === 425 || status === 429;
-}
+/** Pauses between tries (lib/retry.ts): 0.5 s doubling up to 5 s; which statuses: isRetryableStatus there. */
+export const FETCH_RETRY = { initialMs: 500, maxMs: 5000, factor: 2, jitter: 0 } as const satisfies BackoffPolicy;
 
 export function httpStatusError(url: string, status: number, statusText: string): BerthError {
   const text = statusText === '' ? '' : ` ${statusText}`;

@@ -5,6 +5,7 @@
  */
 import { BerthError } from '../../../lib/errors.ts';
 import { TOOLS } from './tools.ts';
+import type { BackoffPolicy } from '../../../lib/retry.ts';
 
 export interface DebugShellPlan {
   /** /dev/ttyS1 */
@@ -33,13 +34,5 @@ export function planDebugShell(tty: string | undefined): DebugShellPlan | undefi
   };
 }
 
-export const SHELL_BACKOFF_MIN_MS = 500;
-export const SHELL_BACKOFF_MAX_MS = 30_000;
-/** A shell that ran at least this long counts as healthy: the backoff starts over. */
-export const SHELL_STABLE_MS = 10_000;
-
-/** Delay before restarting a shell that exited after `ranForMs`, given the previous delay. */
-export function nextShellRestartDelayMs(previousDelayMs: number | undefined, ranForMs: number): number {
-  if (previousDelayMs === undefined || ranForMs >= SHELL_STABLE_MS) return SHELL_BACKOFF_MIN_MS;
-  return Math.min(previousDelayMs * 2, SHELL_BACKOFF_MAX_MS);
-}
+/** The shell's restart schedule (lib/retry.ts): 0.5 s doubling to 30 s; a shell that ran 10 s starts over. */
+export const SHELL_RESTART_POLICY = { initialMs: 500, maxMs: 30_000, factor: 2, jitter: 0, resetAfterMs: 10_000 } as const satisfies BackoffPolicy;

@@ -1,15 +1,9 @@
 /**
  * When to restart a supervised daemon (dhcpcd, chronyd, ip monitor) that exited: 1 s,
- * doubling to 60 s while it keeps dying young; a run of 30 s or more starts over. Pure.
+ * doubling to 60 s while it keeps dying young; a run of 30 s or more (healthy) starts over.
+ * The delays are lib/retry.ts's. Pure.
  */
+import type { BackoffPolicy } from '../../../lib/retry.ts';
 
-export const RESTART_MIN_MS = 1000;
-export const RESTART_MAX_MS = 60_000;
-/** A daemon that ran this long counts as healthy: the next restart is quick again. */
-export const RESTART_STABLE_MS = 30_000;
-
-/** Delay before restarting a daemon that exited after `ranForMs`, given the previous delay. */
-export function nextRestartDelayMs(previousDelayMs: number | undefined, ranForMs: number): number {
-  if (previousDelayMs === undefined || ranForMs >= RESTART_STABLE_MS) return RESTART_MIN_MS;
-  return Math.min(previousDelayMs * 2, RESTART_MAX_MS);
-}
+/** The supervised daemons' restart schedule (no jitter: they restart against no shared server). */
+export const RESTART_POLICY = { initialMs: 1000, maxMs: 60_000, factor: 2, jitter: 0, resetAfterMs: 30_000 } as const satisfies BackoffPolicy;

@@ -4,6 +4,7 @@
  * request, and which failures are worth a retry. The HTTP client lives in store/registry-client.ts.
  */
 import { registryApiHost, type ImageReference } from './reference.ts';
+import type { BackoffPolicy } from '../../../lib/retry.ts';
 
 /** One `WWW-Authenticate` challenge: `Bearer realm="…",service="…",scope="…"` or `Basic realm="…"`. */
 export interface AuthChallenge {
@@ -120,12 +121,5 @@ export function tokenFromResponse(body: unknown): string | undefined {
   return typeof token === 'string' && token !== '' ? token : undefined;
 }
 
-/** Worth another attempt: network trouble, 408, 429 and 5xx. 4xx otherwise means no. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
-}
-
-/** Delay before retry `attempt` (0-based): 200 ms doubling, capped at 5 s. */
-export function retryDelayMs(attempt: number): number {
-  return Math.min(200 * 2 ** attempt, 5000);
-}
+/** Registry requests retry 200 ms doubling, capped at 5 s (lib/retry.ts; which statuses: isRetryableStatus there). */
+export const REGISTRY_RETRY = { initialMs: 200, maxMs: 5000, factor: 2, jitter: 0 } as const satisfies BackoffPolicy;

@@ -23,19 +23,19 @@ import {
 import { formatReference, manifestSelector, type ImageReference } from '../core/reference.ts';
 import {
   blobUrl,
-  isRetryableStatus,
   manifestUrl,
   parseWwwAuthenticate,
   pullScope,
   redirectProblem,
   registryBaseUrl,
-  retryDelayMs,
+  REGISTRY_RETRY,
   tokenFromResponse,
   tokenRealmProblem,
   tokenRequestUrl,
 } from '../core/registry.ts';
 import type { BlobStore } from './blobs.ts';
 import type { ImportedImage } from './image-layout.ts';
+import { backoffDelayMs, isRetryableStatus } from '../../../lib/retry.ts';
 
 export interface RegistryCredentials {
   username: string;
@@ -172,7 +172,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       } catch (error) {
         if (error instanceof BerthError) throw error;
         if (attempt >= retries) throw registryError('RUNTIME_REGISTRY_UNREACHABLE', reference, `${new URL(url).host}: ${error instanceof Error ? error.message : String(error)}`, error);
-        await sleep(retryDelayMs(attempt));
+        await sleep(backoffDelayMs(REGISTRY_RETRY, attempt));
         continue;
       }
       if (response.status === 401 && !authRetried) {
@@ -189,7 +189,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       if (!isRetryableStatus(response.status) || attempt >= retries) {
         throw registryError('RUNTIME_REGISTRY_FAILED', reference, `${new URL(url).pathname} answered ${response.status}`);
       }
-      await sleep(retryDelayMs(attempt));
+      await sleep(backoffDelayMs(REGISTRY_RETRY, attempt));
     }
   }
 

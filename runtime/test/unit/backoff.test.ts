@@ -1,7 +1,6 @@
 import t from 'tap';
+import { backoffDelayMs, backoffSchedule } from '../../../lib/retry.ts';
 import {
-  backoffDelayMs,
-  backoffSchedule,
   DEFAULT_BACKOFF_POLICY,
   INITIAL_BACKOFF_STATE,
   recordExit,
@@ -11,11 +10,11 @@ import {
 } from '../../src/core/backoff.ts';
 
 void t.test('100 ms doubling to a one-minute cap', (t) => {
-  t.same(backoffSchedule(12), [100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 51200, 60000, 60000]);
-  t.equal(backoffDelayMs(10_000), 60_000, 'huge attempt counts stay at the cap');
-  t.throws(() => backoffDelayMs(-1), RangeError);
-  t.throws(() => backoffDelayMs(1.5), RangeError);
-  t.same(backoffSchedule(4, { ...DEFAULT_BACKOFF_POLICY, initialDelayMs: 1000, factor: 3, maxDelayMs: 5000 }), [1000, 3000, 5000, 5000]);
+  t.same(backoffSchedule(DEFAULT_BACKOFF_POLICY, 12), [100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 51200, 60000, 60000]);
+  t.equal(backoffDelayMs(DEFAULT_BACKOFF_POLICY, 10_000), 60_000, 'huge attempt counts stay at the cap');
+  t.throws(() => backoffDelayMs(DEFAULT_BACKOFF_POLICY, -1), RangeError);
+  t.throws(() => backoffDelayMs(DEFAULT_BACKOFF_POLICY, 1.5), RangeError);
+  t.same(backoffSchedule({ ...DEFAULT_BACKOFF_POLICY, initialMs: 1000, factor: 3, maxMs: 5000 }, 4), [1000, 3000, 5000, 5000]);
   t.end();
 });
 

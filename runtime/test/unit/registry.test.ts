@@ -1,13 +1,13 @@
 import t from 'tap';
+import { backoffDelayMs, isRetryableStatus } from '../../../lib/retry.ts';
 import { parseReference } from '../../src/core/reference.ts';
 import {
   blobUrl,
-  isRetryableStatus,
   manifestUrl,
   parseWwwAuthenticate,
   pullScope,
   registryBaseUrl,
-  retryDelayMs,
+  REGISTRY_RETRY,
   tokenFromResponse,
   tokenRequestUrl,
 } from '../../src/core/registry.ts';
@@ -50,6 +50,6 @@ void t.test('URLs and token requests', (t) => {
 
 void t.test('retry policy', (t) => {
   t.same([200, 401, 404, 408, 429, 500, 503].map(isRetryableStatus), [false, false, false, true, true, true, true]);
-  t.same([0, 1, 2, 3, 4, 5, 10].map(retryDelayMs), [200, 400, 800, 1600, 3200, 5000, 5000]);
+  t.same([0, 1, 2, 3, 4, 5, 10].map((attempt) => backoffDelayMs(REGISTRY_RETRY, attempt)), [200, 400, 800, 1600, 3200, 5000, 5000]);
   t.end();
 });

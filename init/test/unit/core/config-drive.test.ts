@@ -1,4 +1,5 @@
 import t from 'tap';
+import { backoffSchedule, isRetryableStatus } from '../../../../lib/retry.ts';
 import {
   berthConfigFromUserData,
   configDriveFile,
@@ -14,8 +15,7 @@ import {
   fetchTimeoutError,
   httpStatusError,
   isDeclaredTooBig,
-  isRetryableStatus,
-  nextFetchDelayMs,
+  FETCH_RETRY,
   tooBigError,
 } from '../../../src/core/config-url.ts';
 
@@ -105,10 +105,7 @@ void t.test('NoCloud user-data: a berth config is accepted, cloud-init formats a
 void t.test('URL fetch decisions: retry on 5xx/408/425/429 only, backoff, size cap, messages', (t) => {
   t.same([500, 502, 503, 408, 425, 429].map(isRetryableStatus), [true, true, true, true, true, true]);
   t.same([400, 401, 403, 404, 410].map(isRetryableStatus), [false, false, false, false, false]);
-  const delays: number[] = [];
-  let delay: number | undefined;
-  for (let i = 0; i < 6; i++) delays.push((delay = nextFetchDelayMs(delay)));
-  t.same(delays, [500, 1000, 2000, 4000, 5000, 5000]);
+  t.same(backoffSchedule(FETCH_RETRY, 6), [500, 1000, 2000, 4000, 5000, 5000]);
   t.equal(isDeclaredTooBig('1048577', 1048576), true);
   t.equal(isDeclaredTooBig('1048576', 1048576), false);
   t.equal(isDeclaredTooBig(null, 10), false);

@@ -3,7 +3,8 @@ import { renderBanner } from '../../../src/core/banner.ts';
 import { chronydArgv, lookupUser, renderChronyConfig } from '../../../src/core/chrony.ts';
 import { dhcpcdArgv, renderDhcpcdConfig } from '../../../src/core/dhcpcd.ts';
 import { planSysctls, planTimeZone, sysctlPath } from '../../../src/core/host-settings.ts';
-import { nextRestartDelayMs, RESTART_MAX_MS, RESTART_MIN_MS } from '../../../src/core/restart-policy.ts';
+import { attemptAfterRun, backoffDelayMs } from '../../../../lib/retry.ts';
+import { RESTART_POLICY } from '../../../src/core/restart-policy.ts';
 
 void t.test('dhcpcd: config text and argv', (t) => {
   t.matchSnapshot(renderDhcpcdConfig({ interfaces: ['eth0', 'eth1'], isResolvConfStatic: false }), 'dhcpcd.conf, DNS from DHCP');
@@ -45,12 +46,13 @@ void t.test('time zone: /etc/localtime link and /etc/timezone', (t) => {
 });
 
 void t.test('daemon restarts back off from 1 s to 60 s and start over after a stable run', (t) => {
-  t.equal(nextRestartDelayMs(undefined, 10), RESTART_MIN_MS);
-  let delay: number | undefined;
-  const seen: number[] = [];
-  for (let i = 0; i < 8; i++) seen.push((delay = nextRestartDelayMs(delay, 100)));
+  // As supervisor.ts drives it: the attempt count carried across exits, reset by a long run.
+  const restartAfter = (attempt: number, ranForMs: number): number => backoffDelayMs(RESTART_POLICY, attemptAfterRun(RESTART_POLICY, attempt, ranForMs));
+  t.equal(restartAfter(0, 10), 1000);
+  const seen = Array.from({ length: 8 }, (_, attempt) => restartAfter(attempt, 100));
   t.same(seen, [1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000]);
-  t.equal(nextRestartDelayMs(RESTART_MAX_MS, 30_000), RESTART_MIN_MS);
+  t.equal(restartAfter(7, 29_999), 60_000, 'a run just short of 30 s is not healthy');
+  t.equal(restartAfter(7, 30_000), 1000, 'a run of 30 s starts over');
   t.end();
 });
 

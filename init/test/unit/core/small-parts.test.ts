@@ -1,6 +1,7 @@
 import t from 'tap';
 import { bootIdentity } from '../../../src/core/boot-identity.ts';
-import { SHELL_BACKOFF_MAX_MS, SHELL_BACKOFF_MIN_MS, nextShellRestartDelayMs, planDebugShell } from '../../../src/core/debug-shell.ts';
+import { attemptAfterRun, backoffDelayMs } from '../../../../lib/retry.ts';
+import { SHELL_RESTART_POLICY, planDebugShell } from '../../../src/core/debug-shell.ts';
 import { INIT_KERNEL_MODULES, modprobeArgv } from '../../../src/core/kernel-modules.ts';
 import { parseUptimeMs } from '../../../src/core/uptime.ts';
 
@@ -27,10 +28,11 @@ void t.test('debug shell plan', (t) => {
 });
 
 void t.test('debug shell restart backoff', (t) => {
-  t.equal(nextShellRestartDelayMs(undefined, 0), SHELL_BACKOFF_MIN_MS);
-  t.equal(nextShellRestartDelayMs(500, 100), 1000);
-  t.equal(nextShellRestartDelayMs(20_000, 100), SHELL_BACKOFF_MAX_MS);
-  t.equal(nextShellRestartDelayMs(20_000, 60_000), SHELL_BACKOFF_MIN_MS, 'a shell that ran a while restarts quickly');
+  const restartAfter = (attempt: number, ranForMs: number): number => backoffDelayMs(SHELL_RESTART_POLICY, attemptAfterRun(SHELL_RESTART_POLICY, attempt, ranForMs));
+  t.equal(restartAfter(0, 0), 500);
+  t.equal(restartAfter(1, 100), 1000);
+  t.equal(restartAfter(6, 100), 30_000, 'capped at 30 s');
+  t.equal(restartAfter(6, 60_000), 500, 'a shell that ran a while restarts quickly');
   t.end();
 });
 
