@@ -3,6 +3,7 @@
  * out. Unknown flags are errors that say what is accepted.
  */
 import { BerthError } from '../../lib/errors.ts';
+import { FLEET_HELP, parseFleetArgs, parseFleetKeysArgs, type FleetAdminCommand, type FleetKeysCommand, type FleetServeCommand } from './fleet-args.ts';
 import { CTL_HELP, parseCtlArgs, parseKeysArgs, type CtlCommand, type KeysCommand } from './ctl/args.ts';
 import type { RootFilesystem } from '../../image-builder/src/index.ts';
 import { checkBundleBuildOptions, parseBundleBuildOption, parseKeysGenerateArgs, parsePublishArgs, UPDATE_HELP, type BundleBuildOptions, type UpdateCliCommand } from './update-args.ts';
@@ -12,6 +13,9 @@ export type CliCommand =
   | CtlCommand
   | KeysCommand
   | UpdateCliCommand
+  | FleetServeCommand
+  | FleetAdminCommand
+  | FleetKeysCommand
   | ({ kind: 'build'; profile?: string; out?: string; version?: string; filesystem?: RootFilesystem } & BundleBuildOptions)
   | { kind: 'analyze-boot'; input: string; out?: string; firmwareMs?: number; boot?: number; title?: string; axisEndMs?: number };
 
@@ -30,7 +34,7 @@ Usage:
       to stdout; the rows are printed as text to stderr. --firmware-ms is QEMU start -> kernel
       start measured outside the guest; --boot picks one boot of a log holding several (1-based,
       negative from the end; default the last); --axis-ms fixes the time axis so charts compare.
-${UPDATE_HELP}${CTL_HELP}  berth help | --help
+${UPDATE_HELP}${CTL_HELP}${FLEET_HELP}  berth help | --help
       Show this text.
 `;
 
@@ -38,11 +42,13 @@ function usage(message: string): BerthError {
   return new BerthError('CLI_USAGE', `${message} (see 'berth --help')`);
 }
 
-export function parseCliArgs(argv: readonly string[]): CliCommand {
+export function parseCliArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): CliCommand {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h') return { kind: 'help' };
   if (sub === 'analyze') return parseAnalyzeArgs(rest);
   if (sub === 'ctl') return parseCtlArgs(rest);
+  if (sub === 'fleet') return parseFleetArgs(rest, env);
+  if (sub === 'keys' && rest[0] === 'fleet') return parseFleetKeysArgs(rest.slice(1));
   if (sub === 'keys') return parseKeysGenerateArgs(rest) ?? parseKeysArgs(rest);
   if (sub === 'publish') return parsePublishArgs(rest);
   if (sub !== 'build') throw usage(`Unknown command '${sub}'`);

@@ -13,6 +13,8 @@ import { createApiClient } from './ctl/client.ts';
 import { runKeys } from './ctl/keys.ts';
 import { runCtl } from './ctl/run.ts';
 import { parseCliArgs, type CliCommand, HELP_TEXT } from './args.ts';
+import { runFleetAdmin, runFleetKeys, serveFleet } from './fleet.ts';
+import { createLogger } from '../../lib/log.ts';
 import { buildImage, emitUpdateBundle, loadProfileFile } from '../../image-builder/src/index.ts';
 import { changeHalts, loadPrivateKey, loadPublicKey, publishBundle, validateWaves, type Wave, WAVE_PLAN_NAMES, WAVE_PLANS, type WavePlanName, writeSigningKeyPair } from '../../updater/src/index.ts';
 
@@ -54,6 +56,23 @@ async function run(command: CliCommand): Promise<number> {
       });
     case 'keys':
       for (const line of await runKeys(command, new Date())) console.log(line);
+      return 0;
+    case 'fleet-serve': {
+      const log = createLogger({ component: 'fleet', sinks: [(line) => process.stdout.write(`${line}\n`)], now: () => new Date() });
+      const running = await serveFleet(command, log);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await running.close();
+      return 0;
+    }
+    case 'fleet':
+      console.log(await runFleetAdmin(command));
+      return 0;
+    case 'keys-fleet':
+      for (const line of await runFleetKeys(command, new Date())) console.log(line);
       return 0;
     case 'keys-generate': {
       const written = await writeSigningKeyPair(command.out);
@@ -118,7 +137,7 @@ async function run(command: CliCommand): Promise<number> {
 }
 
 try {
-  process.exitCode = await run(parseCliArgs(process.argv.slice(2)));
+  process.exitCode = await run(parseCliArgs(process.argv.slice(2), process.env));
 } catch (error) {
   console.error(`berth: ${describeError(error)}`);
   process.exitCode = error instanceof BerthError && error.code === 'CLI_USAGE' ? 2 : 1;
