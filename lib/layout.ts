@@ -74,7 +74,43 @@ export const PATHS = {
   containerLogDir: '/var/log/containers',
   etcOverlayUpper: '/var/lib/berth/etc/upper',
   etcOverlayWork: '/var/lib/berth/etc/work',
+  /** Berth's own small files of this boot (tmpfs). */
   runDir: '/run/berth',
+  /** Generated daemon configs: chronyd and dhcpcd read these. */
+  chronyConfig: '/run/berth/chrony.conf',
+  dhcpcdConfig: '/run/berth/dhcpcd.conf',
+  /** Where a config drive (cidata / config-2) is mounted while its config is read. */
+  configDriveMount: '/run/berth/config-drive',
+  /** The ESP's mount point when the read-only root has no /efi directory. */
+  espFallbackMount: '/run/berth/efi',
+  /** Test-only trigger files (debug-triggers.ts). */
+  debugTriggerDir: '/run/berth/debug',
+  /** The debug shell's pid, so a restarted init adopts it. */
+  debugShellPid: '/run/berth/debug-shell.pid',
+  /** crun's state (--root) and CNI's state. */
+  crunStateDir: '/run/berth/crun',
+  cniStateDir: '/run/berth/cni',
+  /** Per-container OCI bundles: <dir>/<name>/{config.json,rootfs,hosts,...}. */
+  bundlesDir: '/run/berth/containers',
+  /** The container engine's store; layers below it. */
+  runtimeDir: '/var/lib/berth/runtime',
+  layersDir: '/var/lib/berth/runtime/layers',
+  /** OCI layouts the image builder laid in, one directory per image. */
+  preloadDir: '/var/lib/berth/preload',
+  /** Per container: <dir>/<name>/{upper,work,image}. */
+  containersStateDir: '/var/lib/berth/containers',
+  /** Named volumes (`volumes: [name:/path]`), one directory each. */
+  volumesDir: '/var/lib/berth/volumes',
+  /** The update journal (the updater's state across reboots). */
+  updateJournal: '/var/lib/berth/update-journal.json',
+  /** Digest of the config source text last taken over (config.ts). */
+  provisionedRecord: '/var/lib/berth/config.provisioned',
+  /** init's own log file. */
+  initLog: '/var/log/berth/init.log',
+  /** The per-container monitor (native/berth-monitor.c). */
+  monitorBinary: '/usr/lib/berth/berth-monitor',
+  /** The host's resolver file (written by init, bound into containers). */
+  resolvConf: '/etc/resolv.conf',
   /** The management API's Unix socket (root only); `berth ctl` talks to it by default. */
   apiSocket: '/run/berth/api.sock',
   /** The management API's generated server certificate and key. */

@@ -34,7 +34,8 @@ import {
 } from './core/config-source.ts';
 import { backoffDelayMs, isRetryableStatus } from '../../lib/retry.ts';
 import { URL_FETCH_LIMITS, fetchTimeoutError, httpStatusError, isDeclaredTooBig, FETCH_RETRY, tooBigError, type UrlFetchLimits } from './core/config-url.ts';
-import { loadMachineConfig, type MachineConfig } from './core/machine-config.ts';
+import { loadMachineConfig } from '../../lib/config/machine-config.ts';
+import type { MachineConfig } from './core/machine-config.ts';
 import { KERNEL_PATHS, TOOLS } from './core/tools.ts';
 import { loadKernelModules } from './kernel-modules.ts';
 import { mountOne, unmountWithFallback } from './mounts.ts';
@@ -67,7 +68,7 @@ async function readIfPresent(fs: FileSystem, path: string, logger: Logger): Prom
  * Digest of the source text the machine last took over (core/config-source.ts provisionedDigest):
  * the same text handed over again does not undo config changes applied since through the API.
  */
-export const PROVISIONED_RECORD = `${PATHS.stateDir}/config.provisioned`;
+export const PROVISIONED_RECORD = PATHS.provisionedRecord;
 
 async function recordProvisioned(fs: FileSystem, logger: Logger, digest: string): Promise<void> {
   try {

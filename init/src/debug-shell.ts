@@ -11,7 +11,7 @@ import { PATHS } from '../../lib/layout.ts';
 import type { ChildHandle, Sys } from './sys/types.ts';
 
 /** The debug shell's pid, written when it starts, so a restarted init adopts it instead of starting a second shell on the line. */
-export const DEBUG_SHELL_PID_FILE = `${PATHS.runDir}/debug-shell.pid`;
+export const DEBUG_SHELL_PID_FILE = PATHS.debugShellPid;
 
 export interface DebugShell {
   /** Stops supervising and kills the shell's process group. */

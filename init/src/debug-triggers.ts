@@ -9,7 +9,7 @@ import { describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { PATHS } from '../../lib/layout.ts';
 
-export const DEBUG_TRIGGER_DIR = `${PATHS.runDir}/debug`;
+export const DEBUG_TRIGGER_DIR = PATHS.debugTriggerDir;
 /** The file whose creation exhausts init's heap. */
 export const EXHAUST_HEAP_TRIGGER = 'exhaust-heap';
 

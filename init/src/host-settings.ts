@@ -10,9 +10,9 @@ import { CHRONY_CONFIG_PATH, CHRONY_STATE_DIR, CHRONY_USER, chronydArgv, lookupU
 import { planSysctls, planTimeZone, TIMEZONE_PATH } from './core/host-settings.ts';
 import type { MachineConfig } from './core/machine-config.ts';
 import { loadKernelModules } from './kernel-modules.ts';
-import { RUN_DIR } from './network.ts';
 import { superviseDaemon, type Daemon } from './supervisor.ts';
 import type { Sys } from './sys/types.ts';
+import { PATHS } from '../../lib/layout.ts';
 
 /** Loads `kernel_modules` and writes `sysctls`; returns how many settings failed. */
 export async function applyKernelSettings(sys: Pick<Sys, 'exec' | 'fs'>, logger: Logger, config: MachineConfig): Promise<number> {
@@ -52,7 +52,7 @@ export async function startTimeSync(sys: Pick<Sys, 'fs' | 'processes' | 'clock'>
     logger.info('Time sync off: no NTP servers configured (ntp.servers)');
     return undefined;
   }
-  await sys.fs.makeDir(RUN_DIR, 0o755);
+  await sys.fs.makeDir(PATHS.runDir, 0o755);
   await sys.fs.makeDir(CHRONY_STATE_DIR, 0o750);
   // chronyd writes its drift file after dropping root.
   try {

@@ -43,7 +43,7 @@ import { StageError, createTimeline, type Timeline } from './timeline.ts';
 
 /** The log file grows until it passes this size, then is rotated at the next boot. */
 export const LOG_ROTATE_BYTES = 8 * 1024 * 1024;
-export const INIT_LOG_FILE = `${PATHS.logDir}/init.log`;
+export const INIT_LOG_FILE = PATHS.initLog;
 /** Pause between BERTH-FAILED and the reboot. */
 export const FAILED_REBOOT_DELAY_MS = 3000;
 /** Time the host daemons (dhcpcd, chronyd) get to exit at shutdown before SIGKILL. */

@@ -13,9 +13,9 @@ import { diffAddresses, hasDhcpAddresses, parseIpAddresses, planNetwork, type Di
 import { KERNEL_PATHS, TOOLS } from './core/tools.ts';
 import { superviseDaemon, type Daemon } from './supervisor.ts';
 import type { Sys } from './sys/types.ts';
+import { PATHS } from '../../lib/layout.ts';
 
-export const RESOLV_CONF_PATH = '/etc/resolv.conf';
-export const RUN_DIR = '/run/berth';
+export const RESOLV_CONF_PATH = PATHS.resolvConf;
 /** How long boot waits for DHCP before announcing readiness anyway. */
 export const DHCP_WAIT_MS = 8000;
 const POLL_MS = 250;
@@ -134,7 +134,7 @@ export async function startNetwork(sys: Pick<Sys, 'exec' | 'fs' | 'processes' | 
   }
   if (plan.dhcpInterfaces.length > 0) {
     try {
-      for (const dir of [...DHCPCD_DIRS, RUN_DIR]) await sys.fs.makeDir(dir, 0o755);
+      for (const dir of [...DHCPCD_DIRS, PATHS.runDir]) await sys.fs.makeDir(dir, 0o755);
       await sys.fs.writeText(DHCPCD_CONFIG_PATH, renderDhcpcdConfig({ interfaces: plan.dhcpInterfaces, isResolvConfStatic: plan.resolvConf !== undefined }));
       const { file, args } = dhcpcdArgv();
       daemons.push(superviseDaemon(sys, logger, { name: 'dhcpcd', file, args }));

@@ -7,7 +7,8 @@
 import { describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { PATHS } from '../../lib/layout.ts';
-import { loadMachineConfig } from './core/machine-config.ts';
+import { loadMachineConfig } from '../../lib/config/machine-config.ts';
+import { warningLines } from './core/machine-config.ts';
 import type { ConfigChoice } from './core/config-source.ts';
 import { parseProcStat, planStaleKills, type ScopeProcess } from './core/restart.ts';
 import { DEBUG_SHELL_PID_FILE } from './debug-shell.ts';
@@ -51,7 +52,7 @@ export async function loadConfigInForce(sys: Pick<Sys, 'fs'>, logger: Logger): P
   try {
     const { config, warnings } = loadMachineConfig(text, PATHS.configOnVar);
     logger.info('Machine config kept from before the restart', { source: PATHS.configOnVar });
-    return { config, origin: 'saved', source: PATHS.configOnVar, warnings, rejected: [] };
+    return { config, origin: 'saved', source: PATHS.configOnVar, warnings: warningLines(PATHS.configOnVar, warnings), rejected: [] };
   } catch (error) {
     logger.warn('Saved machine config does not load after the restart', { source: PATHS.configOnVar, error: describeError(error) });
     return undefined;

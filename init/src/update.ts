@@ -10,8 +10,9 @@
 import { readFile } from 'node:fs/promises';
 import { describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
+import { systemClock } from '../../lib/sys/clock.ts';
 import { PATHS, rootPartitionLabel, type Slot } from '../../lib/layout.ts';
-import { applyCgroupSteps, type BootGate, type ChannelObservation, createBootGate, createFleetLockClient, createGateTracker, createUpdateAgent, createUpdateEffects, fleetLockNodeId, type GateFacts, type GateReport, type HealthSample, JOURNAL_PATH, listEntryNames, loadPublicKey, observeGates, planBless, planThrottle, readJournal, rebootPolicyOf, renameEntries, rolloutPosition, spawnSlotWriter, systemClock, type UpdateAgent, type VerifyRootStep, writeJournal, type WriteRootStep } from '../../updater/src/host.ts';
+import { applyCgroupSteps, type BootGate, type ChannelObservation, createBootGate, createFleetLockClient, createGateTracker, createUpdateAgent, createUpdateEffects, fleetLockNodeId, type GateFacts, type GateReport, type HealthSample, JOURNAL_PATH, listEntryNames, loadPublicKey, observeGates, planBless, planThrottle, readJournal, rebootPolicyOf, renameEntries, rolloutPosition, spawnSlotWriter, type UpdateAgent, type VerifyRootStep, writeJournal, type WriteRootStep } from '../../updater/src/host.ts';
 import { UPDATE_DEFAULTS, type UpdateSettings } from '../../lib/config/sections/update.ts';
 import type { BootHealth, BootVerdict } from './boot-health.ts';
 import { withEsp } from './bless.ts';

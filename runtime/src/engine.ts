@@ -8,7 +8,6 @@
  */
 import { promises as fsp } from 'node:fs';
 import type { MachineConfig } from '../../lib/config/machine-config.ts';
-import { VOLUMES_DIR } from '../../lib/config/sections/containers.ts';
 import { BerthError, describeError } from '../../lib/errors.ts';
 import { PATHS } from '../../lib/layout.ts';
 import type { Logger } from '../../lib/log.ts';
@@ -26,20 +25,20 @@ import { removePartialLayers } from './store/unpack.ts';
 import { createUptimeClock } from './uptime.ts';
 
 /** Where the engine keeps its state. */
-export const RUNTIME_ROOT = `${PATHS.stateDir}/runtime`;
+export const RUNTIME_ROOT = PATHS.runtimeDir;
 /** The image-builder puts OCI layouts here (on the data partition): one directory per image. */
-export const PRELOAD_DIR = `${PATHS.stateDir}/preload`;
+export const PRELOAD_DIR = PATHS.preloadDir;
 
 /** The engine's default paths. */
 export const DEFAULT_RUNTIME_PATHS: RuntimePaths & { root: string; preloadDir: string } = {
   root: RUNTIME_ROOT,
   preloadDir: PRELOAD_DIR,
-  layersDir: `${RUNTIME_ROOT}/layers`,
-  containersDir: `${PATHS.stateDir}/containers`,
-  bundlesDir: `${PATHS.runDir}/containers`,
-  logDir: '/var/log/containers',
-  volumesDir: VOLUMES_DIR,
-  hostResolvConf: '/etc/resolv.conf',
+  layersDir: PATHS.layersDir,
+  containersDir: PATHS.containersStateDir,
+  bundlesDir: PATHS.bundlesDir,
+  logDir: PATHS.containerLogDir,
+  volumesDir: PATHS.volumesDir,
+  hostResolvConf: PATHS.resolvConf,
 };
 
 /** The real RuntimeSys over node:child_process and /proc. */

@@ -11,6 +11,7 @@ import { mkdir, open, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../../lib/errors.ts';
 import { writeFileAtomically } from '../../lib/sys/atomic-file.ts';
+import { systemClock, type Clock } from '../../lib/sys/clock.ts';
 import { assertBundleChannel, BUNDLE_FILES, PAYLOAD_NAMES, type BundleManifest, type PayloadName } from './core/bundle-manifest.ts';
 import { pacingDelayMs } from './core/pacing.ts';
 import { PayloadCheck } from './payload-check.ts';
@@ -34,16 +35,8 @@ export interface DownloadOptions {
   pacingClock?: PacingClock;
 }
 
-/** What the pacing needs of time. */
-export interface PacingClock {
-  nowMs(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-const realPacingClock: PacingClock = {
-  nowMs: () => performance.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
+/** What the pacing needs of time (lib/sys/clock.ts). */
+export type PacingClock = Pick<Clock, 'monotonicMs' | 'sleep'>;
 
 /** The body of a response as byte chunks (none for an empty body). */
 async function* chunksOf(response: Response): AsyncGenerator<Uint8Array> {
@@ -189,8 +182,8 @@ async function downloadPayload(options: DownloadOptions, manifest: BundleManifes
     let received = have;
     // Paced per request: a resumed download keeps the rate from its first new byte.
     const bps = options.downloadBps;
-    const clock = options.pacingClock ?? realPacingClock;
-    const startedMs = clock.nowMs();
+    const clock = options.pacingClock ?? systemClock;
+    const startedMs = clock.monotonicMs();
     let paced = 0;
     try {
       for await (const chunk of chunksOf(response)) {
@@ -203,7 +196,7 @@ async function downloadPayload(options: DownloadOptions, manifest: BundleManifes
         options.onProgress?.(name, received, entry.size);
         if (bps !== undefined) {
           paced += chunk.byteLength;
-          const delay = pacingDelayMs(paced, clock.nowMs() - startedMs, bps);
+          const delay = pacingDelayMs(paced, clock.monotonicMs() - startedMs, bps);
           if (delay > 0) {
             await clock.sleep(delay);
             // The wait is ours, not the server's: it does not count towards the idle timeout.

@@ -7,32 +7,14 @@
  */
 import { BerthError, describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
+import type { Clock as LibClock } from '../../lib/sys/clock.ts';
 import { retryDelayMs } from './core/schedule.ts';
 import { evaluateHealthGate, type HealthGateState, type HealthSample } from './core/slots.ts';
 import { decideReboot, evaluateGates, type GateFacts, type GateReport, type RebootPolicy } from './core/reboot-gates.ts';
 import type { FleetLockClient, FleetLockResult } from './fleetlock.ts';
 
-export interface Clock {
-  now(): Date;
-  /** Resolves after `ms`, rejects when `signal` aborts. */
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
-  random(): number;
-}
-
-/** Real time, for main.ts. */
-export const systemClock: Clock = {
-  now: () => new Date(),
-  sleep: (ms, signal) =>
-    new Promise((resolve, reject) => {
-      if (signal.aborted) return reject(signal.reason as Error);
-      const timer = setTimeout(resolve, ms);
-      signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        reject(signal.reason as Error);
-      }, { once: true });
-    }),
-  random: () => Math.random(),
-};
+/** What the gates need of time (lib/sys/clock.ts; the host passes its systemClock). */
+export type Clock = Pick<LibClock, 'now' | 'sleep' | 'random'>;
 
 /** Re-check a window at least this often, so a clock step (NTP) cannot make it missed. */
 const WINDOW_RECHECK_MS = 15 * 60_000;

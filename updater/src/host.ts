@@ -11,7 +11,7 @@ export { rolloutPosition, type ChannelObservation } from './channel.ts';
 export { createUpdateEffects, rebootPolicyOf } from './effects.ts';
 export { listEntryNames, renameEntries } from './esp.ts';
 export { createFleetLockClient, fleetLockNodeId } from './fleetlock.ts';
-export { createGateTracker, observeGates, systemClock } from './gates.ts';
+export { createGateTracker, observeGates } from './gates.ts';
 export { JOURNAL_PATH, readJournal, writeJournal } from './journal.ts';
 export { loadPublicKey } from './signing.ts';
 export type { VerifyRootStep, WriteRootStep } from './slot-io.ts';

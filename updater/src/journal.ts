@@ -4,15 +4,15 @@
  * new state, never a mix. Effects: files in the journal's directory only.
  */
 import { mkdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { BerthError } from '../../lib/errors.ts';
 import { writeFileAtomically } from '../../lib/sys/atomic-file.ts';
 import { PATHS } from '../../lib/layout.ts';
-import { JOURNAL_FILE_NAME, parseJournal, renderJournal, type UpdateJournal } from './core/journal-format.ts';
+import { parseJournal, renderJournal, type UpdateJournal } from './core/journal-format.ts';
 import type { UpdateState } from './core/state.ts';
 
 /** Where the journal lives on a berth machine. */
-export const JOURNAL_PATH = join(PATHS.stateDir, JOURNAL_FILE_NAME);
+export const JOURNAL_PATH = PATHS.updateJournal;
 
 /**
  * Atomically replaces the journal with `state`. Throws UPDATER_JOURNAL_WRITE_FAILED

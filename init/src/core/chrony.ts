@@ -4,9 +4,10 @@
  * servers configured means no chronyd. Pure.
  */
 import { TOOLS } from './tools.ts';
+import { PATHS } from '../../../lib/layout.ts';
 
 /** Where init writes chronyd's config (tmpfs: rewritten every boot from the machine config). */
-export const CHRONY_CONFIG_PATH = '/run/berth/chrony.conf';
+export const CHRONY_CONFIG_PATH = PATHS.chronyConfig;
 /** The drift file's directory, on /var; chronyd writes it as its own user. */
 export const CHRONY_STATE_DIR = '/var/lib/chrony';
 /** chronyd drops root for this user (Debian's build default). */

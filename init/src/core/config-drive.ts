@@ -7,6 +7,7 @@
  */
 import { BerthError } from '../../../lib/errors.ts';
 import type { MountSpec } from './mount-plan.ts';
+import { PATHS } from '../../../lib/layout.ts';
 
 /** Volume labels of a config drive (cloud-init's NoCloud accepts both spellings). */
 export const CONFIG_DRIVE_LABELS: readonly string[] = ['CIDATA', 'cidata'];
@@ -14,7 +15,7 @@ export const CONFIG_DRIVE_LABELS: readonly string[] = ['CIDATA', 'cidata'];
 export type ConfigDriveFsType = 'vfat' | 'iso9660';
 
 /** Where the drive is mounted, read-only, while its config is read (tmpfs). */
-export const CONFIG_DRIVE_MOUNT = '/run/berth/config-drive';
+export const CONFIG_DRIVE_MOUNT = PATHS.configDriveMount;
 
 /** Files on the drive, in the order they are looked for. */
 export const CONFIG_DRIVE_FILES = { berth: 'berth.yaml', userData: 'user-data' } as const;

@@ -16,7 +16,8 @@
 import { createHash } from 'node:crypto';
 import { parseKernelCommandLine } from '../../../lib/boot-entry.ts';
 import { CMDLINE_KEYS, FW_CFG_CONFIG_NAME } from '../../../lib/layout.ts';
-import { DEFAULT_MACHINE_CONFIG, configProblemLines, type LoadedMachineConfig, type MachineConfig } from './machine-config.ts';
+import type { loadMachineConfig } from '../../../lib/config/machine-config.ts';
+import { DEFAULT_MACHINE_CONFIG, configProblemLines, warningLines, type MachineConfig } from './machine-config.ts';
 
 /** A source that hands over a new config (the last good copy and the defaults are not sources). */
 export type ConfigSourceKind = 'url' | 'fw_cfg' | 'config-drive';
@@ -132,14 +133,22 @@ export interface ConfigChoice {
   sourceUnchanged?: { origin: ConfigSourceKind; source: string };
 }
 
-export type MachineConfigLoader = (text: string, source: string) => LoadedMachineConfig;
+/** lib/config's loader (a parameter so tests can count loads). */
+export type MachineConfigLoader = typeof loadMachineConfig;
+
+/** A loaded config with its warnings as printable lines. */
+interface LoadedMachineConfig {
+  config: MachineConfig;
+  warnings: string[];
+}
 
 /** Chooses the config; never throws for a bad text or source (that is what `rejected` is for). */
 export function chooseMachineConfig(inputs: ConfigInputs, loadConfig: MachineConfigLoader): ConfigChoice {
   const rejected: RejectedConfig[] = [];
   const attempt = (origin: RejectedConfig['origin'], text: string, source: string): LoadedMachineConfig | undefined => {
     try {
-      return loadConfig(text, source);
+      const { config, warnings } = loadConfig(text, source);
+      return { config, warnings: warningLines(source, warnings) };
     } catch (error) {
       rejected.push({ origin, source, problems: configProblemLines(error), error });
       return undefined;

@@ -4,9 +4,10 @@
  * advertisements with SLAAC. Pure.
  */
 import { TOOLS } from './tools.ts';
+import { PATHS } from '../../../lib/layout.ts';
 
 /** Where init writes dhcpcd's config (tmpfs: rewritten every boot from the machine config). */
-export const DHCPCD_CONFIG_PATH = '/run/berth/dhcpcd.conf';
+export const DHCPCD_CONFIG_PATH = PATHS.dhcpcdConfig;
 /** Directories dhcpcd needs: leases and DUID (persistent), sockets and pid (runtime). */
 export const DHCPCD_DIRS = ['/var/lib/dhcpcd', '/run/dhcpcd'] as const;
 

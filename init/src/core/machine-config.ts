@@ -1,28 +1,20 @@
 /**
- * init's one door to the machine config schema, which lib/config owns
- * (`loadMachineConfig(text, source)`, ConfigError listing
- * `source:line:col: path: message`). Adapts it to what init needs: the config, and
- * warnings and problems as printable lines. Pure.
+ * What init adds to the machine config, whose one loader is lib/config's `loadMachineConfig(text,
+ * source)` (ConfigError listing `source:line:col: path: message`): the all-defaults config, and
+ * warnings and problems as printable lines for the console. Pure.
  */
-import { loadMachineConfig as loadFromLib, type MachineConfig } from '../../../lib/config/machine-config.ts';
-import { ConfigError, formatProblem } from '../../../lib/config/problems.ts';
+import { loadMachineConfig, type MachineConfig } from '../../../lib/config/machine-config.ts';
+import { ConfigError, formatProblem, type Problem } from '../../../lib/config/problems.ts';
 
 export type { MachineConfig };
 
-export interface LoadedMachineConfig {
-  config: MachineConfig;
-  /** Printable `source:line:col: path: message` lines. */
-  warnings: string[];
-}
-
-/** Loads and validates a machine config text; throws ConfigError (CONFIG_INVALID) listing every problem. */
-export function loadMachineConfig(text: string, source: string): LoadedMachineConfig {
-  const { config, warnings } = loadFromLib(text, source);
-  return { config, warnings: warnings.map((warning) => formatProblem(source, warning)) };
-}
-
 /** The config of a machine nobody configured: every default. */
-export const DEFAULT_MACHINE_CONFIG: MachineConfig = loadFromLib('', 'defaults').config;
+export const DEFAULT_MACHINE_CONFIG: MachineConfig = loadMachineConfig('', 'defaults').config;
+
+/** Warnings as printable `source:line:col: path: message` lines. */
+export function warningLines(source: string, warnings: readonly Problem[]): string[] {
+  return warnings.map((warning) => formatProblem(source, warning));
+}
 
 /** The problem lines of a config error, for the console. */
 export function configProblemLines(error: unknown): string[] {

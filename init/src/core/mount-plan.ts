@@ -80,7 +80,7 @@ export function etcOverlayMount(): MountSpec {
 }
 
 /** Where the ESP goes when the root lacks /efi (a tmpfs, so the mount point can be made). */
-export const ESP_FALLBACK_MOUNT = '/run/berth/efi';
+export const ESP_FALLBACK_MOUNT = PATHS.espFallbackMount;
 
 /**
  * The EFI system partition, mounted only while the boot entry is blessed: at /efi, or

@@ -209,6 +209,7 @@ export function createFakeClock(startMs = 0): FakeClock {
       clock.nowMs += ms;
       return new Promise((resolve) => setImmediate(resolve));
     },
+    random: () => 0.5,
   };
   return clock;
 }

@@ -6,10 +6,10 @@
 import { spawn } from 'node:child_process';
 import { closeSync, constants, createReadStream, fsyncSync, openSync, writeSync } from 'node:fs';
 import { chown, mkdir, open, readdir, readFile, realpath, rename, stat, symlink, unlink, writeFile } from 'node:fs/promises';
-import { performance } from 'node:perf_hooks';
 import { syncDirectory, writeFileAtomically } from '../../../lib/sys/atomic-file.ts';
 import { pathExists } from '../../../lib/sys/path-exists.ts';
 import { createExec, type Exec } from '../../../lib/sys/exec.ts';
+import { systemClock } from '../../../lib/sys/clock.ts';
 import { KERNEL_PATHS, TOOLS } from '../core/tools.ts';
 import type { AppendFile, Clock, ConsoleWriter, Devices, FileSystem, Power, ProcessExit, Processes, Sys } from './types.ts';
 
@@ -145,11 +145,7 @@ export function createNodeDevices(): Devices {
 }
 
 export function createNodeClock(): Clock {
-  return {
-    monotonicMs: () => performance.now(),
-    now: () => new Date(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  };
+  return systemClock;
 }
 
 /** The console is fd 1 (berth-pid1 and Node inherit /dev/console). Synchronous, so lines are out before power goes. */

@@ -81,13 +81,9 @@ export interface Devices {
   readStream(path: string, onData: (chunk: Uint8Array) => void, onEnd: (error?: unknown) => void): StreamHandle;
 }
 
-export interface Clock {
-  /** Monotonic milliseconds (arbitrary origin). */
-  monotonicMs(): number;
-  /** Wall-clock time, for log file timestamps only. */
-  now(): Date;
-  sleep(ms: number): Promise<void>;
-}
+/** Time for init (lib/sys/clock.ts): monotonic for deadlines, wall clock for log file timestamps. */
+import type { Clock } from '../../../lib/sys/clock.ts';
+export type { Clock };
 
 export interface ConsoleWriter {
   /** Writes one line to the console, synchronously; never throws. */

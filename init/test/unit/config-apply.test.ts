@@ -9,7 +9,7 @@ import { createLogger } from '../../../lib/log.ts';
 import { registerConfigRoutes } from '../../src/api/core/config-routes.ts';
 import { ApiError, Router, type ApiRequest, type ApiResponse } from '../../src/api/core/router.ts';
 import { createConfigApplier } from '../../src/config-apply.ts';
-import { loadMachineConfig } from '../../src/core/machine-config.ts';
+import { loadMachineConfig } from '../../../lib/config/machine-config.ts';
 import { createFakeSys } from '../../src/sys/fakes.ts';
 
 const BOOT = `hostname: web-1

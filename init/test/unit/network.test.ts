@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createMemoryLogger, parseLogLine } from '../../../lib/log.ts';
-import { loadMachineConfig } from '../../src/core/machine-config.ts';
+import { loadMachineConfig } from '../../../lib/config/machine-config.ts';
 import { applyKernelSettings, applyTimeZone, startTimeSync } from '../../src/host-settings.ts';
 import { ADDRESS_POLL_MS, DHCP_WAIT_MS, startNetwork } from '../../src/network.ts';
 import { superviseDaemon } from '../../src/supervisor.ts';

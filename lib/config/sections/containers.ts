@@ -144,9 +144,6 @@ const port = custom<string>(
   (value) => typeof value === 'string' || typeof value === 'number',
 );
 
-/** Named volumes live here, one directory each. */
-export const VOLUMES_DIR = `${PATHS.stateDir}/volumes`;
-
 /**
  * berth's own state on /var: the API's private key, registry secrets, the update journal, the
  * saved config, image store (all under stateDir), init's log and the container log files (a
@@ -161,7 +158,7 @@ export const BERTH_STATE_PATHS: readonly string[] = [PATHS.stateDir, PATHS.logDi
  * `path` must be absolute and normalised (see normaliseBindSource). Pure.
  */
 export function berthStateConflict(path: string): string | undefined {
-  if (path.startsWith(`${VOLUMES_DIR}/`)) return undefined;
+  if (path.startsWith(`${PATHS.volumesDir}/`)) return undefined;
   for (const state of BERTH_STATE_PATHS) {
     if (path === state || path.startsWith(`${state}/`)) return `is berth's own state (${state})`;
     if (path === '/' || state.startsWith(`${path}/`)) return `contains berth's own state (${state})`;

@@ -17,7 +17,7 @@ export const CNI_VERSION = '1.0.0';
 /** Where Debian's containernetworking-plugins installs the plugin executables (CNI_PATH). */
 export const CNI_PLUGIN_DIR = '/usr/lib/cni';
 /** Berth's CNI state on tmpfs: IPAM leases, cached ADD results and hosts files start empty each boot. */
-export const CNI_STATE_DIR = `${PATHS.runDir}/cni`;
+export const CNI_STATE_DIR = PATHS.cniStateDir;
 /** host-local IPAM's lease directory (one file per allocated address, plus a lock). */
 export const CNI_IPAM_DIR = `${CNI_STATE_DIR}/ipam`;
 /** One JSON record per attached container: what DEL needs (prevResult, runtime config). */

@@ -4,10 +4,10 @@
  * texts, the health-check policy and probe argv, and the exec process of a probe. Pure.
  */
 import type { ContainerConfig, HealthTest, VolumeSpec } from '../../../lib/config/sections/containers.ts';
-import { VOLUMES_DIR } from '../../../lib/config/sections/containers.ts';
 import type { ImageConfig } from './manifest.ts';
 import type { ContainerSpecInput, MountInput, NetworkInput, OciSpec, ResolvedUser } from './oci-spec.ts';
 import { DEFAULT_HEALTH_POLICY, type HealthPolicy } from './supervision.ts';
+import { PATHS } from '../../../lib/layout.ts';
 
 /** Paths of one container's files. */
 export interface ContainerPaths {
@@ -29,7 +29,7 @@ export interface SpecFacts {
 }
 
 /** Host directory of a named volume. */
-export function volumeDir(name: string, volumesDir = VOLUMES_DIR): string {
+export function volumeDir(name: string, volumesDir: string = PATHS.volumesDir): string {
   return `${volumesDir}/${name}`;
 }
 
@@ -51,7 +51,7 @@ function mountOf(volume: VolumeSpec, volumesDir: string): MountInput {
 /** The buildOciSpec input of a container: Compose fields mapped one to one. */
 export function containerSpecInput(facts: SpecFacts): ContainerSpecInput {
   const c = facts.container;
-  const volumesDir = facts.volumesDir ?? VOLUMES_DIR;
+  const volumesDir = facts.volumesDir ?? PATHS.volumesDir;
   const input: ContainerSpecInput = {
     name: facts.name,
     image: facts.image,

@@ -12,7 +12,7 @@ export const MOUNT_PATH = '/usr/bin/mount';
 /** util-linux choom: sets its own OOM score adjustment, then execs the command. */
 export const CHOOM_PATH = '/usr/bin/choom';
 /** crun's state directory for berth's containers (tmpfs: containers do not survive a reboot). */
-export const CRUN_STATE_DIR = `${PATHS.runDir}/crun`;
+export const CRUN_STATE_DIR = PATHS.crunStateDir;
 
 /** Container ids become paths and cgroup names: keep them plain. */
 const CONTAINER_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;

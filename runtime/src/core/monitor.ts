@@ -7,9 +7,10 @@
 import { createHash } from 'node:crypto';
 import { BerthError } from '../../../lib/errors.ts';
 import type { RotationPolicy } from './container-log.ts';
+import { PATHS } from '../../../lib/layout.ts';
 
 /** Where the image installs the monitor (image-builder's native stage). */
-export const MONITOR_PATH = '/usr/lib/berth/berth-monitor';
+export const MONITOR_PATH = PATHS.monitorBinary;
 
 /** The monitor's files in a container's state directory. */
 export const MONITOR_FILES = {

@@ -10,7 +10,6 @@ import { UPDATE_PHASES, type UpdateState } from './state.ts';
 import { isRecord } from '../../../lib/record.ts';
 
 export const JOURNAL_FORMAT = 1;
-export const JOURNAL_FILE_NAME = 'update-journal.json';
 
 export interface UpdateJournal {
   format: typeof JOURNAL_FORMAT;

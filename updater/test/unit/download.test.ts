@@ -136,7 +136,7 @@ void t.test('download_bps paces the reader: bytes taken never run ahead of the r
   const checkpoints: { at: number; bytes: number }[] = [];
   let taken = 0;
   const pacingClock = {
-    nowMs: () => nowMs,
+    monotonicMs: () => nowMs,
     sleep: (ms: number) => {
       nowMs += ms;
       checkpoints.push({ at: nowMs, bytes: taken });

@@ -30,7 +30,7 @@ export function fakeClock(start = '1970-01-01T00:00:00Z'): Clock & { slept: numb
     slept,
     now: () => new Date(now),
     sleep: (ms, signal) => {
-      if (signal.aborted) return Promise.reject(new Error('aborted'));
+      if (signal?.aborted === true) return Promise.reject(new Error('aborted'));
       slept.push(ms);
       now += ms;
       return Promise.resolve();

@@ -120,7 +120,7 @@ void t.test('manual gate: approval opens it, other gates still apply; abort stil
   t.match(logger.lines[0], /blocking=soak,manual until=2026-11-23T10:02:00.000Z/);
 
   const controller = new AbortController();
-  const waiting = awaitRebootPermission({ policy: { gates: ['manual'], pin: NO_PIN }, clock: { ...fakeClock('2026-11-23T10:00:00Z'), sleep: (_ms, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true })) }, logger }, controller.signal);
+  const waiting = awaitRebootPermission({ policy: { gates: ['manual'], pin: NO_PIN }, clock: { ...fakeClock('2026-11-23T10:00:00Z'), sleep: (_ms, signal) => new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal?.reason as Error), { once: true })) }, logger }, controller.signal);
   controller.abort(new Error('operator said reboot'));
   await t.rejects(waiting, { message: 'operator said reboot' });
 });

@@ -10,7 +10,7 @@ import {
   unusableConfigDrives,
 } from '../../../src/core/config-drive.ts';
 import { isSameNetwork } from '../../../src/core/early-network.ts';
-import { loadMachineConfig } from '../../../src/core/machine-config.ts';
+import { loadMachineConfig } from '../../../../lib/config/machine-config.ts';
 import {
   fetchTimeoutError,
   httpStatusError,

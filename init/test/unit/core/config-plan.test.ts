@@ -1,6 +1,6 @@
 import t from 'tap';
 import { isSameValue, planConfigChange, planContainers, summarizePlan } from '../../../src/core/config-plan.ts';
-import { loadMachineConfig, type MachineConfig } from '../../../src/core/machine-config.ts';
+import { loadMachineConfig, type MachineConfig } from '../../../../lib/config/machine-config.ts';
 
 const load = (text: string): MachineConfig => loadMachineConfig(text, 'test').config;
 

@@ -11,7 +11,7 @@ import {
   type ConfigSourceKind,
   type SourceReading,
 } from '../../../src/core/config-source.ts';
-import { loadMachineConfig } from '../../../src/core/machine-config.ts';
+import { loadMachineConfig } from '../../../../lib/config/machine-config.ts';
 
 const SAVED = '/var/lib/berth/config.yaml';
 const GOOD = 'hostname: web1\n';

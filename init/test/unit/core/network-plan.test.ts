@@ -1,5 +1,5 @@
 import t from 'tap';
-import { loadMachineConfig } from '../../../src/core/machine-config.ts';
+import { loadMachineConfig } from '../../../../lib/config/machine-config.ts';
 import { diffAddresses, hasDhcpAddresses, parseIpAddresses, planNetwork, renderResolvConf, wiredInterfaces, type DiscoveredInterface } from '../../../src/core/network-plan.ts';
 
 const networkOf = (yaml: string) => loadMachineConfig(yaml, 'c').config.network;
