@@ -12,6 +12,10 @@ import { analyzeBoot } from './analyze/boot.ts';
 import { createApiClient } from './ctl/client.ts';
 import { runKeys } from './ctl/keys.ts';
 import { runCtl } from './ctl/run.ts';
+import { loadMachineConfig } from '../../lib/config/machine-config.ts';
+import { ConfigError, formatProblem } from '../../lib/config/problems.ts';
+import { runVm } from './vm/run.ts';
+import { runVmTest } from './vm/test-runner.ts';
 import { parseCliArgs, type CliCommand, HELP_TEXT } from './args.ts';
 import { runFleetAdmin, runFleetKeys, serveFleet } from './fleet.ts';
 import { createLogger } from '../../lib/log.ts';
@@ -54,6 +58,28 @@ async function run(command: CliCommand): Promise<number> {
         readFile: (file) => readFile(file, 'utf8'),
         isTty: process.stdout.isTTY,
       });
+    case 'vm-run':
+      return runVm(command, { err: (text) => process.stderr.write(text), now: () => new Date() });
+    case 'vm-test':
+      return runVmTest(command, { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text), now: () => new Date() });
+    case 'config-validate': {
+      let text: string;
+      try {
+        text = await readFile(command.file, 'utf8');
+      } catch (error) {
+        throw new BerthError('CONFIG_UNREADABLE', `Cannot read the machine config ${command.file}: ${describeError(error)}`, { cause: error });
+      }
+      try {
+        const { warnings } = loadMachineConfig(text, command.file);
+        for (const w of warnings) process.stderr.write(`warning: ${formatProblem(command.file, w)}\n`);
+        process.stdout.write(`${command.file}: valid${warnings.length > 0 ? ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'})` : ''}\n`);
+        return 0;
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        process.stderr.write(`${error.message}\n`);
+        return 1;
+      }
+    }
     case 'keys':
       for (const line of await runKeys(command, new Date())) console.log(line);
       return 0;

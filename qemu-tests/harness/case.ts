@@ -31,7 +31,7 @@ export interface CaseContext {
 export async function runVmCase(
   t: TapLike,
   name: string,
-  options: Partial<Omit<MachineOptions, 'name'>> & { boots: number },
+  options: Partial<Omit<MachineOptions, 'name' | 'image'>> & { boots: number; image?: BuiltImage },
   body: (context: CaseContext) => Promise<void>,
 ): Promise<void> {
   t.setTimeout(caseTimeoutMs(options.boots));

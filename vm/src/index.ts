@@ -14,3 +14,5 @@ export * from './unix-socket.ts';
 export * from './image.ts';
 export * from './oci-image.ts';
 export * from './http.ts';
+export * from './network-hub.ts';
+export * from './ports.ts';

@@ -51,6 +51,17 @@ export function tcpPipeCommand(nodePath: string, port: number): string {
   return `${nodePath} -e "${script}"`;
 }
 
+/**
+ * A second network card on a private network shared with other VMs: a QEMU socket netdev
+ * connected to a hub on 127.0.0.1 (network-hub.ts). Frames go only to the other VMs on it.
+ */
+export interface PrivateNic {
+  /** The hub's TCP port on 127.0.0.1. */
+  hubPort: number;
+  /** The card's MAC address (locally administered, e.g. 52:54:00:xx:xx:xx). */
+  mac: string;
+}
+
 /** An extra drive beside the boot disk (a config drive): a virtio disk or a SATA CD-ROM. */
 export interface ExtraDrive {
   /** A raw image file. */
@@ -79,6 +90,13 @@ export interface QemuVmSpec {
   hostForwards?: readonly HostForward[];
   guestForwards?: readonly GuestForward[];
   extraDrives?: readonly ExtraDrive[];
+  privateNics?: readonly PrivateNic[];
+  /**
+   * The console on this terminal (multiplexed with QEMU's monitor: Ctrl-A X leaves, Ctrl-A C
+   * the monitor) and still appended to `consoleLog`; a guest reboot restarts the guest in
+   * the same QEMU instead of ending it.
+   */
+  interactive?: boolean;
   name?: string;
 }
 
@@ -90,7 +108,7 @@ function isPort(value: number): boolean {
 }
 
 /** Every problem with the forwards at once, each with its path; empty when valid. */
-export function checkForwards(spec: Pick<QemuVmSpec, 'hostForwards' | 'guestForwards'>): string[] {
+export function checkForwards(spec: Pick<QemuVmSpec, 'hostForwards' | 'guestForwards' | 'privateNics'>): string[] {
   const problems: string[] = [];
   (spec.hostForwards ?? []).forEach((fwd, i) => {
     if (fwd.protocol !== 'tcp' && fwd.protocol !== 'udp') problems.push(`hostForwards[${i}].protocol: expected "tcp" or "udp"`);
@@ -102,11 +120,17 @@ export function checkForwards(spec: Pick<QemuVmSpec, 'hostForwards' | 'guestForw
     if (!isPort(fwd.guestPort)) problems.push(`guestForwards[${i}].guestPort: expected a port 1-65535`);
     if (!isPort(fwd.hostPort)) problems.push(`guestForwards[${i}].hostPort: expected a port 1-65535`);
   });
+  (spec.privateNics ?? []).forEach((nic, i) => {
+    if (!isPort(nic.hubPort)) problems.push(`privateNics[${i}].hubPort: expected a port 1-65535`);
+    if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(nic.mac) || (parseInt(nic.mac.slice(0, 2), 16) & 1) === 1) {
+      problems.push(`privateNics[${i}].mac: expected a unicast MAC address like 52:54:00:12:34:56`);
+    }
+  });
   return problems;
 }
 
 /** The -netdev value: user networking, restricted, forwards on loopback only. */
-export function netdevValue(spec: Pick<QemuVmSpec, 'hostForwards' | 'guestForwards'>): string {
+export function netdevValue(spec: Pick<QemuVmSpec, 'hostForwards' | 'guestForwards' | 'privateNics'>): string {
   const problems = checkForwards(spec);
   if (problems.length > 0) {
     throw new BerthError('QEMU_NET_FORWARD_INVALID', `Refusing the VM network forwards: ${problems.join('; ')}`);
@@ -154,15 +178,23 @@ export function buildQemuArgv(spec: QemuVmSpec): string[] {
     '-smp', String(spec.cpus ?? DEFAULT_CPUS),
     '-nodefaults',
     '-display', 'none',
-    // A guest reboot ends QEMU; the test boots the same disk again.
-    '-no-reboot',
+  );
+  // A guest reboot ends QEMU; the test boots the same disk again. On a terminal the guest reboots in place.
+  if (spec.interactive !== true) argv.push('-no-reboot');
+  argv.push(
     '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${p(spec.firmwareCode)}`,
     '-drive', `if=pflash,format=raw,unit=1,file=${p(spec.firmwareVars)}`,
     '-drive', `if=none,id=disk0,format=qcow2,file=${p(spec.disk)}`,
     '-device', 'virtio-blk-pci,drive=disk0,bootindex=0',
+  );
+  if (spec.interactive === true) {
+    // ttyS0 on this terminal and in the log; signal=off: Ctrl-C goes to the guest, Ctrl-A X ends QEMU.
+    argv.push('-chardev', `stdio,id=console,mux=on,signal=off,logfile=${p(spec.consoleLog)},logappend=on`, '-serial', 'chardev:console', '-mon', 'chardev=console,mode=readline');
+  } else {
     // ttyS0: the console, appended so every boot of a machine lands in one log.
-    '-chardev', `file,id=console,path=${p(spec.consoleLog)},append=on`,
-    '-serial', 'chardev:console',
+    argv.push('-chardev', `file,id=console,path=${p(spec.consoleLog)},append=on`, '-serial', 'chardev:console');
+  }
+  argv.push(
     // ttyS1: the guest's debug shell.
     '-chardev', `socket,id=shell,path=${p(spec.shellSocket)},server=on,wait=off`,
     '-serial', 'chardev:shell',
@@ -170,6 +202,12 @@ export function buildQemuArgv(spec: QemuVmSpec): string[] {
     '-mon', 'chardev=qmp,mode=control',
     '-netdev', netdevValue(spec),
     '-device', 'virtio-net-pci,netdev=n0',
+  );
+  (spec.privateNics ?? []).forEach((nic, i) => {
+    // Connects to the hub on loopback: the only peers are the project's own VMs.
+    argv.push('-netdev', `socket,id=p${i},connect=${LOOPBACK}:${nic.hubPort}`, '-device', `virtio-net-pci,netdev=p${i},mac=${nic.mac}`);
+  });
+  argv.push(
     // Entropy early in boot: under TCG the guest's RNG would otherwise be slow to seed.
     '-device', 'virtio-rng-pci',
     // A hardware watchdog as real machines have: init pings it, and a hung guest is reset
@@ -192,11 +230,11 @@ export function buildQemuArgv(spec: QemuVmSpec): string[] {
 }
 
 /** qemu-img arguments creating a copy-on-write overlay; the base stays pristine. */
-export function overlayCreateArgs(baseAbsolutePath: string, overlayPath: string, sizeBytes: number): string[] {
+export function overlayCreateArgs(baseAbsolutePath: string, overlayPath: string, sizeBytes: number, baseFormat: 'qcow2' | 'raw' = 'qcow2'): string[] {
   if (!baseAbsolutePath.startsWith('/')) {
     throw new BerthError('QEMU_OVERLAY_INVALID', `Refusing overlay base ${baseAbsolutePath}: give an absolute path`);
   }
-  return ['create', '-f', 'qcow2', '-F', 'qcow2', '-b', baseAbsolutePath, overlayPath, String(sizeBytes)];
+  return ['create', '-f', 'qcow2', '-F', baseFormat, '-b', baseAbsolutePath, overlayPath, String(sizeBytes)];
 }
 
 /** qemu-io arguments writing `length` bytes of `pattern` at `offset` into a qcow2 (the top layer only). */

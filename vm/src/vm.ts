@@ -135,15 +135,35 @@ async function probeKvm(tools: QemuTools, workDir: string): Promise<Accelerator>
   return works ? 'kvm' : 'tcg';
 }
 
+/** A boot disk without a build manifest: a copied disk.qcow2 or disk.raw. */
+export interface DiskFile {
+  disk: string;
+  format: 'qcow2' | 'raw';
+}
+
+/** The base disk and its format, of a built image or a bare disk file. */
+export function baseDisk(image: BuiltImage | DiskFile): DiskFile {
+  return 'manifest' in image ? { disk: image.qcow2, format: 'qcow2' } : image;
+}
+
 /** The test's machine: its disk and config here, memory, CPUs and forwards as QEMU takes them. */
-export interface MachineOptions extends Pick<QemuVmSpec, 'memoryMiB' | 'cpus' | 'hostForwards' | 'guestForwards'> {
-  /** The test's name: its directory is out/qemu-tests/<name>/. */
+export interface MachineOptions extends Pick<QemuVmSpec, 'memoryMiB' | 'cpus' | 'hostForwards' | 'guestForwards' | 'privateNics'> {
+  /** The machine's name: its directory is out/qemu-tests/<name>/ unless `dir` is given. */
   name: string;
-  image: BuiltImage;
+  image: BuiltImage | DiskFile;
+  /** The machine's directory (absolute); default out/qemu-tests/<name>/. */
+  dir?: string;
+  /**
+   * Keep the directory and boot its disk again when it has one (`berth vm run --persist`):
+   * reboots and updates carry over between runs. Default: a fresh directory and overlay.
+   */
+  keepDisk?: boolean;
   /** Machine config (YAML) given to the guest through fw_cfg opt/berth/config. */
   config?: string;
   /** How much bigger than the image the overlay disk is, so the data partition grows. */
   extraDiskBytes?: number;
+  /** The overlay's whole size instead (at least the image's size); wins over extraDiskBytes. */
+  diskBytes?: number;
   tools?: QemuTools;
   exec?: Exec;
 }
@@ -164,13 +184,15 @@ export async function createMachine(options: MachineOptions): Promise<Machine> {
   const tools = options.tools ?? (await findQemuTools());
   const exec = options.exec ?? createExec();
   const root = testOutRoot();
-  const dir = join(root, options.name);
-  await rm(dir, { recursive: true, force: true });
+  const dir = options.dir ?? join(root, options.name);
+  const overlay = join(dir, 'disk.qcow2');
+  const reuse = options.keepDisk === true && (await fileSize(overlay)) > 0;
+  if (options.keepDisk !== true) await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const accel = await detectAccelerator(tools, root);
   const paths = {
     dir,
-    overlay: join(dir, 'disk.qcow2'),
+    overlay,
     firmwareVars: join(dir, 'OVMF_VARS.fd'),
     consoleLog: join(dir, 'console.log'),
     qemuLog: join(dir, 'qemu.log'),
@@ -181,14 +203,27 @@ export async function createMachine(options: MachineOptions): Promise<Machine> {
   if (paths.shellSocket.length > MAX_SOCKET_PATH) {
     throw new BerthError('QEMU_MACHINE_INVALID', `Socket path ${paths.shellSocket} is too long for a unix socket: set BERTH_QEMU_TEST_DIR to a shorter directory`);
   }
-  await copyFile(tools.firmwareVars, paths.firmwareVars);
-  const info = await exec.run(tools.qemuImg, ['info', '--output=json', options.image.qcow2], { timeoutMs: 30_000 });
-  const virtualSize = (JSON.parse(info.stdout) as { 'virtual-size'?: number })['virtual-size'];
-  if (typeof virtualSize !== 'number') {
-    throw new BerthError('QEMU_IMAGE_INVALID', `qemu-img info reports no virtual size for ${options.image.qcow2}`);
+  const base = baseDisk(options.image);
+  const virtualSize = async (file: string): Promise<number> => {
+    const info = await exec.run(tools.qemuImg, ['info', '--output=json', file], { timeoutMs: 30_000 });
+    const size = (JSON.parse(info.stdout) as { 'virtual-size'?: number })['virtual-size'];
+    if (typeof size !== 'number') throw new BerthError('QEMU_IMAGE_INVALID', `qemu-img info reports no virtual size for ${file}`);
+    return size;
+  };
+  let diskBytes: number;
+  if (reuse) {
+    // A kept machine boots its own disk and firmware variables again (boot entries, EFI state).
+    if ((await fileSize(paths.firmwareVars)) === 0) await copyFile(tools.firmwareVars, paths.firmwareVars);
+    diskBytes = await virtualSize(overlay);
+  } else {
+    await copyFile(tools.firmwareVars, paths.firmwareVars);
+    const baseBytes = await virtualSize(base.disk);
+    if (options.diskBytes !== undefined && options.diskBytes < baseBytes) {
+      throw new BerthError('QEMU_MACHINE_INVALID', `Disk size ${options.diskBytes} bytes is smaller than the image's ${baseBytes} bytes (${base.disk}): give at least that`);
+    }
+    diskBytes = options.diskBytes ?? baseBytes + (options.extraDiskBytes ?? DEFAULT_EXTRA_DISK_BYTES);
+    await exec.run(tools.qemuImg, overlayCreateArgs(resolve(base.disk), paths.overlay, diskBytes, base.format), { timeoutMs: 30_000 });
   }
-  const diskBytes = virtualSize + (options.extraDiskBytes ?? DEFAULT_EXTRA_DISK_BYTES);
-  await exec.run(tools.qemuImg, overlayCreateArgs(resolve(options.image.qcow2), paths.overlay, diskBytes), { timeoutMs: 30_000 });
   if (options.config !== undefined) await writeFile(paths.configFile, options.config);
   return new Machine(options, tools, exec, accel, paths, diskBytes);
 }
@@ -199,6 +234,8 @@ export interface BootOverrides {
   extraDrives?: readonly ExtraDrive[];
   /** No fw_cfg machine config this boot (the guest finds its config elsewhere). */
   withoutConfig?: boolean;
+  /** The console on this terminal (and in the log), Ctrl-A X to leave; guest reboots stay in QEMU. */
+  interactive?: boolean;
 }
 
 export interface MachinePaths {
@@ -214,7 +251,7 @@ export interface MachinePaths {
 
 export class Machine {
   readonly name: string;
-  readonly image: BuiltImage;
+  readonly image: BuiltImage | DiskFile;
   readonly accel: Accelerator;
   readonly paths: MachinePaths;
   /** The overlay's virtual size: the disk size the guest sees. */
@@ -253,6 +290,8 @@ export class Machine {
       ...(o.cpus === undefined ? {} : { cpus: o.cpus }),
       ...(o.hostForwards === undefined ? {} : { hostForwards: o.hostForwards }),
       ...(o.guestForwards === undefined ? {} : { guestForwards: o.guestForwards }),
+      ...(o.privateNics === undefined ? {} : { privateNics: o.privateNics }),
+      ...(boot.interactive === true ? { interactive: true } : {}),
       ...(boot.extraDrives === undefined ? {} : { extraDrives: boot.extraDrives }),
     });
   }
@@ -269,7 +308,9 @@ export class Machine {
     const argv = this.argv(overrides);
     const qemuLog = createWriteStream(this.paths.qemuLog, { flags: 'a' });
     qemuLog.write(`# boot ${this.#boots}: ${commandLine(this.#tools.qemu, argv)}\n`);
-    const child = spawn(this.#tools.qemu, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { LANG: 'C.UTF-8' } });
+    // Interactive: QEMU owns the terminal (its console and monitor); its own messages go to the log.
+    const stdio: Array<'ignore' | 'pipe' | 'inherit'> = overrides.interactive === true ? ['inherit', 'inherit', 'pipe'] : ['ignore', 'pipe', 'pipe'];
+    const child = spawn(this.#tools.qemu, argv, { stdio, env: { LANG: 'C.UTF-8', ...(process.env.TERM === undefined ? {} : { TERM: process.env.TERM }) } });
     liveChildren.add(child);
     child.once('exit', () => liveChildren.delete(child));
     const vm = new Vm(this, child, qemuLog, startOffset, this.#boots);

@@ -98,3 +98,25 @@ await t.test('qemu-img, qemu-io and probe argv', (t) => {
   );
   t.end();
 });
+
+await t.test('interactive: the console on the terminal and in the log, Ctrl-A X, reboots stay in QEMU', (t) => {
+  const argv = buildQemuArgv({ ...base, interactive: true });
+  t.same(valuesOf(argv, '-chardev')[0], 'stdio,id=console,mux=on,signal=off,logfile=/work/out/qemu-tests/boot/console.log,logappend=on');
+  t.same(valuesOf(argv, '-mon'), ['chardev=console,mode=readline', 'chardev=qmp,mode=control']);
+  t.notOk(argv.includes('-no-reboot'));
+  t.ok(buildQemuArgv(base).includes('-no-reboot'));
+  t.end();
+});
+
+await t.test('a private network card connects to a hub on 127.0.0.1 only', (t) => {
+  const argv = buildQemuArgv({ ...base, privateNics: [{ hubPort: 40000, mac: '52:54:00:0a:0b:0c' }] });
+  t.same(valuesOf(argv, '-netdev'), ['user,id=n0,restrict=on', 'socket,id=p0,connect=127.0.0.1:40000']);
+  t.same(valuesOf(argv, '-device').filter((d) => d.startsWith('virtio-net')), ['virtio-net-pci,netdev=n0', 'virtio-net-pci,netdev=p0,mac=52:54:00:0a:0b:0c']);
+  t.same(checkForwards({ privateNics: [{ hubPort: 0, mac: '53:54:00:0a:0b:0c' }] }), [
+    'privateNics[0].hubPort: expected a port 1-65535',
+    'privateNics[0].mac: expected a unicast MAC address like 52:54:00:12:34:56',
+  ]);
+  t.throws(() => buildQemuArgv({ ...base, privateNics: [{ hubPort: 1, mac: 'x' }] }), { code: 'QEMU_NET_FORWARD_INVALID' });
+  t.same(overlayCreateArgs('/b/disk.raw', '/o.qcow2', 10, 'raw'), ['create', '-f', 'qcow2', '-F', 'raw', '-b', '/b/disk.raw', '/o.qcow2', '10']);
+  t.end();
+});
