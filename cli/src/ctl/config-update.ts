@@ -4,9 +4,9 @@
  * CtlRequests and io given (no effects of its own besides the pause between status polls).
  */
 import { BerthError } from '../../../lib/errors.ts';
-import type { GateView, RolloutView } from '../../../init/src/api/core/update-routes.ts';
+import { API_ROUTES, routeRequest, type ApplyReport, type ConfigPlanView, type ConfirmAnswer, type PlanAnswer, type UpdateActionAnswer, type UpdateStatusBody } from '../../../lib/api/index.ts';
 import type { CtlRequests } from './containers.ts';
-import { formatBytes, formatValidation, type ProblemView } from './format.ts';
+import { formatBytes, formatValidation } from './format.ts';
 
 export type ConfigUpdateAction =
   | { op: 'config-plan'; file: string }
@@ -99,12 +99,7 @@ export function isConfigUpdateAction(action: { op: string }): action is ConfigUp
 }
 
 /** The plan as the API sends it. */
-export interface PlanView {
-  changed: boolean;
-  reboot_required: boolean;
-  sections: { section: string; effect: 'live' | 'reboot'; changes: string[]; reason?: string }[];
-  containers: { name: string; action: string; reasons: string[] }[];
-}
+export type PlanView = ConfigPlanView;
 
 /** The plan for people: each changed section, how it takes effect, and the containers. */
 export function formatPlan(plan: PlanView): string {
@@ -131,14 +126,7 @@ export function formatPlan(plan: PlanView): string {
 }
 
 /** The answer of apply and try. */
-export interface ApplyReportView {
-  plan: PlanView;
-  warnings: ProblemView[];
-  applied: { step: string; ok: boolean; detail: string; error?: string }[];
-  reboot_required: boolean;
-  saved: boolean;
-  pending_try?: { deadline: string; timeout_ms: number };
-}
+export type ApplyReportView = ApplyReport;
 
 /** What apply or try did, for people. */
 export function formatApplyReport(file: string, report: ApplyReportView): string {
@@ -154,25 +142,11 @@ export function formatApplyReport(file: string, report: ApplyReportView): string
   return `${lines.join('\n')}\n`;
 }
 
-/** GET /v1/update as the API sends it. */
-export interface UpdateStatusView {
-  configured: boolean;
-  phase: string;
-  booted_slot: string | null;
-  current_version: string | null;
-  available_version: string | null;
-  target_slot: string | null;
-  strategy: string | null;
-  progress: { stage: 'download' | 'write'; done_bytes: number; total_bytes: number } | null;
-  bad_versions: string[];
-  failures: number;
-  last_error: { code: string; message: string } | null;
-  apply_requested: boolean;
-  /** Absent from hosts older than the gates. */
-  gates?: GateView[];
-  /** Absent from hosts older than waves and halts. */
-  rollout?: RolloutView | null;
-}
+/**
+ * GET /v1/update as the API sends it, read leniently: gates are absent from hosts older than
+ * the gates, rollout from hosts older than waves and halts.
+ */
+export type UpdateStatusView = Omit<UpdateStatusBody, 'gates' | 'rollout'> & Partial<Pick<UpdateStatusBody, 'gates' | 'rollout'>>;
 
 /** One gate row: `holds` or `closed`, why, and when it next opens. */
 function formatGate(g: NonNullable<UpdateStatusView['gates']>[number]): string {
@@ -250,7 +224,7 @@ async function waitForUpdate(requests: CtlRequests, asJson: boolean, io: ConfigU
   for (;;) {
     let s: UpdateStatusView;
     try {
-      s = (await requests.json('GET', '/v1/update', 200)) as UpdateStatusView;
+      s = (await requests.json(...routeRequest(API_ROUTES.getUpdate), 200)) as UpdateStatusView;
     } catch (error) {
       // The host went away while rebooting into the update: that is the success.
       if (last?.phase === 'rebooting') {
@@ -294,12 +268,7 @@ export async function runConfigUpdateAction(action: ConfigUpdateAction, asJson: 
   const print = (value: unknown): void => io.out(`${JSON.stringify(value, null, 2)}\n`);
   switch (action.op) {
     case 'config-plan': {
-      const result = (await requests.json('POST', '/v1/config/plan', 200, await readConfigFile(io, action.file))) as {
-        valid: boolean;
-        problems: ProblemView[];
-        warnings: ProblemView[];
-        plan?: PlanView;
-      };
+      const result = (await requests.json(...routeRequest(API_ROUTES.planConfig), 200, await readConfigFile(io, action.file))) as PlanAnswer;
       if (asJson) print(result);
       else if (!result.valid) io.err(formatValidation(action.file, result));
       else io.out(formatPlan(result.plan as PlanView));
@@ -307,20 +276,20 @@ export async function runConfigUpdateAction(action: ConfigUpdateAction, asJson: 
     }
     case 'config-apply':
     case 'config-try': {
-      const path = action.op === 'config-apply' ? '/v1/config/apply' : `/v1/config/try${action.timeout === undefined ? '' : `?timeout=${encodeURIComponent(action.timeout)}`}`;
-      const report = (await requests.json('POST', path, 200, await readConfigFile(io, action.file))) as ApplyReportView;
+      const request = action.op === 'config-apply' ? routeRequest(API_ROUTES.applyConfig) : routeRequest(API_ROUTES.tryConfig, {}, { timeout: action.timeout });
+      const report = (await requests.json(...request, 200, await readConfigFile(io, action.file))) as ApplyReportView;
       if (asJson) print(report);
       else io.out(formatApplyReport(action.file, report));
       return report.applied.every((s) => s.ok) ? 0 : 1;
     }
     case 'config-confirm': {
-      const result = (await requests.json('POST', '/v1/config/confirm', 200)) as { confirmed: boolean; saved: boolean };
+      const result = (await requests.json(...routeRequest(API_ROUTES.confirmConfig), 200)) as ConfirmAnswer;
       if (asJson) print(result);
       else io.out(result.saved ? 'Confirmed: the tried config stays and is saved for the next boot\n' : 'Confirmed, but NOT saved for the next boot (the host log says why)\n');
       return result.saved ? 0 : 1;
     }
     case 'update-status': {
-      const status = (await requests.json('GET', '/v1/update', 200)) as UpdateStatusView;
+      const status = (await requests.json(...routeRequest(API_ROUTES.getUpdate), 200)) as UpdateStatusView;
       if (asJson) print(status);
       else io.out(formatUpdateStatus(status));
       return 0;
@@ -328,7 +297,8 @@ export async function runConfigUpdateAction(action: ConfigUpdateAction, asJson: 
     case 'update-check':
     case 'update-approve':
     case 'update-apply': {
-      const answer = (await requests.json('POST', `/v1/update/${action.op.slice('update-'.length)}`, 202)) as { phase: string; message: string };
+      const route = action.op === 'update-check' ? API_ROUTES.checkUpdate : action.op === 'update-approve' ? API_ROUTES.approveUpdate : API_ROUTES.applyUpdate;
+      const answer = (await requests.json(...routeRequest(route), 202)) as UpdateActionAnswer;
       if (asJson) print(answer);
       else io.out(`${answer.message}\n`);
       if (action.op === 'update-apply' && action.wait) return waitForUpdate(requests, asJson, io);

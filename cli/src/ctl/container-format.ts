@@ -4,11 +4,10 @@
  * ("now" comes in as a parameter).
  */
 import { dump } from 'js-yaml';
-import type { ContainerDetail, ContainerSummary } from '../../../init/src/api/core/container-routes.ts';
-import type { ImageSummary, PullProgressEvent, RemovalResult } from '../../../init/src/api/core/image-routes.ts';
+import type { ContainerDetail, ContainerSummary, ImageSummary, PullProgressEvent, RemovalResult } from '../../../lib/api/index.ts';
 import { formatBytes, formatDuration, renderTable } from './format.ts';
 
-// The wire shapes are the API's own route types (type-only: nothing of init is bundled into the CLI).
+// The wire shapes are the API's contract in lib/api, which the server in init answers with.
 /** A container as GET /v1/containers sends it. */
 export type ContainerView = ContainerSummary;
 /** A container as GET /v1/containers/{name} sends it. */

@@ -3,6 +3,7 @@
  * exec, images, pull, rmi, prune. Parsing is pure (words in, an action or a CLI_USAGE error);
  * running goes through the ApiClient and CtlIo given (no effects of its own).
  */
+import { API_ROUTES, routeRequest, type ContainerActionAnswer, type ContainerList, type ExecAnswer, type ImageList } from '../../../lib/api/index.ts';
 import { BerthError } from '../../../lib/errors.ts';
 import {
   formatContainers,
@@ -14,7 +15,6 @@ import {
   formatRemoval,
   PullTracker,
   type ContainerDetailView,
-  type ContainerView,
   type ImageView,
   type PullProgressView,
   type RemovalView,
@@ -173,31 +173,26 @@ export function createLineSplitter(onLine: (line: string) => void): { chunk(text
   };
 }
 
-const containerPath = (name: string, tail = ''): string => `/v1/containers/${encodeURIComponent(name)}${tail}`;
-
 /** Runs a container or image command; returns the exit code. API failures are thrown (run.ts reports them). */
 export async function runContainerAction(action: ContainerAction, asJson: boolean, requests: CtlRequests, io: ContainerIo): Promise<number> {
   const now = io.now ?? (() => new Date());
   const print = (value: unknown): void => io.out(`${JSON.stringify(value, null, 2)}\n`);
   switch (action.op) {
     case 'ps': {
-      const { containers } = (await requests.json('GET', '/v1/containers', 200)) as { containers: ContainerView[] };
+      const { containers } = (await requests.json(...routeRequest(API_ROUTES.listContainers), 200)) as ContainerList;
       if (asJson) print(containers);
       else io.out(formatContainers(containers, now()));
       return 0;
     }
     case 'inspect': {
-      const detail = (await requests.json('GET', containerPath(action.name), 200)) as ContainerDetailView;
+      const detail = (await requests.json(...routeRequest(API_ROUTES.inspectContainer, { name: action.name }), 200)) as ContainerDetailView;
       if (asJson) print(detail);
       else io.out(formatInspect(detail, now()));
       return 0;
     }
     case 'container-logs': {
-      const query = new URLSearchParams();
-      if (action.tail !== undefined) query.set('tail', String(action.tail));
-      if (action.follow) query.set('follow', '1');
-      const search = query.size > 0 ? `?${query.toString()}` : '';
-      await requests.lines('GET', containerPath(action.name, `/logs${search}`), (line) => {
+      const query = { tail: action.tail, follow: action.follow ? '1' : undefined };
+      await requests.lines(...routeRequest(API_ROUTES.getContainerLogs, { name: action.name }, query), (line) => {
         if (asJson) {
           io.out(`${line}\n`);
           return;
@@ -215,18 +210,14 @@ export async function runContainerAction(action: ContainerAction, asJson: boolea
     case 'start':
     case 'stop':
     case 'restart': {
-      const result = (await requests.json('POST', containerPath(action.name, `/${action.op}`), 200)) as { name: string; changed: boolean; state: string };
+      const result = (await requests.json(...routeRequest(API_ROUTES[`${action.op}Container`], { name: action.name }), 200)) as ContainerActionAnswer;
       if (asJson) print(result);
       else if (!result.changed) io.out(`${result.name} was already ${action.op === 'stop' ? 'stopped' : 'running'} (${result.state})\n`);
       else io.out(`${action.op === 'stop' ? 'Stopped' : action.op === 'start' ? 'Started' : 'Restarted'} ${result.name} (${result.state})\n`);
       return 0;
     }
     case 'exec': {
-      const result = (await requests.json('POST', containerPath(action.name, '/exec'), 200, { text: JSON.stringify({ argv: action.argv }), contentType: 'application/json' })) as {
-        exit_code: number;
-        stdout: string;
-        stderr: string;
-      };
+      const result = (await requests.json(...routeRequest(API_ROUTES.execContainer, { name: action.name }), 200, { text: JSON.stringify({ argv: action.argv }), contentType: 'application/json' })) as ExecAnswer;
       if (asJson) print(result);
       else {
         io.out(result.stdout);
@@ -235,7 +226,7 @@ export async function runContainerAction(action: ContainerAction, asJson: boolea
       return result.exit_code;
     }
     case 'images': {
-      const { images } = (await requests.json('GET', '/v1/images', 200)) as { images: ImageView[] };
+      const { images } = (await requests.json(...routeRequest(API_ROUTES.listImages), 200)) as ImageList;
       if (asJson) print(images);
       else io.out(formatImages(images));
       return 0;
@@ -243,13 +234,13 @@ export async function runContainerAction(action: ContainerAction, asJson: boolea
     case 'pull':
       return pull(action.reference, asJson, requests, io);
     case 'rmi': {
-      const result = (await requests.json('DELETE', `/v1/images/${encodeURIComponent(action.reference)}`, 200)) as RemovalView;
+      const result = (await requests.json(...routeRequest(API_ROUTES.removeImage, { reference: action.reference }), 200)) as RemovalView;
       if (asJson) print(result);
       else io.out(formatRemoval(`Removed ${action.reference}`, result));
       return 0;
     }
     case 'prune': {
-      const result = (await requests.json('POST', '/v1/images/prune', 200)) as RemovalView;
+      const result = (await requests.json(...routeRequest(API_ROUTES.pruneImages), 200)) as RemovalView;
       if (asJson) print(result);
       else io.out(formatRemoval('Pruned', result));
       return 0;
@@ -261,7 +252,7 @@ async function pull(reference: string, asJson: boolean, requests: CtlRequests, i
   const tracker = new PullTracker();
   let drawn = false;
   let outcome: { image: ImageView } | { error: { code: string; message: string } } | undefined;
-  await requests.lines('POST', '/v1/images/pull', (line) => {
+  await requests.lines(...routeRequest(API_ROUTES.pullImage), (line) => {
     if (asJson) io.out(`${line}\n`);
     let event: { event?: string; image?: ImageView; error?: { code: string; message: string } };
     try {

@@ -2,7 +2,7 @@
  * How `berth ctl` prints answers for people: aligned tables and short summaries. Pure: values
  * in, text out (the status takes "now" as a parameter).
  */
-import type { HostStatus } from '../../../init/src/api/core/host-routes.ts';
+import type { ApiProblem, HostStatus } from '../../../lib/api/index.ts';
 
 /** Pads columns to the widest cell; the last column is not padded. */
 export function renderTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
@@ -33,7 +33,7 @@ export function formatDuration(seconds: number): string {
   return parts.slice(0, 3).join(' ');
 }
 
-/** GET /v1/status as the API sends it: the route's own type (type-only: nothing of init is bundled into the CLI). */
+/** GET /v1/status as the API sends it (lib/api). */
 export type StatusView = HostStatus;
 
 /** init's line: its pid, memory and how often PID 1 had to restart it (and why, the last time). */
@@ -84,12 +84,7 @@ export function formatStatus(status: StatusView): string {
 }
 
 /** A problem as the API sends it. */
-export interface ProblemView {
-  path: string;
-  line: number;
-  column: number;
-  message: string;
-}
+export type ProblemView = ApiProblem;
 
 /** `FILE:line:col: path: message`, as the host prints config problems. */
 export function formatProblemLine(file: string, problem: ProblemView): string {

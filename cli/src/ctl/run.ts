@@ -4,13 +4,14 @@
  * errors (2) are found earlier by args.ts. Effects: only through the client and the CtlIo given.
  */
 import { dump } from 'js-yaml';
+import { API_ROUTES, routeRequest, type ConfigBody, type ConfigValidation, type ErrorBody } from '../../../lib/api/index.ts';
 import { BerthError, describeError } from '../../../lib/errors.ts';
 import { parseLogLine } from '../../../lib/log.ts';
 import type { CtlCommand } from './args.ts';
 import { ConnectError, type ApiAnswer, type ApiClient } from './client.ts';
 import { CONTAINER_EXIT, createLineSplitter, isContainerAction, runContainerAction, type CtlRequests } from './containers.ts';
 import { isConfigUpdateAction, runConfigUpdateAction } from './config-update.ts';
-import { formatStatus, formatValidation, type ProblemView, type StatusView } from './format.ts';
+import { formatStatus, formatValidation, type StatusView } from './format.ts';
 
 /** Exit codes scripts can rely on. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, cannotConnect: 3 } as const;
@@ -26,8 +27,9 @@ export interface CtlIo {
   now?: () => Date;
 }
 
+/** The API's error body, read leniently: a proxy's answer may have none of it. */
 interface ErrorBodyView {
-  error?: { code?: string; message?: string; problems?: ProblemView[] };
+  error?: Partial<ErrorBody['error']>;
 }
 
 function parseJson(answer: ApiAnswer): unknown {
@@ -118,24 +120,21 @@ export async function runCtl(command: CtlCommand, client: ApiClient, io: CtlIo):
     if (isConfigUpdateAction(action)) return await runConfigUpdateAction(action, command.json, ctlRequests(client), io);
     switch (action.op) {
       case 'status': {
-        const status = await json(client, 'GET', '/v1/status', 200);
+        const status = await json(client, ...routeRequest(API_ROUTES.getStatus), 200);
         if (command.json) print(io, status);
         else io.out(formatStatus(status as StatusView));
         return EXIT.ok;
       }
       case 'logs': {
-        const query = new URLSearchParams();
-        if (action.tail !== undefined) query.set('tail', String(action.tail));
-        if (action.follow) query.set('follow', '1');
         const printer = createLogPrinter((text) => io.out(text), command.json);
-        const search = query.size > 0 ? `?${query.toString()}` : '';
-        const answer = await client.request('GET', `/v1/logs${search}`, { onChunk: (text) => printer.chunk(text) });
+        const query = { tail: action.tail, follow: action.follow ? '1' : undefined };
+        const answer = await client.request(...routeRequest(API_ROUTES.getLogs, {}, query), { onChunk: (text) => printer.chunk(text) });
         if (answer.status !== 200) throw failure(answer);
         printer.end();
         return EXIT.ok;
       }
       case 'config-get': {
-        const answer = (await json(client, 'GET', '/v1/config', 200)) as { source: string; origin: string; config: unknown };
+        const answer = (await json(client, ...routeRequest(API_ROUTES.getConfig), 200)) as ConfigBody;
         if (command.json) print(io, answer);
         else io.out(`# machine config in force (origin ${answer.origin}, source ${answer.source})\n${dump(answer.config, { lineWidth: 120 })}`);
         return EXIT.ok;
@@ -147,11 +146,7 @@ export async function runCtl(command: CtlCommand, client: ApiClient, io: CtlIo):
         } catch (error) {
           throw new BerthError('CTL_FILE', `Cannot read ${action.file}: ${(error as Error).message}`);
         }
-        const result = (await json(client, 'POST', '/v1/config/validate', 200, { text, contentType: 'application/yaml' })) as {
-          valid: boolean;
-          problems: ProblemView[];
-          warnings: ProblemView[];
-        };
+        const result = (await json(client, ...routeRequest(API_ROUTES.validateConfig), 200, { text, contentType: 'application/yaml' })) as ConfigValidation;
         if (command.json) print(io, result);
         else if (result.valid) io.out(formatValidation(action.file, result));
         else io.err(formatValidation(action.file, result));
@@ -159,7 +154,7 @@ export async function runCtl(command: CtlCommand, client: ApiClient, io: CtlIo):
       }
       case 'reboot':
       case 'poweroff': {
-        const result = await json(client, 'POST', `/v1/power/${action.op}`, 202);
+        const result = await json(client, ...routeRequest(action.op === 'reboot' ? API_ROUTES.powerReboot : API_ROUTES.powerOff), 202);
         if (command.json) print(io, result);
         else io.out(`${action.op === 'reboot' ? 'Rebooting' : 'Powering off'} the host at ${client.address}\n`);
         return EXIT.ok;

@@ -179,7 +179,7 @@ void t.test('config commands against a fake API', async (t) => {
   t.same(JSON.parse(confirmed.out), { confirmed: true, saved: true });
 });
 
-const at = (phase: string, extra: Partial<UpdateStatusView> = {}): UpdateStatusView => ({ ...STATUS, phase, progress: null, ...extra });
+const at = (phase: UpdateStatusView['phase'], extra: Partial<UpdateStatusView> = {}): UpdateStatusView => ({ ...STATUS, phase, progress: null, ...extra });
 
 void t.test('update apply --wait follows to the reboot', async (t) => {
   const sequence = [

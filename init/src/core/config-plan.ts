@@ -8,29 +8,9 @@
 import type { ContainerConfig } from '../../../lib/config/sections/containers.ts';
 import { sharedNetworkOf } from '../../../lib/config/sections/containers.ts';
 import type { MachineConfig } from './machine-config.ts';
+import type { ChangeEffect, ConfigPlanView, ContainerChange, ContainerChangeAction as ContainerAction, SectionChange } from '../../../lib/api/index.ts';
 
-/** How a section's change takes effect. */
-export type ChangeEffect = 'live' | 'reboot';
-
-/** One top-level section that differs, and how its change takes effect. */
-export interface SectionChange {
-  section: string;
-  effect: ChangeEffect;
-  /** One line per change, for people (`web-1 -> web-2`, `+ net.ipv4.ip_forward=1`). */
-  changes: string[];
-  /** Why it needs a reboot (effect reboot only). */
-  reason?: string;
-}
-
-export type ContainerAction = 'create' | 'recreate' | 'remove' | 'keep';
-
-/** What happens to one container. */
-export interface ContainerChange {
-  name: string;
-  action: ContainerAction;
-  /** For recreate: the fields that changed, or the container whose network it shares. */
-  reasons: string[];
-}
+export type { ChangeEffect, ContainerAction, ContainerChange, SectionChange };
 
 /** One live step, in the order the apply runs them. */
 export type LiveStep =
@@ -42,15 +22,8 @@ export type LiveStep =
   | { kind: 'write-dns'; servers: string[]; search: string[] }
   | { kind: 'reconcile-containers'; create: string[]; recreate: string[]; remove: string[] };
 
-/** The plan for moving from one config to another. */
-export interface ConfigPlan {
-  /** False when the new config is the one in force (apart from ignored `x-` keys). */
-  changed: boolean;
-  /** Whether some change takes effect only at the next boot. */
-  reboot_required: boolean;
-  sections: SectionChange[];
-  /** Every container of either config, in the new config's order, then the removed ones. */
-  containers: ContainerChange[];
+/** The plan for moving from one config to another: the API's plan and the live steps. */
+export interface ConfigPlan extends ConfigPlanView {
   /** The live steps (empty when nothing changes live). */
   steps: LiveStep[];
 }

@@ -8,42 +8,18 @@ import { loadMachineConfig, type MachineConfig } from '../../../../lib/config/ma
 import { ConfigError } from '../../../../lib/config/problems.ts';
 import { duration, validate } from '../../../../lib/config/validate.ts';
 import { planConfigChange, type ConfigPlan } from '../../core/config-plan.ts';
+import { API_ROUTES, type ApplyReport as ApplyReportBody, type ConfirmAnswer, type PendingTry, type StepOutcome } from '../../../../lib/api/index.ts';
 import { ApiError, toApiProblem, type ApiProblem, type JsonSchema, type Router } from './router.ts';
+
+export type { PendingTry, StepOutcome };
+
+/** The answer of apply and try, with the server's full plan. */
+export type ApplyReport = ApplyReportBody<ConfigPlan>;
 
 /** Default and bounds of a try's timeout. */
 export const TRY_TIMEOUT_DEFAULT_MS = 60_000;
 export const TRY_TIMEOUT_MIN_MS = 5_000;
 export const TRY_TIMEOUT_MAX_MS = 3_600_000;
-
-/** What one live step did. */
-export interface StepOutcome {
-  step: string;
-  ok: boolean;
-  /** What was done, for people (`hostname web-2`). */
-  detail: string;
-  error?: string;
-}
-
-/** A try waiting for its confirmation. */
-export interface PendingTry {
-  /** When it reverts unless confirmed (ISO 8601). */
-  deadline: string;
-  timeout_ms: number;
-}
-
-/** The answer of apply and try. */
-export interface ApplyReport {
-  plan: ConfigPlan;
-  warnings: ApiProblem[];
-  /** The live steps run, in order. */
-  applied: StepOutcome[];
-  /** Whether some change waits for the next boot. */
-  reboot_required: boolean;
-  /** Where the config is kept for the next boot, once it is the last good one (apply, or try confirmed). */
-  saved: boolean;
-  /** For try: when it reverts unless confirmed. */
-  pending_try?: PendingTry;
-}
 
 /** What the endpoints need from init. */
 export interface ConfigControl {
@@ -159,9 +135,7 @@ export function registerConfigRoutes(router: Router, control: ConfigControl): vo
     'config',
     [
       {
-        method: 'POST',
-        path: '/v1/config/plan',
-        operationId: 'planConfig',
+        ...API_ROUTES.planConfig,
         summary: 'Show what applying a machine config would change, and what it costs',
         description:
           'Validates the text, then compares it with the config in force: per section whether it is applied live or at the next boot (and why), and which containers would be created, recreated, removed or left alone. Changes nothing.',
@@ -183,9 +157,7 @@ export function registerConfigRoutes(router: Router, control: ConfigControl): vo
         },
       },
       {
-        method: 'POST',
-        path: '/v1/config/apply',
-        operationId: 'applyConfig',
+        ...API_ROUTES.applyConfig,
         summary: 'Apply a machine config: live where possible, saved for the next boot',
         description:
           'Plans as /v1/config/plan, applies what can change live (host name, time zone, sysctls, new kernel modules, NTP, static DNS, containers), then saves the text crash-safely as the last good config on /var. Changes that need a reboot are listed and take effect at the next boot.',
@@ -199,9 +171,7 @@ export function registerConfigRoutes(router: Router, control: ConfigControl): vo
         },
       },
       {
-        method: 'POST',
-        path: '/v1/config/try',
-        operationId: 'tryConfig',
+        ...API_ROUTES.tryConfig,
         summary: 'Apply a machine config for a while: reverted unless confirmed in time',
         description:
           'Applies like /v1/config/apply but keeps the saved last good config as it was: unless POST /v1/config/confirm arrives within the timeout, the previous config is applied again; a reboot before the confirmation boots the previous config too.',
@@ -223,20 +193,16 @@ export function registerConfigRoutes(router: Router, control: ConfigControl): vo
         },
       },
       {
-        method: 'POST',
-        path: '/v1/config/confirm',
-        operationId: 'confirmConfig',
+        ...API_ROUTES.confirmConfig,
         summary: 'Keep the config of the pending try: it becomes the last good config',
         responses: {
           200: { description: 'Confirmed and saved', schema: { type: 'object', required: ['confirmed', 'saved'], properties: { confirmed: { type: 'boolean' }, saved: { type: 'boolean' } } } },
           409: { description: 'No try is pending (it was confirmed already, or reverted)' },
         },
-        handler: async () => ({ status: 200, json: { confirmed: true, ...(await control.confirm()) } }),
+        handler: async () => ({ status: 200, json: { confirmed: true, ...(await control.confirm()) } satisfies ConfirmAnswer }),
       },
       {
-        method: 'GET',
-        path: '/v1/config/try',
-        operationId: 'getConfigTry',
+        ...API_ROUTES.getConfigTry,
         summary: 'The try waiting for its confirmation, if any',
         responses: { 200: { description: 'pending is null when no try waits', schema: { type: 'object', required: ['pending'], properties: { pending: { oneOf: [PENDING_SCHEMA, { type: 'null' }] } } } } },
         handler: () => Promise.resolve({ status: 200, json: { pending: control.pendingTry() ?? null } }),

@@ -6,35 +6,10 @@
 import { isBerthError } from '../../../../lib/errors.ts';
 import { array, integer, object, string } from '../../../../lib/config/validate.ts';
 import { FOLLOWER_PENDING_MAX_BYTES, runFollower, sharedFollowerLimits, untilAborted, type FollowerLimits } from './follow.ts';
+import { API_ROUTES, type ContainerActionAnswer, type ContainerDetail, type ContainerList, type ContainerSummary, type ExecAnswer } from '../../../../lib/api/index.ts';
 import { ApiError, type ApiRoute, type JsonSchema, type Router } from './router.ts';
 
-/** One container as the list shows it. */
-export interface ContainerSummary {
-  name: string;
-  image: string;
-  /** waiting | preparing | running | restarting | exited | failed | stopped */
-  state: string;
-  /** starting | healthy | unhealthy, null without a health check. */
-  health: string | null;
-  restarts: number;
-  pid: number | null;
-  /** When the current (or last) run began. */
-  started_at: string | null;
-  exit_code: number | null;
-  critical: boolean;
-  /** Why it failed (state failed). */
-  error: string | null;
-  /** Published ports as declared ("8080:80"). */
-  ports: string[];
-  network_mode: string;
-  /** Its addresses on the container bridge (empty on host, none and shared networks). */
-  addresses: string[];
-}
-
-/** One container in full: the summary and its config as declared (with defaults filled in). */
-export interface ContainerDetail extends ContainerSummary {
-  config: unknown;
-}
+export type { ContainerDetail, ContainerSummary };
 
 /** What the endpoints need of the container engine. Unknown names throw RUNTIME_CONTAINER_NOT_FOUND. */
 export interface ContainerControl {
@@ -142,41 +117,34 @@ export function followerDroppedLine(name: string): string {
 export function registerContainerRoutes(router: Router, engine: ContainerControl, followers: FollowerLimits = sharedFollowerLimits()): void {
   const notFound = { description: 'No container of that name' };
   const action = (verb: 'start' | 'stop' | 'restart', summary: string, description: string): ApiRoute => ({
-    method: 'POST',
-    path: `/v1/containers/{name}/${verb}`,
-    operationId: `${verb}Container`,
+    ...API_ROUTES[`${verb}Container`],
     summary,
     description,
     responses: { 200: { description: 'Done; `changed` says whether anything happened', schema: ACTION_SCHEMA }, 404: notFound, 503: { description: 'The engine has not started yet' } },
     handler: async (request) => {
       const name = request.params.name ?? '';
       const { changed } = await callEngine(() => engine[verb](name));
-      return { status: 200, json: { name, changed, state: engine.inspect(name).state } };
+      const json: ContainerActionAnswer = { name, changed, state: engine.inspect(name).state };
+      return { status: 200, json };
     },
   });
   router.register('containers', [
     {
-      method: 'GET',
-      path: '/v1/containers',
-      operationId: 'listContainers',
+      ...API_ROUTES.listContainers,
       summary: 'The containers of the machine config and their state',
       responses: {
         200: { description: 'Every container, in config order', schema: { type: 'object', required: ['containers'], properties: { containers: { type: 'array', items: CONTAINER_SUMMARY_SCHEMA } } } },
       },
-      handler: async () => ({ status: 200, json: { containers: await callEngine(() => engine.list()) } }),
+      handler: async () => ({ status: 200, json: { containers: await callEngine(() => engine.list()) } satisfies ContainerList }),
     },
     {
-      method: 'GET',
-      path: '/v1/containers/{name}',
-      operationId: 'inspectContainer',
+      ...API_ROUTES.inspectContainer,
       summary: 'One container: config as declared, state, pid, restarts, health, ports, addresses, start time',
       responses: { 200: { description: 'The container', schema: CONTAINER_DETAIL_SCHEMA }, 404: notFound },
       handler: async (request) => ({ status: 200, json: await callEngine(() => engine.inspect(request.params.name ?? '')) }),
     },
     {
-      method: 'GET',
-      path: '/v1/containers/{name}/logs',
-      operationId: 'getContainerLogs',
+      ...API_ROUTES.getContainerLogs,
       summary: 'A container\'s output: the last N records, optionally followed',
       description:
         'Docker json-file records, one JSON object per line: `log` (the text with its newline), `stream` (stdout or stderr), `time`. With follow, records are sent as the container writes them until the client disconnects.',
@@ -223,9 +191,7 @@ export function registerContainerRoutes(router: Router, engine: ContainerControl
     action('stop', 'Stop a container', 'Its stop signal, then SIGKILL after its stop_grace_period. It stays stopped, whatever its restart policy, until started or the host reboots.'),
     action('restart', 'Stop a container (if running) and start it again', 'Answers once it has been started again (it may still be preparing).'),
     {
-      method: 'POST',
-      path: '/v1/containers/{name}/exec',
-      operationId: 'execContainer',
+      ...API_ROUTES.execContainer,
       summary: 'Run a command in a running container, as its own process runs (user, environment, capabilities)',
       description: `Not interactive: no stdin, no terminal. Answers when the command ends, with its exit code and output (the first ${EXEC_OUTPUT_MAX_BYTES / 1024 / 1024} MiB of each stream; the rest is read and dropped, and truncated says so). On timeout the command and everything it started in the container are killed.`,
       body: { kind: 'json', schema: execBody, openapi: EXEC_BODY_DOC, required: true, description: 'The command' },
@@ -262,7 +228,7 @@ export function registerContainerRoutes(router: Router, engine: ContainerControl
             truncated: dropped.stdout > 0 || dropped.stderr > 0,
             stdout_dropped_bytes: dropped.stdout,
             stderr_dropped_bytes: dropped.stderr,
-          },
+          } satisfies ExecAnswer,
         };
       },
     },

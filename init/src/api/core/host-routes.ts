@@ -8,37 +8,10 @@ import { ConfigError } from '../../../../lib/config/problems.ts';
 import { object } from '../../../../lib/config/validate.ts';
 import { FOLLOWER_PENDING_MAX_BYTES, runFollower, sharedFollowerLimits, type FollowerLimits } from './follow.ts';
 import { buildOpenApiDocument } from './openapi.ts';
-import { ApiError, toApiProblem, type ApiProblem, type ApiRoute, type JsonSchema, type Router } from './router.ts';
+import { API_ROUTES, type ConfigBody, type ConfigValidation, type PowerAnswer, type CpuInfo, type DiskInfo, type HostStatus, type InitProcessInfo, type InterfaceInfo, type MemoryInfo } from '../../../../lib/api/index.ts';
+import { ApiError, toApiProblem, type ApiRoute, type JsonSchema, type Router } from './router.ts';
 
-/** CPU facts for the status. */
-export interface CpuInfo {
-  model: string;
-  cores: number;
-  /** Load over the last sampling interval, 0-100. */
-  load_percent: number;
-  load_average: [number, number, number];
-}
-
-export interface MemoryInfo {
-  total_bytes: number;
-  used_bytes: number;
-  available_bytes: number;
-}
-
-export interface DiskInfo {
-  mount: string;
-  device: string;
-  fs_type: string;
-  size_bytes: number;
-  used_bytes: number;
-}
-
-export interface InterfaceInfo {
-  name: string;
-  mac: string;
-  up: boolean;
-  addresses: string[];
-}
+export type { ConfigValidation, CpuInfo, DiskInfo, HostStatus, InitProcessInfo, InterfaceInfo, MemoryInfo };
 
 /** What the status asks the machine (systeminformation in ../probe.ts; a fake in tests). */
 export interface HostProbe {
@@ -62,17 +35,6 @@ export interface HostView {
   requestPower(action: 'reboot' | 'poweroff'): void;
   /** init's own process: restarts by berth-pid1 and memory (absent: reported as a first start, RSS unknown). */
   initProcess?(): InitProcessInfo;
-}
-
-/** init's Node as the status shows it. */
-export interface InitProcessInfo {
-  pid: number;
-  /** How often berth-pid1 restarted init's Node since boot. */
-  restarts: number;
-  /** Why the previous init ended (`signal:SIGKILL`, `exit-code:1`, `heap-exhausted`), null if it never did. */
-  last_restart_reason: string | null;
-  rss_bytes: number;
-  heap_used_bytes: number;
 }
 
 /** The host log (/var/log/berth/init.log). */
@@ -151,22 +113,6 @@ export const STATUS_SCHEMA: JsonSchema = {
   },
 };
 
-/** The status body. */
-export interface HostStatus {
-  version: string;
-  slot: string;
-  state: string;
-  hostname: string;
-  boot_time: string | null;
-  uptime_s: number | null;
-  init: InitProcessInfo | null;
-  cpu: CpuInfo | null;
-  memory: MemoryInfo | null;
-  disks: DiskInfo[] | null;
-  interfaces: InterfaceInfo[] | null;
-  warnings: string[];
-}
-
 /** Gathers the status; a probe that fails leaves its field null and adds a warning. */
 export async function collectStatus(deps: Pick<HostRouteDeps, 'host' | 'probe' | 'now'>): Promise<HostStatus> {
   const warnings: string[] = [];
@@ -210,13 +156,6 @@ export function redactConfig(config: MachineConfig): MachineConfig {
   return { ...config, api: { ...config.api, server_key: '<redacted>' } };
 }
 
-/** The result of validating a config text. */
-export interface ConfigValidation {
-  valid: boolean;
-  problems: ApiProblem[];
-  warnings: ApiProblem[];
-}
-
 /** Validates a machine config text as a boot would. */
 export function validateConfigText(text: string): ConfigValidation {
   try {
@@ -239,9 +178,7 @@ const POWER_RESPONSE: JsonSchema = {
 function powerRoute(action: 'reboot' | 'poweroff', deps: HostRouteDeps): ApiRoute {
   const verb = action === 'reboot' ? 'Reboot' : 'Power off';
   return {
-    method: 'POST',
-    path: `/v1/power/${action}`,
-    operationId: action === 'reboot' ? 'powerReboot' : 'powerOff',
+    ...(action === 'reboot' ? API_ROUTES.powerReboot : API_ROUTES.powerOff),
     summary: `${verb} the host in order`,
     description: 'Stops the containers and host daemons, closes the log, unmounts the writable file systems, then the power action. Answers 202 before the shutdown starts.',
     body: { kind: 'json', schema: powerBody, openapi: POWER_BODY_DOC, required: false, description: 'Empty, or an empty JSON object' },
@@ -252,7 +189,7 @@ function powerRoute(action: 'reboot' | 'poweroff', deps: HostRouteDeps): ApiRout
       }
       return Promise.resolve({
         status: 202,
-        json: { action, message: action === 'reboot' ? 'Rebooting' : 'Powering off' },
+        json: { action, message: action === 'reboot' ? 'Rebooting' : 'Powering off' } satisfies PowerAnswer,
         after: () => deps.host.requestPower(action),
       });
     },
@@ -267,17 +204,13 @@ export function registerHostRoutes(router: Router, deps: HostRouteDeps): void {
   const followers = deps.followers ?? sharedFollowerLimits();
   router.register('host', [
     {
-      method: 'GET',
-      path: '/v1/status',
-      operationId: 'getStatus',
+      ...API_ROUTES.getStatus,
       summary: 'Host status: version, slot, boot time, uptime, CPU, memory, disks, network interfaces',
       responses: { 200: { description: 'The status', schema: STATUS_SCHEMA } },
       handler: async () => ({ status: 200, json: await collectStatus(deps) }),
     },
     {
-      method: 'GET',
-      path: '/v1/logs',
-      operationId: 'getLogs',
+      ...API_ROUTES.getLogs,
       summary: 'Host log lines (logfmt), the last N, optionally followed',
       query: [
         { name: 'tail', type: 'integer', minimum: 0, maximum: LOG_TAIL_MAX, description: `How many of the last lines (default ${LOG_TAIL_DEFAULT})` },
@@ -308,9 +241,7 @@ export function registerHostRoutes(router: Router, deps: HostRouteDeps): void {
       },
     },
     {
-      method: 'GET',
-      path: '/v1/config',
-      operationId: 'getConfig',
+      ...API_ROUTES.getConfig,
       summary: 'The machine config in force, with every default filled in',
       responses: {
         200: {
@@ -320,13 +251,11 @@ export function registerHostRoutes(router: Router, deps: HostRouteDeps): void {
       },
       handler: () => {
         const { config, source, origin } = deps.host.config();
-        return Promise.resolve({ status: 200, json: { source, origin, config: redactConfig(config) } });
+        return Promise.resolve({ status: 200, json: { source, origin, config: redactConfig(config) } satisfies ConfigBody });
       },
     },
     {
-      method: 'POST',
-      path: '/v1/config/validate',
-      operationId: 'validateConfig',
+      ...API_ROUTES.validateConfig,
       summary: 'Check a machine config text without applying it',
       body: { kind: 'text', mediaTypes: ['application/yaml', 'text/yaml', 'application/x-yaml', 'text/plain'], description: 'The machine config, YAML' },
       responses: {
@@ -347,9 +276,7 @@ export function registerHostRoutes(router: Router, deps: HostRouteDeps): void {
   // Registered last and built on request, so it lists whatever components registered later too.
   router.register('api', [
     {
-      method: 'GET',
-      path: '/v1/openapi.json',
-      operationId: 'getOpenApi',
+      ...API_ROUTES.getOpenApi,
       summary: 'This document',
       responses: { 200: { description: 'The OpenAPI 3.1 document of the endpoints this host has', schema: { type: 'object' } } },
       handler: () => Promise.resolve({ status: 200, json: buildOpenApiDocument(router.routes(), deps.apiVersion) }),

@@ -7,41 +7,10 @@ import { describeError, isBerthError } from '../../../../lib/errors.ts';
 import { object, string } from '../../../../lib/config/validate.ts';
 import { callEngine, engineError, NDJSON } from './container-routes.ts';
 import { parseReference } from '../../../../runtime/src/core/reference.ts';
+import { API_ROUTES, type ImageList, type ImageSummary, type PullProgressEvent, type PullStreamEvent, type RemovalResult } from '../../../../lib/api/index.ts';
 import { ApiError, type JsonSchema, type Router } from './router.ts';
 
-/** One image reference the host holds. */
-export interface ImageSummary {
-  /** Canonical: docker.io/library/web:latest. */
-  reference: string;
-  /** The manifest digest. */
-  digest: string;
-  config_digest: string;
-  /** Manifest, config and layers as stored (layers compressed). */
-  size_bytes: number;
-  created: string | null;
-  /** Preloaded by the image-builder: kept by prune even when unused. */
-  preloaded: boolean;
-  /** Containers whose `image` names it. */
-  used_by: string[];
-}
-
-/** How far one blob of a pull has come. */
-export interface PullProgressEvent {
-  event: 'progress';
-  digest: string;
-  kind: 'config' | 'layer';
-  done_bytes: number;
-  total_bytes: number;
-  status: 'downloading' | 'done' | 'exists';
-}
-
-/** What a removal or prune took away. */
-export interface RemovalResult {
-  removed_images: string[];
-  removed_blobs: number;
-  removed_layers: number;
-  freed_bytes: number;
-}
+export type { ImageSummary, PullProgressEvent, RemovalResult };
 
 /** What the endpoints need of the image store. */
 export interface ImageControl {
@@ -84,17 +53,13 @@ const PULL_BODY_DOC: JsonSchema = {
 export function registerImageRoutes(router: Router, images: ImageControl): void {
   router.register('images', [
     {
-      method: 'GET',
-      path: '/v1/images',
-      operationId: 'listImages',
+      ...API_ROUTES.listImages,
       summary: 'The images this host holds: reference, digest, size, creation time, the containers using each',
       responses: { 200: { description: 'Every image reference, sorted', schema: { type: 'object', required: ['images'], properties: { images: { type: 'array', items: IMAGE_SCHEMA } } } } },
-      handler: async () => ({ status: 200, json: { images: await callEngine(() => images.listImages()) } }),
+      handler: async () => ({ status: 200, json: { images: await callEngine(() => images.listImages()) } satisfies ImageList }),
     },
     {
-      method: 'POST',
-      path: '/v1/images/pull',
-      operationId: 'pullImage',
+      ...API_ROUTES.pullImage,
       summary: 'Pull an image from its registry, with progress',
       description:
         'Streams newline-delimited JSON events: `{"event":"progress","digest","kind":"config|layer","done_bytes","total_bytes","status":"downloading|done|exists"}` while blobs download, then one `{"event":"pulled","image":{...}}` or `{"event":"error","error":{"code","message"}}` (the status is 200 once the stream has begun). Registries and their credentials come from `registries:` in the machine config.',
@@ -113,7 +78,7 @@ export function registerImageRoutes(router: Router, images: ImageControl): void 
           status: 200,
           contentType: NDJSON,
           stream: async (write) => {
-            const send = (event: unknown): void => write(`${JSON.stringify(event)}\n`);
+            const send = (event: PullStreamEvent): void => write(`${JSON.stringify(event)}\n`);
             try {
               const image = await images.pull(reference, (progress) => send({ event: 'progress', ...progress }));
               send({ event: 'pulled', image });
@@ -129,9 +94,7 @@ export function registerImageRoutes(router: Router, images: ImageControl): void 
       },
     },
     {
-      method: 'DELETE',
-      path: '/v1/images/{reference}',
-      operationId: 'removeImage',
+      ...API_ROUTES.removeImage,
       summary: 'Remove an image no container uses, and the blobs and layers only it needed',
       description: 'The reference is URL-encoded in the path (`/` as %2F). Containers name their image in the machine config: change the config before removing an image in use.',
       responses: {
@@ -142,9 +105,7 @@ export function registerImageRoutes(router: Router, images: ImageControl): void 
       handler: async (request) => ({ status: 200, json: await callEngine(() => images.remove(request.params.reference ?? '')) }),
     },
     {
-      method: 'POST',
-      path: '/v1/images/prune',
-      operationId: 'pruneImages',
+      ...API_ROUTES.pruneImages,
       summary: 'Remove pulled images no container uses, and every blob and layer no kept image needs',
       description: 'Preloaded images are kept (they cannot be pulled again); remove one explicitly with DELETE /v1/images/{reference}.',
       responses: { 200: { description: 'What was removed and the bytes freed', schema: REMOVAL_SCHEMA } },

@@ -8,8 +8,11 @@
 import { BerthError } from '../../../../lib/errors.ts';
 import { formatProblem, type Problem } from '../../../../lib/config/problems.ts';
 import { validate, type Schema } from '../../../../lib/config/validate.ts';
+import type { ApiProblem, ErrorBody, HttpMethod } from '../../../../lib/api/index.ts';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type { ApiProblem, ErrorBody };
+
+export type { HttpMethod };
 
 /** A JSON Schema fragment for the OpenAPI document. */
 export type JsonSchema = Readonly<Record<string, unknown>>;
@@ -30,19 +33,6 @@ export class ApiError extends BerthError {
     this.problems = options.problems;
     this.headers = options.headers ?? {};
   }
-}
-
-/** One problem in a request body or config text: where (path, 1-based line/column; 0 = unknown) and what. */
-export interface ApiProblem {
-  path: string;
-  line: number;
-  column: number;
-  message: string;
-}
-
-/** The JSON error body every failure returns. */
-export interface ErrorBody {
-  error: { code: string; message: string; problems?: ApiProblem[] };
 }
 
 export function toApiProblem(problem: Problem): ApiProblem {

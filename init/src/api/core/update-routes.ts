@@ -7,14 +7,15 @@
  * come through UpdateControl (../update-control.ts; a fake in tests).
  */
 import { describeUpdateState, type GateReport, type UpdateEvent, type UpdatePhase, type UpdateState } from '../../../../updater/src/host.ts';
+import { API_ROUTES, type GateView, type UpdateActionAnswer, type RolloutView, type UpdatePhaseName, type UpdateProgress, type UpdateStatusBody } from '../../../../lib/api/index.ts';
 import { ApiError, type ApiRoute, type JsonSchema, type Router } from './router.ts';
 
-/** How far the current phase's transfer is: the bundle download, or the write of the new root. */
-export interface UpdateProgress {
-  stage: 'download' | 'write';
-  done_bytes: number;
-  total_bytes: number;
-}
+export type { GateView, RolloutView, UpdateProgress, UpdateStatusBody };
+
+// The status names the state machine's phases: the wire type and the updater must agree both ways.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const PHASES_AGREE: Same<UpdatePhase, UpdatePhaseName> = true;
+void PHASES_AGREE;
 
 /** What the endpoints need of the updater. */
 export interface UpdateControl {
@@ -38,52 +39,9 @@ export interface UpdateControl {
   rollout(): RolloutView | null;
 }
 
-/** The channel's view of this host: wave and eligibility of its release, halts. */
-export interface RolloutView {
-  version: string;
-  decision: string;
-  wave: number | null;
-  waves: number | null;
-  eligible_at: string | null;
-  halted_versions: string[];
-  running_halted: boolean;
-  metadata_expires: string;
-}
-
-/** One reboot gate in the status: whether it holds now and when it next opens (or closes). */
-export interface GateView {
-  gate: string;
-  holds: boolean;
-  detail: string;
-  opens_at: string | null;
-  closes_at: string | null;
-}
-
 /** A gate report (updater/src/core/reboot-gates.ts) as the API sends it. Pure. */
 export function gateView(report: GateReport): GateView {
   return { gate: report.gate, holds: report.holds, detail: report.detail, opens_at: report.opensAt?.toISOString() ?? null, closes_at: report.closesAt?.toISOString() ?? null };
-}
-
-/** The status body of GET /v1/update. */
-export interface UpdateStatusBody {
-  configured: boolean;
-  phase: UpdatePhase | 'off';
-  booted_slot: string | null;
-  current_version: string | null;
-  /** The version being installed (or last installed / rolled back / failed). */
-  available_version: string | null;
-  target_slot: string | null;
-  strategy: string | null;
-  progress: UpdateProgress | null;
-  bad_versions: string[];
-  failures: number;
-  last_error: { code: string; message: string } | null;
-  /** An operator asked to apply: the host reboots as soon as the update is staged. */
-  apply_requested: boolean;
-  /** The reboot gates of the strategy and the pin. */
-  gates: GateView[];
-  /** The last verified channel metadata's view of this host; null before a check. */
-  rollout: RolloutView | null;
 }
 
 /** The status from the agent's state. Pure. */
@@ -229,14 +187,12 @@ export function registerUpdateRoutes(router: Router, control: UpdateControl, sle
       const decision = decideUpdateAction(phase, action, control.applyPending());
       if (decision.latchApply) control.requestApply();
       for (const event of decision.send) agent.send(event);
-      return { status: 202, json: { phase, message: decision.message } };
+      return { status: 202, json: { phase, message: decision.message } satisfies UpdateActionAnswer };
     };
   };
   router.register('update', [
     {
-      method: 'GET',
-      path: '/v1/update',
-      operationId: 'getUpdate',
+      ...API_ROUTES.getUpdate,
       summary: 'Update status: phase, current and available version, progress, bad versions, last error',
       query: [{ name: 'follow', type: 'boolean', description: 'Keep the response open and send the status (one JSON object per line) whenever it changes' }],
       responses: { 200: { description: 'The status (NDJSON when followed)', schema: UPDATE_STATUS_SCHEMA } },
@@ -258,26 +214,20 @@ export function registerUpdateRoutes(router: Router, control: UpdateControl, sle
       },
     },
     {
-      method: 'POST',
-      path: '/v1/update/check',
-      operationId: 'checkUpdate',
+      ...API_ROUTES.checkUpdate,
       summary: 'Check the update channel now',
       responses: { 202: { description: 'The check has started', schema: ACTION_SCHEMA }, 409: { description: 'Updates are off, or an update is under way' } },
       handler: act('check'),
     },
     {
-      method: 'POST',
-      path: '/v1/update/apply',
-      operationId: 'applyUpdate',
+      ...API_ROUTES.applyUpdate,
       summary: 'Apply an update now: check, download, stage, and reboot without waiting for the reboot strategy',
       description: 'At rest: starts a check; a newer version is downloaded and staged, then the host reboots at once. While downloading or verifying: reboots once staged. Staged: reboots now.',
       responses: { 202: { description: 'Accepted; GET /v1/update follows it', schema: ACTION_SCHEMA }, 409: { description: 'Updates are off, or the update is past staging' } },
       handler: act('apply'),
     },
     {
-      method: 'POST',
-      path: '/v1/update/approve',
-      operationId: 'approveUpdate',
+      ...API_ROUTES.approveUpdate,
       summary: "Open the strategy's manual gate: the host reboots into the staged update once every other gate holds too",
       description: 'Unlike apply, the window, the FleetLock lock, the soak and the pin still apply. The approval lasts until the update has been confirmed or rolled back.',
       responses: { 202: { description: 'Approved', schema: ACTION_SCHEMA }, 409: { description: 'Updates are off, or the strategy has no manual gate' } },
@@ -286,7 +236,7 @@ export function registerUpdateRoutes(router: Router, control: UpdateControl, sle
         const agent = control.agent();
         if (agent === undefined) throw notConfigured();
         if (!control.approve()) throw new ApiError(409, 'UPDATE_NO_MANUAL_GATE', `Nothing to approve: update.strategy "${control.strategy() ?? 'immediate'}" has no manual gate (add manual to it, or use apply to reboot now)`);
-        return { status: 202, json: { phase: agent.state().current.phase, message: 'Approved: the host reboots into the staged update once every other gate holds' } };
+        return { status: 202, json: { phase: agent.state().current.phase, message: 'Approved: the host reboots into the staged update once every other gate holds' } satisfies UpdateActionAnswer };
       },
     },
   ]);

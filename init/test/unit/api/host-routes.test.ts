@@ -4,6 +4,7 @@
  * shutdown; 409 while shutting down), and the OpenAPI document listing every route, which
  * must equal the committed init/src/api/openapi.json (BERTH_UPDATE_OPENAPI=1 rewrites it).
  */
+import { API_ROUTES } from '../../../../lib/api/index.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import t from 'tap';
 import { loadMachineConfig } from '../../../../lib/config/machine-config.ts';
@@ -148,6 +149,9 @@ void t.test('the committed openapi.json is the document of the host endpoints', 
   const updateControl: UpdateControl = { agent: unused, booted: unused, strategy: unused, progress: unused, applyPending: unused, requestApply: unused, gates: unused, approve: unused, rollout: unused };
   registerConfigRoutes(router, configControl);
   registerUpdateRoutes(router, updateControl, unused);
+  // The route table the CLI calls through (lib/api) is exactly what the server registers.
+  const registered = router.routes().map((r) => `${r.operationId} ${r.method} ${r.path}`).sort();
+  t.same(registered, Object.values(API_ROUTES).map((r) => `${r.operationId} ${r.method} ${r.path}`).sort(), 'lib/api API_ROUTES lists every registered route, and nothing else');
   const text = `${JSON.stringify(buildOpenApiDocument(router.routes(), '0.1.0'), null, 2)}\n`;
   if (process.env.BERTH_UPDATE_OPENAPI === '1') await writeFile(OPENAPI_FILE, text);
   t.equal(await readFile(OPENAPI_FILE, 'utf8'), text, 'init/src/api/openapi.json is current (BERTH_UPDATE_OPENAPI=1 npx tap init/test/unit/api/host-routes.test.ts rewrites it)');
