@@ -70,6 +70,10 @@ export const PATHS = {
   stateDir: '/var/lib/berth',
   configOnVar: '/var/lib/berth/config.yaml',
   logDir: '/var/log/berth',
+  /** etcd's data directory when the host is an etcd member (machine config `etcd:`). */
+  etcdDataDir: '/var/lib/etcd',
+  /** etcd's TLS material given inline in the config, written at each boot (tmpfs). */
+  etcdRunDir: '/run/berth/etcd',
   /** Containers' json-file logs, `<name>.log` (written by init, never bound into a container). */
   containerLogDir: '/var/log/containers',
   etcOverlayUpper: '/var/lib/berth/etc/upper',

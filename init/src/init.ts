@@ -26,6 +26,7 @@ import { setupCgroups } from './cgroups.ts';
 import { applyHostname, loadBootConfig } from './config.ts';
 import { createConfigApplier, type ConfigApplier, type ConfigApplyDeps } from './config-apply.ts';
 import { prepareDataPartition } from './data-partition.ts';
+import { startEtcd, type EtcdMember } from './etcd.ts';
 import { startDebugShell, type DebugShell } from './debug-shell.ts';
 import { applyKernelSettings, applyTimeZone, startTimeSync } from './host-settings.ts';
 import { loadKernelModules } from './kernel-modules.ts';
@@ -107,6 +108,7 @@ export class Init {
   private blessing: Promise<void> | undefined;
   private network: Network | undefined;
   private readonly daemons: Daemon[] = [];
+  private etcd: EtcdMember | undefined;
   private config: MachineConfig | undefined;
   /** Applies configs sent through the API; holds the config in force. */
   private configApplier: ConfigApplier | undefined;
@@ -286,6 +288,14 @@ export class Init {
       this.network = await startNetwork(sys, logger, config.network);
       this.daemons.push(...this.network.daemons);
     });
+    const etcd = config.etcd;
+    if (etcd) {
+      // After the network (peers reach it there), before the containers (which may use it).
+      await this.stage('etcd', async () => {
+        this.etcd = await startEtcd(sys, logger, etcd);
+        this.daemons.push(this.etcd.daemon);
+      });
+    }
     const startApi = this.options.startApi;
     // Before the services, so a slow or failing container start can be watched through the API.
     if (startApi) {
@@ -320,6 +330,15 @@ export class Init {
         };
       },
     };
+  }
+
+  /**
+   * For the boot health gate: the etcd member as a critical service, `['etcd']` while it does
+   * not answer /health as healthy, empty when it does or the host is no member.
+   */
+  async unhealthyServices(): Promise<string[]> {
+    if (!this.etcd) return [];
+    return (await this.etcd.isHealthy()) ? [] : ['etcd'];
   }
 
   /** A config applied through the API changed ntp.servers: chronyd starts again with them (or stays stopped). */

@@ -50,12 +50,14 @@ function runInit(): void {
   const updater = createUpdaterHost({
     sys,
     logger: updaterLogger,
-    health: () => {
+    health: async () => {
       const critical = engine.statuses().filter((s) => s.critical);
-      return Promise.resolve({
-        unhealthyCritical: critical.filter((s) => !(s.state === 'running' && (s.health === undefined || s.health === 'healthy'))).map((s) => s.name),
+      // Host services count as critical too: an etcd member that does not answer /health holds the gate.
+      const services = await init.unhealthyServices();
+      return {
+        unhealthyCritical: [...critical.filter((s) => !(s.state === 'running' && (s.health === undefined || s.health === 'healthy'))).map((s) => s.name), ...services],
         failedCritical: critical.filter((s) => s.state === 'failed' || s.state === 'exited').map((s) => s.name),
-      });
+      };
     },
     initUp: () => init.state === 'running',
   });

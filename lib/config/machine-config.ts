@@ -13,6 +13,7 @@ import { apiSection } from './sections/api.ts';
 import { containerNetworkSection } from './sections/container-network.ts';
 import { containersSection } from './sections/containers.ts';
 import { debugSection } from './sections/debug.ts';
+import { etcdSection, etcdUpdateProblem } from './sections/etcd.ts';
 import { hostSection } from './sections/host.ts';
 import { kernelSection } from './sections/kernel.ts';
 import { networkSection } from './sections/network.ts';
@@ -33,10 +34,18 @@ export const machineConfigShape = {
   ...storageSection,
   ...apiSection,
   ...updateSection,
+  ...etcdSection,
 } satisfies Shape;
 
 /** Checks that span sections (e.g. a container's network referring to a declared network). */
-const crossChecks: ReadonlyArray<(config: ObjectOutput<typeof machineConfigShape>, report: Report) => void> = [];
+const crossChecks: ReadonlyArray<(config: ObjectOutput<typeof machineConfigShape>, report: Report) => void> = [
+  // An etcd member updates one at a time with its peers, or the cluster could lose quorum.
+  (config, report) => {
+    if (config.etcd === undefined) return;
+    const problem = etcdUpdateProblem(config.etcd, config.update);
+    if (problem) report(problem.message, { path: problem.path });
+  },
+];
 
 /**
  * The machine config schema. Top-level `x-...` keys are accepted and ignored, so a config can keep

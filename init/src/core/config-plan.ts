@@ -125,6 +125,7 @@ const REBOOT_REASONS: Readonly<Record<string, string>> = {
   api: 'the API listeners and their certificates are set up at boot',
   update: 'the update agent reads its settings when it starts',
   container_network: 'the container bridge is set up before the first container starts',
+  etcd: 'the etcd member is started at boot, and its cluster membership does not follow a changed config',
 };
 
 function sectionOrder(config: MachineConfig): string[] {

@@ -21,6 +21,8 @@ export const TOOLS = {
   ip: '/usr/bin/ip',
   dhcpcd: '/usr/sbin/dhcpcd',
   chronyd: '/usr/sbin/chronyd',
+  etcd: '/usr/bin/etcd',
+  setpriv: '/usr/bin/setpriv',
   busybox: PATHS.busybox,
 } as const;
 
