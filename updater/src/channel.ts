@@ -5,7 +5,7 @@
  */
 import { otherSlot, type Slot } from '../../lib/layout.ts';
 import { createHash } from 'node:crypto';
-import { assertChannelFresh, channelMetadataPath, chooseRelease, compareVersions, isSemVer, resolveBundleUrl } from './core/release.ts';
+import { assertChannelFresh, assertChannelNotReplayed, channelMetadataPath, nextChannelSeen, type ChannelSeen, chooseRelease, compareVersions, isSemVer, resolveBundleUrl } from './core/release.ts';
 import type { VersionPin } from './core/reboot-gates.ts';
 import type { UpdateEvent } from './core/state.ts';
 import { fetchDocument } from './download.ts';
@@ -47,6 +47,10 @@ export interface CheckOptions {
   now: Date;
   /** update.max_metadata_age. */
   maxMetadataAgeMs: number;
+  /** The newest metadata this host accepted before (from /var): older metadata is refused as a replay. */
+  seen?: ChannelSeen;
+  /** Keeps the newest accepted metadata (on /var), called before the metadata is used. */
+  rememberSeen?: (seen: ChannelSeen) => Promise<void>;
   /** The host's place in the fleet for waves (rolloutPosition of its seed). */
   position?: number;
   /** Told what the verified metadata says about this host: for status. */
@@ -57,17 +61,21 @@ export interface CheckOptions {
 
 /**
  * Fetches the channel, verifies its signature and freshness, and decides; throws the download
- * module's typed errors, verifyChannelMetadata's, or UPDATER_CHANNEL_EXPIRED. A refused
- * channel downloads nothing.
+ * module's typed errors, verifyChannelMetadata's, UPDATER_CHANNEL_EXPIRED or
+ * UPDATER_CHANNEL_REPLAYED. A refused channel downloads nothing.
  */
 export async function checkChannel(options: CheckOptions): Promise<Extract<UpdateEvent, { type: 'check-no-update' | 'check-found-update' }>> {
   const base = options.server.endsWith('/') ? options.server : `${options.server}/`;
   const url = new URL(channelMetadataPath(options.channel), base).href;
   const bytes = await fetchDocument(options.fetch ?? fetch, url, options.idleTimeoutMs ?? 60_000);
-  // Signature first, then freshness, then the release: nothing of unverified or stale metadata is used.
+  // Signature first, then freshness, then no replay, then the release: nothing of unverified or stale metadata is used.
   const source = `channel metadata ${url}`;
   const metadata = verifyChannelMetadata(bytes, options.trustedKeys, options.channel, source);
   assertChannelFresh(metadata, options.now, options.maxMetadataAgeMs, source);
+  assertChannelNotReplayed(metadata, options.seen, source);
+  const newer = nextChannelSeen(metadata, options.seen);
+  // Remembered before anything acts on it: after a crash the host still refuses the older file.
+  if (newer !== undefined) await options.rememberSeen?.(newer);
   const decision = chooseRelease({
     channel: metadata,
     runningVersion: options.running.version,

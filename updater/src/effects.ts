@@ -10,11 +10,13 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, describeError, isBerthError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
+import { writeFileAtomically } from '../../lib/sys/atomic-file.ts';
 import { otherSlot, parseBootEntryFileName, type Slot } from '../../lib/layout.ts';
 import { parseBootEntry } from '../../lib/boot-entry.ts';
 import type { UpdateEffects } from './agent.ts';
 import { checkChannel, type ChannelObservation } from './channel.ts';
 import { assertBundleApplies, BUNDLE_FILES, type Architecture, type BundleManifest } from './core/bundle-manifest.ts';
+import { CHANNEL_SEEN_FILE_NAME, parseChannelSeen } from './core/release.ts';
 import { checkDelayMs, retryDelayMs } from './core/schedule.ts';
 import { entryPath, planBless, planMarkBad, planStage, type BootIdentity, type EspEntryFile, type HealthSample } from './core/slots.ts';
 import type { UpdateEvent, UpdateState } from './core/state.ts';
@@ -117,6 +119,11 @@ export function createUpdateEffects(deps: EffectDeps): UpdateEffects {
   return {
     async fetchChannel() {
       try {
+        const seenFile = join(deps.stateDir, CHANNEL_SEEN_FILE_NAME);
+        const seen = await readFile(seenFile, 'utf8').then(parseChannelSeen, (error: unknown) => {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+          throw error;
+        });
         return await checkChannel({
           server: settings.server,
           channel: settings.channel,
@@ -127,6 +134,8 @@ export function createUpdateEffects(deps: EffectDeps): UpdateEffects {
           trustedKeys: deps.trustedKeys,
           now: clock.now(),
           maxMetadataAgeMs: settings.maxMetadataAgeMs,
+          ...(seen ? { seen } : {}),
+          rememberSeen: (next) => writeFileAtomically(seenFile, `${JSON.stringify(next)}\n`),
           ...(deps.rolloutPosition !== undefined ? { position: deps.rolloutPosition } : {}),
           ...(deps.observeChannel ? { observe: deps.observeChannel } : {}),
           ...(deps.fetch ? { fetch: deps.fetch } : {}),

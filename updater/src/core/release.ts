@@ -113,6 +113,52 @@ export function assertChannelFresh(metadata: ChannelMetadata, now: Date, maxAgeM
   }
 }
 
+/**
+ * The newest channel metadata a host accepted (its `published` time), kept on /var in
+ * `CHANNEL_SEEN_FILE_NAME` beside the journal: metadata signed before it is a replay.
+ */
+export interface ChannelSeen {
+  channel: string;
+  published: string;
+}
+
+/** The file in the state directory (/var/lib/berth) that holds `ChannelSeen`. */
+export const CHANNEL_SEEN_FILE_NAME = 'update-channel-seen.json';
+
+/** Parses the file's text; undefined when it is not a `ChannelSeen` (a damaged file protects nothing). */
+export function parseChannelSeen(text: string): ChannelSeen | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(value) || typeof value.channel !== 'string' || !isTime(value.published)) return undefined;
+  return { channel: value.channel, published: value.published };
+}
+
+/**
+ * Refuses metadata signed before the newest this host accepted for the same channel
+ * (UPDATER_CHANNEL_REPLAYED): a mirror that kept an older signed file cannot serve it again to
+ * hold a host back before it expires. The same file again (equal `published`) is fine; `seen`
+ * of another channel (the host switched channels) says nothing about this one.
+ */
+export function assertChannelNotReplayed(metadata: ChannelMetadata, seen: ChannelSeen | undefined, source = 'channel metadata'): void {
+  if (seen === undefined || seen.channel !== metadata.channel) return;
+  if (Date.parse(metadata.published) < Date.parse(seen.published)) {
+    throw new BerthError(
+      'UPDATER_CHANNEL_REPLAYED',
+      `Refusing ${source}: signed ${metadata.published}, before the newest metadata this host accepted (signed ${seen.published}); the mirror serves an old copy, point update.server at an up-to-date one`,
+    );
+  }
+}
+
+/** What to remember after accepting `metadata`: undefined when `seen` is as new already. */
+export function nextChannelSeen(metadata: ChannelMetadata, seen: ChannelSeen | undefined): ChannelSeen | undefined {
+  if (seen !== undefined && seen.channel === metadata.channel && Date.parse(seen.published) >= Date.parse(metadata.published)) return undefined;
+  return { channel: metadata.channel, published: metadata.published };
+}
+
 /** Renders channel metadata as `berth publish` signs it (stable key order, no whitespace). */
 export function renderChannelMetadata(metadata: ChannelMetadata): string {
   const ordered: Record<string, unknown> = {};

@@ -134,7 +134,7 @@ void t.test('check, download, stage, bless: the real effects against a static se
   await effects.blessSlot('b');
   t.same(await readdir(join(dir, 'esp/loader/entries')), ['berth-a.conf', 'berth-b.conf']);
   await effects.discardDownload();
-  t.same(await readdir(join(dir, 'var')), []);
+  t.same(await readdir(join(dir, 'var')), ['update-channel-seen.json'], 'the download is gone; the newest accepted metadata stays');
 
   // With 2.0.0 recorded as bad, the same channel offers nothing; the running slot is never cleared.
   state = { ...state, badVersions: ['2.0.0'] };
@@ -160,6 +160,16 @@ void t.test('check, download, stage, bless: the real effects against a static se
   await writeFile(channelFile, signChannelMetadata(metadata, loadPrivateKey(generateSigningKeyPair().privateKeyPem)));
   t.match(await effects.fetchChannel(signal), { type: 'error', code: 'UPDATER_SIGNATURE_WRONG_KEY' });
   t.same(served.slice(before), Array.from({ length: 3 }, () => '/berth/channels/stable.json'), 'only the channel file was fetched');
+
+  // A replay: the host accepted newer metadata; the older file, validly signed and fresh, is refused.
+  const key = loadPrivateKey(pair.privateKeyPem);
+  await writeFile(channelFile, signChannelMetadata({ ...metadata, published: '2026-11-23T09:00:00.000Z' }, key));
+  t.match(await effects.fetchChannel(signal), { type: 'check-found-update', version: '2.0.0' }, 'newer metadata is accepted');
+  t.same(JSON.parse(await readFile(join(dir, 'var/update-channel-seen.json'), 'utf8')), { channel: 'stable', published: '2026-11-23T09:00:00.000Z' }, 'and remembered on /var');
+  await writeFile(channelFile, signChannelMetadata(metadata, key));
+  t.match(await effects.fetchChannel(signal), { type: 'error', code: 'UPDATER_CHANNEL_REPLAYED', message: /signed 2026-11-22T01:00:00.000Z, before the newest metadata this host accepted \(signed 2026-11-23T09:00:00.000Z\)/ });
+  // Another agent on the same /var (a reboot) remembers it too.
+  t.match(await createUpdateEffects(deps).fetchChannel(signal), { type: 'error', code: 'UPDATER_CHANNEL_REPLAYED' }, 'after a restart as well');
 });
 
 void t.test('errors become error events; transport errors keep the download', async (t) => {

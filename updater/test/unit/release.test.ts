@@ -3,9 +3,12 @@ import { sign } from 'node:crypto';
 import { generateSigningKeyPair, loadPrivateKey, loadPublicKey, signChannelMetadata, verifyChannelMetadata } from '../../src/signing.ts';
 import {
   assertChannelFresh,
+  assertChannelNotReplayed,
   channelMetadataPath,
   chooseRelease,
   compareVersions,
+  nextChannelSeen,
+  parseChannelSeen,
   parseChannelMetadata,
   parseSemVer,
   renderChannelMetadata,
@@ -65,6 +68,34 @@ void t.test('freshness: expired, or signed longer ago than max_metadata_age', (t
   t.throws(() => assertChannelFresh(channel, new Date('2026-11-23T10:00:00Z'), 30 * day), { code: 'UPDATER_CHANNEL_EXPIRED', message: /expired at 2026-11-23T10:00:00Z/ });
   t.throws(() => assertChannelFresh(channel, new Date('2026-11-22T10:00:01Z'), 2 * day), { code: 'UPDATER_CHANNEL_EXPIRED', message: /max_metadata_age \(48 h\)/ });
   t.doesNotThrow(() => assertChannelFresh(channel, new Date('2026-11-22T10:00:00Z'), 2 * day), 'exactly max_metadata_age old is still fine');
+  t.end();
+});
+
+void t.test('replays: metadata signed before the newest accepted is refused; the same file again is fine', (t) => {
+  const seen = { channel: 'stable', published: '2026-11-20T10:00:00Z' };
+  const older = { ...channel, published: '2026-11-20T09:59:59.999Z' };
+  const newer = { ...channel, published: '2026-11-21T10:00:00Z' };
+  t.throws(() => assertChannelNotReplayed(older, seen, 'channel metadata http://m/channels/stable.json'), {
+    code: 'UPDATER_CHANNEL_REPLAYED',
+    message: /^Refusing channel metadata http:\/\/m\/channels\/stable\.json: signed 2026-11-20T09:59:59\.999Z, before the newest metadata this host accepted \(signed 2026-11-20T10:00:00Z\)/,
+  });
+  t.doesNotThrow(() => assertChannelNotReplayed(channel, seen), 'the same metadata again');
+  t.doesNotThrow(() => assertChannelNotReplayed(newer, seen));
+  t.doesNotThrow(() => assertChannelNotReplayed(older, undefined), 'nothing accepted yet');
+  t.doesNotThrow(() => assertChannelNotReplayed(older, { channel: 'beta', published: '2026-12-01T00:00:00Z' }), 'what another channel said does not count');
+  // Compared as instants, not as text: another offset of the same or a later instant.
+  t.doesNotThrow(() => assertChannelNotReplayed({ ...channel, published: '2026-11-20T11:00:00+01:00' }, seen));
+  t.throws(() => assertChannelNotReplayed({ ...channel, published: '2026-11-20T10:30:00+01:00' }, seen), { code: 'UPDATER_CHANNEL_REPLAYED' });
+
+  t.same(nextChannelSeen(newer, seen), { channel: 'stable', published: '2026-11-21T10:00:00Z' }, 'newer: remembered');
+  t.equal(nextChannelSeen(channel, seen), undefined, 'as new: nothing to write');
+  t.same(nextChannelSeen(channel, undefined), { channel: 'stable', published: '2026-11-20T10:00:00Z' });
+  t.same(nextChannelSeen({ ...channel, channel: 'beta' }, seen), { channel: 'beta', published: '2026-11-20T10:00:00Z' }, 'a switched channel starts over');
+
+  t.same(parseChannelSeen('{"channel":"stable","published":"2026-11-20T10:00:00Z"}\n'), seen);
+  t.equal(parseChannelSeen('{"channel":"stable"}'), undefined);
+  t.equal(parseChannelSeen('{"channel":"stable","published":"yesterday"}'), undefined);
+  t.equal(parseChannelSeen('not json'), undefined);
   t.end();
 });
 
