@@ -7,8 +7,7 @@
  */
 import { describeError } from '../../lib/errors.ts';
 import { createLogger } from '../../lib/log.ts';
-import { createCniAttacher } from '../../runtime/src/cni-attacher.ts';
-import { createRuntimeServices, createRuntimeSys, Engine } from '../../runtime/src/engine.ts';
+import { createCniAttacher, createRuntimeServices, createRuntimeSys, Engine } from '../../runtime/src/index.ts';
 import { runSlotWriter, SLOT_WRITER_COMMAND } from '../../updater/src/host.ts';
 import { SHUTDOWN_SIGNALS } from './core/shutdown-plan.ts';
 import { parseInitRestart, RESTART_ENV } from './core/restart.ts';

@@ -7,7 +7,7 @@
  * timed-out probes leave no process behind, and the flood's log files stay within their rotation.
  */
 import t from 'tap';
-import { DEFAULT_ROTATION } from '../../runtime/src/core/container-log.ts';
+import { DEFAULT_ROTATION } from '../../runtime/src/index.ts';
 import { caseTimeoutMs, runVmCase } from '../harness/case.ts';
 import { guestApiOk } from '../harness/guest-api.ts';
 import { containersImageDir, FAILED_PATTERN, fetchTextUntil, loadImage, PANIC_PATTERN, READY_PATTERN } from '../../vm/src/index.ts';

@@ -2,9 +2,7 @@
  * The container and image endpoints' view of runtime's Engine: its statuses, inspections and
  * image listings shaped as the API sends them. No effects of its own (the engine has them).
  */
-import type { Engine } from '../../../runtime/src/engine.ts';
-import type { LocalImage } from '../../../runtime/src/images.ts';
-import type { PruneResult } from '../../../runtime/src/images.ts';
+import type { Engine, LocalImage, PruneResult } from '../../../runtime/src/index.ts';
 import type { ContainerControl, ContainerDetail, ContainerSummary } from './core/container-routes.ts';
 import type { ImageControl, ImageSummary, RemovalResult } from './core/image-routes.ts';
 

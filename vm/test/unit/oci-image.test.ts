@@ -1,8 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { createBlobStore } from '../../../runtime/src/store/blobs.ts';
-import { importOciLayout } from '../../../runtime/src/store/image-layout.ts';
+import { createBlobStore, importOciLayout } from '../../../runtime/src/index.ts';
 import { busyboxEntries, ociArchive, tarEntries, writeOciLayout, writeTestImage } from '../../src/oci-image.ts';
 
 void t.test('the test image layout imports into the runtime store', async (t) => {

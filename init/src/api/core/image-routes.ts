@@ -6,7 +6,7 @@
 import { describeError, isBerthError } from '../../../../lib/errors.ts';
 import { object, string } from '../../../../lib/config/validate.ts';
 import { callEngine, engineError, NDJSON } from './container-routes.ts';
-import { parseReference } from '../../../../runtime/src/core/reference.ts';
+import { parseReference } from '../../../../runtime/src/index.ts';
 import { API_ROUTES, type ImageList, type ImageSummary, type PullProgressEvent, type PullStreamEvent, type RemovalResult } from '../../../../lib/api/index.ts';
 import { ApiError, type JsonSchema, type Router } from './router.ts';
 
