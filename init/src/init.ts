@@ -27,6 +27,7 @@ import { applyHostname, loadBootConfig } from './config.ts';
 import { createConfigApplier, type ConfigApplier, type ConfigApplyDeps } from './config-apply.ts';
 import { prepareDataPartition } from './data-partition.ts';
 import { startEtcd, type EtcdMember } from './etcd.ts';
+import { startHostCoordinator, type HostCoordinator } from './fleet-coordinator.ts';
 import { startDebugShell, type DebugShell } from './debug-shell.ts';
 import { applyKernelSettings, applyTimeZone, startTimeSync } from './host-settings.ts';
 import { loadKernelModules } from './kernel-modules.ts';
@@ -109,6 +110,7 @@ export class Init {
   private network: Network | undefined;
   private readonly daemons: Daemon[] = [];
   private etcd: EtcdMember | undefined;
+  private coordinator: HostCoordinator | undefined;
   private config: MachineConfig | undefined;
   /** Applies configs sent through the API; holds the config in force. */
   private configApplier: ConfigApplier | undefined;
@@ -296,6 +298,14 @@ export class Init {
         this.daemons.push(this.etcd.daemon);
       });
     }
+    if (config.fleet_coordinator) {
+      // A failed coordinator costs the fleet one replica, not this host's boot.
+      await this.stage('fleet-coordinator', () =>
+        this.bestEffort('fleet-coordinator', async () => {
+          this.coordinator = await startHostCoordinator(sys, logger, config);
+        }),
+      );
+    }
     const startApi = this.options.startApi;
     // Before the services, so a slow or failing container start can be watched through the API.
     if (startApi) {
@@ -450,6 +460,8 @@ export class Init {
         },
         stopDaemons: async () => {
           this.network?.stop();
+          // The coordinator before etcd, so its last requests still find the member.
+          await this.coordinator?.stop();
           await Promise.all(this.daemons.map((daemon) => daemon.stop(DAEMON_STOP_GRACE_MS)));
         },
       },

@@ -14,6 +14,7 @@ import { containerNetworkSection } from './sections/container-network.ts';
 import { containersSection } from './sections/containers.ts';
 import { debugSection } from './sections/debug.ts';
 import { etcdSection, etcdUpdateProblem } from './sections/etcd.ts';
+import { coordinatorEtcdEndpoints, fleetCoordinatorSection } from './sections/fleet-coordinator.ts';
 import { hostSection } from './sections/host.ts';
 import { kernelSection } from './sections/kernel.ts';
 import { networkSection } from './sections/network.ts';
@@ -35,6 +36,7 @@ export const machineConfigShape = {
   ...apiSection,
   ...updateSection,
   ...etcdSection,
+  ...fleetCoordinatorSection,
 } satisfies Shape;
 
 /** Checks that span sections (e.g. a container's network referring to a declared network). */
@@ -44,6 +46,17 @@ const crossChecks: ReadonlyArray<(config: ObjectOutput<typeof machineConfigShape
     if (config.etcd === undefined) return;
     const problem = etcdUpdateProblem(config.etcd, config.update);
     if (problem) report(problem.message, { path: problem.path });
+  },
+  // The coordinator needs an etcd to keep its state in: its own endpoints or this host's member.
+  (config, report) => {
+    const coordinator = config.fleet_coordinator;
+    if (coordinator === undefined || coordinatorEtcdEndpoints(coordinator, config.etcd) !== undefined) return;
+    report(
+      config.etcd === undefined
+        ? 'the coordinator keeps its state in etcd: set fleet_coordinator.etcd_endpoints, or make this host an etcd member (etcd:)'
+        : "this host's etcd member has https client_urls, which the coordinator's etcd client cannot use: set fleet_coordinator.etcd_endpoints to http client URLs",
+      { path: ['fleet_coordinator'] },
+    );
   },
 ];
 

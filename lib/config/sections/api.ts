@@ -19,7 +19,8 @@ export function listenHost(listen: string): string {
   return host.startsWith('[') ? host.slice(1, -1) : host;
 }
 
-const listenAddress = string({ pattern: LISTEN, expected: 'an address and port like "0.0.0.0:7443" or "[::]:7443"' }).refine((value) => {
+/** `ADDRESS:PORT` or `[IPV6]:PORT`, checked. */
+export const listenAddress = string({ pattern: LISTEN, expected: 'an address and port like "0.0.0.0:7443" or "[::]:7443"' }).refine((value) => {
   const port = listenPort(value);
   if (port < 1 || port > 65535) return `port ${port} is out of range (1-65535)`;
   const host = listenHost(value);

@@ -84,3 +84,14 @@ void t.test('an etcd member that updates itself must share the one-slot FleetLoc
   t.match(machineConfigProblemsOf([...MEMBER, '  initial_cluster_token: prod', ...FLEETLOCK_UPDATE].join('\n')), [/^update\.fleetlock\.group: .*must be "etcd-prod"/]);
   t.end();
 });
+
+void t.test('fleet_coordinator: TLS or an explicit insecure_http, and an etcd to keep its state in', (t) => {
+  const { config } = loadMachineConfig([...MEMBER, 'fleet_coordinator: { tls: { ca: /k/ca.pem, cert: /k/s.pem, key: /k/s.key } }'].join('\n'), 'c');
+  t.same(config.fleet_coordinator, { listen: '0.0.0.0:7480', tls: { ca: '/k/ca.pem', cert: '/k/s.pem', key: '/k/s.key' }, insecure_http: false, allow_anonymous_hosts: false, default_slots: 1 });
+  t.match(machineConfigProblemsOf([...MEMBER, 'fleet_coordinator: {}'].join('\n')), [/^fleet_coordinator\.tls: the coordinator needs tls/]);
+  t.match(machineConfigProblemsOf('fleet_coordinator: { insecure_http: true }'), [/^fleet_coordinator: the coordinator keeps its state in etcd: set fleet_coordinator\.etcd_endpoints, or make this host an etcd member/]);
+  t.ok(loadMachineConfig('fleet_coordinator: { insecure_http: true, etcd_endpoints: [http://10.0.0.1:2379] }', 'c').config.fleet_coordinator, 'explicit endpoints without a member');
+  t.match(machineConfigProblemsOf('fleet_coordinator: { insecure_http: true, etcd_endpoints: [https://10.0.0.1:2379] }'), [/^fleet_coordinator\.etcd_endpoints\[0\]: .*plain http only/]);
+  t.match(machineConfigProblemsOf([...MEMBER, 'fleet_coordinator: { insecure_http: true, listen: "10.0.0.1:99999", default_slots: 0 }'].join('\n')), [/^fleet_coordinator\.listen: /, /^fleet_coordinator\.default_slots: /]);
+  t.end();
+});
