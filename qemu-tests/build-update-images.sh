@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${BERTH_UPDATE_DIR:-out/update}
 mkdir -p "$OUT/bundles"
-[ -f "$OUT/keys/berth-signing.key" ] || node bin/berth.js keys generate --out "$OUT/keys"
+[ -f "$OUT/keys/berth-signing.key" ] || node bin/berth.js keys update-signing generate --out "$OUT/keys"
 [ -f "$OUT/test-image/index.json" ] || npx tsx qemu-tests/harness/make-test-image.ts "$OUT/test-image"
 for version in 2.0.0 3.0.0 1.0.0; do
   node bin/berth.js build qemu-tests/profiles/update.yaml --out "$OUT" --version "$version" --signing-key "$OUT/keys/berth-signing.key"

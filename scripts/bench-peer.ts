@@ -7,8 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { renderBootSvg } from '../cli/src/analyze/core/boot-svg.ts';
-import { parseBootConsole } from '../cli/src/analyze/core/boot-timeline.ts';
+import { parseBootConsole, renderBootSvg } from '../cli/src/index.ts';
 import { loadProfileFile } from '../image-builder/src/index.ts';
 import { type BuiltImage, createMachine, DEBUG_SHELL_CONFIG, loadImage, PANIC_PATTERN, REPO_ROOT, type Vm } from '../vm/src/index.ts';
 import { guestApiOk } from '../qemu-tests/harness/guest-api.ts';

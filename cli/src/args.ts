@@ -3,11 +3,12 @@
  * out. Unknown flags are errors that say what is accepted.
  */
 import { BerthError } from '../../lib/errors.ts';
-import { FLEET_HELP, parseFleetArgs, parseFleetKeysArgs, type FleetAdminCommand, type FleetKeysCommand, type FleetServeCommand } from './fleet-args.ts';
-import { CTL_HELP, parseCtlArgs, parseKeysArgs, type CtlCommand, type KeysCommand } from './ctl/args.ts';
+import { FLEET_HELP, parseFleetArgs, type FleetAdminCommand, type FleetServeCommand } from './fleet-args.ts';
+import { KEYS_HELP, parseKeysArgs, type KeysCommand } from './keys/args.ts';
+import { CTL_HELP, parseCtlArgs, type CtlCommand } from './ctl/args.ts';
 import type { RootFilesystem } from '../../image-builder/src/index.ts';
 import { parseConfigArgs, parseVmArgs, VM_HELP, type VmCliCommand } from './vm/args.ts';
-import { checkBundleBuildOptions, parseBundleBuildOption, parseKeysGenerateArgs, parsePublishArgs, UPDATE_HELP, type BundleBuildOptions, type UpdateCliCommand } from './update-args.ts';
+import { checkBundleBuildOptions, parseBundleBuildOption, parsePublishArgs, UPDATE_HELP, type BundleBuildOptions, type UpdateCliCommand } from './update-args.ts';
 
 export type CliCommand =
   | { kind: 'help' }
@@ -16,7 +17,6 @@ export type CliCommand =
   | UpdateCliCommand
   | FleetServeCommand
   | FleetAdminCommand
-  | FleetKeysCommand
   | VmCliCommand
   | ({ kind: 'build'; profile?: string; out?: string; version?: string; filesystem?: RootFilesystem } & BundleBuildOptions)
   | { kind: 'analyze-boot'; input: string; out?: string; firmwareMs?: number; boot?: number; title?: string; axisEndMs?: number };
@@ -36,7 +36,7 @@ Usage:
       to stdout; the rows are printed as text to stderr. --firmware-ms is QEMU start -> kernel
       start measured outside the guest; --boot picks one boot of a log holding several (1-based,
       negative from the end; default the last); --axis-ms fixes the time axis so charts compare.
-${UPDATE_HELP}${VM_HELP}${CTL_HELP}${FLEET_HELP}  berth help | --help
+${KEYS_HELP}${UPDATE_HELP}${VM_HELP}${CTL_HELP}${FLEET_HELP}  berth help | --help
       Show this text.
 `;
 
@@ -50,8 +50,7 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
   if (sub === 'analyze') return parseAnalyzeArgs(rest);
   if (sub === 'ctl') return parseCtlArgs(rest);
   if (sub === 'fleet') return parseFleetArgs(rest, env);
-  if (sub === 'keys' && rest[0] === 'fleet') return parseFleetKeysArgs(rest.slice(1));
-  if (sub === 'keys') return parseKeysGenerateArgs(rest) ?? parseKeysArgs(rest);
+  if (sub === 'keys') return parseKeysArgs(rest);
   if (sub === 'publish') return parsePublishArgs(rest);
   if (sub === 'vm') return parseVmArgs(rest);
   if (sub === 'config') return parseConfigArgs(rest);

@@ -63,9 +63,6 @@ export const FLEET_HELP = `  berth fleet serve --etcd URL[,URL…] [--listen HOS
   berth fleet unlock HOST [--group G] | halt VERSION [--reason TEXT] | resume VERSION | groups set GROUP SLOTS
       The fleet view and its admin actions, with --server URL --cert F --key F --ca F (an admin
       certificate from 'berth keys fleet admin'). BERTH_FLEET_SERVER, _CERT, _KEY, _CA set defaults.
-  berth keys fleet ca | host ID | admin NAME | server --host NAME_OR_IP… [--out DIR] [--ca-dir DIR] [--days N]
-      Make the fleet CA, a host certificate (CN host:ID: may lock, release and report as ID only),
-      an admin certificate (CN admin:NAME) or the coordinator's server certificate.
 `;
 
 function usage(message: string): BerthError {

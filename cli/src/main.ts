@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { BerthError, describeError } from '../../lib/errors.ts';
 import { analyzeBoot } from './analyze/boot.ts';
 import { createApiClient } from './ctl/client.ts';
-import { runKeys } from './ctl/keys.ts';
+import { runApiKeys } from './keys/api-certs.ts';
 import { runCtl } from './ctl/run.ts';
 import { loadMachineConfig } from '../../lib/config/machine-config.ts';
 import { ConfigError, formatProblem } from '../../lib/config/problems.ts';
@@ -80,8 +80,8 @@ async function run(command: CliCommand): Promise<number> {
         return 1;
       }
     }
-    case 'keys':
-      for (const line of await runKeys(command, new Date())) console.log(line);
+    case 'keys-api':
+      for (const line of await runApiKeys(command, new Date())) console.log(line);
       return 0;
     case 'fleet-serve': {
       const log = createLogger({ component: 'fleet', sinks: [(line) => process.stdout.write(`${line}\n`)], now: () => new Date() });
@@ -100,7 +100,7 @@ async function run(command: CliCommand): Promise<number> {
     case 'keys-fleet':
       for (const line of await runFleetKeys(command, new Date())) console.log(line);
       return 0;
-    case 'keys-generate': {
+    case 'keys-update-signing': {
       const written = await writeSigningKeyPair(command.out);
       console.log(`Wrote ${written.privateKeyPath} (keep it secret, never on a host) and ${written.publicKeyPath}; key id ${written.keyId}`);
       return 0;

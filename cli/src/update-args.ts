@@ -1,12 +1,11 @@
 /**
- * Argument parsing for the update commands of `berth` (issue 4): `keys generate`,
- * `publish` and the bundle options of `build`. Pure: argv in, a command or a
- * CLI_USAGE error out.
+ * Argument parsing for the update commands of `berth` (issue 4): `publish` and the bundle
+ * options of `build` (the signing key comes from `berth keys update-signing`, keys/args.ts).
+ * Pure: argv in, a command or a CLI_USAGE error out.
  */
 import { BerthError } from '../../lib/errors.ts';
 
 export type UpdateCliCommand =
-  | { kind: 'keys-generate'; out: string }
   | { kind: 'publish'; bundle: string; channel: string; to: string; signingKey: string; expiresInMs?: number; waves?: string }
   | { kind: 'publish-halt'; channel: string; to: string; signingKey: string; expiresInMs?: number; halt: string[]; resume: string[] };
 
@@ -17,10 +16,7 @@ export interface BundleBuildOptions {
   minVersion?: string;
 }
 
-export const UPDATE_HELP = `  berth keys generate --out DIR
-      Make the ed25519 key pair for update bundles: DIR/berth-signing.key (0600, keep it off
-      the hosts) and DIR/berth-signing.pub.
-  berth build ... --signing-key FILE [--channel NAME] [--min-version V]
+export const UPDATE_HELP = `  berth build ... --signing-key FILE [--channel NAME] [--min-version V]
       Also build the public half of FILE into the image (/usr/lib/berth/update-signing.pub)
       and write a signed update bundle to DIR/<profile>/bundle/ (channel default: stable;
       min-version: the oldest version it may replace, default 0.0.0).
@@ -47,22 +43,6 @@ function takeValue(argv: readonly string[], i: number, flag: string): string {
 
 const VERSION = /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
 const CHANNEL = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-
-/** `berth keys generate --out DIR`; undefined when argv is another keys command. */
-export function parseKeysGenerateArgs(argv: readonly string[]): UpdateCliCommand | undefined {
-  const [what, ...rest] = argv;
-  if (what !== 'generate') return undefined;
-  let out: string | undefined;
-  for (let i = 0; i < rest.length; i += 1) {
-    const arg = rest[i] as string;
-    if (arg === '--out') {
-      out = takeValue(rest, i, arg);
-      i += 1;
-    } else throw usage(`Unknown argument '${arg}' for keys generate`);
-  }
-  if (out === undefined) throw usage('keys generate needs --out DIR');
-  return { kind: 'keys-generate', out };
-}
 
 const DURATION = /^(\d+)(m|h|d)$/;
 const DURATION_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -2,7 +2,7 @@
  * Issues X.509 certificates for the management API's mutual TLS with node:crypto alone:
  * node can parse certificates (X509Certificate) but not make them, so the TBSCertificate is
  * DER-encoded here and signed with crypto.sign (ECDSA P-256 with SHA-256). Used by
- * `berth keys` on the operator's machine and by init for its first-boot server certificate,
+ * `berth keys api` (and `berth keys fleet`) on the operator's machine and by init for its first-boot server certificate,
  * where there is no openssl. Effects: key generation and randomness through node:crypto only.
  */
 import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';

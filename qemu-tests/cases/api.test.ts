@@ -1,6 +1,6 @@
 /**
  * The management API on a booted host: the machine config turns on a TCP listener with a
- * client CA from `berth keys`; QEMU forwards a loopback port to it. The right client
+ * client CA from `berth keys api`; QEMU forwards a loopback port to it. The right client
  * certificate gets /v1/status (slot a, the image version); no certificate and a certificate
  * from another CA are refused; the Unix socket is root only and the generated server key
  * 0600; `berth ctl` works end to end (status, config validate, logs, logs -f, poweroff in order).

@@ -1,6 +1,6 @@
 /**
  * `berth ctl` end to end for containers and images: the real CLI on this machine talks to the
- * booted guest's management API over a hostfwd with mutual TLS (certificates from `berth keys`,
+ * booted guest's management API over a hostfwd with mutual TLS (certificates from `berth keys api`,
  * the server pinned by the fingerprint init logs). One boot of the containers image (preloaded
  * busybox test image; dir from BERTH_CONTAINERS_IMAGE_DIR, default out/qemu-containers) and a
  * loopback registry reached by the guest through a guestfwd. Checks: ps lists the containers,

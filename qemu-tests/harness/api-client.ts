@@ -1,15 +1,14 @@
 /**
- * The host side of the management API for the VM cases: client certificates made with the
- * real `berth keys`, the machine config's `api:` section that trusts their CA, and the real
- * `berth ctl` CLI run against a guest through a hostfwd. Effects: writes the keys into the
- * given directory, runs bin/berth.js as a child process.
+ * The host side of the management API for the VM cases: client certificates made as the real
+ * `berth keys api` makes them (through the CLI's front door, cli/src/index.ts), the machine
+ * config's `api:` section that trusts their CA, and the real `berth ctl` CLI run against a guest
+ * through a hostfwd. Effects: writes the keys into the given directory, runs bin/berth.js as a
+ * child process.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parseKeysArgs } from '../../cli/src/ctl/args.ts';
-import { runKeys } from '../../cli/src/ctl/keys.ts';
+import { makeApiClientKeys, type ApiClientKeys } from '../../cli/src/index.ts';
 import { REPO_ROOT } from '../../vm/src/index.ts';
 
 const run = promisify(execFile);
@@ -17,25 +16,12 @@ const run = promisify(execFile);
 /** The port the guest's API listens on (the `api:` section below); hostfwd a free host port to it. */
 export const GUEST_API_PORT = 7443;
 
-/** A CA and one client certificate signed by it, as `berth keys` writes them. */
-export interface ClientKeys {
-  /** The CA certificate (PEM), for the machine config's `client_ca`. */
-  caPem: string;
-  /** Paths of the client certificate and key. */
-  cert: string;
-  key: string;
-}
+/** A CA and one client certificate signed by it, as `berth keys api` writes them. */
+export type ClientKeys = ApiClientKeys;
 
-/** Makes a CA and a client certificate named `clientName` in `dir` with `berth keys ca` and `berth keys client`. */
-export async function makeClientKeys(dir: string, clientName = 'admin'): Promise<ClientKeys> {
-  const now = new Date();
-  await runKeys(parseKeysArgs(['ca', '--out', dir]), now);
-  await runKeys(parseKeysArgs(['client', '--out', dir, '--name', clientName]), now);
-  return {
-    caPem: await readFile(path.join(dir, 'ca.crt'), 'utf8'),
-    cert: path.join(dir, `${clientName}.crt`),
-    key: path.join(dir, `${clientName}.key`),
-  };
+/** Makes a CA and a client certificate named `clientName` in `dir`, as `berth keys api ca` and `berth keys api client` do. */
+export function makeClientKeys(dir: string, clientName = 'admin'): Promise<ClientKeys> {
+  return makeApiClientKeys(dir, clientName, new Date());
 }
 
 /** The machine config's `api:` section: a TCP listener on GUEST_API_PORT that trusts `caPem`'s clients. Ends with a newline. */

@@ -1,6 +1,6 @@
 /**
  * ed25519 signing of bundle manifests with node:crypto: key pair generation (the
- * support of `berth keys generate --out <dir>`), signing the canonical manifest bytes,
+ * support of `berth keys update-signing generate --out <dir>`), signing the canonical manifest bytes,
  * and verification against the keys built into the image. Verification always runs
  * before the manifest is parsed, so no field of an unverified manifest is ever used.
  * Effects: writeSigningKeyPair writes two files; everything else is computation.
@@ -14,7 +14,7 @@ import { CHANNEL_FORMAT, parseChannelMetadata, renderChannelMetadata, type Chann
 import { isRecord } from '../../lib/record.ts';
 import { unknownKeyProblems } from './core/units.ts';
 
-/** File names `berth keys generate` writes into its output directory. */
+/** File names `berth keys update-signing generate` writes into its output directory. */
 export const KEY_FILES = {
   privateKey: 'berth-signing.key',
   publicKey: 'berth-signing.pub',
@@ -111,7 +111,7 @@ export interface WrittenKeyPair {
 }
 
 /**
- * `berth keys generate --out <dir>`: writes the private key (mode 0600) and the
+ * `berth keys update-signing generate --out <dir>`: writes the private key (mode 0600) and the
  * public key (0644) into `outDir`, creating it (0700) if needed. Never overwrites.
  */
 export async function writeSigningKeyPair(outDir: string, pair: GeneratedKeyPair = generateSigningKeyPair()): Promise<WrittenKeyPair> {

@@ -1,8 +1,8 @@
 /**
- * Argument parsing for `berth ctl` and `berth keys`, pure: argv in, a command or a CLI_USAGE
+ * Argument parsing for `berth ctl`, pure: argv in, a command or a CLI_USAGE
  * error that says what is accepted. Options may come before or after the subcommand.
  */
-import { BerthError } from '../../../lib/errors.ts';
+import { takeValue, usage, wholeNumber } from '../argv.ts';
 import { PATHS } from '../../../lib/layout.ts';
 import { CONTAINER_COMMANDS, CONTAINER_EXIT, CONTAINER_HELP, parseContainerAction, type ContainerAction } from './containers.ts';
 import { CONFIG_UPDATE_COMMANDS, CONFIG_UPDATE_HELP, parseConfigUpdateAction, type ConfigUpdateAction } from './config-update.ts';
@@ -16,7 +16,7 @@ export type CtlTarget =
       port: number;
       certFile: string;
       keyFile: string;
-      /** The CA that issued the server's certificate (`berth keys server`). */
+      /** The CA that issued the server's certificate (`berth keys api server`). */
       caFile?: string;
       /** Or the SHA-256 fingerprint of the server's certificate (one made at first boot). */
       serverSha256?: string;
@@ -39,26 +39,13 @@ export interface CtlCommand {
   action: CtlAction;
 }
 
-export interface KeysCommand {
-  kind: 'keys';
-  role: 'ca' | 'client' | 'server';
-  outDir: string;
-  /** Common name; defaults: "berth API CA", "client", the first --host. */
-  name?: string;
-  /** Directory holding ca.crt and ca.key (default: --out). */
-  caDir?: string;
-  /** DNS names and addresses of a server certificate. */
-  hosts: string[];
-  days?: number;
-}
-
 export const DEFAULT_API_PORT = 7443;
 export const DEFAULT_HOST = `unix://${PATHS.apiSocket}`;
 
 export const CTL_HELP = `  berth ctl [--host unix://PATH | https://ADDR[:PORT]] [--cert FILE --key FILE (--ca FILE | --server-sha256 HEX)] COMMAND [--json]
       Talk to a berth host's management API: by default its Unix socket ${PATHS.apiSocket} (run as
       root on the host), or over mutual TLS (port ${DEFAULT_API_PORT}) with a client certificate from
-      'berth keys client'. The server is checked against --ca (a certificate from 'berth keys server')
+      'berth keys api client'. The server is checked against --ca (a certificate from 'berth keys api server')
       or --server-sha256 (the fingerprint init logs as msg="API server certificate" sha256=...).
       Commands:
         status                     version, slot, uptime, CPU, memory, disks, interfaces
@@ -69,33 +56,7 @@ ${CONFIG_UPDATE_HELP}        reboot | poweroff          orderly reboot or power 
       Exit codes: 0 ok, 1 the request failed (or the config is invalid), 2 usage, 3 cannot connect,
       ${CONTAINER_EXIT.notFound} no such container or image, ${CONTAINER_EXIT.conflict} refused for its state (not running, image in use);
       exec exits with the command's code, or ${CONTAINER_EXIT.execFailed} when berth ctl itself failed.
-  berth keys ca [--out DIR] [--name CN] [--days N]
-  berth keys client [--out DIR] [--ca-dir DIR] [--name NAME] [--days N]
-  berth keys server --host NAME_OR_IP [--host ...] [--out DIR] [--ca-dir DIR] [--days N]
-      Make the API's CA (DIR/ca.crt, ca.key: put ca.crt in the machine config as api.client_ca),
-      a client certificate (DIR/NAME.crt, NAME.key) or a server certificate (DIR/server.crt,
-      server.key: api.server_cert/api.server_key) signed by the CA in --ca-dir (default: --out).
-      ECDSA P-256, made with node:crypto; existing files are never overwritten. DIR defaults to '.'.
 `;
-
-function usage(message: string): BerthError {
-  return new BerthError('CLI_USAGE', `${message} (see 'berth --help')`);
-}
-
-/** Reads `--flag value` and `--flag=value`; returns [value, next index]. */
-function takeValue(argv: readonly string[], i: number, flag: string): [string, number] {
-  const arg = argv[i] as string;
-  const eq = arg.indexOf('=');
-  if (eq > 0) return [arg.slice(eq + 1), i];
-  const value = argv[i + 1];
-  if (value === undefined || (value.startsWith('-') && value.length > 1)) throw usage(`${flag} needs a value`);
-  return [value, i + 1];
-}
-
-function wholeNumber(flag: string, text: string, min: number): number {
-  if (!/^\d+$/.test(text) || Number(text) < min) throw usage(`${flag} must be a whole number${min > 0 ? ` of at least ${min}` : ''}, not '${text}'`);
-  return Number(text);
-}
 
 /** Parses `--host`: unix:///path or https://addr[:port]. */
 export function parseHostUrl(text: string): { kind: 'unix'; socketPath: string } | { kind: 'https'; host: string; port: number } {
@@ -234,7 +195,7 @@ export function parseCtlArgs(argv: readonly string[]): CtlCommand {
     target = parsed;
   } else {
     if (certFile === undefined || keyFile === undefined) {
-      throw usage(`${hostText ?? ''} needs a client certificate: --cert FILE --key FILE (make them with 'berth keys client')`);
+      throw usage(`${hostText ?? ''} needs a client certificate: --cert FILE --key FILE (make them with 'berth keys api client')`);
     }
     if ((caFile === undefined) === (serverSha256 === undefined)) {
       throw usage('Give one way to check the server: --ca FILE (the CA of its certificate) or --server-sha256 HEX (its fingerprint)');
@@ -248,50 +209,4 @@ export function parseCtlArgs(argv: readonly string[]): CtlCommand {
     };
   }
   return { kind: 'ctl', target, json, action };
-}
-
-/** Parses the arguments after `berth keys`. */
-export function parseKeysArgs(argv: readonly string[]): KeysCommand {
-  const [role, ...rest] = argv;
-  if (role !== 'ca' && role !== 'client' && role !== 'server') {
-    throw usage(role === undefined ? 'berth keys needs what to make: ca, client or server' : `Unknown keys command '${role}': expected ca, client or server`);
-  }
-  const command: KeysCommand = { kind: 'keys', role, outDir: '.', hosts: [] };
-  for (let i = 0; i < rest.length; i += 1) {
-    const arg = rest[i] as string;
-    const flag = arg.includes('=') && arg.startsWith('--') ? arg.slice(0, arg.indexOf('=')) : arg;
-    let value: string;
-    switch (flag) {
-      case '--out':
-        [value, i] = takeValue(rest, i, flag);
-        command.outDir = value;
-        break;
-      case '--name':
-        [value, i] = takeValue(rest, i, flag);
-        if (!/^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$/.test(value)) throw usage(`--name '${value}': use letters, digits, spaces and . _ @ - (at most 64)`);
-        command.name = value;
-        break;
-      case '--ca-dir':
-        if (role === 'ca') throw usage('--ca-dir is for client and server certificates');
-        [value, i] = takeValue(rest, i, flag);
-        command.caDir = value;
-        break;
-      case '--host':
-        if (role !== 'server') throw usage('--host is for server certificates (berth keys server)');
-        [value, i] = takeValue(rest, i, flag);
-        command.hosts.push(value);
-        break;
-      case '--days':
-        [value, i] = takeValue(rest, i, flag);
-        command.days = wholeNumber('--days', value, 1);
-        break;
-      default:
-        throw usage(arg.startsWith('-') ? `Unknown option '${arg}' for berth keys ${role}` : `Unexpected argument '${arg}' for berth keys ${role}`);
-    }
-  }
-  if (role === 'server' && command.hosts.length === 0) throw usage('berth keys server needs --host with the name or address clients connect to');
-  if (role === 'client' && command.name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._@-]*$/.test(command.name)) {
-    throw usage(`--name '${command.name}' names the files too: use letters, digits and . _ @ -`);
-  }
-  return command;
 }

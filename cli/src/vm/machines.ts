@@ -9,8 +9,7 @@ import path from 'node:path';
 import { connect } from 'node:net';
 import { BerthError, describeError } from '../../../lib/errors.ts';
 import { defaultImageDir, loadImage, privateMac, startNetworkHub, type BuiltImage, type DiskFile, type NetworkHub, type PrivateNic } from '../../../vm/src/index.ts';
-import { parseKeysArgs } from '../ctl/args.ts';
-import { runKeys } from '../ctl/keys.ts';
+import { makeApiClientKeys } from '../keys/api-certs.ts';
 import { prepareConfig, type PreparedConfig } from './machine-config.ts';
 
 /** An image directory (manifest.json), a disk file (.qcow2, .raw, .img), or the default image. */
@@ -28,7 +27,7 @@ export async function findImage(target: string | undefined): Promise<BuiltImage 
   throw new BerthError('VM_IMAGE_MISSING', `Cannot tell the format of ${target}: give an image directory, or a disk named *.qcow2 or *.raw`);
 }
 
-/** The VM's client certificate for its API (a CA and `admin`, as `berth keys` makes them); kept when present. */
+/** The VM's client certificate for its API (a CA and `admin`, as `berth keys api` makes them); kept when present. */
 export interface VmKeys {
   caPem: string;
   cert: string;
@@ -45,8 +44,7 @@ export async function ensureVmKeys(dir: string, now: Date): Promise<VmKeys> {
   );
   if (!exists) {
     await mkdir(dir, { recursive: true });
-    await runKeys(parseKeysArgs(['ca', '--out', dir]), now);
-    await runKeys(parseKeysArgs(['client', '--out', dir, '--name', 'admin']), now);
+    return makeApiClientKeys(dir, 'admin', now);
   }
   return { caPem: await readFile(ca, 'utf8'), cert, key };
 }

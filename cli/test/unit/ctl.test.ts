@@ -1,17 +1,14 @@
 /**
- * `berth ctl` and `berth keys` on the operator's side: argument parsing (snapshots of commands
- * and of usage errors), output formatting (snapshots), exit codes against a fake API client, the
- * help text naming every subcommand, and certificates made by `berth keys`.
+ * `berth ctl` on the operator's side: argument parsing (snapshots of commands and of usage
+ * errors), output formatting (snapshots), exit codes against a fake API client, and the help
+ * text naming every subcommand.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { X509Certificate } from 'node:crypto';
 import t from 'tap';
 import { isBerthError } from '../../../lib/errors.ts';
 import { HELP_TEXT, parseCliArgs } from '../../src/args.ts';
-import { parseCtlArgs, parseKeysArgs } from '../../src/ctl/args.ts';
+import { parseCtlArgs } from '../../src/ctl/args.ts';
 import { ConnectError, type ApiClient } from '../../src/ctl/client.ts';
 import { formatBytes, formatDuration, formatStatus, formatValidation, renderTable, type StatusView } from '../../src/ctl/format.ts';
-import { runKeys } from '../../src/ctl/keys.ts';
 import { createLogPrinter } from '../../src/ctl/run.ts';
 import { fakeClient, json, runCapturing } from './ctl-fixtures.ts';
 
@@ -53,29 +50,16 @@ const CASES: string[][] = [
   ['ctl', '--host', 'https://192.0.2.10', '--cert', 'c', '--key', 'k', '--ca', 'ca', '--server-sha256', 'a'.repeat(64), 'status'],
   ['ctl', '--server-sha256', 'xyz', 'status'],
   ['ctl', '--cert', 'c.crt', 'status'],
-  ['keys', 'ca', '--out', 'keys'],
-  ['keys', 'client', '--out', 'keys', '--name', 'ops-laptop', '--days', '90'],
-  ['keys', 'client', '--ca-dir', 'ca', '--out', 'out'],
-  ['keys', 'server', '--host', 'host1.example', '--host', '192.0.2.10', '--out', 'keys'],
-  ['keys'],
-  ['keys', 'root'],
-  ['keys', 'server'],
-  ['keys', 'ca', '--ca-dir', 'x'],
-  ['keys', 'client', '--host', 'x'],
-  ['keys', 'client', '--name', 'a/b'],
-  ['keys', 'ca', '--days', '0'],
-  ['keys', 'ca', 'extra'],
 ];
 
-void t.test('ctl and keys argument parsing', async (t) => {
+void t.test('ctl argument parsing', async (t) => {
   const results = Object.fromEntries(CASES.map((argv) => [argv.join(' '), parseOrError(argv)]));
   t.matchSnapshot(results);
   t.match(parseCtlArgs(['status']).target, { kind: 'unix', socketPath: '/run/berth/api.sock' }, 'the local socket by default');
-  t.match(parseKeysArgs(['ca']), { outDir: '.' });
 });
 
 void t.test('berth --help lists every subcommand', async (t) => {
-  for (const usage of ['berth build', 'berth analyze boot', 'berth ctl', 'berth keys ca', 'berth keys client', 'berth keys server', 'berth help']) {
+  for (const usage of ['berth build', 'berth analyze boot', 'berth ctl', 'berth keys update-signing generate', 'berth keys api ca', 'berth keys api client', 'berth keys api server', 'berth keys fleet', 'berth help']) {
     t.ok(HELP_TEXT.includes(usage), usage);
   }
   for (const command of ['status', 'logs', 'config get', 'config validate FILE', 'reboot | poweroff']) t.ok(HELP_TEXT.includes(command), `ctl ${command}`);
@@ -173,25 +157,4 @@ void t.test('exit codes and output against a fake API', async (t) => {
   const logs = await run(['logs', '--tail', '2', '-f'], logsClient);
   t.equal(logs.out, 'a=1\nb=2\n');
   t.equal(logsClient.calls[0]?.path, '/v1/logs?tail=2&follow=1');
-});
-
-void t.test('berth keys: a CA, a client and a server certificate that chain, never overwritten', async (t) => {
-  const dir = t.testdir();
-  const now = new Date();
-  await runKeys(parseKeysArgs(['ca', '--out', dir]), now);
-  const lines = await runKeys(parseKeysArgs(['client', '--out', dir, '--name', 'ops']), now);
-  t.match(lines[0], /ops\.crt/);
-  await runKeys(parseKeysArgs(['server', '--out', dir, '--host', 'h.example', '--host', '192.0.2.10']), now);
-  const ca = new X509Certificate(await readFile(`${dir}/ca.crt`));
-  const client = new X509Certificate(await readFile(`${dir}/ops.crt`));
-  const server = new X509Certificate(await readFile(`${dir}/server.crt`));
-  t.ok(ca.ca, 'the CA is a CA');
-  t.notOk(client.ca);
-  t.ok(client.checkIssued(ca) && client.verify(ca.publicKey), 'client signed by the CA');
-  t.ok(server.checkIssued(ca) && server.verify(ca.publicKey), 'server signed by the CA');
-  t.match(server.subjectAltName, /DNS:h\.example.*IP Address:192\.0\.2\.10/);
-  t.ok(server.checkIP('192.0.2.10'));
-  t.equal((await stat(`${dir}/ops.key`)).mode & 0o777, 0o600, 'keys are 0600');
-  await t.rejects(runKeys(parseKeysArgs(['ca', '--out', dir]), now), { code: 'KEYS_EXISTS' });
-  await t.rejects(runKeys(parseKeysArgs(['client', '--out', t.testdir()]), now), { code: 'KEYS_NO_CA' });
 });

@@ -1,5 +1,5 @@
 /**
- * The update commands' argument parsing: `keys generate`, `publish` and the bundle options of
+ * The update commands' argument parsing: `keys update-signing generate`, `publish` and the bundle options of
  * `build`, through parseCliArgs; usage errors are CLI_USAGE naming the problem.
  */
 import t from 'tap';
@@ -16,11 +16,11 @@ function usageError(argv: string[]): string {
   return 'no error';
 }
 
-void t.test('keys generate and publish', (t) => {
-  t.same(parseCliArgs(['keys', 'generate', '--out', 'k']), { kind: 'keys-generate', out: 'k' });
-  t.match(usageError(['keys', 'generate']), /needs --out DIR/);
-  t.match(usageError(['keys', 'generate', '--out', 'k', '--force']), /Unknown argument '--force'/);
-  t.equal((parseCliArgs(['keys', 'ca', '--out', 'x']) as { kind: string }).kind, 'keys', 'the API certificate commands stay');
+void t.test('keys update-signing generate and publish', (t) => {
+  t.same(parseCliArgs(['keys', 'update-signing', 'generate', '--out', 'k']), { kind: 'keys-update-signing', out: 'k' });
+  t.match(usageError(['keys', 'update-signing', 'generate']), /needs --out DIR/);
+  t.match(usageError(['keys', 'update-signing', 'generate', '--out', 'k', '--force']), /Unknown argument '--force'/);
+  t.equal((parseCliArgs(['keys', 'api', 'ca', '--out', 'x']) as { kind: string }).kind, 'keys-api', 'the API certificates are their own family');
   t.same(parseCliArgs(['publish', 'out/qemu/bundle', '--channel', 'stable', '--to', 'srv', '--signing-key', 'k']), { kind: 'publish', bundle: 'out/qemu/bundle', channel: 'stable', to: 'srv', signingKey: 'k' });
   t.same(parseCliArgs(['publish', 'b', '--channel', 'stable', '--to', 'srv', '--signing-key', 'k', '--expires-in', '12h']), { kind: 'publish', bundle: 'b', channel: 'stable', to: 'srv', signingKey: 'k', expiresInMs: 43_200_000 });
   t.match(usageError(['publish', 'b', '--channel', 'stable', '--to', 'srv']), /needs --signing-key FILE: hosts refuse unsigned channel metadata/);
@@ -52,7 +52,7 @@ void t.test('build bundle options', (t) => {
   t.match(usageError(['build', '--channel', 'beta']), /add --signing-key/);
   t.match(usageError(['build', '--signing-key', 'k', '--min-version', 'one']), /semantic version/);
   t.match(usageError(['build', '--signing-key']), /--signing-key needs a value/);
-  t.match(HELP_TEXT, /berth keys generate --out DIR/);
+  t.match(HELP_TEXT, /berth keys update-signing generate --out DIR/);
   t.match(HELP_TEXT, /berth publish BUNDLE --channel NAME --to DIR/);
   t.end();
 });

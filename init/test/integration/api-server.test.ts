@@ -15,9 +15,7 @@ import { certificateFingerprint, issueCertificate } from '../../../lib/tls/x509.
 import { collectStatus, registerHostRoutes, type HostProbe, type HostView } from '../../src/api/core/host-routes.ts';
 import { Router } from '../../src/api/core/router.ts';
 import { createRequestHandler, listenTls, listenUnix } from '../../src/api/server.ts';
-import { createApiClient } from '../../../cli/src/ctl/client.ts';
-import { parseCtlArgs } from '../../../cli/src/ctl/args.ts';
-import { runCtl } from '../../../cli/src/ctl/run.ts';
+import { createApiClient, parseCtlArgs, runCtl } from '../../../cli/src/index.ts';
 
 // Loosely typed: the tests look into error bodies and answers alike.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -36,7 +36,7 @@ export const pemOrPath = string({
 
 /**
  * `api: { listen: [...], client_ca, server_cert, server_key }`. TCP listeners need `client_ca`
- * (the CA that issued the clients' certificates: `berth keys ca`); without `server_cert` and
+ * (the CA that issued the clients' certificates: `berth keys api ca`); without `server_cert` and
  * `server_key` init makes a self-signed server certificate at first boot and keeps it under
  * /var/lib/berth/api/.
  */
@@ -49,7 +49,7 @@ export const apiSection = {
   })
     .refine((api, report) => {
       if (api.listen.length > 0 && api.client_ca === undefined) {
-        report('TCP listeners need client_ca: the CA that issues client certificates (make one with `berth keys ca`)', { path: ['client_ca'] });
+        report('TCP listeners need client_ca: the CA that issues client certificates (make one with `berth keys api ca`)', { path: ['client_ca'] });
       }
       if ((api.server_cert === undefined) !== (api.server_key === undefined)) {
         report('server_cert and server_key go together (leave both out to have a certificate made at first boot)', {

@@ -107,7 +107,7 @@ export function buildOpenApiDocument(routes: readonly RegisteredRoute[], version
     paths,
     components: {
       schemas: { Error: ERROR_SCHEMA },
-      securitySchemes: { clientCertificate: { type: 'mutualTLS', description: 'A client certificate issued by the CA in the machine config `api.client_ca` (berth keys client)' } },
+      securitySchemes: { clientCertificate: { type: 'mutualTLS', description: 'A client certificate issued by the CA in the machine config `api.client_ca` (berth keys api client)' } },
     },
   };
 }

@@ -5,7 +5,7 @@
  * Make sure to inspect the output below.  Do not ignore changes!
  */
 'use strict'
-exports[`cli/test/unit/ctl.test.ts > TAP > ctl and keys argument parsing > must match snapshot 1`] = `
+exports[`cli/test/unit/ctl.test.ts > TAP > ctl argument parsing > must match snapshot 1`] = `
 Object {
   "ctl": "CLI_USAGE: berth ctl needs a command: status, logs, config get, config validate FILE, config plan|apply|try FILE, config confirm, update status|check|approve|apply, reboot, poweroff, ps, inspect NAME, logs NAME, start|stop|restart NAME, exec NAME -- CMD..., images, pull REF, rmi REF, prune (see 'berth --help')",
   "ctl --cert c.crt status": "CLI_USAGE: --cert, --key, --ca and --server-sha256 are for https:// hosts; the Unix socket needs none (see 'berth --help')",
@@ -42,7 +42,7 @@ Object {
       "port": 7443,
     },
   },
-  "ctl --host https://192.0.2.10 status": "CLI_USAGE: https://192.0.2.10 needs a client certificate: --cert FILE --key FILE (make them with 'berth keys client') (see 'berth --help')",
+  "ctl --host https://192.0.2.10 status": "CLI_USAGE: https://192.0.2.10 needs a client certificate: --cert FILE --key FILE (make them with 'berth keys api client') (see 'berth --help')",
   "ctl --host https://192.0.2.10/v1 --cert c --key k --ca ca status": "CLI_USAGE: --host 'https://192.0.2.10/v1': give only the address and port, like https://192.0.2.10:7443 (see 'berth --help')",
   "ctl --host unix://relative.sock status": "CLI_USAGE: --host unix://relative.sock: a Unix socket needs an absolute path, like unix:///run/berth/api.sock (see 'berth --help')",
   "ctl --json logs -f --tail 50": Object {
@@ -148,44 +148,6 @@ Object {
   },
   "ctl status --verbose": "CLI_USAGE: Unknown option '--verbose' for berth ctl (see 'berth --help')",
   "ctl status now": "CLI_USAGE: Unexpected argument 'now' after berth ctl status (see 'berth --help')",
-  "keys": "CLI_USAGE: berth keys needs what to make: ca, client or server (see 'berth --help')",
-  "keys ca --ca-dir x": "CLI_USAGE: --ca-dir is for client and server certificates (see 'berth --help')",
-  "keys ca --days 0": "CLI_USAGE: --days must be a whole number of at least 1, not '0' (see 'berth --help')",
-  "keys ca --out keys": Object {
-    "hosts": Array [],
-    "kind": "keys",
-    "outDir": "keys",
-    "role": "ca",
-  },
-  "keys ca extra": "CLI_USAGE: Unexpected argument 'extra' for berth keys ca (see 'berth --help')",
-  "keys client --ca-dir ca --out out": Object {
-    "caDir": "ca",
-    "hosts": Array [],
-    "kind": "keys",
-    "outDir": "out",
-    "role": "client",
-  },
-  "keys client --host x": "CLI_USAGE: --host is for server certificates (berth keys server) (see 'berth --help')",
-  "keys client --name a/b": "CLI_USAGE: --name 'a/b': use letters, digits, spaces and . _ @ - (at most 64) (see 'berth --help')",
-  "keys client --out keys --name ops-laptop --days 90": Object {
-    "days": 90,
-    "hosts": Array [],
-    "kind": "keys",
-    "name": "ops-laptop",
-    "outDir": "keys",
-    "role": "client",
-  },
-  "keys root": "CLI_USAGE: Unknown keys command 'root': expected ca, client or server (see 'berth --help')",
-  "keys server": "CLI_USAGE: berth keys server needs --host with the name or address clients connect to (see 'berth --help')",
-  "keys server --host host1.example --host 192.0.2.10 --out keys": Object {
-    "hosts": Array [
-      "host1.example",
-      "192.0.2.10",
-    ],
-    "kind": "keys",
-    "outDir": "keys",
-    "role": "server",
-  },
 }
 `
 

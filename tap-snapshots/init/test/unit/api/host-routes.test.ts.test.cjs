@@ -37,7 +37,7 @@ Array [
   Object {
     "column": 1,
     "line": 1,
-    "message": "TCP listeners need client_ca: the CA that issues client certificates (make one with \`berth keys ca\`)",
+    "message": "TCP listeners need client_ca: the CA that issues client certificates (make one with \`berth keys api ca\`)",
     "path": "api.client_ca",
   },
   Object {
