@@ -6,7 +6,7 @@
  * of entry naming). Until then systemd-boot counts the boot down and falls back to the
  * other slot at zero.
  */
-import { BerthError, describeError } from '../../lib/errors.ts';
+import { BerthError, describeError, type ErrorCode } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { ESP_PATHS, PARTITION_LABELS, PATHS, type Slot } from '../../lib/layout.ts';
 import { type EntryRename, planBless } from '../../updater/src/host.ts';
@@ -20,7 +20,7 @@ import type { Sys } from './sys/types.ts';
 let espQueue: Promise<unknown> = Promise.resolve();
 
 /** Runs `use` with the ESP mounted; its root is passed in. Errors carry `code`. */
-export function withEsp<T>(sys: Pick<Sys, 'fs' | 'exec'>, logger: Logger, use: (espRoot: string) => Promise<T>, code = 'INIT_ESP_FAILED'): Promise<T> {
+export function withEsp<T>(sys: Pick<Sys, 'fs' | 'exec'>, logger: Logger, use: (espRoot: string) => Promise<T>, code: ErrorCode = 'INIT_ESP_FAILED'): Promise<T> {
   const run = async (): Promise<T> => {
     const esp = await findPartition(sys.fs, PARTITION_LABELS.esp, code);
     // Use the ESP where it is already mounted (a second mount with other options fails).

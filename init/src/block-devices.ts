@@ -2,7 +2,7 @@
  * Finds partitions by GPT name (PARTLABEL) from sysfs, without udev, and reads their
  * sizes: /sys/class/block/<name>/{uevent,start,size}.
  */
-import { BerthError } from '../../lib/errors.ts';
+import { BerthError, type ErrorCode } from '../../lib/errors.ts';
 import { findPartitionsByName, type BlockDeviceFacts, type PartitionLocation } from './core/block-devices.ts';
 import { KERNEL_PATHS } from './core/tools.ts';
 import type { FileSystem } from './sys/types.ts';
@@ -24,7 +24,7 @@ export async function listBlockDevices(fs: FileSystem): Promise<BlockDeviceFacts
 export async function findPartition(
   fs: FileSystem,
   partName: string,
-  code: string,
+  code: ErrorCode,
   onDuplicate: (all: PartitionLocation[]) => void = () => undefined,
 ): Promise<PartitionLocation> {
   const found = findPartitionsByName(await listBlockDevices(fs), partName);

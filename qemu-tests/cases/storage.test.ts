@@ -17,6 +17,7 @@ import { apiConfigSection, ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl
 import { runVmCase } from '../harness/case.ts';
 import { busyboxEntries, containersImageDir, fetchTextUntil, HOST_BUSYBOX, loadImage, TEST_IMAGE_APPLETS, writeOciLayout } from '../../vm/src/index.ts';
 import { freePort, missingRegistryTools, startRegistry } from '../harness/registry.ts';
+import { errorCode } from '../../lib/errors.ts';
 
 const GUEST_REGISTRY = '10.0.2.100:5000';
 const BIG = `${GUEST_REGISTRY}/test/big:1`;
@@ -150,7 +151,7 @@ await runVmCase(
       const pull = await ctl(['pull', BIG, '--json']);
       t.not(pull.code, 0, `berth ctl pull fails (exit ${pull.code})`);
       const events = pull.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; error?: { code: string; message: string }; kind?: string });
-      t.match(events.at(-1), { event: 'error', error: { code: 'RUNTIME_DISK_RESERVE', message: /^Cannot pull 10\.0\.2\.100:5000\/test\/big:1: .* the reserve of 1\.0 TiB \(storage\.reserve: 1\.0 TiB\)/ } }, 'the NDJSON stream ends with the typed error naming the image');
+      t.match(events.at(-1), { event: 'error', error: { code: errorCode('RUNTIME_DISK_RESERVE'), message: /^Cannot pull 10\.0\.2\.100:5000\/test\/big:1: .* the reserve of 1\.0 TiB \(storage\.reserve: 1\.0 TiB\)/ } }, 'the NDJSON stream ends with the typed error naming the image');
       t.notOk(events.some((e) => e.event === 'progress' && e.kind === 'layer'), 'no layer was fetched');
       t.comment(events.at(-1)?.error?.message ?? '');
       await hostAnswers(t);

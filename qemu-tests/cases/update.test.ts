@@ -28,6 +28,7 @@ import { listBootEntries } from '../harness/esp.ts';
 import { type DebugShell, loadImage, REPO_ROOT, type Vm } from '../../vm/src/index.ts';
 import { startStaticServer } from '../harness/static-server.ts';
 import { type ChannelMetadata, loadPrivateKey, RATE_SKIP_MS, signChannelMetadata } from '../../updater/src/index.ts';
+import { errorCode } from '../../lib/errors.ts';
 
 const run = promisify(execFile);
 const UPDATE_DIR = process.env.BERTH_UPDATE_DIR ?? join(REPO_ROOT, 'out/update');
@@ -184,7 +185,7 @@ await runVmCase(
       const status = await apiUpdateStatus(shell);
       t.match(status, { configured: true, booted_slot: 'b', current_version: '2.0.0' }, 'GET /v1/update: the running version');
       t.ok(typeof status.failures === 'number' && status.failures >= 1, `GET /v1/update counts the failures (${String(status.failures)})`);
-      if (status.phase === 'failed') t.match(status.last_error, { code: 'UPDATER_SIGNATURE_INVALID' }, 'GET /v1/update shows the failure');
+      if (status.phase === 'failed') t.match(status.last_error, { code: errorCode('UPDATER_SIGNATURE_INVALID') }, 'GET /v1/update shows the failure');
       else t.match(status.phase, /^(checking|downloading)$/, 'or the retry under way');
       t.notMatch(vm.console.text(), /msg="Update phase" from=downloading to=verifying/, 'no attempt got past the signature');
       t.equal(await shell.check('sha256sum /dev/vda3'), activeBefore, 'the active slot is unchanged');

@@ -8,7 +8,7 @@
  * device, the bundle files; `spawnSlotWriter` starts the process.
  */
 import { spawn } from 'node:child_process';
-import { BerthError, describeError, isBerthError } from '../../lib/errors.ts';
+import { BerthError, codeFromWire, describeError, isBerthError } from '../../lib/errors.ts';
 import { joinCgroup } from './cgroup.ts';
 import { steadyWriteRate, type SteadyRate } from './core/write-rate.ts';
 import { RATE_SKIP_MS, verifySlot, writeSlot, zstdDecompressor, type VerifyRootStep, type WriteRootStep } from './slot-io.ts';
@@ -99,7 +99,7 @@ export function spawnSlotWriter(options: SpawnSlotWriterOptions): Promise<SlotIo
       if (outcome.ok) {
         const { ok: _ok, ...result } = outcome;
         resolve(result);
-      } else reject(new BerthError(outcome.code, outcome.message));
+      } else reject(new BerthError(codeFromWire(outcome.code), outcome.message));
     });
   });
 }

@@ -4,7 +4,7 @@
  * running goes through the ApiClient and CtlIo given (no effects of its own).
  */
 import { API_ROUTES, routeRequest, type ContainerActionAnswer, type ContainerList, type ExecAnswer, type ImageList } from '../../../lib/api/index.ts';
-import { BerthError } from '../../../lib/errors.ts';
+import { BerthError, codeFromWire } from '../../../lib/errors.ts';
 import {
   formatContainers,
   formatImages,
@@ -274,7 +274,7 @@ async function pull(reference: string, asJson: boolean, requests: CtlRequests, i
   }, { text: JSON.stringify({ reference }), contentType: 'application/json' });
   if (drawn) io.out('\n');
   if (outcome === undefined) throw new BerthError('CTL_STREAM_ENDED', `The pull of ${reference} ended without a result; berth ctl images shows whether it arrived`);
-  if ('error' in outcome) throw new BerthError(outcome.error.code, outcome.error.message);
+  if ('error' in outcome) throw new BerthError(codeFromWire(outcome.error.code), outcome.error.message);
   if (!asJson) io.out(formatPulled(outcome.image));
   return 0;
 }

@@ -5,7 +5,7 @@
  */
 import { dump } from 'js-yaml';
 import { API_ROUTES, routeRequest, type ConfigBody, type ConfigValidation, type ErrorBody } from '../../../lib/api/index.ts';
-import { BerthError, describeError } from '../../../lib/errors.ts';
+import { BerthError, codeFromWire, describeError } from '../../../lib/errors.ts';
 import { parseLogLine } from '../../../lib/log.ts';
 import type { CtlCommand } from './args.ts';
 import { ConnectError, type ApiAnswer, type ApiClient } from './client.ts';
@@ -48,7 +48,7 @@ function failure(answer: ApiAnswer): BerthError {
   } catch {
     // Not the API's error body (a proxy?); the status is all there is.
   }
-  const code = body.error?.code ?? `HTTP_${answer.status}`;
+  const code = body.error?.code === undefined ? (`HTTP_${answer.status}` as const) : codeFromWire(body.error.code);
   const problems = (body.error?.problems ?? []).map((p) => `\n  ${p.path === '' ? '' : `${p.path}: `}${p.message}`).join('');
   return new BerthError(code, `${body.error?.message ?? `The host answered HTTP ${answer.status}`}${problems}`);
 }

@@ -10,6 +10,7 @@ import { ConnectError } from '../../src/ctl/client.ts';
 import { formatApplyReport, formatPlan, formatUpdateBar, formatUpdateStatus, runConfigUpdateAction, type ApplyReportView, type ConfigUpdateAction, type PlanView, type UpdateStatusView } from '../../src/ctl/config-update.ts';
 import type { CtlRequests } from '../../src/ctl/containers.ts';
 import { actionOrError } from './ctl-fixtures.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const CASES: string[][] = [
   ['config', 'plan', 'new.yaml'],
@@ -94,7 +95,7 @@ void t.test('output formatting', (t) => {
   t.matchSnapshot(formatApplyReport('new.yaml', { ...REPORT, applied: [REPORT.applied[0] ?? { step: '', ok: true, detail: '' }], reboot_required: false, saved: false, pending_try: { deadline: '2026-01-01T00:01:00.000Z', timeout_ms: 60_000 } }), 'try report');
   t.matchSnapshot(formatUpdateStatus(STATUS), 'update status downloading');
   t.matchSnapshot(
-    formatUpdateStatus({ ...STATUS, phase: 'failed', progress: null, apply_requested: false, failures: 2, last_error: { code: 'UPDATER_SIGNATURE_INVALID', message: 'Refusing manifest: bad signature' } }),
+    formatUpdateStatus({ ...STATUS, phase: 'failed', progress: null, apply_requested: false, failures: 2, last_error: { code: errorCode('UPDATER_SIGNATURE_INVALID'), message: 'Refusing manifest: bad signature' } }),
     'update status failed',
   );
   t.matchSnapshot(formatUpdateStatus({ ...STATUS, configured: false, phase: 'off', available_version: null, target_slot: null, strategy: null, progress: null, bad_versions: [], apply_requested: false }), 'update status off');
@@ -208,7 +209,7 @@ void t.test('update apply --wait: a failure exits 1 with the error, nothing newe
     { op: 'update-apply', wait: true },
     fakeRequests({
       'POST /v1/update/apply': { phase: 'idle', message: 'Checking now' },
-      'GET /v1/update': [at('checking'), at('failed', { apply_requested: false, last_error: { code: 'UPDATER_SIGNATURE_INVALID', message: 'Refusing manifest: bad signature' } })],
+      'GET /v1/update': [at('checking'), at('failed', { apply_requested: false, last_error: { code: errorCode('UPDATER_SIGNATURE_INVALID'), message: 'Refusing manifest: bad signature' } })],
     }),
   );
   t.equal(failed.code, 1);

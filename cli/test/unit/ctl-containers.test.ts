@@ -8,6 +8,7 @@ import t from 'tap';
 import { ConnectError, type ApiAnswer, type ApiClient } from '../../src/ctl/client.ts';
 import { formatContainers, formatImages, formatInspect, formatPullBar, formatRemoval, PullTracker, type ContainerDetailView, type ImageView } from '../../src/ctl/container-format.ts';
 import { actionOrError, fakeClient as fakeTableClient, json, ndjson, runCapturing } from './ctl-fixtures.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const CASES: string[][] = [
   ['ps'],
@@ -108,10 +109,10 @@ void t.test('exit codes and output against a fake API', async (t) => {
   t.match(ps.out, /^NAME\s+IMAGE\s+STATE/);
   t.same(JSON.parse((await run(['ps', '--json'], fakeClient({ 'GET /v1/containers': json(200, { containers: list }) }))).out), list, '--json: the API\'s list');
 
-  const missing = await run(['inspect', 'nope'], fakeClient({ 'GET /v1/containers/nope': json(404, { error: { code: 'RUNTIME_CONTAINER_NOT_FOUND', message: 'No container named nope (this host runs web)' } }) }));
+  const missing = await run(['inspect', 'nope'], fakeClient({ 'GET /v1/containers/nope': json(404, { error: { code: errorCode('RUNTIME_CONTAINER_NOT_FOUND'), message: 'No container named nope (this host runs web)' } }) }));
   t.equal(missing.code, 4, 'no such container: 4');
   t.equal(missing.err, 'berth ctl: No container named nope (this host runs web) [RUNTIME_CONTAINER_NOT_FOUND]\n');
-  const noEndpoint = await run(['ps'], fakeClient({ 'GET /v1/containers': json(404, { error: { code: 'API_NOT_FOUND', message: 'No endpoint /v1/containers' } }) }));
+  const noEndpoint = await run(['ps'], fakeClient({ 'GET /v1/containers': json(404, { error: { code: errorCode('API_NOT_FOUND'), message: 'No endpoint /v1/containers' } }) }));
   t.equal(noEndpoint.code, 1, 'a host without the endpoint is a failure, not a missing container');
 
   const records = ndjson([
@@ -132,7 +133,7 @@ void t.test('exit codes and output against a fake API', async (t) => {
   const exec = await run(['exec', 'web', '--', 'sh', '-c', 'echo hi; exit 3'], execClient);
   t.same([exec.code, exec.out, exec.err], [3, 'hi\n', 'oops\n'], 'the command\'s exit code and output');
   t.same(JSON.parse(execClient.calls[0]?.options?.body ?? ''), { argv: ['sh', '-c', 'echo hi; exit 3'] });
-  const notRunning = await run(['exec', 'web', '--', 'ls'], fakeClient({ 'POST /v1/containers/web/exec': json(409, { error: { code: 'RUNTIME_CONTAINER_NOT_RUNNING', message: 'Container web is not running (stopped)' } }) }));
+  const notRunning = await run(['exec', 'web', '--', 'ls'], fakeClient({ 'POST /v1/containers/web/exec': json(409, { error: { code: errorCode('RUNTIME_CONTAINER_NOT_RUNNING'), message: 'Container web is not running (stopped)' } }) }));
   t.equal(notRunning.code, 125, 'exec: berth ctl\'s own failure is 125');
   const execUnreachable = await run(['exec', 'web', '--', 'ls'], fakeClient({ 'POST /v1/containers/web/exec': new ConnectError('Cannot connect') }));
   t.equal(execUnreachable.code, 125);
@@ -148,12 +149,12 @@ void t.test('exit codes and output against a fake API', async (t) => {
   t.matchSnapshot(pullTty.out.replace(/\r/g, '<CR>').replace(/\x1b/g, '<ESC>'), 'pull on a terminal: one line redrawn');
   const pullJson = await run(['pull', '127.0.0.1:5000/test/web:1', '--json'], fakeClient({ 'POST /v1/images/pull': ndjson(PULL_EVENTS) }));
   t.equal(pullJson.out, ndjson(PULL_EVENTS).body, '--json: the events as NDJSON');
-  const pullFailed = await run(['pull', '127.0.0.1:5000/none:1'], fakeClient({ 'POST /v1/images/pull': ndjson([{ event: 'error', error: { code: 'RUNTIME_REGISTRY_NOT_FOUND', message: 'Cannot pull 127.0.0.1:5000/none:1: not found' } }]) }));
+  const pullFailed = await run(['pull', '127.0.0.1:5000/none:1'], fakeClient({ 'POST /v1/images/pull': ndjson([{ event: 'error', error: { code: errorCode('RUNTIME_REGISTRY_NOT_FOUND'), message: 'Cannot pull 127.0.0.1:5000/none:1: not found' } }]) }));
   t.same([pullFailed.code, pullFailed.err], [4, 'berth ctl: Cannot pull 127.0.0.1:5000/none:1: not found [RUNTIME_REGISTRY_NOT_FOUND]\n'], 'an error event fails the pull');
   const pullCut = await run(['pull', '127.0.0.1:5000/x:1'], fakeClient({ 'POST /v1/images/pull': ndjson(PULL_EVENTS.slice(0, 2)) }));
   t.same([pullCut.code, pullCut.err.includes('CTL_STREAM_ENDED')], [1, true], 'a stream without a result fails');
 
-  const inUse = await run(['rmi', 'berth-test'], fakeClient({ 'DELETE /v1/images/berth-test': json(409, { error: { code: 'RUNTIME_IMAGE_IN_USE', message: 'Image docker.io/library/berth-test:latest is used by container web' } }) }));
+  const inUse = await run(['rmi', 'berth-test'], fakeClient({ 'DELETE /v1/images/berth-test': json(409, { error: { code: errorCode('RUNTIME_IMAGE_IN_USE'), message: 'Image docker.io/library/berth-test:latest is used by container web' } }) }));
   t.equal(inUse.code, 5, 'refused for its state: 5');
   const rmiClient = fakeClient({ [`DELETE /v1/images/${encodeURIComponent('127.0.0.1:5000/test/web:1')}`]: json(200, { removed_images: ['127.0.0.1:5000/test/web:1'], removed_blobs: 3, removed_layers: 1, freed_bytes: 2048 }) });
   const rmi = await run(['rmi', '127.0.0.1:5000/test/web:1'], rmiClient);

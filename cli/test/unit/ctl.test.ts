@@ -4,7 +4,7 @@
  * text naming every subcommand.
  */
 import t from 'tap';
-import { isBerthError } from '../../../lib/errors.ts';
+import { errorCode, isBerthError } from '../../../lib/errors.ts';
 import { HELP_TEXT, parseCliArgs } from '../../src/args.ts';
 import { parseCtlArgs } from '../../src/ctl/args.ts';
 import { ConnectError, type ApiClient } from '../../src/ctl/client.ts';
@@ -130,11 +130,11 @@ void t.test('exit codes and output against a fake API', async (t) => {
   t.equal(refused.code, 3, 'cannot connect: 3');
   t.match(refused.err, /^berth ctl: Cannot connect .* \[CTL_CANNOT_CONNECT\]/);
 
-  const apiError = await run(['reboot'], fakeClient({ 'POST /v1/power/reboot': json(409, { error: { code: 'API_SHUTTING_DOWN', message: 'The host is already shutting down' } }) }));
+  const apiError = await run(['reboot'], fakeClient({ 'POST /v1/power/reboot': json(409, { error: { code: errorCode('API_SHUTTING_DOWN'), message: 'The host is already shutting down' } }) }));
   t.equal(apiError.code, 1, 'an API error: 1');
   t.equal(apiError.err, 'berth ctl: The host is already shutting down [API_SHUTTING_DOWN]\n');
-  const apiErrorJson = await run(['reboot', '--json'], fakeClient({ 'POST /v1/power/reboot': json(409, { error: { code: 'API_SHUTTING_DOWN', message: 'busy' } }) }));
-  t.same(JSON.parse(apiErrorJson.err), { error: { code: 'API_SHUTTING_DOWN', message: 'busy' } }, '--json errors are JSON on stderr');
+  const apiErrorJson = await run(['reboot', '--json'], fakeClient({ 'POST /v1/power/reboot': json(409, { error: { code: errorCode('API_SHUTTING_DOWN'), message: 'busy' } }) }));
+  t.same(JSON.parse(apiErrorJson.err), { error: { code: errorCode('API_SHUTTING_DOWN'), message: 'busy' } }, '--json errors are JSON on stderr');
   const notJson = await run(['status'], fakeClient({ 'GET /v1/status': { status: 502, contentType: 'text/html', body: '<html>' } }));
   t.equal(notJson.code, 1);
   t.match(notJson.err, /HTTP 502 \[HTTP_502\]/);

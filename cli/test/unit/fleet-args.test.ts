@@ -5,6 +5,7 @@
 import t from 'tap';
 import { parseCliArgs } from '../../src/args.ts';
 import { formatGroups, formatHosts, formatLocks, formatStatus, summarize, type SnapshotView } from '../../../fleet/src/index.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const env = { BERTH_FLEET_SERVER: 'https://fleet:7480', BERTH_FLEET_CERT: 'a.crt', BERTH_FLEET_KEY: 'a.key', BERTH_FLEET_CA: 'ca.crt' };
 
@@ -22,8 +23,8 @@ void t.test('fleet serve', async (t) => {
     holderTimeoutS: 60,
     maxFailures: 3,
   });
-  t.throws(() => parseCliArgs(['fleet', 'serve', '--etcd', 'http://e:2379']), { code: 'CLI_USAGE', message: /needs --cert, --key and --ca/ });
-  t.throws(() => parseCliArgs(['fleet', 'serve']), { code: 'CLI_USAGE', message: /needs --etcd/ });
+  t.throws(() => parseCliArgs(['fleet', 'serve', '--etcd', 'http://e:2379']), { code: errorCode('CLI_USAGE'), message: /needs --cert, --key and --ca/ });
+  t.throws(() => parseCliArgs(['fleet', 'serve']), { code: errorCode('CLI_USAGE'), message: /needs --etcd/ });
   t.throws(() => parseCliArgs(['fleet', 'serve', '--etcd', 'x', '--insecure-http', '--cert', 'c']), { message: /exclude each other/ });
   t.throws(() => parseCliArgs(['fleet', 'serve', '--etcd', 'x', '--insecure-http', '--default-slots', '0']), { message: /--default-slots '0'/ });
 });
@@ -34,7 +35,7 @@ void t.test('fleet admin commands', async (t) => {
   t.same(parseCliArgs(['fleet', 'unlock', 'h1', '--group', 'web'], env), { kind: 'fleet', target, json: false, silentAfterS: 600, action: 'unlock', id: 'h1', group: 'web' });
   t.same(parseCliArgs(['fleet', 'halt', '1.4.0', '--reason', 'bad nic driver'], env), { kind: 'fleet', target, json: false, silentAfterS: 600, action: 'halt', version: '1.4.0', reason: 'bad nic driver' });
   t.same(parseCliArgs(['fleet', 'groups', 'set', 'etcd', '1'], env), { kind: 'fleet', target, json: false, silentAfterS: 600, action: 'set-group', group: 'etcd', slots: 1 });
-  t.throws(() => parseCliArgs(['fleet', 'status']), { code: 'CLI_USAGE', message: /needs --server/ });
+  t.throws(() => parseCliArgs(['fleet', 'status']), { code: errorCode('CLI_USAGE'), message: /needs --server/ });
   t.throws(() => parseCliArgs(['fleet', 'status', '--server', 'https://f']), { message: /needs --cert, --key/ });
   t.throws(() => parseCliArgs(['fleet', 'resume'], env), { message: /takes one VERSION/ });
   t.throws(() => parseCliArgs(['fleet', 'halt', '1.0', '--group', 'x'], env), { message: /--group is not an option/ });

@@ -5,7 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import t from 'tap';
-import { isBerthError } from '../../../lib/errors.ts';
+import { errorCode, isBerthError } from '../../../lib/errors.ts';
 import { HELP_TEXT, parseCliArgs } from '../../src/args.ts';
 import { makeApiClientKeys, runApiKeys } from '../../src/keys/api-certs.ts';
 import { KEY_FAMILIES, parseApiKeysArgs, parseKeysArgs } from '../../src/keys/args.ts';
@@ -51,9 +51,9 @@ void t.test('keys argument parsing', async (t) => {
   const results = Object.fromEntries(CASES.map((argv) => [argv.join(' '), parseOrError(argv)]));
   t.matchSnapshot(results);
   t.match(parseApiKeysArgs(['ca']), { kind: 'keys-api', outDir: '.' });
-  t.throws(() => parseKeysArgs(['ca']), { code: 'CLI_USAGE', message: /'berth keys ca' is now 'berth keys api ca'/ });
-  t.throws(() => parseKeysArgs(['generate']), { code: 'CLI_USAGE', message: /'berth keys generate' is now 'berth keys update-signing generate'/ });
-  t.throws(() => parseKeysArgs([]), { code: 'CLI_USAGE', message: /needs a family of keys: update-signing .*, api .*, fleet / });
+  t.throws(() => parseKeysArgs(['ca']), { code: errorCode('CLI_USAGE'), message: /'berth keys ca' is now 'berth keys api ca'/ });
+  t.throws(() => parseKeysArgs(['generate']), { code: errorCode('CLI_USAGE'), message: /'berth keys generate' is now 'berth keys update-signing generate'/ });
+  t.throws(() => parseKeysArgs([]), { code: errorCode('CLI_USAGE'), message: /needs a family of keys: update-signing .*, api .*, fleet / });
 });
 
 void t.test('every family is in the table once, with its help in berth --help', async (t) => {
@@ -80,8 +80,8 @@ void t.test('berth keys api: a CA, a client and a server certificate that chain,
   t.match(server.subjectAltName, /DNS:h\.example.*IP Address:192\.0\.2\.10/);
   t.ok(server.checkIP('192.0.2.10'));
   t.equal((await stat(`${dir}/ops.key`)).mode & 0o777, 0o600, 'keys are 0600');
-  await t.rejects(runApiKeys(parseApiKeysArgs(['ca', '--out', dir]), now), { code: 'KEYS_EXISTS' });
-  await t.rejects(runApiKeys(parseApiKeysArgs(['client', '--out', t.testdir()]), now), { code: 'KEYS_NO_CA', message: /berth keys api ca --out/ });
+  await t.rejects(runApiKeys(parseApiKeysArgs(['ca', '--out', dir]), now), { code: errorCode('KEYS_EXISTS') });
+  await t.rejects(runApiKeys(parseApiKeysArgs(['client', '--out', t.testdir()]), now), { code: errorCode('KEYS_NO_CA'), message: /berth keys api ca --out/ });
 });
 
 void t.test('makeApiClientKeys: a CA and a client that chain, the CA as PEM', async (t) => {
@@ -91,5 +91,5 @@ void t.test('makeApiClientKeys: a CA and a client that chain, the CA as PEM', as
   t.equal(keys.key, `${dir}/admin.key`);
   const ca = new X509Certificate(keys.caPem);
   t.ok(new X509Certificate(await readFile(keys.cert)).verify(ca.publicKey), 'the client chains to the CA returned');
-  await t.rejects(makeApiClientKeys(dir, 'admin', new Date()), { code: 'KEYS_EXISTS' });
+  await t.rejects(makeApiClientKeys(dir, 'admin', new Date()), { code: errorCode('KEYS_EXISTS') });
 });

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { listNativeSources, nativeBinaryName, nativeCompileArgv } from '../../src/steps/native.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 void t.test('native helpers: one static, warning-free, path-free gcc call per source', async (t) => {
   const argv = nativeCompileArgv('/src/berth', 'berth-pid1.c', '/cache/native/k1');
@@ -10,8 +11,8 @@ void t.test('native helpers: one static, warning-free, path-free gcc call per so
 });
 
 void t.test('native helpers: a source name that is not a kebab-case .c file is refused', async (t) => {
-  t.throws(() => nativeCompileArgv('/src', '../evil.c', '/out'), { code: 'BUILD_STEP_FAILED' });
-  t.throws(() => nativeCompileArgv('/src', 'Foo Bar.c', '/out'), { code: 'BUILD_STEP_FAILED' });
+  t.throws(() => nativeCompileArgv('/src', '../evil.c', '/out'), { code: errorCode('BUILD_STEP_FAILED') });
+  t.throws(() => nativeCompileArgv('/src', 'Foo Bar.c', '/out'), { code: errorCode('BUILD_STEP_FAILED') });
 });
 
 void t.test('native helpers: sources are listed sorted, headers left out; no directory means none', async (t) => {

@@ -11,6 +11,7 @@ import { ApiError, Router, type ApiRequest, type ApiResponse } from '../../src/a
 import { createConfigApplier } from '../../src/config-apply.ts';
 import { loadMachineConfig } from '../../../lib/config/machine-config.ts';
 import { createFakeSys } from '../../src/sys/fakes.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const BOOT = `hostname: web-1
 containers:
@@ -115,7 +116,7 @@ void t.test('try that is not confirmed: applied, not saved, reverted when its ti
   t.equal(saved(), undefined, 'the saved config stays the previous one until confirmed');
   t.equal(sys.fs.files.get('/proc/sys/kernel/hostname'), 'web-2');
   t.has(await json('GET', '/v1/config/try'), { pending: { timeout_ms: 30_000 } });
-  await t.rejects(call('POST', '/v1/config/apply', BOOT), { status: 409, code: 'CONFIG_TRY_PENDING' });
+  await t.rejects(call('POST', '/v1/config/apply', BOOT), { status: 409, code: errorCode('CONFIG_TRY_PENDING') });
   timers[0]?.fire();
   await applier.settled();
   t.equal(sys.fs.files.get('/proc/sys/kernel/hostname'), 'web-1', 'hostname back');
@@ -124,7 +125,7 @@ void t.test('try that is not confirmed: applied, not saved, reverted when its ti
   t.equal(applier.current().origin, 'fw_cfg');
   t.same(await json('GET', '/v1/config/try'), { pending: null });
   t.ok(lines.some((l) => l.includes('Config try reverted')));
-  await t.rejects(call('POST', '/v1/config/confirm'), { status: 409, code: 'CONFIG_NO_TRY_PENDING' });
+  await t.rejects(call('POST', '/v1/config/confirm'), { status: 409, code: errorCode('CONFIG_NO_TRY_PENDING') });
 });
 
 void t.test('try that is confirmed: saved, timer cancelled, stays', async (t) => {
@@ -139,9 +140,9 @@ void t.test('try that is confirmed: saved, timer cancelled, stays', async (t) =>
 
 void t.test('try timeout must be a duration within bounds', async (t) => {
   const { call } = setup();
-  await t.rejects(call('POST', '/v1/config/try', CHANGED, { timeout: '60' }), { status: 400, code: 'API_INVALID_QUERY' });
-  await t.rejects(call('POST', '/v1/config/try', CHANGED, { timeout: '1s' }), { status: 400, code: 'API_INVALID_QUERY' });
-  await t.rejects(call('POST', '/v1/config/try', CHANGED, { timeout: '2h' }), { status: 400, code: 'API_INVALID_QUERY' });
+  await t.rejects(call('POST', '/v1/config/try', CHANGED, { timeout: '60' }), { status: 400, code: errorCode('API_INVALID_QUERY') });
+  await t.rejects(call('POST', '/v1/config/try', CHANGED, { timeout: '1s' }), { status: 400, code: errorCode('API_INVALID_QUERY') });
+  await t.rejects(call('POST', '/v1/config/try', CHANGED, { timeout: '2h' }), { status: 400, code: errorCode('API_INVALID_QUERY') });
 });
 
 void t.test('host settings: time zone, sysctls, modules, NTP and DNS through the boot functions', async (t) => {

@@ -3,6 +3,7 @@ import { createMemoryLogger, parseLogLine } from '../../../lib/log.ts';
 import { PROVISIONED_RECORD, loadBootConfig, saveLastGoodConfig } from '../../src/config.ts';
 import type { UrlFetchLimits } from '../../src/core/config-url.ts';
 import { createFakeSys, type FakeExecHandler } from '../../src/sys/fakes.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const CMDLINE = 'console=ttyS0 berth.slot=a berth.version=1.0.0';
 const FW_CFG = '/sys/firmware/qemu_fw_cfg/by_name/opt/berth/config/raw';
@@ -86,14 +87,14 @@ void t.test('URL: a 404 is final, listed, and the last good config stays', async
   t.equal(tries, 1);
   t.equal(choice.origin, 'saved');
   t.equal(choice.config.hostname, 'old');
-  t.match(choice.rejected[0]?.error, { code: 'INIT_CONFIG_URL_HTTP' });
+  t.match(choice.rejected[0]?.error, { code: errorCode('INIT_CONFIG_URL_HTTP') });
   t.match(m.logs('Config problem')[0]?.problem, /^Machine config server answered HTTP 404 Not Found for http:\/\/10\.0\.2\.100\/berth\.yaml\?…/);
   t.same(m.logs('Keeping the last good machine config').length, 1);
 });
 
 void t.test('URL: a body over the cap is refused, declared or streamed', async (t) => {
   const declared = setup({ cmdline: urlCmdline, fetch: (() => Promise.resolve(new Response('x'.repeat(100)))) });
-  t.match((await declared.run()).rejected[0]?.error, { code: 'INIT_CONFIG_URL_TOO_BIG' });
+  t.match((await declared.run()).rejected[0]?.error, { code: errorCode('INIT_CONFIG_URL_TOO_BIG') });
   const streamed = setup({
     cmdline: urlCmdline,
     fetch: (() => {
@@ -108,7 +109,7 @@ void t.test('URL: a body over the cap is refused, declared or streamed', async (
   });
   const choice = await streamed.run();
   t.equal(choice.origin, 'defaults');
-  t.match(choice.rejected[0]?.error, { code: 'INIT_CONFIG_URL_TOO_BIG', message: /bigger than 64 bytes \(80 bytes so far\)/ });
+  t.match(choice.rejected[0]?.error, { code: errorCode('INIT_CONFIG_URL_TOO_BIG'), message: /bigger than 64 bytes \(80 bytes so far\)/ });
 });
 
 void t.test('URL: unreachable for the whole time limit ends in a timeout naming the tries', async (t) => {
@@ -120,7 +121,7 @@ void t.test('URL: unreachable for the whole time limit ends in a timeout naming 
   const m = setup({ cmdline: urlCmdline, fetch: fakeFetch, files: { [SAVED]: 'hostname: old\n' } });
   const choice = await m.run();
   t.equal(choice.origin, 'saved');
-  t.match(choice.rejected[0]?.error, { code: 'INIT_CONFIG_URL_TIMEOUT', message: new RegExp(`within 10 s \\(${tries} tries; last: fetch failed\\)`) });
+  t.match(choice.rejected[0]?.error, { code: errorCode('INIT_CONFIG_URL_TIMEOUT'), message: new RegExp(`within 10 s \\(${tries} tries; last: fetch failed\\)`) });
   t.ok(m.sys.clock.nowMs < LIMITS.totalTimeoutMs, 'gives up within the limit');
 });
 
@@ -169,13 +170,13 @@ void t.test('config drive: a mount failure is listed and the last good config st
     files: { [SAVED]: 'hostname: old\n' },
     exec: (call) => {
       if (call.file.endsWith('/blkid')) return { stdout: 'DEVNAME=/dev/vdb\nLABEL=CIDATA\nTYPE=vfat\n' };
-      if (call.file.endsWith('/mount')) return Object.assign(new Error('mount: wrong fs type'), { code: 'EXEC_EXIT_NONZERO' });
+      if (call.file.endsWith('/mount')) return Object.assign(new Error('mount: wrong fs type'), { code: errorCode('EXEC_EXIT_NONZERO') });
       return undefined;
     },
   });
   const choice = await m.run();
   t.equal(choice.origin, 'saved');
-  t.match(choice.rejected[0], { origin: 'config-drive', source: '/dev/vdb', error: { code: 'INIT_MOUNT_FAILED' } });
+  t.match(choice.rejected[0], { origin: 'config-drive', source: '/dev/vdb', error: { code: errorCode('INIT_MOUNT_FAILED') } });
 });
 
 void t.test('fw_cfg comes before a config drive, which is then not even looked for', async (t) => {

@@ -4,6 +4,7 @@
  */
 import type { RecordedCall } from '../../../lib/sys/exec.ts';
 import { createFakeSys, type FakeSys } from '../../src/sys/fakes.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 export interface FakeMachineOptions {
   /** blkid's answer for the data partition (undefined: blank). */
@@ -80,7 +81,7 @@ export function createFakeMachine(options: FakeMachineOptions = {}): FakeMachine
   };
   const handler = (call: RecordedCall): { exitCode?: number; stdout?: string } | Error | undefined => {
     const line = [call.file, ...call.args].join(' ');
-    if (options.failing?.test(line)) return Object.assign(new Error(`${line} failed`), { code: 'EXEC_EXIT_NONZERO' });
+    if (options.failing?.test(line)) return Object.assign(new Error(`${line} failed`), { code: errorCode('EXEC_EXIT_NONZERO') });
     const base = call.file.split('/').pop();
     if (base === 'mount' && call.args[0] === '-t') {
       const target = call.args.at(-1) ?? '';

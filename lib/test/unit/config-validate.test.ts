@@ -1,5 +1,5 @@
 import t from 'tap';
-import { isBerthError } from '../../errors.ts';
+import { errorCode, isBerthError } from '../../errors.ts';
 import { loadYaml } from '../../config/load.ts';
 import { configErrorOf as configError } from './config-errors.ts';
 import { formatPath, formatProblem, sortProblems, type Problem } from '../../config/problems.ts';
@@ -420,7 +420,7 @@ boot:
 `;
 
 void t.test('a build profile loads into typed values', (t) => {
-  const { value, warnings } = loadYaml(profileText, 'image-builder/profiles/qemu.yaml', profile, { code: 'PROFILE_INVALID' });
+  const { value, warnings } = loadYaml(profileText, 'image-builder/profiles/qemu.yaml', profile, { code: errorCode('PROFILE_INVALID') });
   t.same(warnings, []);
   t.same(value, {
     version: '0.1.0',
@@ -454,7 +454,7 @@ boot:
   timeout: 5
 extra: true
 `;
-  const error = configError(() => loadYaml(text, 'image-builder/profiles/qemu.yaml', profile, { code: 'PROFILE_INVALID' }));
+  const error = configError(() => loadYaml(text, 'image-builder/profiles/qemu.yaml', profile, { code: errorCode('PROFILE_INVALID') }));
   t.ok(isBerthError(error, 'PROFILE_INVALID'));
   t.equal(error.source, 'image-builder/profiles/qemu.yaml');
   t.same(

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { isBerthError } from '../../errors.ts';
+import { errorCode, isBerthError } from '../../errors.ts';
 import type { ConfigError } from '../../config/problems.ts';
 import { parseYaml } from '../../config/yaml.ts';
 import { configErrorOf } from './config-errors.ts';
@@ -174,7 +174,7 @@ void t.test('syntax errors become CONFIG_INVALID naming source:line:column', (t)
 });
 
 void t.test('the error code can be chosen (build profiles)', (t) => {
-  t.equal(syntaxError('a: [', { code: 'PROFILE_INVALID' }).code, 'PROFILE_INVALID');
+  t.equal(syntaxError('a: [', { code: errorCode('PROFILE_INVALID') }).code, 'PROFILE_INVALID');
   t.end();
 });
 

@@ -2,6 +2,7 @@ import t from 'tap';
 import { bootEntryFileName, parseBootEntryFileName, readyLine, failedLine, otherSlot } from '../../layout.ts';
 import { parseBootEntry, renderBootEntry, parseKernelCommandLine, type SlotBootEntry } from '../../boot-entry.ts';
 import { formatLogLine, parseLogLine } from '../../log.ts';
+import { errorCode } from '../../errors.ts';
 
 void t.test('boot entry file names follow systemd boot counting', async (t) => {
   t.equal(bootEntryFileName('a', { triesLeft: 3, triesDone: 0 }), 'berth-a+3.conf');
@@ -26,7 +27,7 @@ void t.test('a rendered boot entry parses back to the same entry', async (t) => 
   const text = renderBootEntry(entry);
   t.matchSnapshot(text);
   t.same(parseBootEntry(text), entry);
-  t.throws(() => parseBootEntry('title x\n'), { code: 'BOOT_ENTRY_INVALID' });
+  t.throws(() => parseBootEntry('title x\n'), { code: errorCode('BOOT_ENTRY_INVALID') });
 });
 
 void t.test('kernel command line parsing', async (t) => {

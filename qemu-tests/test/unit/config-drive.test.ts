@@ -1,11 +1,12 @@
 import t from 'tap';
 import { appendEntryOptions } from '../../harness/config-drive.ts';
 import { buildQemuArgv } from '../../../vm/src/index.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 void t.test('an operator edit of a boot entry appends to its options line only', (t) => {
   const entry = 'title berth 0.1.0 (slot a)\nsort-key berth\nversion 1\nlinux /berth/a/vmlinuz\noptions console=ttyS0 berth.slot=a\n';
   t.equal(appendEntryOptions(entry, ['berth.config=http://10.0.2.100/berth.yaml']), entry.replace('berth.slot=a', 'berth.slot=a berth.config=http://10.0.2.100/berth.yaml'));
-  t.throws(() => appendEntryOptions('title x\n', ['a']), { code: 'BOOT_ENTRY_INVALID' });
+  t.throws(() => appendEntryOptions('title x\n', ['a']), { code: errorCode('BOOT_ENTRY_INVALID') });
   t.end();
 });
 

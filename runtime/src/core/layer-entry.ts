@@ -5,38 +5,11 @@
  * (duplicates, whiteout conflicts, size and entry-count bounds). Pure: the unpacker in
  * store/ asks these functions and performs the effects.
  */
-import { BerthError } from '../../../lib/errors.ts';
+import { BerthError, type RuntimeLayerErrorCode } from '../../../lib/errors.ts';
 import { shortDigest } from './digest.ts';
 
-/** Every reason a layer is refused. Tests assert on these. */
-export type LayerErrorCode =
-  /** `..`, absolute path, NUL byte, over-long name, or a parent that is not a directory. */
-  | 'RUNTIME_LAYER_UNSAFE_PATH'
-  /** An entry would be written through a symlink an earlier entry planted. */
-  | 'RUNTIME_LAYER_SYMLINK_TRAVERSAL'
-  /** A hard link pointing outside the layer, at a directory, at itself or at nothing. */
-  | 'RUNTIME_LAYER_UNSAFE_LINK'
-  /** A character or block device while devices are not allowed. */
-  | 'RUNTIME_LAYER_DEVICE_NOT_ALLOWED'
-  /** `.wh.` misuse: whiteout of `.`/`..`, whiteouts that are not plain files, paths under a whiteout name, aufs metadata, conflicts. */
-  | 'RUNTIME_LAYER_BAD_WHITEOUT'
-  /** The same path twice (other than a directory repeated). */
-  | 'RUNTIME_LAYER_DUPLICATE_ENTRY'
-  /** Entry types berth does not unpack (sparse, volume labels, unknown type flags). */
-  | 'RUNTIME_LAYER_UNSUPPORTED_ENTRY'
-  /** An extended attribute a layer may not set (trusted.*, unknown namespaces). */
-  | 'RUNTIME_LAYER_UNSAFE_XATTR'
-  /** More unpacked bytes (or archive bytes) than the configured maximum. */
-  | 'RUNTIME_LAYER_TOO_LARGE'
-  | 'RUNTIME_LAYER_TOO_MANY_ENTRIES'
-  /** Not a tar, truncated, bad checksum, or a broken compressed stream. */
-  | 'RUNTIME_LAYER_CORRUPT'
-  /** The uncompressed stream does not hash to the diff_id the image config promises. */
-  | 'RUNTIME_LAYER_DIFF_ID_MISMATCH'
-  /** The target directory already exists. */
-  | 'RUNTIME_LAYER_EXISTS'
-  /** A filesystem operation failed (disk full, permissions). */
-  | 'RUNTIME_LAYER_UNPACK_FAILED';
+/** Every reason a layer is refused (documented where the union lives, lib/errors.ts). */
+export type LayerErrorCode = RuntimeLayerErrorCode;
 
 /** Builds the refusal error: `Refusing layer sha256:ab12…: entry '../../etc/passwd' escapes the root`. */
 export function layerError(code: LayerErrorCode, digest: string, detail: string, cause?: unknown): BerthError {

@@ -4,7 +4,7 @@
  * blob's digest), platform selection (linux/amd64 by default, with variants), and the
  * consistency checks between a manifest and its config. Pure.
  */
-import { BerthError } from '../../../lib/errors.ts';
+import { BerthError, type RuntimeErrorCode } from '../../../lib/errors.ts';
 import {
   INVALID,
   array,
@@ -167,7 +167,7 @@ const manifestSchema = object(
   { allowKeys: ANY_KEY },
 );
 
-function fail(code: string, what: string, digest: string, problems: readonly string[]): BerthError {
+function fail(code: RuntimeErrorCode, what: string, digest: string, problems: readonly string[]): BerthError {
   const list = problems.join('; ');
   return new BerthError(code, `Invalid ${what} ${shortDigest(digest)}: ${list}`);
 }

@@ -7,7 +7,7 @@
  * across a redirect to another origin (blob storage CDNs); an HTTPS → HTTP redirect is refused.
  * Effects: HTTP(S) through the injected fetch, writes through the blob store.
  */
-import { BerthError } from '../../../lib/errors.ts';
+import { BerthError, type RuntimeErrorCode } from '../../../lib/errors.ts';
 import { digestOf, digestProblem, parseDigest, shortDigest, type DigestAlgorithm } from '../core/digest.ts';
 import {
   DEFAULT_PLATFORM,
@@ -72,7 +72,7 @@ export interface RegistryClient {
 
 const MAX_REDIRECTS = 5;
 
-function registryError(code: string, reference: ImageReference, why: string, cause?: unknown): BerthError {
+function registryError(code: RuntimeErrorCode, reference: ImageReference, why: string, cause?: unknown): BerthError {
   return new BerthError(code, `Cannot pull ${formatReference(reference)}: ${why}`, cause === undefined ? undefined : { cause });
 }
 

@@ -11,6 +11,7 @@ import { unpackImage } from '../../src/store/image-layout.ts';
 import { LAYER_ROOT_DIR } from '../../src/store/unpack.ts';
 import { makeLayout } from './layout-fixtures.ts';
 import { packTar, streamOf } from './tar-fixtures.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const sha = (data: Buffer | string): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 const tarDir = (dir: string): Buffer => execFileSync('/usr/bin/tar', ['-C', dir, '-cf', '-', '.'], { maxBuffer: 1 << 28 });
@@ -46,7 +47,7 @@ void t.test('a legacy docker save tar', async (t) => {
   t.same(image.config.cmd, ['/bin/sh']);
   const unpacked = await unpackImage(store, nodePath.join(base, 'layers'), image);
   t.equal(await fsp.readFile(nodePath.join(unpacked.layerDirs[1] ?? '', LAYER_ROOT_DIR, 'etc/app.conf'), 'utf8'), 'x=1\n');
-  await t.rejects(importImageArchive(streamOf(await dockerSave(layers)), store, { name: 'other:2' }), { code: 'RUNTIME_ARCHIVE_INVALID', message: /no image tagged "other:2"/ });
+  await t.rejects(importImageArchive(streamOf(await dockerSave(layers)), store, { name: 'other:2' }), { code: errorCode('RUNTIME_ARCHIVE_INVALID'), message: /no image tagged "other:2"/ });
 });
 
 void t.test('hostile archives', async (t) => {
@@ -54,14 +55,14 @@ void t.test('hostile archives', async (t) => {
   const store = createBlobStore(nodePath.join(base, 'blobs'));
   const layer = await packTar([{ name: 'a', body: 'a' }]);
   const escaping = await dockerSave([layer], { layerPaths: [`../../../../../../../..${base}/host/layer.tar`] });
-  await t.rejects(importImageArchive(streamOf(escaping), store), { code: 'RUNTIME_ARCHIVE_INVALID', message: /is missing or not a file/ }, 'a layer path climbing out resolves inside the archive');
-  await t.rejects(importImageArchive(streamOf(await packTar([{ name: '../escape', body: 'x' }])), store), { code: 'RUNTIME_LAYER_UNSAFE_PATH' }, 'the archive itself is unpacked safely');
+  await t.rejects(importImageArchive(streamOf(escaping), store), { code: errorCode('RUNTIME_ARCHIVE_INVALID'), message: /is missing or not a file/ }, 'a layer path climbing out resolves inside the archive');
+  await t.rejects(importImageArchive(streamOf(await packTar([{ name: '../escape', body: 'x' }])), store), { code: errorCode('RUNTIME_LAYER_UNSAFE_PATH') }, 'the archive itself is unpacked safely');
 
   const layout = await makeLayout(nodePath.join(base, 'layout'));
   const blob = nodePath.join(layout.dir, 'blobs/sha256', (layout.layerDigests[0] ?? '').slice(7));
   await fsp.rename(blob, nodePath.join(base, 'outside-blob'));
   await fsp.symlink(nodePath.join(base, 'outside-blob'), blob);
-  await t.rejects(importImageArchive(streamOf(tarDir(layout.dir)), store), { code: 'RUNTIME_LAYOUT_INVALID', message: /is not a regular file/ }, 'a symlinked blob is refused');
+  await t.rejects(importImageArchive(streamOf(tarDir(layout.dir)), store), { code: errorCode('RUNTIME_LAYOUT_INVALID'), message: /is not a regular file/ }, 'a symlinked blob is refused');
   t.same((await fsp.readdir(store.root)).filter((name) => name.startsWith('.import-')), []);
-  await t.rejects(importImageArchive(streamOf(await packTar([{ name: 'readme', body: 'x' }])), store), { code: 'RUNTIME_ARCHIVE_INVALID', message: /neither oci-layout nor manifest.json/ });
+  await t.rejects(importImageArchive(streamOf(await packTar([{ name: 'readme', body: 'x' }])), store), { code: errorCode('RUNTIME_ARCHIVE_INVALID'), message: /neither oci-layout nor manifest.json/ });
 });

@@ -4,6 +4,7 @@ import { promises as fsp } from 'node:fs';
 import * as nodePath from 'node:path';
 import t from 'tap';
 import { createBlobStore } from '../../src/store/blobs.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const sha = (data: Buffer): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 const DATA = Buffer.from('x'.repeat(100_000) + 'end');
@@ -32,7 +33,7 @@ void t.test('stores a verified blob under its digest', async (t) => {
 void t.test('a wrong digest is refused and nothing is stored', async (t) => {
   const store = createBlobStore(t.testdir({}));
   const digest = sha(Buffer.from('something else'));
-  await t.rejects(store.put({ digest, size: DATA.length }, () => chunks(DATA)), { code: 'RUNTIME_BLOB_DIGEST_MISMATCH' });
+  await t.rejects(store.put({ digest, size: DATA.length }, () => chunks(DATA)), { code: errorCode('RUNTIME_BLOB_DIGEST_MISMATCH') });
   t.equal(await store.has(digest), false);
   t.same(await fsp.readdir(nodePath.join(store.root, '.partial')), [], 'the bad partial is discarded');
 });
@@ -40,7 +41,7 @@ void t.test('a wrong digest is refused and nothing is stored', async (t) => {
 void t.test('a source sending more than the descriptor says is cut off', async (t) => {
   const store = createBlobStore(t.testdir({}));
   const digest = sha(DATA);
-  await t.rejects(store.put({ digest, size: 1000 }, () => chunks(DATA)), { code: 'RUNTIME_BLOB_SIZE_MISMATCH', message: /more than the 1000 bytes/ });
+  await t.rejects(store.put({ digest, size: 1000 }, () => chunks(DATA)), { code: errorCode('RUNTIME_BLOB_SIZE_MISMATCH'), message: /more than the 1000 bytes/ });
   t.same(await fsp.readdir(nodePath.join(store.root, '.partial')), []);
 });
 
@@ -53,7 +54,7 @@ void t.test('an interrupted download resumes from where it stopped', async (t) =
       offsets.push(offset);
       return chunks(DATA.subarray(0, 40_000));
     }),
-    { code: 'RUNTIME_BLOB_INCOMPLETE', message: /got 40000 of 100003 bytes/ },
+    { code: errorCode('RUNTIME_BLOB_INCOMPLETE'), message: /got 40000 of 100003 bytes/ },
   );
   t.equal(await store.has(digest), false, 'an incomplete blob is not in the store');
   const failing = async function* (): AsyncIterable<Uint8Array> {
@@ -84,11 +85,11 @@ void t.test('reads re-verify small blobs', async (t) => {
   const store = createBlobStore(t.testdir({}));
   const digest = sha(DATA);
   await store.put({ digest, size: DATA.length }, () => chunks(DATA));
-  await t.rejects(store.read(digest, 10), { code: 'RUNTIME_BLOB_SIZE_MISMATCH' });
+  await t.rejects(store.read(digest, 10), { code: errorCode('RUNTIME_BLOB_SIZE_MISMATCH') });
   await fsp.writeFile(store.pathOf(digest), 'bit rot');
-  await t.rejects(store.read(digest, 1 << 20), { code: 'RUNTIME_BLOB_DIGEST_MISMATCH', message: /remove it and pull again/ });
-  await t.rejects(store.read(sha(Buffer.from('absent')), 10), { code: 'RUNTIME_BLOB_MISSING' });
-  t.throws(() => store.pathOf(`sha384:${'0'.repeat(96)}`), { code: 'RUNTIME_DIGEST_INVALID', message: /unsupported algorithm 'sha384'/ });
+  await t.rejects(store.read(digest, 1 << 20), { code: errorCode('RUNTIME_BLOB_DIGEST_MISMATCH'), message: /remove it and pull again/ });
+  await t.rejects(store.read(sha(Buffer.from('absent')), 10), { code: errorCode('RUNTIME_BLOB_MISSING') });
+  t.throws(() => store.pathOf(`sha384:${'0'.repeat(96)}`), { code: errorCode('RUNTIME_DIGEST_INVALID'), message: /unsupported algorithm 'sha384'/ });
 });
 
 void t.test('a sha512 blob is verified with sha512, and a sha256 hash cannot pass for it', async (t) => {
@@ -99,7 +100,7 @@ void t.test('a sha512 blob is verified with sha512, and a sha256 hash cannot pas
   t.same(await store.read(digest, 1 << 20), DATA);
   t.same(await store.list(), [digest], 'listed beside sha256 blobs');
   const wrong = `sha512:${createHash('sha512').update('other').digest('hex')}`;
-  await t.rejects(store.put({ digest: wrong, size: DATA.length }, () => chunks(DATA)), { code: 'RUNTIME_BLOB_DIGEST_MISMATCH', message: /content hashes to sha512:/ });
+  await t.rejects(store.put({ digest: wrong, size: DATA.length }, () => chunks(DATA)), { code: errorCode('RUNTIME_BLOB_DIGEST_MISMATCH'), message: /content hashes to sha512:/ });
   await fsp.writeFile(store.pathOf(digest), Buffer.concat([DATA.subarray(1), Buffer.from('!')]));
-  await t.rejects(store.read(digest, 1 << 20), { code: 'RUNTIME_BLOB_DIGEST_MISMATCH' }, 're-verified on read with sha512');
+  await t.rejects(store.read(digest, 1 << 20), { code: errorCode('RUNTIME_BLOB_DIGEST_MISMATCH') }, 're-verified on read with sha512');
 });

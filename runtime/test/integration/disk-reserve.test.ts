@@ -16,6 +16,7 @@ import { createSpaceGuard, type DiskSpace } from '../../src/store/disk-space.ts'
 import type { RegistryClient } from '../../src/store/registry-client.ts';
 import { sha } from './layout-fixtures.ts';
 import { gzip, packTar } from './tar-fixtures.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const MIB = 1024 * 1024;
 
@@ -111,7 +112,7 @@ const bigLayer = JSON.parse(big.manifest.toString()).layers[0] as { digest: stri
 void t.test('a pull that does not fit above the reserve is refused before a layer is fetched, naming the image', async (t) => {
   const s = await setup(t.testdir(), (base) => base + 16 * MIB + 2 * MIB, { bytes: 16 * MIB }, fakeRegistry({ big }));
   await t.rejects(s.images.pull('registry.test/big:1'), {
-    code: 'RUNTIME_DISK_RESERVE',
+    code: errorCode('RUNTIME_DISK_RESERVE'),
     message: /^Cannot pull registry\.test\/big:1: its layers take about 3\.0 MiB on \/var and only [12]\.\d MiB is free above the reserve of 16\.0 MiB \(storage\.reserve: 16\.0 MiB\)/,
   });
   t.notOk(await s.store.has(bigLayer.digest), 'the layer was not fetched');
@@ -135,7 +136,7 @@ void t.test('a pull stopped when another writer takes the room: the partial blob
   });
   const s = await setup(t.testdir(), (base) => base + 32 * MIB + 5 * MIB, { bytes: 32 * MIB }, registry, () => other);
   await t.rejects(s.images.pull('registry.test/big:1'), {
-    code: 'RUNTIME_DISK_RESERVE',
+    code: errorCode('RUNTIME_DISK_RESERVE'),
     message: /^Cannot pull registry\.test\/big:1: Blob sha256:[0-9a-f]+… stopped: \/var is down to .* free, the reserve of 32\.0 MiB .*what it wrote is removed again/,
   });
   t.ok(chunks > 24 && chunks < 48, `stopped during the download (after ${chunks} of 48 chunks)`);
@@ -151,7 +152,7 @@ void t.test('a pull stopped when another writer takes the room: the partial blob
 void t.test('a pull for a container counts the unpacked layers too', async (t) => {
   // 3 MiB download fits; 3 MiB + 4 x 3 MiB unpacked does not.
   const s = await setup(t.testdir(), (base) => base + 8 * MIB, { bytes: 0 }, fakeRegistry({ big }));
-  await t.rejects(s.images.resolve('registry.test/big:1', s.layers), { code: 'RUNTIME_DISK_RESERVE', message: /^Cannot pull registry\.test\/big:1: its layers, downloaded and unpacked, take about 15\.0 MiB/ });
+  await t.rejects(s.images.resolve('registry.test/big:1', s.layers), { code: errorCode('RUNTIME_DISK_RESERVE'), message: /^Cannot pull registry\.test\/big:1: its layers, downloaded and unpacked, take about 15\.0 MiB/ });
   t.notOk(await s.store.has(bigLayer.digest));
 });
 
@@ -159,7 +160,7 @@ void t.test('an unpack whose estimate does not fit is refused before it starts',
   const s = await setup(t.testdir(), (base) => base + 4 * MIB + 11 * MIB, { bytes: 4 * MIB }, fakeRegistry({ big }));
   const image = await s.images.pull('registry.test/big:1');
   const resolved = await s.images.resolve(image.reference);
-  await t.rejects(s.images.unpack(resolved, s.layers, 'registry.test/big:1'), { code: 'RUNTIME_DISK_RESERVE', message: /^Cannot unpack image registry\.test\/big:1: its layers unpacked take about 12\.0 MiB/ });
+  await t.rejects(s.images.unpack(resolved, s.layers, 'registry.test/big:1'), { code: errorCode('RUNTIME_DISK_RESERVE'), message: /^Cannot unpack image registry\.test\/big:1: its layers unpacked take about 12\.0 MiB/ });
   t.same(await fsp.readdir(s.layers), [], 'no layer directory, not even a partial one');
 });
 
@@ -169,7 +170,7 @@ void t.test('an unpack that expands past the reserve is stopped and leaves no la
   const s = await setup(t.testdir(), (base) => base + 8 * MIB + 4 * MIB, { bytes: 8 * MIB }, fakeRegistry({ bomb }));
   const image = await s.images.resolve('registry.test/bomb:1', s.layers);
   await t.rejects(s.images.unpack(image, s.layers, 'registry.test/bomb:1'), {
-    code: 'RUNTIME_DISK_RESERVE',
+    code: errorCode('RUNTIME_DISK_RESERVE'),
     message: /^Cannot unpack image registry\.test\/bomb:1: Layer sha256:[0-9a-f]+… stopped: \/var is down to/,
   });
   t.same(await fsp.readdir(s.layers), [], 'the temporary directory is removed: no partial layer');

@@ -9,6 +9,7 @@ import { LAYER_ROOT_DIR } from '../../src/store/unpack.ts';
 import { planGarbageCollection } from '../../src/core/gc.ts';
 import { applyGarbageCollection } from '../../src/store/gc.ts';
 import { makeLayout } from './layout-fixtures.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 void t.test('imports and unpacks an image from an OCI layout', async (t) => {
   const base = t.testdir({});
@@ -30,26 +31,26 @@ void t.test('imports and unpacks an image from an OCI layout', async (t) => {
 
   const again = await unpackImage(store, layersDir, image);
   t.same(again.unpacked, [], 'layers already unpacked are reused');
-  await t.rejects(importOciLayout(layout.dir, store, { refName: 'nope' }), { code: 'RUNTIME_LAYOUT_INVALID', message: /no image named "nope"/ });
-  await t.rejects(importOciLayout(layout.dir, store, { platform: { os: 'linux', architecture: 's390x' } }), { code: 'RUNTIME_PLATFORM_NOT_FOUND' });
+  await t.rejects(importOciLayout(layout.dir, store, { refName: 'nope' }), { code: errorCode('RUNTIME_LAYOUT_INVALID'), message: /no image named "nope"/ });
+  await t.rejects(importOciLayout(layout.dir, store, { platform: { os: 'linux', architecture: 's390x' } }), { code: errorCode('RUNTIME_PLATFORM_NOT_FOUND') });
 });
 
 void t.test('tampered layouts are refused', async (t) => {
   const base = t.testdir({});
   const bytes = await makeLayout(nodePath.join(base, 'bytes'), { layerBytes: true });
   const store = createBlobStore(nodePath.join(base, 'blobs'));
-  await t.rejects(importOciLayout(bytes.dir, store), { code: 'RUNTIME_BLOB_SIZE_MISMATCH' }, 'a layer blob longer than its descriptor');
+  await t.rejects(importOciLayout(bytes.dir, store), { code: errorCode('RUNTIME_BLOB_SIZE_MISMATCH') }, 'a layer blob longer than its descriptor');
   t.notOk(await store.has(bytes.layerDigests[1] ?? ''), 'the tampered blob is not stored');
 
   const diff = await makeLayout(nodePath.join(base, 'diff'), { diffId: true });
   const image = await importOciLayout(diff.dir, store);
   const layersDir = nodePath.join(base, 'layers');
-  await t.rejects(unpackImage(store, layersDir, image), { code: 'RUNTIME_LAYER_DIFF_ID_MISMATCH' });
+  await t.rejects(unpackImage(store, layersDir, image), { code: errorCode('RUNTIME_LAYER_DIFF_ID_MISMATCH') });
   t.same(await fsp.readdir(layersDir), [layerDirOf(layersDir, diff.diffIds[0] ?? '').split('/').pop()], 'only the good layer; no partial of the bad one');
 
   await fsp.writeFile(nodePath.join(base, 'bytes', 'oci-layout'), '{"imageLayoutVersion":"2.0.0"}');
-  await t.rejects(importOciLayout(bytes.dir, store), { code: 'RUNTIME_LAYOUT_INVALID', message: /imageLayoutVersion "2.0.0"/ });
-  await t.rejects(importOciLayout(nodePath.join(base, 'missing'), store), { code: 'RUNTIME_LAYOUT_INVALID', message: /missing oci-layout/ });
+  await t.rejects(importOciLayout(bytes.dir, store), { code: errorCode('RUNTIME_LAYOUT_INVALID'), message: /imageLayoutVersion "2.0.0"/ });
+  await t.rejects(importOciLayout(nodePath.join(base, 'missing'), store), { code: errorCode('RUNTIME_LAYOUT_INVALID'), message: /missing oci-layout/ });
 });
 
 void t.test('garbage collection removes what no image keeps, layers atomically', async (t) => {

@@ -6,6 +6,7 @@ import { busyboxEntries, writeOciLayout } from '../../../vm/src/index.ts';
 import { LocalImages } from '../../src/images.ts';
 import { createBlobStore } from '../../src/store/blobs.ts';
 import { importOciLayout } from '../../src/store/image-layout.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 void t.test('preloaded layouts are imported once, resolved by name, and survive garbage collection', async (t) => {
   const dir = t.testdir();
@@ -21,7 +22,7 @@ void t.test('preloaded layouts are imported once, resolved by name, and survive 
   t.equal(logger.lines.filter((l) => l.includes('Preloaded image imported')).length, 1, 'an unchanged layout is not imported again');
   t.equal((await images.resolve('web')).manifest.digest, web.manifestDigest);
   t.equal((await images.resolve('docker.io/library/web:latest')).manifest.digest, web.manifestDigest);
-  await t.rejects(images.resolve('nothere'), { code: 'RUNTIME_IMAGE_NOT_FOUND' });
+  await t.rejects(images.resolve('nothere'), { code: errorCode('RUNTIME_IMAGE_NOT_FOUND') });
 
   // An image pulled earlier and no longer configured: its blobs and layer go, the preloaded one stays.
   const layers = join(dir, 'store', 'layers');
@@ -40,7 +41,7 @@ void t.test('preloaded layouts are imported once, resolved by name, and survive 
   const webDiffId = (await images.resolve('web')).config.diffIds[0] ?? '';
   t.same(await readdir(layers), [webDiffId.replace(':', '-')], 'only the preloaded image\'s layer is left');
   t.equal((await images.resolve('web')).manifest.digest, web.manifestDigest, 'the preloaded image still resolves');
-  await t.rejects(images.resolve('registry.example/old:1'), { code: 'RUNTIME_IMAGE_NOT_FOUND' });
+  await t.rejects(images.resolve('registry.example/old:1'), { code: errorCode('RUNTIME_IMAGE_NOT_FOUND') });
 });
 
 void t.test('list shows sizes and origins; remove forgets a reference and frees what only it held', async (t) => {
@@ -64,7 +65,7 @@ void t.test('list shows sizes and origins; remove forgets a reference and frees 
   const listed = await images.list();
   t.same(listed.map((i) => [i.reference, i.preloaded]), [['docker.io/library/web:latest', true], ['registry.example/old:1', false]]);
   t.ok(listed.every((i) => i.sizeBytes > 0 && i.manifestDigest.startsWith('sha256:')), 'each with its size and digest');
-  await t.rejects(images.remove('registry.example/none:1', [], layers), { code: 'RUNTIME_IMAGE_NOT_FOUND' });
+  await t.rejects(images.remove('registry.example/none:1', [], layers), { code: errorCode('RUNTIME_IMAGE_NOT_FOUND') });
   const removed = await images.remove('registry.example/old:1', [], layers);
   t.match(removed, { removedImages: ['registry.example/old:1'], removedBlobs: 3, removedLayers: 1 });
   t.ok(removed.freedBytes > 0, 'bytes freed counted');

@@ -14,6 +14,7 @@ import { formatLogRecord, LogLineSplitter, planRotation, type LogStream } from '
 import { monitorArgs, parseExitFile, parsePidFile } from '../../src/core/monitor.ts';
 import { ContainerLogReader } from '../../src/log-reader.ts';
 import { createMonitorSys, linkTo } from '../../src/monitor.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const repoRoot = join(import.meta.dirname, '../../..');
 
@@ -204,7 +205,7 @@ void t.test('events on the socket, exit.json and the pid files', async (t) => {
 void t.test('a monitor that cannot start says why and exits non-zero', async (t) => {
   const dir = stateDir(t);
   await t.rejects(exec.run(monitorPath, monitorArgs({ stateDir: dir, logFile: join(dir, 'c.log'), rotation: { maxBytes: 1000, maxFiles: 2 } }, '/nonexistent/crun', []), { env }), {
-    code: 'EXEC_EXIT_NONZERO',
+    code: errorCode('EXEC_EXIT_NONZERO'),
     message: /Cannot run \/nonexistent\/crun: No such file or directory/,
   });
   await t.rejects(exec.run(monitorPath, ['--state-dir', dir, '--log', join(dir, 'c.log'), '--max-size', 'x', '--max-files', '2', '--', '/bin/true'], { env }), { message: /--max-size expects a positive integer/ });

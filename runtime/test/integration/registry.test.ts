@@ -12,6 +12,7 @@ import { createBlobStore } from '../../src/store/blobs.ts';
 import { unpackImage } from '../../src/store/image-layout.ts';
 import { createRegistryClient, pullImage, type PullProgress, type RegistrySettings } from '../../src/store/registry-client.ts';
 import { gzip, packTar } from './tar-fixtures.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const sha = (data: Buffer): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
@@ -153,13 +154,13 @@ void t.test('auth and lookup failures are typed', async (t) => {
   const { host } = await startRegistry(t, fixture, { password: 's3cret' });
   const store = createBlobStore(nodePath.join(t.testdir({}), 'blobs'));
   const noCredentials = createRegistryClient({ settings: () => ({ insecure: true }), sleep: () => Promise.resolve() });
-  await t.rejects(pullImage(parseReference(`${host}/team/app:1.0`), noCredentials, store), { code: 'RUNTIME_REGISTRY_AUTH', message: /token server .* answered 401 \(no credentials configured\)/ });
+  await t.rejects(pullImage(parseReference(`${host}/team/app:1.0`), noCredentials, store), { code: errorCode('RUNTIME_REGISTRY_AUTH'), message: /token server .* answered 401 \(no credentials configured\)/ });
   const wrong = createRegistryClient({ settings: () => ({ insecure: true, credentials: { username: 'deploy', password: 'nope' } }), sleep: () => Promise.resolve() });
-  await t.rejects(pullImage(parseReference(`${host}/team/app:1.0`), wrong, store), { code: 'RUNTIME_REGISTRY_AUTH' });
+  await t.rejects(pullImage(parseReference(`${host}/team/app:1.0`), wrong, store), { code: errorCode('RUNTIME_REGISTRY_AUTH') });
   const good = createRegistryClient({ settings: () => ({ insecure: true, credentials: { username: 'deploy', password: 's3cret' } }), sleep: () => Promise.resolve() });
-  await t.rejects(pullImage(parseReference(`${host}/team/app:2.0`), good, store), { code: 'RUNTIME_REGISTRY_NOT_FOUND', message: /manifests\/2\.0 not found/ });
+  await t.rejects(pullImage(parseReference(`${host}/team/app:2.0`), good, store), { code: errorCode('RUNTIME_REGISTRY_NOT_FOUND'), message: /manifests\/2\.0 not found/ });
   const unreachable = createRegistryClient({ settings: () => ({ insecure: true }), retries: 1, sleep: () => Promise.resolve() });
-  await t.rejects(unreachable.getManifest(parseReference('127.0.0.1:1/x:1')), { code: 'RUNTIME_REGISTRY_UNREACHABLE' });
+  await t.rejects(unreachable.getManifest(parseReference('127.0.0.1:1/x:1')), { code: errorCode('RUNTIME_REGISTRY_UNREACHABLE') });
 });
 
 void t.test('a manifest that does not match its digest is refused', async (t) => {
@@ -170,7 +171,7 @@ void t.test('a manifest that does not match its digest is refused', async (t) =>
   if (index !== undefined) fixture.blobs.set(fixture.manifestDigest, index);
   const client = createRegistryClient({ settings: () => ({ insecure: true }), sleep: () => Promise.resolve() });
   const store = createBlobStore(nodePath.join(t.testdir({}), 'blobs'));
-  await t.rejects(pullImage(parseReference(`${host}/team/app:1.0`), client, store), { code: 'RUNTIME_BLOB_DIGEST_MISMATCH', message: /manifest hashes to/ });
+  await t.rejects(pullImage(parseReference(`${host}/team/app:1.0`), client, store), { code: errorCode('RUNTIME_BLOB_DIGEST_MISMATCH'), message: /manifest hashes to/ });
 });
 
 void t.test('pull progress: each blob from 0 to its size, never backwards, held blobs reported as exists', async (t) => {

@@ -3,6 +3,7 @@ import { promises as fsp } from 'node:fs';
 import * as nodePath from 'node:path';
 import t from 'tap';
 import { readFileInRoot, resolveInRoot } from '../../src/store/rootfs-read.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 void t.test('symlinks resolve inside the root', async (t) => {
   const base = t.testdir({
@@ -27,8 +28,8 @@ void t.test('symlinks resolve inside the root', async (t) => {
   t.equal(await resolveInRoot(root, '/etc/climb'), nodePath.join(root, 'host/secret'));
   t.equal((await readFileInRoot(root, '/rootlink/rootlink/etc/group'))?.toString(), 'app:x:1000:\n');
   t.equal(await readFileInRoot(root, '/missing/file'), undefined);
-  await t.rejects(readFileInRoot(root, '/loop1'), { code: 'RUNTIME_ROOTFS_PATH', message: /too many levels/ });
-  await t.rejects(readFileInRoot(root, '/etc/group/x'), { code: 'RUNTIME_ROOTFS_PATH', message: /'etc\/group' is not a directory/ });
-  await t.rejects(readFileInRoot(root, '/etc'), { code: 'RUNTIME_ROOTFS_PATH', message: /not a regular file/ });
-  await t.rejects(readFileInRoot(root, '/etc/passwd', 4), { code: 'RUNTIME_ROOTFS_PATH', message: /more than 4/ });
+  await t.rejects(readFileInRoot(root, '/loop1'), { code: errorCode('RUNTIME_ROOTFS_PATH'), message: /too many levels/ });
+  await t.rejects(readFileInRoot(root, '/etc/group/x'), { code: errorCode('RUNTIME_ROOTFS_PATH'), message: /'etc\/group' is not a directory/ });
+  await t.rejects(readFileInRoot(root, '/etc'), { code: errorCode('RUNTIME_ROOTFS_PATH'), message: /not a regular file/ });
+  await t.rejects(readFileInRoot(root, '/etc/passwd', 4), { code: errorCode('RUNTIME_ROOTFS_PATH'), message: /more than 4/ });
 });

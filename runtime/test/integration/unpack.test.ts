@@ -10,6 +10,7 @@ import { LAYER_RECORD_FILE, LAYER_ROOT_DIR, removePartialLayers, unpackLayer } f
 import { createSpecialFiles, mknodArgs, setfattrArgs, type SpecialFiles } from '../../src/store/special-files.ts';
 import { hasNativeZstd, spawnZstdDecoder } from '../../src/store/decompress.ts';
 import { gzip, packTar, streamOf, zstd, type PackEntry } from './tar-fixtures.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const DIGEST = `sha256:${'cd34'.repeat(16)}`;
 const isRoot = process.getuid?.() === 0;
@@ -227,14 +228,14 @@ void t.test('an existing target is refused and left alone; concurrent unpacks of
   const base = t.testdir({ store: { layer: { keep: 'me' } } });
   const store = nodePath.join(base, 'store');
   const tar = await packTar([{ name: 'x', body: 'y' }]);
-  await t.rejects(unpackLayer(streamOf(tar), { digest: DIGEST, target: nodePath.join(store, 'layer') }), { code: 'RUNTIME_LAYER_EXISTS' });
+  await t.rejects(unpackLayer(streamOf(tar), { digest: DIGEST, target: nodePath.join(store, 'layer') }), { code: errorCode('RUNTIME_LAYER_EXISTS') });
   t.equal(await fsp.readFile(nodePath.join(store, 'layer/keep'), 'utf8'), 'me');
 
   const target = nodePath.join(store, 'twice');
   const outcomes = await Promise.allSettled([0, 1, 2].map(() => unpackLayer(streamOf(tar), { digest: DIGEST, target })));
   const fulfilled = outcomes.filter((o) => o.status === 'fulfilled').length;
   t.ok(fulfilled >= 1, 'at least one unpack wins');
-  for (const outcome of outcomes) if (outcome.status === 'rejected') t.match(outcome.reason, { code: 'RUNTIME_LAYER_EXISTS' });
+  for (const outcome of outcomes) if (outcome.status === 'rejected') t.match(outcome.reason, { code: errorCode('RUNTIME_LAYER_EXISTS') });
   t.same((await fsp.readdir(store)).sort(), ['layer', 'twice'], 'no partial directories remain');
 });
 

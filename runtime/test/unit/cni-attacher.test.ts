@@ -4,6 +4,7 @@ import t from 'tap';
 import { createMemoryLogger } from '../../../lib/log.ts';
 import { createFakeExec, type RecordedCall } from '../../../lib/sys/exec.ts';
 import { createCniAttacher } from '../../src/cni-attacher.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 /** A fake world: `ip netns add/delete` make and remove files, plugins answer like Debian's. */
 function world(dir: string, options: { failPlugin?: string } = {}) {
@@ -120,7 +121,7 @@ void t.test('a failed ADD deletes the whole chain and the namespace', async (t) 
   const dir = t.testdir();
   const { exec, netnsDir, leases } = world(dir, { failPlugin: 'portmap' });
   const { attacher } = attacherIn(dir, exec, netnsDir);
-  await t.rejects(attacher.attach(web), { code: 'CNI_PLUGIN_FAILED', message: /CNI plugin portmap failed to ADD container web: portmap exploded \[CNI error 999: plugin-specific error\]/ });
+  await t.rejects(attacher.attach(web), { code: errorCode('CNI_PLUGIN_FAILED'), message: /CNI plugin portmap failed to ADD container web: portmap exploded \[CNI error 999: plugin-specific error\]/ });
   const order = exec.calls.filter((c) => c.file.startsWith('/usr/lib/cni/')).map((c) => `${c.options.env?.CNI_COMMAND} ${nodePath.basename(c.file)}`);
   t.same(order, ['ADD loopback', 'ADD bridge', 'ADD portmap', 'DEL firewall', 'DEL portmap', 'DEL bridge']);
   t.notOk(existsSync(nodePath.join(netnsDir, 'berth-web')));
@@ -153,7 +154,7 @@ void t.test('a bad port never creates a namespace', async (t) => {
   const dir = t.testdir();
   const { exec, netnsDir } = world(dir);
   const { attacher } = attacherIn(dir, exec, netnsDir);
-  await t.rejects(attacher.attach({ ...web, ports: ['nope'] }), { code: 'CNI_PORT_INVALID' });
+  await t.rejects(attacher.attach({ ...web, ports: ['nope'] }), { code: errorCode('CNI_PORT_INVALID') });
   t.notOk(exec.calls.some((c) => c.file === '/usr/bin/ip'));
 });
 
@@ -178,7 +179,7 @@ void t.test('CHECK runs the chain in order with the cached result, only for atta
   const dir = t.testdir();
   const { exec, netnsDir } = world(dir);
   const { attacher } = attacherIn(dir, exec, netnsDir, true);
-  await t.rejects(attacher.check('web'), { code: 'CNI_NOT_ATTACHED' });
+  await t.rejects(attacher.check('web'), { code: errorCode('CNI_NOT_ATTACHED') });
   const a = await attacher.attach(web);
   exec.calls.length = 0;
   await attacher.check('web');
@@ -188,7 +189,7 @@ void t.test('CHECK runs the chain in order with the cached result, only for atta
   );
   t.match(JSON.parse(String(exec.calls[0]?.options.input)), { prevResult: { ips: [{ address: '10.88.0.2/16' }] } });
   await a.detach();
-  await t.rejects(attacher.check('web'), { code: 'CNI_NOT_ATTACHED' }, 'never after DEL');
+  await t.rejects(attacher.check('web'), { code: errorCode('CNI_NOT_ATTACHED') }, 'never after DEL');
 });
 
 void t.test('CHECK is skipped by default: the list says disableCheck', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { isBerthError } from '../../../lib/errors.ts';
+import { errorCode, isBerthError } from '../../../lib/errors.ts';
 import {
   bridgeNetworkConfigList,
   chainOrder,
@@ -30,7 +30,7 @@ void t.test('network configuration lists', (t) => {
   t.matchSnapshot(bridgeNetworkConfigList(network), 'default bridge network');
   t.matchSnapshot(bridgeNetworkConfigList({ subnet: '172.30.8.0/22', bridge: 'br-c', mtu: 1400 }, { ipamDataDir: '/tmp/ipam' }), 'custom subnet, mtu and IPAM dir');
   t.matchSnapshot(loopbackNetworkConfigList(), 'loopback');
-  t.throws(() => bridgeNetworkConfigList({ subnet: '10.88.0.1/16', bridge: 'berth0' }), { code: 'CONFIG_INVALID' });
+  t.throws(() => bridgeNetworkConfigList({ subnet: '10.88.0.1/16', bridge: 'berth0' }), { code: errorCode('CONFIG_INVALID') });
   t.end();
 });
 
@@ -67,7 +67,7 @@ void t.test('derived plugin configuration follows the spec', (t) => {
   t.same(portmap.runtimeConfig, runtimeConfig, 'portmap declares portMappings');
   t.same(portmap.prevResult, bridgeResult);
   t.notOk('runtimeConfig' in derivePluginConfig(list, 1, {}), 'no runtimeConfig without values');
-  t.throws(() => derivePluginConfig(list, 7, {}), { code: 'CNI_CONFIG_INVALID' });
+  t.throws(() => derivePluginConfig(list, 7, {}), { code: errorCode('CNI_CONFIG_INVALID') });
   t.end();
 });
 
@@ -79,7 +79,7 @@ void t.test('plugin invocations', (t) => {
   t.matchSnapshot(planPluginInvocation(list, 2, 'DEL', { ...params, pluginDir: '/opt/cni' }, runtimeConfig, bridgeResult), 'firewall DEL with cached result');
   t.matchSnapshot(planPluginInvocation(loopbackNetworkConfigList(), 0, 'ADD', { ...params, ifname: 'lo' }, {}), 'loopback ADD');
   const bad = { cniVersion: '1.0.0', name: 'x', plugins: [{ type: '../../bin/sh' }] };
-  t.throws(() => planPluginInvocation(bad, 0, 'ADD', params, {}), { code: 'CNI_CONFIG_INVALID' });
+  t.throws(() => planPluginInvocation(bad, 0, 'ADD', params, {}), { code: errorCode('CNI_CONFIG_INVALID') });
   t.end();
 });
 
@@ -108,7 +108,7 @@ void t.test('plugin results and errors', (t) => {
     ['{"cniVersion":"1.0.0","ips":[{"address":"10.88.0.2/16","interface":"eth0"}]}', 'interface not an index'],
     ['{"cniVersion":"1.0.0","interfaces":[{}]}', 'interface without a name'],
   ] as const) {
-    t.throws(() => parsePluginOutput({ exitCode: 0, stdout, stderr: '' }, call), { code: 'CNI_RESULT_INVALID' }, what);
+    t.throws(() => parsePluginOutput({ exitCode: 0, stdout, stderr: '' }, call), { code: errorCode('CNI_RESULT_INVALID') }, what);
   }
   t.end();
 });

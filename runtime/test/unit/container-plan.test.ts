@@ -6,6 +6,7 @@ import { crunRunArgs } from '../../src/core/crun-args.ts';
 import type { ImageConfig } from '../../src/core/manifest.ts';
 import { buildOciSpec } from '../../src/core/oci-spec.ts';
 import { preloadNames, imageKey } from '../../src/images.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const image: ImageConfig = {
   digest: `sha256:${'1e'.repeat(32)}`,
@@ -94,7 +95,7 @@ void t.test('hosts and resolv.conf', (t) => {
 
 void t.test('crun run argv', (t) => {
   t.same(crunRunArgs('web', { bundle: '/run/berth/containers/web' }), ['--root', '/run/berth/crun', 'run', '--bundle', '/run/berth/containers/web', 'web']);
-  t.throws(() => crunRunArgs('../x', { bundle: '/b' }), { code: 'RUNTIME_SPEC_INVALID' });
+  t.throws(() => crunRunArgs('../x', { bundle: '/b' }), { code: errorCode('RUNTIME_SPEC_INVALID') });
   t.end();
 });
 

@@ -15,6 +15,7 @@ import {
   crunStateArgs,
   overlayMountArgs,
 } from '../../src/core/crun-args.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 void t.test('crun lifecycle argv', (t) => {
   t.equal(CRUN_STATE_DIR, '/run/berth/crun');
@@ -33,9 +34,9 @@ void t.test('crun lifecycle argv', (t) => {
     'crun argv',
   );
   t.same(crunStartArgs('web'), ['--root', '/run/berth/crun', 'start', 'web']);
-  t.throws(() => crunStartArgs('../x'), { code: 'RUNTIME_SPEC_INVALID' });
-  t.throws(() => crunStartArgs('-rf'), { code: 'RUNTIME_SPEC_INVALID' }, 'an id never reads as an option');
-  t.throws(() => crunKillArgs('web', 'TERM; reboot'), { code: 'RUNTIME_SPEC_INVALID' });
+  t.throws(() => crunStartArgs('../x'), { code: errorCode('RUNTIME_SPEC_INVALID') });
+  t.throws(() => crunStartArgs('-rf'), { code: errorCode('RUNTIME_SPEC_INVALID') }, 'an id never reads as an option');
+  t.throws(() => crunKillArgs('web', 'TERM; reboot'), { code: errorCode('RUNTIME_SPEC_INVALID') });
   t.end();
 });
 
@@ -52,7 +53,7 @@ void t.test('crun starts container and exec processes through choom at OOM score
   t.equal(exec.file, CHOOM_PATH);
   t.same(exec.args.slice(0, 4), ['-n', '0', '--', CRUN_PATH], 'the adjustment, then crun by absolute path after --');
   t.same(exec.args.slice(4), crunExecArgs('web', { processFile: '/p.json' }), 'crun\'s own argv unchanged');
-  t.throws(() => crunRunCommand('../x', { bundle: '/b' }), { code: 'RUNTIME_SPEC_INVALID' });
+  t.throws(() => crunRunCommand('../x', { bundle: '/b' }), { code: errorCode('RUNTIME_SPEC_INVALID') });
   t.end();
 });
 
@@ -67,7 +68,7 @@ void t.test('overlay mount argv keeps options short with relative lowerdirs', (t
   t.match(mount.args[3], /,redirect_dir=nofollow,metacopy=off$/, 'redirects and metacopy off explicitly, whatever the kernel defaults');
 
   const many = Array.from({ length: 60 }, (_, i) => `${layers}/sha256-${i.toString(16).padStart(64, '0')}`);
-  t.throws(() => overlayMountArgs(layers, many, '/u', '/w', '/t'), { code: 'RUNTIME_SPEC_INVALID', message: new RegExp(`more than a page \\(${MOUNT_OPTIONS_MAX}\\)`) });
+  t.throws(() => overlayMountArgs(layers, many, '/u', '/w', '/t'), { code: errorCode('RUNTIME_SPEC_INVALID'), message: new RegExp(`more than a page \\(${MOUNT_OPTIONS_MAX}\\)`) });
   t.throws(() => overlayMountArgs(layers, [], '/u', '/w', '/t'), { message: /at least one layer/ });
   t.throws(() => overlayMountArgs(layers, ['/elsewhere/x'], '/u', '/w', '/t'), { message: /not directly inside/ });
   t.throws(() => overlayMountArgs(layers, [`${layers}/a:b`], '/u', '/w', '/t'), { message: /cannot appear/ });

@@ -13,6 +13,7 @@ import {
   type FileSystemSpace,
 } from '../../src/core/disk-reserve.ts';
 import { createFakeDiskSpace, createSpaceGuard } from '../../src/store/disk-space.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -96,7 +97,7 @@ void t.test('the guard: a refusal before the start names the operation', async (
   const fake = createFakeDiskSpace(disk(10 * GIB, GIB + 10 * MIB));
   const guard = createSpaceGuard(fake, '/var/lib/berth/runtime');
   await guard.ensureRoom('its layers', 10 * MIB);
-  await t.rejects(guard.ensureRoom('its layers', 10 * MIB + 1), { code: 'RUNTIME_DISK_RESERVE', message: /^its layers take about 10\.0 MiB on \/var and only 10\.0 MiB is free/ });
+  await t.rejects(guard.ensureRoom('its layers', 10 * MIB + 1), { code: errorCode('RUNTIME_DISK_RESERVE'), message: /^its layers take about 10\.0 MiB on \/var and only 10\.0 MiB is free/ });
   guard.setReserve({ bytes: 0 });
   await guard.ensureRoom('its layers', GIB + 10 * MIB);
   t.end();
@@ -117,7 +118,7 @@ void t.test('the guard looks at the disk only now and then, more often near the 
   } catch (error) {
     failure = error;
   }
-  t.match(failure, { code: 'RUNTIME_DISK_RESERVE', message: /^Blob sha256:ab12 stopped: \/var is down to 1\.0 GiB free/ });
+  t.match(failure, { code: errorCode('RUNTIME_DISK_RESERVE'), message: /^Blob sha256:ab12 stopped: \/var is down to 1\.0 GiB free/ });
   t.equal(written, 64 * MIB, 'every byte above the reserve was usable, none below');
   t.equal(fake.space.availableBytes, GIB, 'the reserve is intact');
   t.ok(fake.calls < 40, `statfs ${fake.calls} times for ${written / chunk} chunks`);
@@ -137,7 +138,7 @@ void t.test('the guard sees other writers at its next look', async (t) => {
         charged += 64 * 1024;
       }
     })(),
-    { code: 'RUNTIME_DISK_RESERVE' },
+    { code: errorCode('RUNTIME_DISK_RESERVE') },
   );
   t.ok(charged <= 32 * MIB, `at most half the room seen before was charged before the next look (${charged} bytes)`);
   t.end();
@@ -155,7 +156,7 @@ void t.test('the guard counts inodes: a layer of many small files stops at the i
         entries += 1;
       }
     })(),
-    { code: 'RUNTIME_DISK_RESERVE', message: /free inodes, the reserve is 10000/ },
+    { code: errorCode('RUNTIME_DISK_RESERVE'), message: /free inodes, the reserve is 10000/ },
   );
   t.equal(entries, 100, 'the inodes above the reserve, no more');
   t.end();

@@ -10,6 +10,7 @@ import {
   type TarEntryHeader,
 } from '../../src/core/layer-entry.ts';
 import { peekBytes, sniffCompression } from '../../src/store/decompress.ts';
+import { errorCode, type RuntimeLayerErrorCode as LayerErrorCode } from '../../../lib/errors.ts';
 
 const DIGEST = `sha256:${'ab12'.repeat(16)}`;
 const RULES: EntryRules = { allowDevices: false };
@@ -72,16 +73,16 @@ void t.test('pax overrides: uid, gid, mtime, xattrs', (t) => {
     ['user.b', Buffer.from([0, 255])],
     ['security.capability', Buffer.from([1, 2])],
   ], 'binary-safe LIBARCHIVE value wins over SCHILY');
-  t.throws(() => planEntry(header({ name: 'f', pax: { 'SCHILY.xattr.trusted.overlay.opaque': 'y' } }), DIGEST, RULES), { code: 'RUNTIME_LAYER_UNSAFE_XATTR' });
-  t.throws(() => planEntry(header({ name: 'f', pax: { 'LIBARCHIVE.xattr.user.overlay.redirect': 'L2V0Yw==' } }), DIGEST, RULES), { code: 'RUNTIME_LAYER_UNSAFE_XATTR', message: /overlayfs metadata/ });
-  t.throws(() => planEntry(header({ name: 'f', pax: { 'SCHILY.xattr.security.selinux': 'x' } }), DIGEST, RULES), { code: 'RUNTIME_LAYER_UNSAFE_XATTR' });
+  t.throws(() => planEntry(header({ name: 'f', pax: { 'SCHILY.xattr.trusted.overlay.opaque': 'y' } }), DIGEST, RULES), { code: errorCode('RUNTIME_LAYER_UNSAFE_XATTR') });
+  t.throws(() => planEntry(header({ name: 'f', pax: { 'LIBARCHIVE.xattr.user.overlay.redirect': 'L2V0Yw==' } }), DIGEST, RULES), { code: errorCode('RUNTIME_LAYER_UNSAFE_XATTR'), message: /overlayfs metadata/ });
+  t.throws(() => planEntry(header({ name: 'f', pax: { 'SCHILY.xattr.security.selinux': 'x' } }), DIGEST, RULES), { code: errorCode('RUNTIME_LAYER_UNSAFE_XATTR') });
   t.match(planEntry(header({ name: 'f', pax: { 'SCHILY.xattr.security.selinux': 'x' } }), DIGEST, { allowDevices: false, ignoreUnknownXattrs: true }), { kind: 'file' });
-  t.throws(() => planEntry(header({ name: 'f', pax: { uid: '-1' } }), DIGEST, RULES), { code: 'RUNTIME_LAYER_UNSUPPORTED_ENTRY', message: /invalid uid -1/ });
+  t.throws(() => planEntry(header({ name: 'f', pax: { uid: '-1' } }), DIGEST, RULES), { code: errorCode('RUNTIME_LAYER_UNSUPPORTED_ENTRY'), message: /invalid uid -1/ });
   t.end();
 });
 
 void t.test('refusals name the layer and the entry', (t) => {
-  const refusals: [Partial<TarEntryHeader> & { name: string }, string, RegExp][] = [
+  const refusals: [Partial<TarEntryHeader> & { name: string }, LayerErrorCode, RegExp][] = [
     [{ name: '../../etc/passwd' }, 'RUNTIME_LAYER_UNSAFE_PATH', /^Refusing layer sha256:ab12ab12ab12…: entry '\.\.\/\.\.\/etc\/passwd' escapes the root$/],
     [{ name: './', type: 'file' }, 'RUNTIME_LAYER_UNSAFE_PATH', /replaces the layer root with a file/],
     [{ name: 'x', type: 'symlink', linkname: '' }, 'RUNTIME_LAYER_UNSAFE_LINK', /empty target/],
@@ -115,7 +116,7 @@ void t.test('tracker: duplicates, conflicts and links', (t) => {
     const tracker = new LayerEntryTracker(DIGEST, { maxEntries: 100, maxUnpackedBytes: 100 });
     for (const p of names) tracker.accept(p);
   };
-  const refuses = (plans: EntryPlan[], code: string, message?: RegExp): void => {
+  const refuses = (plans: EntryPlan[], code: LayerErrorCode, message?: RegExp): void => {
     t.throws(() => accepts(plans), message === undefined ? { code } : { code, message });
   };
   accepts([plan('a', { type: 'directory' }), plan('a/', { type: 'directory' }), plan('a/b')]);
@@ -147,11 +148,11 @@ void t.test('tracker: size and count limits are checked before data is read', (t
   tracker.countEntry('a', 600);
   tracker.countEntry('b', 400);
   t.equal(tracker.unpackedBytes, 1000);
-  t.throws(() => tracker.countEntry('c', 1), { code: 'RUNTIME_LAYER_TOO_LARGE', message: /entry 'c' \(1 bytes\) exceeds the limit of 1000 unpacked bytes/ });
+  t.throws(() => tracker.countEntry('c', 1), { code: errorCode('RUNTIME_LAYER_TOO_LARGE'), message: /entry 'c' \(1 bytes\) exceeds the limit of 1000 unpacked bytes/ });
   const counter = new LayerEntryTracker(DIGEST, { maxEntries: 2, maxUnpackedBytes: 1000 });
   counter.countEntry('a', 0);
   counter.countEntry('b', 0);
-  t.throws(() => counter.countEntry('c', 0), { code: 'RUNTIME_LAYER_TOO_MANY_ENTRIES', message: /limit of 2 entries/ });
+  t.throws(() => counter.countEntry('c', 0), { code: errorCode('RUNTIME_LAYER_TOO_MANY_ENTRIES'), message: /limit of 2 entries/ });
   t.equal(counter.entryCount, 3);
   t.end();
 });

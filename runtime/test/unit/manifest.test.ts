@@ -12,6 +12,7 @@ import {
   type ImageIndex,
   type ImageManifest,
 } from '../../src/core/manifest.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const d = (n: number): `sha256:${string}` => `sha256:${n.toString(16).padStart(2, '0').repeat(32)}`;
 const INDEX_DIGEST = d(1);
@@ -84,7 +85,7 @@ void t.test('the media type comes from the field, the Content-Type, or the shape
   t.match(parseManifest(json(bareIndex), { digest: INDEX_DIGEST, contentType: MEDIA_TYPES.dockerManifestList }), { format: 'docker' });
   t.match(parseManifest(json(bareManifest), { digest: d(5), contentType: 'application/json' }), { format: 'oci' }, 'a generic Content-Type says nothing');
   t.throws(() => parseManifest(json(ociIndex), { digest: INDEX_DIGEST, contentType: MEDIA_TYPES.dockerManifest }), {
-    code: 'RUNTIME_MANIFEST_INVALID',
+    code: errorCode('RUNTIME_MANIFEST_INVALID'),
     message: /mediaType: "application\/vnd.oci.image.index.v1\+json" contradicts the Content-Type/,
   });
   t.end();
@@ -97,14 +98,14 @@ void t.test('invalid documents: every problem at once, with the digest and the f
     config: { mediaType: MEDIA_TYPES.ociConfig, digest: 'sha256:short', size: -1 },
     layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: d(1) }, 'nope'],
   };
-  const error = t.throws(() => parseManifest(json(broken), { digest: d(9) }), { code: 'RUNTIME_MANIFEST_INVALID' }) as unknown as Error;
+  const error = t.throws(() => parseManifest(json(broken), { digest: d(9) }), { code: errorCode('RUNTIME_MANIFEST_INVALID') }) as unknown as Error;
   t.match(error.message, /^Invalid image manifest sha256:090909090909…: /);
   t.match(error.message, /config\.digest: invalid digest "sha256:short": sha256 digest must be 64 lowercase hex characters/);
   t.match(error.message, /config\.size: expected an integer/);
   t.match(error.message, /layers\[0\]: missing required key "size"/);
   t.match(error.message, /layers\[1\]: expected a mapping but got/);
 
-  t.throws(() => parseManifest('{"schemaVersion": 2, "manifests": [', { digest: d(9) }), { code: 'RUNTIME_MANIFEST_INVALID', message: /not JSON/ });
+  t.throws(() => parseManifest('{"schemaVersion": 2, "manifests": [', { digest: d(9) }), { code: errorCode('RUNTIME_MANIFEST_INVALID'), message: /not JSON/ });
   t.throws(() => parseManifest('[]', { digest: d(9) }), { message: /expected a JSON object/ });
   t.throws(() => parseManifest('{"schemaVersion": 2}', { digest: d(9) }), { message: /neither an index nor a manifest/ });
   t.throws(() => parseManifest(json({ ...ociIndex, schemaVersion: 1 }), { digest: d(9) }), { message: /schemaVersion: expected 2 but got 1/ });
@@ -119,11 +120,11 @@ void t.test('invalid documents: every problem at once, with the digest and the f
 });
 
 void t.test('unsupported documents say why', (t) => {
-  t.throws(() => parseManifest(json({ schemaVersion: 1, name: 'x', fsLayers: [] }), { digest: d(9) }), { code: 'RUNTIME_MANIFEST_UNSUPPORTED', message: /schema 1 is deprecated/ });
-  t.throws(() => parseManifest('{}', { digest: d(9), contentType: MEDIA_TYPES.dockerSchema1Signed }), { code: 'RUNTIME_MANIFEST_UNSUPPORTED' });
-  t.throws(() => parseManifest(json({ ...ociManifest, mediaType: 'application/vnd.example+json' }), { digest: d(9) }), { code: 'RUNTIME_MANIFEST_UNSUPPORTED', message: /"application\/vnd.example\+json" is not an image index or manifest/ });
+  t.throws(() => parseManifest(json({ schemaVersion: 1, name: 'x', fsLayers: [] }), { digest: d(9) }), { code: errorCode('RUNTIME_MANIFEST_UNSUPPORTED'), message: /schema 1 is deprecated/ });
+  t.throws(() => parseManifest('{}', { digest: d(9), contentType: MEDIA_TYPES.dockerSchema1Signed }), { code: errorCode('RUNTIME_MANIFEST_UNSUPPORTED') });
+  t.throws(() => parseManifest(json({ ...ociManifest, mediaType: 'application/vnd.example+json' }), { digest: d(9) }), { code: errorCode('RUNTIME_MANIFEST_UNSUPPORTED'), message: /"application\/vnd.example\+json" is not an image index or manifest/ });
   const artifact = { ...ociManifest, artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json', config: { mediaType: MEDIA_TYPES.ociEmpty, digest: d(1), size: 2 } };
-  t.throws(() => parseManifest(json(artifact), { digest: d(9) }), { code: 'RUNTIME_MANIFEST_UNSUPPORTED', message: /artifact of type "application\/vnd.dev.sigstore.bundle.v0.3\+json", not a container image/ });
+  t.throws(() => parseManifest(json(artifact), { digest: d(9) }), { code: errorCode('RUNTIME_MANIFEST_UNSUPPORTED'), message: /artifact of type "application\/vnd.dev.sigstore.bundle.v0.3\+json", not a container image/ });
   t.end();
 });
 
@@ -134,7 +135,7 @@ void t.test('platform selection', (t) => {
   t.equal(selectPlatformManifest(list, { os: 'linux', architecture: 'aarch64' }).digest, d(4), 'aarch64 alias');
   t.equal(selectPlatformManifest(list, { os: 'linux', architecture: 'arm', variant: 'v8' }).digest, d(2), 'v7 code runs on an armv8 CPU');
   t.throws(() => selectPlatformManifest(list, { os: 'linux', architecture: 'arm', variant: 'v6' }), {
-    code: 'RUNTIME_PLATFORM_NOT_FOUND',
+    code: errorCode('RUNTIME_PLATFORM_NOT_FOUND'),
     message: 'No manifest for linux/arm/v6 in manifest list sha256:010101010101…: it offers linux/arm/v7, linux/amd64, linux/arm64/v8',
   });
 
@@ -200,7 +201,7 @@ void t.test('image config', (t) => {
   t.same(minimal, { digest: d(31), os: 'linux', architecture: 'amd64', env: [], entrypoint: [], cmd: [], exposedPorts: [], volumes: [], labels: {}, diffIds: [] });
 
   const broken = { os: 'linux', config: { Env: ['NOEQUALS'], Cmd: 'nginx', ExposedPorts: { http: {} } }, rootfs: { type: 'tarball', diff_ids: ['md5:x'] } };
-  const error = t.throws(() => parseImageConfig(json(broken), { digest: d(32) }), { code: 'RUNTIME_IMAGE_CONFIG_INVALID' }) as unknown as Error;
+  const error = t.throws(() => parseImageConfig(json(broken), { digest: d(32) }), { code: errorCode('RUNTIME_IMAGE_CONFIG_INVALID') }) as unknown as Error;
   t.match(error.message, /^Invalid image config sha256:202020202020…: /);
   for (const part of [/missing required key "architecture"/, /config\.Env\[0\]: expected an environment entry "NAME=value"/, /config\.Cmd: expected a sequence/, /config\.ExposedPorts\.http: invalid key/, /rootfs\.type: expected "layers"/, /rootfs\.diff_ids\[0\]: invalid digest "md5:x"/]) {
     t.match(error.message, part);
@@ -217,6 +218,6 @@ void t.test('manifest and config consistency', (t) => {
   t.same(imageProblems(manifest, oneLayer), []);
   t.same(imageProblems(manifest, { ...oneLayer, architecture: 'arm64' }), ['architecture: image is linux/arm64, this host runs linux/amd64']);
   t.doesNotThrow(() => assertImageConsistent(manifest, oneLayer));
-  t.throws(() => assertImageConsistent(manifest, config), { code: 'RUNTIME_IMAGE_CONFIG_INVALID', message: /^Invalid image config sha256:1e1e1e1e1e1e…: rootfs.diff_ids/ });
+  t.throws(() => assertImageConsistent(manifest, config), { code: errorCode('RUNTIME_IMAGE_CONFIG_INVALID'), message: /^Invalid image config sha256:1e1e1e1e1e1e…: rootfs.diff_ids/ });
   t.end();
 });

@@ -1,12 +1,13 @@
 import t from 'tap';
 import { decideAdoption, monitorArgs, parseExitFile, parseMonitorEvent, parsePidFile, specHash, type FoundMonitor } from '../../src/core/monitor.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 void t.test('argv: options, then the program after --', (t) => {
   t.matchSnapshot(
     monitorArgs({ stateDir: '/run/berth/containers/web/monitor', logFile: '/var/log/containers/web.log', rotation: { maxBytes: 10485760, maxFiles: 3 }, cgroup: '/sys/fs/cgroup/berth.slice/monitors.scope' }, '/usr/bin/choom', ['-n', '0', '--', '/usr/bin/crun', 'run', 'web']),
   );
   t.same(monitorArgs({ stateDir: '/s', logFile: '/l', rotation: { maxBytes: 5, maxFiles: 1 } }, '/bin/sh', []), ['--state-dir', '/s', '--log', '/l', '--max-size', '5', '--max-files', '1', '--', '/bin/sh']);
-  t.throws(() => monitorArgs({ stateDir: '/s', logFile: '/l', rotation: { maxBytes: 5, maxFiles: 1 } }, 'crun', []), { code: 'RUNTIME_SPEC_INVALID' });
+  t.throws(() => monitorArgs({ stateDir: '/s', logFile: '/l', rotation: { maxBytes: 5, maxFiles: 1 } }, 'crun', []), { code: errorCode('RUNTIME_SPEC_INVALID') });
   t.end();
 });
 

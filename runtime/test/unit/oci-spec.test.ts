@@ -14,6 +14,7 @@ import {
 import type { ImageConfig } from '../../src/core/manifest.ts';
 import { defaultSeccompProfile, isSyscallAllowed } from '../../src/core/seccomp.ts';
 import type { OciSpec } from '../../src/core/oci-spec.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 /** Snapshots show which profile a spec carries, not its ~400 lines (seccomp.test.ts asserts those once). */
 function withSeccompMarker(spec: OciSpec): unknown {
@@ -165,7 +166,7 @@ void t.test('every problem is reported at once', (t) => {
         mounts: [{ type: 'bind', source: 'relative', destination: '/etc/hosts' }, { type: 'tmpfs', destination: '/a/../b' }],
       }),
     {
-      code: 'RUNTIME_SPEC_INVALID',
+      code: errorCode('RUNTIME_SPEC_INVALID'),
       message: [
         'Cannot build the runtime config of container bad name: name "bad name" must be letters, digits, \'_\', \'.\', \'-\'',
         'hostname "-x" is not a valid host name',
@@ -240,8 +241,8 @@ void t.test('user resolution', (t) => {
   t.same(resolveUser('app:video', PASSWD, GROUP), { uid: 1000, gid: 44, additionalGids: [] }, 'an explicit group means no supplementary groups');
   t.same(resolveUser('4242', PASSWD, GROUP), { uid: 4242, gid: 0, additionalGids: [] }, 'numeric ids need no entry');
   t.same(resolveUser('4242:4343', '', ''), { uid: 4242, gid: 4343, additionalGids: [] });
-  t.throws(() => resolveUser('ghost', PASSWD, GROUP), { code: 'RUNTIME_USER_UNKNOWN', message: 'Cannot run as user "ghost": no user "ghost" in the image\'s /etc/passwd' });
-  t.throws(() => resolveUser('app:ghosts', PASSWD, GROUP), { code: 'RUNTIME_USER_UNKNOWN', message: /no group "ghosts"/ });
+  t.throws(() => resolveUser('ghost', PASSWD, GROUP), { code: errorCode('RUNTIME_USER_UNKNOWN'), message: 'Cannot run as user "ghost": no user "ghost" in the image\'s /etc/passwd' });
+  t.throws(() => resolveUser('app:ghosts', PASSWD, GROUP), { code: errorCode('RUNTIME_USER_UNKNOWN'), message: /no group "ghosts"/ });
   t.throws(() => resolveUser('99999999999', PASSWD, GROUP), { message: /out of range/ });
   t.end();
 });

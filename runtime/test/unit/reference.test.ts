@@ -8,6 +8,7 @@ import {
   type ImageReference,
 } from '../../src/core/reference.ts';
 import { digestProblem, isDigest, parseDigest, shortDigest } from '../../src/core/digest.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const SHA = `sha256:${'a1'.repeat(32)}` as const;
 
@@ -70,7 +71,7 @@ void t.test('refuses invalid references with a clear reason', (t) => {
     [`a/${'b'.repeat(300)}`, /longer than 255/],
   ];
   for (const [input, why] of cases) {
-    t.throws(() => parseReference(input), { code: 'RUNTIME_REFERENCE_INVALID', message: why }, JSON.stringify(input));
+    t.throws(() => parseReference(input), { code: errorCode('RUNTIME_REFERENCE_INVALID'), message: why }, JSON.stringify(input));
   }
   t.throws(() => parseReference('Nginx'), { message: "Invalid image reference 'Nginx': repository name must be lowercase ('Nginx')" });
   t.end();
@@ -95,7 +96,7 @@ void t.test('digests', (t) => {
   t.notOk(isDigest(42));
   t.same(parseDigest(SHA), { algorithm: 'sha256', encoded: 'a1'.repeat(32) });
   t.equal(digestProblem('nocolon'), 'expected "<algorithm>:<hex>"');
-  t.throws(() => parseDigest('sha256:xyz'), { code: 'RUNTIME_DIGEST_INVALID', message: /Invalid digest 'sha256:xyz'/ });
+  t.throws(() => parseDigest('sha256:xyz'), { code: errorCode('RUNTIME_DIGEST_INVALID'), message: /Invalid digest 'sha256:xyz'/ });
   t.equal(shortDigest(SHA), 'sha256:a1a1a1a1a1a1…');
   t.equal(shortDigest('sha256:abc'), 'sha256:abc');
   t.end();

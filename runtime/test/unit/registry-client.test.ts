@@ -10,6 +10,7 @@ import { parseReference } from '../../src/core/reference.ts';
 import { redirectProblem, tokenRealmProblem } from '../../src/core/registry.ts';
 import { createBlobStore } from '../../src/store/blobs.ts';
 import { createRegistryClient, pullImage, type RegistrySettings } from '../../src/store/registry-client.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 type Algorithm = 'sha256' | 'sha512';
 const digestOf = (data: Buffer, algorithm: Algorithm): string => `${algorithm}:${createHash(algorithm).update(data).digest('hex')}`;
@@ -123,7 +124,7 @@ void t.test('a registry answering a sha512 pin with other bytes is refused', asy
   if (lie !== undefined) image.blobs.set(image.index.digest, lie);
   const { fetch } = fakeRegistry(image);
   await t.rejects(pullImage(parseReference(`registry.test/team/app@${image.index.digest}`), client(fetch), storeIn(t.testdir())), {
-    code: 'RUNTIME_BLOB_DIGEST_MISMATCH',
+    code: errorCode('RUNTIME_BLOB_DIGEST_MISMATCH'),
     message: /manifest hashes to sha512:.*expected sha512:/,
   });
 });
@@ -134,7 +135,7 @@ void t.test('an index entry naming a sha512 child is checked with sha512', async
   if (lie !== undefined) image.blobs.set(image.manifest.digest, lie);
   // Tag pull: the index is fetched by tag (its header agrees), the child by its sha512 digest.
   const { fetch } = fakeRegistry(image);
-  await t.rejects(pullImage(parseReference('registry.test/team/app:1.0'), client(fetch), storeIn(t.testdir())), { code: 'RUNTIME_BLOB_DIGEST_MISMATCH', message: /expected sha512:/ });
+  await t.rejects(pullImage(parseReference('registry.test/team/app:1.0'), client(fetch), storeIn(t.testdir())), { code: errorCode('RUNTIME_BLOB_DIGEST_MISMATCH'), message: /expected sha512:/ });
 });
 
 void t.test('a sha512 layer whose bytes do not match is refused by the store', async (t) => {
@@ -142,14 +143,14 @@ void t.test('a sha512 layer whose bytes do not match is refused by the store', a
   const layer = image.blobs.get(image.layer.digest);
   if (layer !== undefined) layer.bytes = Buffer.from(layer.bytes.toString().toUpperCase());
   const { fetch } = fakeRegistry(image);
-  await t.rejects(pullImage(parseReference('registry.test/team/app:1.0'), client(fetch), storeIn(t.testdir())), { code: 'RUNTIME_BLOB_DIGEST_MISMATCH', message: /content hashes to sha512:/ });
+  await t.rejects(pullImage(parseReference('registry.test/team/app:1.0'), client(fetch), storeIn(t.testdir())), { code: errorCode('RUNTIME_BLOB_DIGEST_MISMATCH'), message: /content hashes to sha512:/ });
 });
 
 void t.test('a digest berth cannot verify is refused, saying so', async (t) => {
   const image = buildImage('sha256');
   const { fetch } = fakeRegistry(image, { manifestHeaders: { 'docker-content-digest': `sha384:${'ab'.repeat(48)}` } });
   await t.rejects(client(fetch).getManifest(parseReference('registry.test/team/app:1.0')), {
-    code: 'RUNTIME_DIGEST_UNSUPPORTED',
+    code: errorCode('RUNTIME_DIGEST_UNSUPPORTED'),
     message: /digest 'sha384:.*' cannot be verified: unsupported algorithm 'sha384' \(expected sha256 or sha512\)/,
   });
   t.throws(() => parseReference(`registry.test/team/app@sha384:${'ab'.repeat(48)}`), /unsupported algorithm 'sha384'/, 'a pin with such a digest is refused when parsed');
@@ -159,7 +160,7 @@ void t.test('a plain-HTTP token realm gets no credentials unless the registry is
   const image = buildImage('sha256');
   const refused = fakeRegistry(image, { realm: 'http://auth.test/token' });
   await t.rejects(pullImage(parseReference('registry.test/team/app:1.0'), client(refused.fetch), storeIn(t.testdir())), {
-    code: 'RUNTIME_REGISTRY_INSECURE',
+    code: errorCode('RUNTIME_REGISTRY_INSECURE'),
     message: /token realm http:\/\/auth\.test is plain HTTP .*insecure: true under registries:/,
   });
   t.notOk(refused.requests.some((r) => r.url.startsWith('http://auth.test')), 'no request went to the HTTP realm');
@@ -186,11 +187,11 @@ void t.test('HTTPS → HTTP redirects are refused for manifests, blobs and token
   ];
   for (const [what, options] of cases) {
     const fake = fakeRegistry(image, options);
-    await t.rejects(pullImage(parseReference('registry.test/team/app:1.0'), client(fake.fetch), storeIn(t.testdir())), { code: 'RUNTIME_REGISTRY_INSECURE', message: /HTTPS → HTTP is never followed/ }, `${what} redirect`);
+    await t.rejects(pullImage(parseReference('registry.test/team/app:1.0'), client(fake.fetch), storeIn(t.testdir())), { code: errorCode('RUNTIME_REGISTRY_INSECURE'), message: /HTTPS → HTTP is never followed/ }, `${what} redirect`);
     t.notOk(fake.requests.some((r) => r.url.startsWith('http:')), `no ${what} request went over HTTP`);
   }
   const https = fakeRegistry(image, { blobRedirect: 'https://cdn.test/cdn', tokenRedirect: 'https://auth2.test/token' });
-  await t.rejects(pullImage(parseReference('registry.test/team/app:1.0'), client(https.fetch), storeIn(t.testdir())), { code: 'RUNTIME_REGISTRY_AUTH' }, 'the redirected token request has no token to give');
+  await t.rejects(pullImage(parseReference('registry.test/team/app:1.0'), client(https.fetch), storeIn(t.testdir())), { code: errorCode('RUNTIME_REGISTRY_AUTH') }, 'the redirected token request has no token to give');
   t.same(https.requests.filter((r) => r.url.startsWith('https://auth2.test')).map((r) => r.authorization), [undefined], 'credentials do not follow a token redirect to another origin');
 });
 

@@ -10,12 +10,13 @@ import {
   startOrder,
   type HealthState,
 } from '../../src/core/supervision.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 void t.test('restart policies', (t) => {
   t.same(parseRestartPolicy('on-failure:3'), { kind: 'on-failure', maxRetries: 3 });
   t.same(parseRestartPolicy('on-failure'), { kind: 'on-failure' });
-  t.throws(() => parseRestartPolicy('sometimes'), { code: 'CONFIG_INVALID', message: /got "sometimes"/ });
-  t.throws(() => parseRestartPolicy('on-failure:-1'), { code: 'CONFIG_INVALID' });
+  t.throws(() => parseRestartPolicy('sometimes'), { code: errorCode('CONFIG_INVALID'), message: /got "sometimes"/ });
+  t.throws(() => parseRestartPolicy('on-failure:-1'), { code: errorCode('CONFIG_INVALID') });
   const crash = { exitCode: 1, stoppedOnPurpose: false, restartCount: 0 };
   const clean = { exitCode: 0, stoppedOnPurpose: false, restartCount: 0 };
   t.equal(shouldRestart({ kind: 'no' }, crash), false);
@@ -68,7 +69,7 @@ void t.test('depends_on start order', (t) => {
         { name: 'c', dependsOn: { ghost: 'service_started', c: 'service_started' }, hasHealthcheck: false },
       ]),
     {
-      code: 'CONFIG_INVALID',
+      code: errorCode('CONFIG_INVALID'),
       message:
         'Invalid container dependencies: containers.b.depends_on.a: condition service_healthy needs a healthcheck on "a"; containers.c.depends_on.ghost: no container named "ghost"; containers.c.depends_on: a container cannot depend on itself; depends_on: cycle between a, b',
     },

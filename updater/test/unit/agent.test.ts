@@ -1,5 +1,5 @@
 import t from 'tap';
-import { BerthError } from '../../../lib/errors.ts';
+import { BerthError, errorCode } from '../../../lib/errors.ts';
 import { createMemoryLogger } from '../../../lib/log.ts';
 import { createUpdateAgent, type JournalStore, type UpdateEffects, type UpdateAgent } from '../../src/agent.ts';
 import type { UpdateEvent, UpdateState } from '../../src/core/state.ts';
@@ -107,7 +107,7 @@ void t.test('a failing check becomes a failed update with a retry', async (t) =>
   await new Promise((r) => setTimeout(r, 20));
   agent.stop();
   await done;
-  t.match(agent.state().current, { phase: 'failed', error: { code: 'UPDATER_HTTP_ERROR' } });
+  t.match(agent.state().current, { phase: 'failed', error: { code: errorCode('UPDATER_HTTP_ERROR') } });
   t.same(calls, ['wait-for-check interval 0', 'wait-for-check retry 1']);
 });
 
@@ -138,7 +138,7 @@ void t.test('a damaged journal starts fresh; operator events are checked', async
   await until(agent, (s) => s.current.phase !== 'idle');
   agent.stop();
   await done;
-  t.throws(() => agent.send({ type: 'agent-started', booted: { slot: 'a', version: '1', bootId: 'x' } }), { code: 'UPDATER_ILLEGAL_TRANSITION' });
+  t.throws(() => agent.send({ type: 'agent-started', booted: { slot: 'a', version: '1', bootId: 'x' } }), { code: errorCode('UPDATER_ILLEGAL_TRANSITION') });
   const log = logger.lines.join('\n');
   t.match(log, /Update journal unusable/);
   t.match(log, /Update event ignored.*event=health-passed/);

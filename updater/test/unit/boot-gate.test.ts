@@ -6,6 +6,7 @@ import t from 'tap';
 import { createBootGate } from '../../src/boot-gate.ts';
 import { fakeClock } from './fixtures.ts';
 import { parseSlotWriteOutcome, runSlotWriter } from '../../src/slot-writer.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 void t.test('the gate runs once and blesses once, whoever asks', async (t) => {
   let samples = 0;
@@ -50,8 +51,8 @@ void t.test('a failed critical container fails the gate at once; a failed blessi
 
 void t.test('slot writer outcome line', async (t) => {
   t.same(parseSlotWriteOutcome('noise\n{"ok":true,"bytes":10,"ms":2}\n', 'exit 0'), { ok: true, bytes: 10, ms: 2 });
-  t.same(parseSlotWriteOutcome('{"ok":false,"code":"UPDATER_HASH_MISMATCH","message":"m"}', 'exit 1'), { ok: false, code: 'UPDATER_HASH_MISMATCH', message: 'm' });
-  t.same(parseSlotWriteOutcome('', 'signal SIGKILL'), { ok: false, code: 'UPDATER_SLOT_WRITE_FAILED', message: 'The slot writer ended without a result (signal SIGKILL)' });
+  t.same(parseSlotWriteOutcome('{"ok":false,"code":"UPDATER_HASH_MISMATCH","message":"m"}', 'exit 1'), { ok: false, code: errorCode('UPDATER_HASH_MISMATCH'), message: 'm' });
+  t.same(parseSlotWriteOutcome('', 'signal SIGKILL'), { ok: false, code: errorCode('UPDATER_SLOT_WRITE_FAILED'), message: 'The slot writer ended without a result (signal SIGKILL)' });
   const outcome = await runSlotWriter('not json', 1);
   t.equal(outcome.ok, false);
   t.equal(!outcome.ok && outcome.code, 'UPDATER_SLOT_WRITE_FAILED', 'a garbled request is a typed failure, never a throw');

@@ -5,6 +5,7 @@ import { createBundle, publishBundle, type CreateBundleInput } from '../../src/b
 import { generateSigningKeyPair, loadPrivateKey, loadPublicKey, verifyChannelMetadata, verifyManifest } from '../../src/signing.ts';
 import { resolveBundleUrl } from '../../src/core/release.ts';
 import { BUNDLE_FILES } from '../../src/core/bundle-manifest.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const pair = generateSigningKeyPair();
 const trusted = [loadPublicKey(pair.publicKeyPem)];
@@ -63,7 +64,7 @@ void t.test('a created bundle verifies and publishes to a static directory', asy
   await createBundle(buildOutputs(dir, '2.1.0'));
   await publishBundle({ bundleDir: join(dir, 'bundle-2.1.0'), channel: 'stable', toDir: join(dir, 'server'), now: new Date('2026-11-24T08:00:00Z'), privateKey });
   t.match(verifyChannelMetadata(await readFile(published.channelPath), trusted, 'stable'), { version: '2.1.0', released: '2026-11-24T08:00:00.000Z' });
-  await t.rejects(createBundle(buildOutputs(dir, '2.1.0')), { code: 'UPDATER_BUNDLE_EXISTS' });
+  await t.rejects(createBundle(buildOutputs(dir, '2.1.0')), { code: errorCode('UPDATER_BUNDLE_EXISTS') });
 });
 
 void t.test('tampered, mismatched or conflicting bundles are not published', async (t) => {
@@ -71,12 +72,12 @@ void t.test('tampered, mismatched or conflicting bundles are not published', asy
   const input = buildOutputs(dir, '3.0.0');
   await createBundle(input);
   const server = join(dir, 'server');
-  await t.rejects(publishBundle({ bundleDir: input.outDir, channel: 'stable', toDir: server, now: new Date(), privateKey, trustedKeys: [loadPublicKey(generateSigningKeyPair().publicKeyPem)] }), { code: 'UPDATER_SIGNATURE_WRONG_KEY' });
+  await t.rejects(publishBundle({ bundleDir: input.outDir, channel: 'stable', toDir: server, now: new Date(), privateKey, trustedKeys: [loadPublicKey(generateSigningKeyPair().publicKeyPem)] }), { code: errorCode('UPDATER_SIGNATURE_WRONG_KEY') });
   await writeFile(join(input.outDir, 'vmlinuz'), 'evil kernel');
-  await t.rejects(publishBundle({ bundleDir: input.outDir, channel: 'stable', toDir: server, now: new Date(), privateKey, trustedKeys: trusted }), { code: 'UPDATER_HASH_MISMATCH' });
+  await t.rejects(publishBundle({ bundleDir: input.outDir, channel: 'stable', toDir: server, now: new Date(), privateKey, trustedKeys: trusted }), { code: errorCode('UPDATER_HASH_MISMATCH') });
   const manifestPath = join(input.outDir, BUNDLE_FILES.manifest);
   await writeFile(manifestPath, (await readFile(manifestPath, 'utf8')).replace('"min_version":"1.0.0"', '"min_version":"0.1.0"'));
-  await t.rejects(publishBundle({ bundleDir: input.outDir, channel: 'stable', toDir: server, now: new Date(), privateKey, trustedKeys: trusted }), { code: 'UPDATER_SIGNATURE_INVALID' });
+  await t.rejects(publishBundle({ bundleDir: input.outDir, channel: 'stable', toDir: server, now: new Date(), privateKey, trustedKeys: trusted }), { code: errorCode('UPDATER_SIGNATURE_INVALID') });
   t.same(await readdir(server), [], 'nothing was published');
 
   // A different bundle under an already published version.
@@ -87,5 +88,5 @@ void t.test('tampered, mismatched or conflicting bundles are not published', asy
   await publishBundle({ bundleDir: first.outDir, channel: 'stable', toDir: server, now: new Date(), privateKey });
   const second = { ...first, outDir: join(dir, 'b4b'), created: new Date('2026-11-22T00:00:00Z') };
   await createBundle(second);
-  await t.rejects(publishBundle({ bundleDir: second.outDir, channel: 'stable', toDir: server, now: new Date(), privateKey }), { code: 'UPDATER_PUBLISH_CONFLICT' });
+  await t.rejects(publishBundle({ bundleDir: second.outDir, channel: 'stable', toDir: server, now: new Date(), privateKey }), { code: errorCode('UPDATER_PUBLISH_CONFLICT') });
 });

@@ -3,6 +3,7 @@ import { loadYaml } from '../../../lib/config/load.ts';
 import { object } from '../../../lib/config/validate.ts';
 import { parseUpdateSettings, updateSection } from '../../../lib/config/sections/update.ts';
 import { checkDelayMs, retryDelayMs } from '../../src/core/schedule.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 void t.test('the issue example parses', (t) => {
   const { settings, problems } = parseUpdateSettings({
@@ -78,7 +79,7 @@ void t.test('the issue YAML loads through lib/config with source positions', (t)
   const { value } = loadYaml(yaml, 'config.yaml', schema);
   t.equal(value.update?.throttle.writeBps, 5_242_880);
   t.equal(value.update?.window?.startMinutes, 120);
-  const error = t.throws(() => loadYaml(yaml.replace('length: 3h', 'length: 3 hours'), 'config.yaml', schema), { code: 'CONFIG_INVALID' }) as Error;
+  const error = t.throws(() => loadYaml(yaml.replace('length: 3h', 'length: 3 hours'), 'config.yaml', schema), { code: errorCode('CONFIG_INVALID') }) as Error;
   t.match(error.message, 'config.yaml:6:');
   t.match(error.message, 'update.window.length');
   t.same(loadYaml('', 'config.yaml', schema).value, {}, 'no update section: no updates');

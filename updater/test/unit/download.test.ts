@@ -8,6 +8,7 @@ import { downloadBundle } from '../../src/download.ts';
 import { pacingDelayMs } from '../../src/core/pacing.ts';
 import { generateSigningKeyPair, loadPrivateKey, loadPublicKey, signManifest } from '../../src/signing.ts';
 import { sampleManifest } from './fixtures.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const pair = generateSigningKeyPair();
 const trusted = [loadPublicKey(pair.publicKeyPem)];
@@ -105,7 +106,7 @@ void t.test('a cut download resumes with a Range request', async (t) => {
   const stub = await startServer(t);
   const dir = t.testdir({});
   stub.behave.set('root.erofs.zst', 'cut');
-  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted }), { code: 'UPDATER_PAYLOAD_TRUNCATED' });
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted }), { code: errorCode('UPDATER_PAYLOAD_TRUNCATED') });
   const partial = (await readFile(join(dir, 'root.erofs.zst'))).length;
   t.ok(partial > 0 && partial < 300_000, `partial file kept (${partial} bytes)`);
   stub.requests.length = 0;
@@ -147,7 +148,7 @@ void t.test('download_bps paces the reader: bytes taken never run ahead of the r
   stub.behave.set('root.erofs.zst', 'cut');
   await t.rejects(
     downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted, downloadBps: rate, pacingClock, onProgress: (n, b) => n === 'root' && (taken = b) }),
-    { code: 'UPDATER_PAYLOAD_TRUNCATED' },
+    { code: errorCode('UPDATER_PAYLOAD_TRUNCATED') },
   );
   const cutAt = (await readFile(join(dir, 'root.erofs.zst'))).length;
   t.ok(checkpoints.length > 0, 'the reader waited');
@@ -170,9 +171,9 @@ void t.test('bad signatures stop before any payload is fetched', async (t) => {
   const dir = t.testdir({});
   const manifest = stub.content.get('manifest.json') ?? Buffer.alloc(0);
   stub.content.set('manifest.json', Buffer.from(manifest.toString().replace('"2.0.0"', '"2.0.1"')));
-  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted }), { code: 'UPDATER_SIGNATURE_INVALID' });
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted }), { code: errorCode('UPDATER_SIGNATURE_INVALID') });
   stub.content.set('manifest.json', manifest);
-  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: [loadPublicKey(generateSigningKeyPair().publicKeyPem)] }), { code: 'UPDATER_SIGNATURE_WRONG_KEY' });
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: [loadPublicKey(generateSigningKeyPair().publicKeyPem)] }), { code: errorCode('UPDATER_SIGNATURE_WRONG_KEY') });
   t.same(names(stub), ['manifest.json', 'manifest.json.sig', 'manifest.json', 'manifest.json.sig']);
   t.same(await readdir(dir), [], 'nothing stored');
 });
@@ -181,7 +182,7 @@ void t.test('a bundle signed for another channel stops before any payload is fet
   const stub = await startServer(t);
   const dir = t.testdir({});
   await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'beta', trustedKeys: trusted }), {
-    code: 'UPDATER_WRONG_CHANNEL',
+    code: errorCode('UPDATER_WRONG_CHANNEL'),
     message: 'Refusing bundle 2.0.0: it is signed for channel stable, this host follows channel beta; publish a bundle built with --channel beta, or change update.channel',
   });
   t.same(names(stub), ['manifest.json', 'manifest.json.sig'], 'only the manifest and its signature');
@@ -192,11 +193,11 @@ void t.test('wrong payloads are refused and not kept', async (t) => {
   const stub = await startServer(t);
   const dir = t.testdir({});
   stub.content.set('vmlinuz', Buffer.from('evil '.repeat(4200)));
-  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted }), { code: 'UPDATER_HASH_MISMATCH' });
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted }), { code: errorCode('UPDATER_HASH_MISMATCH') });
   t.notOk((await readdir(dir)).includes('vmlinuz'));
   stub.content.set('vmlinuz', files.vmlinuz ?? Buffer.alloc(0));
   stub.behave.set('initrd.img', 'extra');
-  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted }), { code: 'UPDATER_PAYLOAD_TOO_LARGE' });
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted }), { code: errorCode('UPDATER_PAYLOAD_TOO_LARGE') });
   t.notOk((await readdir(dir)).includes('initrd.img'));
   // A complete but corrupted local file is fetched again.
   stub.behave.delete('initrd.img');
@@ -209,10 +210,10 @@ void t.test('server errors, unreachable servers and stalls are typed', async (t)
   const stub = await startServer(t);
   const dir = t.testdir({});
   stub.behave.set('root.verity', 'error');
-  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted }), { code: 'UPDATER_HTTP_ERROR' });
-  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}missing.json`, dir, channel: 'stable', trustedKeys: trusted }), { code: 'UPDATER_HTTP_ERROR' });
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted }), { code: errorCode('UPDATER_HTTP_ERROR') });
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}missing.json`, dir, channel: 'stable', trustedKeys: trusted }), { code: errorCode('UPDATER_HTTP_ERROR') });
   stub.behave.delete('root.verity');
   stub.behave.set('vmlinuz', 'stall');
-  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted, idleTimeoutMs: 200 }), { code: 'UPDATER_TIMEOUT' });
-  await t.rejects(downloadBundle({ manifestUrl: 'http://127.0.0.1:1/manifest.json', dir, channel: 'stable', trustedKeys: trusted }), { code: 'UPDATER_SERVER_UNREACHABLE' });
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted, idleTimeoutMs: 200 }), { code: errorCode('UPDATER_TIMEOUT') });
+  await t.rejects(downloadBundle({ manifestUrl: 'http://127.0.0.1:1/manifest.json', dir, channel: 'stable', trustedKeys: trusted }), { code: errorCode('UPDATER_SERVER_UNREACHABLE') });
 });

@@ -17,6 +17,7 @@ import type { Clock } from '../../src/gates.ts';
 import { generateSigningKeyPair, loadPrivateKey, loadPublicKey, signChannelMetadata } from '../../src/signing.ts';
 import type { ChannelMetadata } from '../../src/core/release.ts';
 import { writeSlot } from '../../src/slot-io.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const pair = generateSigningKeyPair();
 const salt = 'cd'.repeat(32);
@@ -150,15 +151,15 @@ void t.test('check, download, stage, bless: the real effects against a static se
   state = initialUpdateState();
   const before = served.length;
   fakeNow = new Date('2026-11-25T01:00:00Z').getTime(); // signed 2026-11-22T01:00, valid 3 days
-  t.match(await effects.fetchChannel(signal), { type: 'error', code: 'UPDATER_CHANNEL_EXPIRED', message: /expired at 2026-11-25T01:00:00.000Z/ });
+  t.match(await effects.fetchChannel(signal), { type: 'error', code: errorCode('UPDATER_CHANNEL_EXPIRED'), message: /expired at 2026-11-25T01:00:00.000Z/ });
   fakeNow = new Date('2026-11-23T10:00:00Z').getTime();
   const channelFile = join(dir, 'server/channels/stable.json');
   const envelope = JSON.parse(await readFile(channelFile, 'utf8')) as { signed: string };
   const metadata = JSON.parse(envelope.signed) as ChannelMetadata;
   await writeFile(channelFile, JSON.stringify({ format: 1, ...metadata }));
-  t.match(await effects.fetchChannel(signal), { type: 'error', code: 'UPDATER_CHANNEL_UNSIGNED' });
+  t.match(await effects.fetchChannel(signal), { type: 'error', code: errorCode('UPDATER_CHANNEL_UNSIGNED') });
   await writeFile(channelFile, signChannelMetadata(metadata, loadPrivateKey(generateSigningKeyPair().privateKeyPem)));
-  t.match(await effects.fetchChannel(signal), { type: 'error', code: 'UPDATER_SIGNATURE_WRONG_KEY' });
+  t.match(await effects.fetchChannel(signal), { type: 'error', code: errorCode('UPDATER_SIGNATURE_WRONG_KEY') });
   t.same(served.slice(before), Array.from({ length: 3 }, () => '/berth/channels/stable.json'), 'only the channel file was fetched');
 
   // A replay: the host accepted newer metadata; the older file, validly signed and fresh, is refused.
@@ -167,9 +168,9 @@ void t.test('check, download, stage, bless: the real effects against a static se
   t.match(await effects.fetchChannel(signal), { type: 'check-found-update', version: '2.0.0' }, 'newer metadata is accepted');
   t.same(JSON.parse(await readFile(join(dir, 'var/update-channel-seen.json'), 'utf8')), { channel: 'stable', published: '2026-11-23T09:00:00.000Z' }, 'and remembered on /var');
   await writeFile(channelFile, signChannelMetadata(metadata, key));
-  t.match(await effects.fetchChannel(signal), { type: 'error', code: 'UPDATER_CHANNEL_REPLAYED', message: /signed 2026-11-22T01:00:00.000Z, before the newest metadata this host accepted \(signed 2026-11-23T09:00:00.000Z\)/ });
+  t.match(await effects.fetchChannel(signal), { type: 'error', code: errorCode('UPDATER_CHANNEL_REPLAYED'), message: /signed 2026-11-22T01:00:00.000Z, before the newest metadata this host accepted \(signed 2026-11-23T09:00:00.000Z\)/ });
   // Another agent on the same /var (a reboot) remembers it too.
-  t.match(await createUpdateEffects(deps).fetchChannel(signal), { type: 'error', code: 'UPDATER_CHANNEL_REPLAYED' }, 'after a restart as well');
+  t.match(await createUpdateEffects(deps).fetchChannel(signal), { type: 'error', code: errorCode('UPDATER_CHANNEL_REPLAYED') }, 'after a restart as well');
 });
 
 void t.test('errors become error events; transport errors keep the download', async (t) => {
@@ -192,10 +193,10 @@ void t.test('errors become error events; transport errors keep the download', as
     logger: createMemoryLogger(),
   });
   const signal = new AbortController().signal;
-  t.match(await effects.fetchChannel(signal), { type: 'error', code: 'UPDATER_SERVER_UNREACHABLE', keepDownload: true });
-  t.match(await effects.downloadBundle('2.0.0', 'http://127.0.0.1:1/m.json', signal), { type: 'error', code: 'UPDATER_SERVER_UNREACHABLE', keepDownload: true });
-  t.match(await effects.verifyAndStage('2.0.0', 'a', signal), { type: 'error', code: 'UPDATER_SLOT_ACTIVE' });
+  t.match(await effects.fetchChannel(signal), { type: 'error', code: errorCode('UPDATER_SERVER_UNREACHABLE'), keepDownload: true });
+  t.match(await effects.downloadBundle('2.0.0', 'http://127.0.0.1:1/m.json', signal), { type: 'error', code: errorCode('UPDATER_SERVER_UNREACHABLE'), keepDownload: true });
+  t.match(await effects.verifyAndStage('2.0.0', 'a', signal), { type: 'error', code: errorCode('UPDATER_SLOT_ACTIVE') });
   const missing = await effects.verifyAndStage('2.0.0', 'b', signal);
-  t.match(missing, { type: 'error', code: 'UPDATER_INTERNAL' });
+  t.match(missing, { type: 'error', code: errorCode('UPDATER_INTERNAL') });
   t.notOk('keepDownload' in missing);
 });

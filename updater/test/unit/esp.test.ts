@@ -6,6 +6,7 @@ import { renderBootEntry, type SlotBootEntry } from '../../../lib/boot-entry.ts'
 import { isEspStep, listEntryNames, renameEntries, runEspStep } from '../../src/esp.ts';
 import { planBless, planMarkBad, planStage, type EspEntryFile } from '../../src/core/slots.ts';
 import { sampleManifest } from './fixtures.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 const kernel = Buffer.from('kernel image v2 '.repeat(1000));
@@ -63,11 +64,11 @@ void t.test('a payload that does not match the manifest never replaces the ESP f
   const plan = planStage({ bootedSlot: 'a', manifest: manifest(), entries, kernelArgs: [] });
   const install = plan.steps.find((s) => s.kind === 'install-file' && s.target === 'berth/b/vmlinuz');
   if (!install || !isEspStep(install)) throw new Error('no kernel step');
-  await t.rejects(runEspStep({ espRoot: esp, bundleDir: bundle }, install), { code: 'UPDATER_HASH_MISMATCH' });
+  await t.rejects(runEspStep({ espRoot: esp, bundleDir: bundle }, install), { code: errorCode('UPDATER_HASH_MISMATCH') });
   t.equal(await readFile(join(esp, 'berth/b/vmlinuz'), 'utf8'), 'old b kernel');
   t.same((await readdir(join(esp, 'berth/b'))).sort(), ['vmlinuz']);
   await writeFile(join(bundle, 'vmlinuz'), kernel.subarray(0, 10));
-  await t.rejects(runEspStep({ espRoot: esp, bundleDir: bundle }, install), { code: 'UPDATER_PAYLOAD_TRUNCATED' });
+  await t.rejects(runEspStep({ espRoot: esp, bundleDir: bundle }, install), { code: errorCode('UPDATER_PAYLOAD_TRUNCATED') });
 });
 
 void t.test('bless and mark-bad renames', async (t) => {
@@ -76,12 +77,12 @@ void t.test('bless and mark-bad renames', async (t) => {
   t.same(await listEntryNames(dir), ['berth-a.conf', 'berth-b.conf']);
   await renameEntries(dir, planMarkBad(await listEntryNames(dir), 'b'));
   t.same(await listEntryNames(dir), ['berth-a.conf', 'berth-b+0.conf']);
-  await t.rejects(renameEntries(dir, [{ from: 'loader/entries/nope.conf', to: 'loader/entries/x.conf' }]), { code: 'UPDATER_ESP_WRITE_FAILED' });
+  await t.rejects(renameEntries(dir, [{ from: 'loader/entries/nope.conf', to: 'loader/entries/x.conf' }]), { code: errorCode('UPDATER_ESP_WRITE_FAILED') });
   t.same(await listEntryNames(join(dir, 'missing')), []);
 });
 
 void t.test('paths outside the ESP are refused', async (t) => {
   const dir = t.testdir({});
-  await t.rejects(runEspStep({ espRoot: dir, bundleDir: dir }, { kind: 'write-entry', slot: 'b', path: '../escape.conf', content: 'x' }), { code: 'UPDATER_ESP_PATH' });
-  await t.rejects(runEspStep({ espRoot: dir, bundleDir: dir }, { kind: 'install-file', source: '../../etc/passwd', size: 1, sha256: '0'.repeat(64), target: 'berth/b/vmlinuz' }), { code: 'UPDATER_ESP_PATH' });
+  await t.rejects(runEspStep({ espRoot: dir, bundleDir: dir }, { kind: 'write-entry', slot: 'b', path: '../escape.conf', content: 'x' }), { code: errorCode('UPDATER_ESP_PATH') });
+  await t.rejects(runEspStep({ espRoot: dir, bundleDir: dir }, { kind: 'install-file', source: '../../etc/passwd', size: 1, sha256: '0'.repeat(64), target: 'berth/b/vmlinuz' }), { code: errorCode('UPDATER_ESP_PATH') });
 });

@@ -2,6 +2,7 @@ import t from 'tap';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createFleetLockClient, fleetLockBody, fleetLockNodeId } from '../../src/fleetlock.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 interface Seen {
   method: string;
@@ -91,7 +92,7 @@ void t.test('transport failures are typed errors', async (t) => {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   const refused = createFleetLockClient({ url: `http://127.0.0.1:${port}/`, group: 'default', nodeId: 'n' });
-  await t.rejects(refused.preReboot(), { code: 'UPDATER_FLEETLOCK_UNREACHABLE' });
+  await t.rejects(refused.preReboot(), { code: errorCode('UPDATER_FLEETLOCK_UNREACHABLE') });
 
   // A server that never answers.
   const silent = createServer(() => undefined);
@@ -101,14 +102,14 @@ void t.test('transport failures are typed errors', async (t) => {
     return new Promise<void>((resolve) => silent.close(() => resolve()));
   });
   const slow = createFleetLockClient({ url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`, group: 'default', nodeId: 'n', timeoutMs: 200 });
-  await t.rejects(slow.steadyState(), { code: 'UPDATER_FLEETLOCK_TIMEOUT' });
+  await t.rejects(slow.steadyState(), { code: errorCode('UPDATER_FLEETLOCK_TIMEOUT') });
 });
 
 void t.test('configuration is checked', (t) => {
-  t.throws(() => createFleetLockClient({ url: 'not a url', group: 'default', nodeId: 'n' }), { code: 'UPDATER_FLEETLOCK_CONFIG' });
-  t.throws(() => createFleetLockClient({ url: 'ftp://x/', group: 'default', nodeId: 'n' }), { code: 'UPDATER_FLEETLOCK_CONFIG' });
-  t.throws(() => createFleetLockClient({ url: 'http://x/', group: 'two words', nodeId: 'n' }), { code: 'UPDATER_FLEETLOCK_CONFIG' });
-  t.throws(() => createFleetLockClient({ url: 'http://x/', group: 'default', nodeId: '' }), { code: 'UPDATER_FLEETLOCK_CONFIG' });
+  t.throws(() => createFleetLockClient({ url: 'not a url', group: 'default', nodeId: 'n' }), { code: errorCode('UPDATER_FLEETLOCK_CONFIG') });
+  t.throws(() => createFleetLockClient({ url: 'ftp://x/', group: 'default', nodeId: 'n' }), { code: errorCode('UPDATER_FLEETLOCK_CONFIG') });
+  t.throws(() => createFleetLockClient({ url: 'http://x/', group: 'two words', nodeId: 'n' }), { code: errorCode('UPDATER_FLEETLOCK_CONFIG') });
+  t.throws(() => createFleetLockClient({ url: 'http://x/', group: 'default', nodeId: '' }), { code: errorCode('UPDATER_FLEETLOCK_CONFIG') });
   t.equal(fleetLockBody('abc', 'default'), '{"client_params":{"id":"abc","group":"default"}}');
   t.match(fleetLockNodeId('machine-1'), /^[0-9a-f]{32}$/);
   t.equal(fleetLockNodeId('machine-1'), fleetLockNodeId('machine-1'));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { readJournal, writeJournal } from '../../src/journal.ts';
 import { parseJournal, renderJournal, validateUpdateState } from '../../src/core/journal-format.ts';
 import { initialUpdateState, reduceUpdate, type UpdateState } from '../../src/core/state.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const now = new Date('2026-11-23T10:00:00Z');
 
@@ -23,9 +24,9 @@ void t.test('journal text round-trips and is readable', (t) => {
 });
 
 void t.test('a damaged journal names its bad fields', (t) => {
-  t.throws(() => parseJournal('{"format":1'), { code: 'UPDATER_JOURNAL_INVALID' });
+  t.throws(() => parseJournal('{"format":1'), { code: errorCode('UPDATER_JOURNAL_INVALID') });
   const bad = { format: 1, written_at: now.toISOString(), state: { current: { phase: 'staged', target: { version: '2', bundleUrl: 'u', slot: 'a', from: { slot: 'a', version: '1' } } }, badVersions: [], failures: -1 } };
-  const error = t.throws(() => parseJournal(JSON.stringify(bad)), { code: 'UPDATER_JOURNAL_INVALID' }) as Error;
+  const error = t.throws(() => parseJournal(JSON.stringify(bad)), { code: errorCode('UPDATER_JOURNAL_INVALID') }) as Error;
   t.match(error.message, 'state.failures');
   t.match(error.message, 'state.current.bootId');
   t.match(error.message, 'state.current.target.slot: must differ');
@@ -59,8 +60,8 @@ void t.test('a stale temp file from a power cut does not matter', async (t) => {
 void t.test('write failures are typed and keep the old journal', async (t) => {
   const dir = t.testdir({ 'update-journal.json': renderJournal(stagedState(), now), blocker: 'file' });
   // A directory path through a regular file cannot be created.
-  await t.rejects(writeJournal(join(dir, 'blocker', 'j.json'), initialUpdateState(), now), { code: 'UPDATER_JOURNAL_WRITE_FAILED' });
+  await t.rejects(writeJournal(join(dir, 'blocker', 'j.json'), initialUpdateState(), now), { code: errorCode('UPDATER_JOURNAL_WRITE_FAILED') });
   await writeFile(join(dir, 'broken.json'), 'nope');
-  await t.rejects(readJournal(join(dir, 'broken.json')), { code: 'UPDATER_JOURNAL_INVALID' });
+  await t.rejects(readJournal(join(dir, 'broken.json')), { code: errorCode('UPDATER_JOURNAL_INVALID') });
   t.same(JSON.parse(await readFile(join(dir, 'update-journal.json'), 'utf8')).state, stagedState());
 });

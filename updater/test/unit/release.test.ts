@@ -15,6 +15,7 @@ import {
   resolveBundleUrl,
   type ChannelMetadata,
 } from '../../src/core/release.ts';
+import { errorCode, type ErrorCode } from '../../../lib/errors.ts';
 
 void t.test('semver precedence follows semver 2.0.0', (t) => {
   const ordered = ['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0', '1.0.1', '1.1.0', '1.10.0', '2.0.0'];
@@ -29,7 +30,7 @@ void t.test('semver precedence follows semver 2.0.0', (t) => {
   t.equal(parseSemVer('1.2'), undefined);
   t.equal(parseSemVer('v1.2.3'), undefined);
   t.same(parseSemVer('1.2.3-rc.1+abc'), { major: 1, minor: 2, patch: 3, prerelease: ['rc', 1], build: ['abc'] });
-  t.throws(() => compareVersions('latest', '1.0.0'), { code: 'UPDATER_VERSION_INVALID' });
+  t.throws(() => compareVersions('latest', '1.0.0'), { code: errorCode('UPDATER_VERSION_INVALID') });
   t.end();
 });
 
@@ -50,23 +51,23 @@ void t.test('channel metadata parses, renders and resolves its bundle URL', (t) 
   t.equal(channelMetadataPath('stable'), 'channels/stable.json');
   t.equal(resolveBundleUrl('http://10.0.2.100:8080/berth', channel), 'http://10.0.2.100:8080/berth/bundles/2.0.0/manifest.json');
   t.equal(resolveBundleUrl('https://u.example/berth/', { ...channel, bundle_url: 'https://cdn.example/x/manifest.json' }), 'https://cdn.example/x/manifest.json');
-  t.throws(() => channelMetadataPath('../etc'), { code: 'UPDATER_CHANNEL_INVALID' });
+  t.throws(() => channelMetadataPath('../etc'), { code: errorCode('UPDATER_CHANNEL_INVALID') });
   t.end();
 });
 
 void t.test('bad channel metadata lists every problem', (t) => {
-  const error = t.throws(() => parseChannelMetadata(JSON.stringify({ channel: 'Stable!', version: 'two', released: 'yesterday', published: '2026-11-20T10:00:00Z', expires: '2026-11-20T09:00:00Z', extra: true }), 'stable'), { code: 'UPDATER_CHANNEL_INVALID' }) as Error;
+  const error = t.throws(() => parseChannelMetadata(JSON.stringify({ channel: 'Stable!', version: 'two', released: 'yesterday', published: '2026-11-20T10:00:00Z', expires: '2026-11-20T09:00:00Z', extra: true }), 'stable'), { code: errorCode('UPDATER_CHANNEL_INVALID') }) as Error;
   for (const field of ['channel', 'version', 'bundle_url', 'released', 'expires: must be after published', 'extra: unknown key']) t.match(error.message, field);
-  t.throws(() => parseChannelMetadata('<html>', 'stable'), { code: 'UPDATER_CHANNEL_INVALID' });
-  t.throws(() => parseChannelMetadata(renderChannelMetadata(channel), 'beta'), { code: 'UPDATER_CHANNEL_INVALID' });
+  t.throws(() => parseChannelMetadata('<html>', 'stable'), { code: errorCode('UPDATER_CHANNEL_INVALID') });
+  t.throws(() => parseChannelMetadata(renderChannelMetadata(channel), 'beta'), { code: errorCode('UPDATER_CHANNEL_INVALID') });
   t.end();
 });
 
 void t.test('freshness: expired, or signed longer ago than max_metadata_age', (t) => {
   const day = 86_400_000;
   t.doesNotThrow(() => assertChannelFresh(channel, new Date('2026-11-23T09:59:59Z'), 3 * day));
-  t.throws(() => assertChannelFresh(channel, new Date('2026-11-23T10:00:00Z'), 30 * day), { code: 'UPDATER_CHANNEL_EXPIRED', message: /expired at 2026-11-23T10:00:00Z/ });
-  t.throws(() => assertChannelFresh(channel, new Date('2026-11-22T10:00:01Z'), 2 * day), { code: 'UPDATER_CHANNEL_EXPIRED', message: /max_metadata_age \(48 h\)/ });
+  t.throws(() => assertChannelFresh(channel, new Date('2026-11-23T10:00:00Z'), 30 * day), { code: errorCode('UPDATER_CHANNEL_EXPIRED'), message: /expired at 2026-11-23T10:00:00Z/ });
+  t.throws(() => assertChannelFresh(channel, new Date('2026-11-22T10:00:01Z'), 2 * day), { code: errorCode('UPDATER_CHANNEL_EXPIRED'), message: /max_metadata_age \(48 h\)/ });
   t.doesNotThrow(() => assertChannelFresh(channel, new Date('2026-11-22T10:00:00Z'), 2 * day), 'exactly max_metadata_age old is still fine');
   t.end();
 });
@@ -76,7 +77,7 @@ void t.test('replays: metadata signed before the newest accepted is refused; the
   const older = { ...channel, published: '2026-11-20T09:59:59.999Z' };
   const newer = { ...channel, published: '2026-11-21T10:00:00Z' };
   t.throws(() => assertChannelNotReplayed(older, seen, 'channel metadata http://m/channels/stable.json'), {
-    code: 'UPDATER_CHANNEL_REPLAYED',
+    code: errorCode('UPDATER_CHANNEL_REPLAYED'),
     message: /^Refusing channel metadata http:\/\/m\/channels\/stable\.json: signed 2026-11-20T09:59:59\.999Z, before the newest metadata this host accepted \(signed 2026-11-20T10:00:00Z\)/,
   });
   t.doesNotThrow(() => assertChannelNotReplayed(channel, seen), 'the same metadata again');
@@ -85,7 +86,7 @@ void t.test('replays: metadata signed before the newest accepted is refused; the
   t.doesNotThrow(() => assertChannelNotReplayed(older, { channel: 'beta', published: '2026-12-01T00:00:00Z' }), 'what another channel said does not count');
   // Compared as instants, not as text: another offset of the same or a later instant.
   t.doesNotThrow(() => assertChannelNotReplayed({ ...channel, published: '2026-11-20T11:00:00+01:00' }, seen));
-  t.throws(() => assertChannelNotReplayed({ ...channel, published: '2026-11-20T10:30:00+01:00' }, seen), { code: 'UPDATER_CHANNEL_REPLAYED' });
+  t.throws(() => assertChannelNotReplayed({ ...channel, published: '2026-11-20T10:30:00+01:00' }, seen), { code: errorCode('UPDATER_CHANNEL_REPLAYED') });
 
   t.same(nextChannelSeen(newer, seen), { channel: 'stable', published: '2026-11-21T10:00:00Z' }, 'newer: remembered');
   t.equal(nextChannelSeen(channel, seen), undefined, 'as new: nothing to write');
@@ -108,7 +109,7 @@ void t.test('signed channel metadata: verified before use; unsigned, foreign-key
   t.equal(envelope.format, 2);
   t.same(verifyChannelMetadata(Buffer.from(text), trusted, 'stable'), channel);
 
-  const refuse = (bytes: string, code: string, what: string): void => void t.throws(() => verifyChannelMetadata(Buffer.from(bytes), trusted, 'stable', 'channel metadata http://x/channels/stable.json'), { code }, what);
+  const refuse = (bytes: string, code: ErrorCode, what: string): void => void t.throws(() => verifyChannelMetadata(Buffer.from(bytes), trusted, 'stable', 'channel metadata http://x/channels/stable.json'), { code }, what);
   refuse(JSON.stringify({ format: 1, ...channel }), 'UPDATER_CHANNEL_UNSIGNED', 'format 1 (no signature) is refused');
   refuse(JSON.stringify({ format: 2, signed: renderChannelMetadata(channel) }), 'UPDATER_CHANNEL_UNSIGNED', 'an envelope without a signature is refused');
   const other = generateSigningKeyPair();
@@ -117,7 +118,7 @@ void t.test('signed channel metadata: verified before use; unsigned, foreign-key
   refuse(JSON.stringify({ ...envelope, signed: renderChannelMetadata({ ...channel, expires: '2030-01-01T00:00:00Z' }) }), 'UPDATER_SIGNATURE_INVALID', 'an extended expiry breaks the signature');
   refuse('<html>', 'UPDATER_CHANNEL_INVALID', 'not JSON');
   refuse(JSON.stringify({ ...envelope, extra: 1 }), 'UPDATER_CHANNEL_INVALID', 'unknown envelope keys');
-  t.throws(() => verifyChannelMetadata(Buffer.from(text), trusted, 'beta'), { code: 'UPDATER_CHANNEL_INVALID' }, 'metadata of another channel, validly signed, is refused');
+  t.throws(() => verifyChannelMetadata(Buffer.from(text), trusted, 'beta'), { code: errorCode('UPDATER_CHANNEL_INVALID') }, 'metadata of another channel, validly signed, is refused');
 
   // A bundle manifest signature by the same key does not pass as a channel signature.
   const signedText = renderChannelMetadata(channel);

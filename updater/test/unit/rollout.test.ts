@@ -6,6 +6,7 @@ import { changeHalts, writeChannel } from '../../src/bundle.ts';
 import { chooseRelease, type ChannelMetadata } from '../../src/core/release.ts';
 import { placeInRollout, validateWaves, WAVE_PLANS, type Wave } from '../../src/core/rollout.ts';
 import { generateSigningKeyPair, loadPrivateKey, loadPublicKey, verifyChannelMetadata } from '../../src/signing.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const RELEASED = new Date('2026-11-20T10:00:00Z');
 const HOUR = 3_600_000;
@@ -88,7 +89,7 @@ void t.test('berth publish --halt and --resume re-sign the channel, keeping the 
   const privateKey = loadPrivateKey(pair.privateKeyPem);
   const trusted = [loadPublicKey(pair.publicKeyPem)];
   const write = { toDir: dir, channel: 'stable', now: new Date('2026-11-21T10:00:00Z'), privateKey };
-  await t.rejects(changeHalts(write, ['2.3.4'], []), { code: 'UPDATER_PUBLISH_NO_CHANNEL' });
+  await t.rejects(changeHalts(write, ['2.3.4'], []), { code: errorCode('UPDATER_PUBLISH_NO_CHANNEL') });
   await writeChannel(write, () => ({ channel: 'stable', version: '2.3.4', bundle_url: '../bundles/2.3.4/manifest.json', released: RELEASED.toISOString(), waves: [...WAVE_PLANS.fast] }));
   const path = join(dir, 'channels/stable.json');
   await changeHalts({ ...write, now: new Date('2026-11-21T11:00:00Z') }, ['2.3.4', '2.3.1'], []);
@@ -98,5 +99,5 @@ void t.test('berth publish --halt and --resume re-sign the channel, keeping the 
   await changeHalts(write, [], ['2.3.1']);
   t.notOk('halted' in verifyChannelMetadata(await readFile(path), trusted, 'stable'), 'no halts left: no halted list');
   // Another key's metadata is not "ours": halting refuses instead of re-signing it.
-  await t.rejects(changeHalts({ ...write, privateKey: loadPrivateKey(generateSigningKeyPair().privateKeyPem) }, ['2.3.4'], []), { code: 'UPDATER_PUBLISH_NO_CHANNEL' });
+  await t.rejects(changeHalts({ ...write, privateKey: loadPrivateKey(generateSigningKeyPair().privateKeyPem) }, ['2.3.4'], []), { code: errorCode('UPDATER_PUBLISH_NO_CHANNEL') });
 });

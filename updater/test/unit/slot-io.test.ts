@@ -9,6 +9,7 @@ import { renderBootEntry } from '../../../lib/boot-entry.ts';
 import { verifySlot, writeSlot, zstdDecompressor, type VerifyRootStep, type WriteRootStep } from '../../src/slot-io.ts';
 import { runSlotWriter } from '../../src/slot-writer.ts';
 import { sampleManifest } from './fixtures.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const salt = 'ab'.repeat(32);
@@ -93,31 +94,31 @@ void t.test('read-back catches a flipped bit in data, tree or root hash', async 
     await writeFile(device, bad);
   };
   await flip(5000);
-  await t.rejects(verifySlot(device, verify), { code: 'UPDATER_SLOT_VERIFY_FAILED', message: /root image hash/ });
+  await t.rejects(verifySlot(device, verify), { code: errorCode('UPDATER_SLOT_VERIFY_FAILED'), message: /root image hash/ });
   await flip(40 * 4096 + 10);
-  await t.rejects(verifySlot(device, verify), { code: 'UPDATER_SLOT_VERIFY_FAILED', message: /stored hash tree/ });
+  await t.rejects(verifySlot(device, verify), { code: errorCode('UPDATER_SLOT_VERIFY_FAILED'), message: /stored hash tree/ });
   await writeFile(device, good);
-  await t.rejects(verifySlot(device, { ...verify, rootHash: '0'.repeat(64) }), { code: 'UPDATER_SLOT_VERIFY_FAILED', message: /root hash/ });
+  await t.rejects(verifySlot(device, { ...verify, rootHash: '0'.repeat(64) }), { code: errorCode('UPDATER_SLOT_VERIFY_FAILED'), message: /root hash/ });
   // A tree that matches the manifest but not the data (a consistent lie in the bundle).
-  await t.rejects(verifySlot(device, { ...verify, imageSha256: sha(image), dataBlocks: 39, imageSize: 39 * 4096 }), { code: 'UPDATER_SLOT_VERIFY_FAILED' });
-  await t.rejects(verifySlot(join(dir, 'missing.img'), verify), { code: 'UPDATER_SLOT_VERIFY_FAILED' });
+  await t.rejects(verifySlot(device, { ...verify, imageSha256: sha(image), dataBlocks: 39, imageSize: 39 * 4096 }), { code: errorCode('UPDATER_SLOT_VERIFY_FAILED') });
+  await t.rejects(verifySlot(join(dir, 'missing.img'), verify), { code: errorCode('UPDATER_SLOT_VERIFY_FAILED') });
 });
 
 void t.test('bad inputs stop the write with typed errors', async (t) => {
   const dir = t.testdir({ bundle: { 'root.erofs.zst': image, 'root.verity': tree }, 'slot.img': Buffer.alloc(64 * 4096) });
   const device = join(dir, 'slot.img');
   const { write } = steps();
-  await t.rejects(writeSlot(device, { ...write, image: { ...write.image, imageSize: 1000 } }, join(dir, 'bundle'), identity), { code: 'UPDATER_PAYLOAD_TOO_LARGE' });
-  await t.rejects(writeSlot(device, { ...write, image: { ...write.image, imageSha256: '0'.repeat(64) } }, join(dir, 'bundle'), identity), { code: 'UPDATER_HASH_MISMATCH' });
-  await t.rejects(writeSlot(device, { ...write, image: { ...write.image, size: 100 } }, join(dir, 'bundle'), identity), { code: 'UPDATER_PAYLOAD_TOO_LARGE' });
-  await t.rejects(writeSlot(device, { ...write, hashTree: { ...write.hashTree, sha256: '0'.repeat(64) } }, join(dir, 'bundle'), identity), { code: 'UPDATER_HASH_MISMATCH' });
-  await t.rejects(writeSlot(join(dir, 'nope', 'slot.img'), write, join(dir, 'bundle'), identity), { code: 'UPDATER_SLOT_WRITE_FAILED' });
+  await t.rejects(writeSlot(device, { ...write, image: { ...write.image, imageSize: 1000 } }, join(dir, 'bundle'), identity), { code: errorCode('UPDATER_PAYLOAD_TOO_LARGE') });
+  await t.rejects(writeSlot(device, { ...write, image: { ...write.image, imageSha256: '0'.repeat(64) } }, join(dir, 'bundle'), identity), { code: errorCode('UPDATER_HASH_MISMATCH') });
+  await t.rejects(writeSlot(device, { ...write, image: { ...write.image, size: 100 } }, join(dir, 'bundle'), identity), { code: errorCode('UPDATER_PAYLOAD_TOO_LARGE') });
+  await t.rejects(writeSlot(device, { ...write, hashTree: { ...write.hashTree, sha256: '0'.repeat(64) } }, join(dir, 'bundle'), identity), { code: errorCode('UPDATER_HASH_MISMATCH') });
+  await t.rejects(writeSlot(join(dir, 'nope', 'slot.img'), write, join(dir, 'bundle'), identity), { code: errorCode('UPDATER_SLOT_WRITE_FAILED') });
 });
 
 void t.test('zstd comes from node:zlib when this Node has it', (t) => {
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   if (major > 22 || (major === 22 && minor >= 15)) t.type(zstdDecompressor()(), 'object');
-  else t.throws(() => zstdDecompressor(), { code: 'UPDATER_ZSTD_MISSING' });
+  else t.throws(() => zstdDecompressor(), { code: errorCode('UPDATER_ZSTD_MISSING') });
   t.end();
 });
 
@@ -129,5 +130,5 @@ void t.test('the writer process verifies a slot read back, and reports how it re
   const outcome = await runSlotWriter(JSON.stringify({ step: verify, bundleDir: '', devicePath: device }), process.pid);
   t.match(outcome, { ok: true, bytes: image.length + tree.length, direct: Boolean });
   const bad = await runSlotWriter(JSON.stringify({ step: { ...verify, rootHash: '0'.repeat(64) }, bundleDir: '', devicePath: device }), process.pid);
-  t.match(bad, { ok: false, code: 'UPDATER_SLOT_VERIFY_FAILED' });
+  t.match(bad, { ok: false, code: errorCode('UPDATER_SLOT_VERIFY_FAILED') });
 });

@@ -10,6 +10,7 @@ import {
   type EspEntryFile,
 } from '../../src/core/slots.ts';
 import { sampleManifest } from './fixtures.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const verity = { rootHash: 'ab'.repeat(32), dataBlocks: 1000, hashStartBlock: 1000, salt: 'cd'.repeat(32) };
 const entryA: SlotBootEntry = { slot: 'a', version: '1.0.0', generation: 4, verity, kernelArgs: ['console=ttyS0,115200', 'panic=10'] };
@@ -34,8 +35,8 @@ void t.test('staging plan: clear target entry, write, verify, ESP files, then th
 });
 
 void t.test('staging refuses when the running slot has no bootable entry', (t) => {
-  t.throws(() => planStage({ bootedSlot: 'a', manifest: sampleManifest(), entries: [{ name: 'berth-b.conf', text: renderBootEntry(entryB) }], kernelArgs: [] }), { code: 'UPDATER_NO_FALLBACK_ENTRY' });
-  t.throws(() => planStage({ bootedSlot: 'a', manifest: sampleManifest(), entries: [{ name: 'berth-a+0-3.conf', text: renderBootEntry(entryA) }], kernelArgs: [] }), { code: 'UPDATER_NO_FALLBACK_ENTRY' });
+  t.throws(() => planStage({ bootedSlot: 'a', manifest: sampleManifest(), entries: [{ name: 'berth-b.conf', text: renderBootEntry(entryB) }], kernelArgs: [] }), { code: errorCode('UPDATER_NO_FALLBACK_ENTRY') });
+  t.throws(() => planStage({ bootedSlot: 'a', manifest: sampleManifest(), entries: [{ name: 'berth-a+0-3.conf', text: renderBootEntry(entryA) }], kernelArgs: [] }), { code: errorCode('UPDATER_NO_FALLBACK_ENTRY') });
   // First install from a fresh image: b has no entry at all.
   const plan = planStage({ bootedSlot: 'b', manifest: sampleManifest(), entries: [{ name: 'berth-b+2-1.conf', text: renderBootEntry(entryB) }], kernelArgs: [] });
   t.equal(plan.slot, 'a');
@@ -49,8 +50,8 @@ void t.test('blessing removes the counter; marking bad sets 0 tries left', (t) =
   t.same(planBless(['berth-a.conf', 'berth-b+2-1.conf'], 'b'), [{ from: 'loader/entries/berth-b+2-1.conf', to: 'loader/entries/berth-b.conf' }]);
   t.same(planBless(['berth-a.conf', 'berth-b+3.conf'], 'b'), [{ from: 'loader/entries/berth-b+3.conf', to: 'loader/entries/berth-b.conf' }]);
   t.same(planBless(['berth-b.conf'], 'b'), [], 'already blessed');
-  t.throws(() => planBless(['berth-a.conf'], 'b'), { code: 'UPDATER_ENTRY_AMBIGUOUS' });
-  t.throws(() => planBless(['berth-b.conf', 'berth-b+1-2.conf'], 'b'), { code: 'UPDATER_ENTRY_AMBIGUOUS' });
+  t.throws(() => planBless(['berth-a.conf'], 'b'), { code: errorCode('UPDATER_ENTRY_AMBIGUOUS') });
+  t.throws(() => planBless(['berth-b.conf', 'berth-b+1-2.conf'], 'b'), { code: errorCode('UPDATER_ENTRY_AMBIGUOUS') });
   t.same(planMarkBad(['berth-a.conf', 'berth-b+2-1.conf'], 'b'), [{ from: 'loader/entries/berth-b+2-1.conf', to: 'loader/entries/berth-b+0-1.conf' }]);
   t.same(planMarkBad(['berth-b+0-3.conf'], 'b'), [], 'already bad');
   t.same(planMarkBad(['berth-b.conf'], 'b'), [{ from: 'loader/entries/berth-b.conf', to: 'loader/entries/berth-b+0.conf' }]);

@@ -8,7 +8,7 @@ import {
   type UpdateEvent,
   type UpdateState,
 } from '../../src/core/state.ts';
-import { isBerthError } from '../../../lib/errors.ts';
+import { errorCode, isBerthError } from '../../../lib/errors.ts';
 
 const FROM = { slot: 'a' as const, version: '1.0.0' };
 
@@ -30,7 +30,7 @@ function sampleEvents(state: UpdateState): [string, UpdateEvent][] {
     ['reboot-allowed', { type: 'reboot-allowed' }],
     ['health-passed', { type: 'health-passed' }],
     ['health-failed', { type: 'health-failed', reason: 'web unhealthy' }],
-    ['error', { type: 'error', code: 'UPDATER_HASH_MISMATCH', message: 'hash mismatch' }],
+    ['error', { type: 'error', code: errorCode('UPDATER_HASH_MISMATCH'), message: 'hash mismatch' }],
     ['agent-started(same boot)', { type: 'agent-started', booted: { ...FROM, bootId: boot } }],
     ['agent-started(new boot, new slot)', { type: 'agent-started', booted: { slot: 'b', version: '2.0.0', bootId: next } }],
     ['agent-started(new boot, old slot)', { type: 'agent-started', booted: { ...FROM, bootId: next } }],
@@ -164,14 +164,14 @@ void t.test('restarts resume each phase with idempotent effects', (t) => {
 
 void t.test('errors fail the update with backoff and cleanup', (t) => {
   const verifying = drive(toStaged.slice(0, 3)).state;
-  const r = reduceUpdate(verifying, { type: 'error', code: 'UPDATER_SIGNATURE_INVALID', message: 'bad' });
+  const r = reduceUpdate(verifying, { type: 'error', code: errorCode('UPDATER_SIGNATURE_INVALID'), message: 'bad' });
   t.same(r.effects, [{ type: 'clear-slot-entry', slot: 'b' }, { type: 'discard-download' }, { type: 'schedule-check', after: 'retry', attempt: 1 }]);
-  t.same(describeUpdateState(r.state).error, { code: 'UPDATER_SIGNATURE_INVALID', message: 'bad' });
+  t.same(describeUpdateState(r.state).error, { code: errorCode('UPDATER_SIGNATURE_INVALID'), message: 'bad' });
   const downloading = drive(toStaged.slice(0, 2)).state;
-  const r2 = reduceUpdate(downloading, { type: 'error', code: 'UPDATER_HTTP_ERROR', message: '503', keepDownload: true });
+  const r2 = reduceUpdate(downloading, { type: 'error', code: errorCode('UPDATER_HTTP_ERROR'), message: '503', keepDownload: true });
   t.same(r2.effects, [{ type: 'schedule-check', after: 'retry', attempt: 1 }]);
   // Failures accumulate across retries and reset on a successful check.
-  const r3 = drive([{ type: 'check-requested' }, { type: 'error', code: 'UPDATER_TIMEOUT', message: 't' }], r2.state);
+  const r3 = drive([{ type: 'check-requested' }, { type: 'error', code: errorCode('UPDATER_TIMEOUT'), message: 't' }], r2.state);
   t.equal(r3.state.failures, 2);
   t.same(r3.effects, [{ type: 'schedule-check', after: 'retry', attempt: 2 }]);
   t.equal(drive([{ type: 'check-requested' }, { type: 'check-no-update', reason: 'up-to-date' }], r3.state).state.failures, 0);
@@ -179,11 +179,11 @@ void t.test('errors fail the update with backoff and cleanup', (t) => {
 });
 
 void t.test('illegal transitions and unsafe targets are errors', (t) => {
-  t.throws(() => reduceUpdate(initialUpdateState(), { type: 'health-passed' }), { code: 'UPDATER_ILLEGAL_TRANSITION' });
-  t.throws(() => reduceUpdate(drive(toStaged).state, { type: 'error', code: 'X', message: 'x' }), { code: 'UPDATER_ILLEGAL_TRANSITION' });
+  t.throws(() => reduceUpdate(initialUpdateState(), { type: 'health-passed' }), { code: errorCode('UPDATER_ILLEGAL_TRANSITION') });
+  t.throws(() => reduceUpdate(drive(toStaged).state, { type: 'error', code: 'X', message: 'x' }), { code: errorCode('UPDATER_ILLEGAL_TRANSITION') });
   t.throws(
     () => drive([{ type: 'check-requested' }, { type: 'check-found-update', version: '2.0.0', bundleUrl: 'u', slot: 'a', from: FROM }]),
-    { code: 'UPDATER_SLOT_ACTIVE' },
+    { code: errorCode('UPDATER_SLOT_ACTIVE') },
   );
   t.end();
 });
@@ -204,7 +204,7 @@ void t.test('a restart that finds the target slot running', (t) => {
   // The running slot changed under the agent: never write it, never clear its entry.
   const downloading = drive(toStaged.slice(0, 2)).state;
   const moved = reduceUpdate(downloading, { type: 'agent-started', booted: { slot: 'b', version: '1.5.0', bootId: 'boot-2' } });
-  t.match(moved.state.current, { phase: 'failed', error: { code: 'UPDATER_SLOT_ACTIVE' } });
+  t.match(moved.state.current, { phase: 'failed', error: { code: errorCode('UPDATER_SLOT_ACTIVE') } });
   t.notOk(moved.effects.some((e) => e.type === 'clear-slot-entry'));
   t.end();
 });

@@ -4,6 +4,7 @@ import { parsePercent } from '../../../lib/config/sections/update-throttle.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyCgroupSteps, joinCgroup } from '../../src/cgroup.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 void t.test('the issue example becomes the documented cgroup lines', (t) => {
   const { limits, problems } = parseThrottle({ write_bps: '5M', write_iops: 500, cpu: '20%', memory: '256M' });
@@ -68,6 +69,6 @@ void t.test('the plan runs against a cgroup-like directory', async (t) => {
   t.equal(await readFile(join(root, 'berth.slice/cgroup.subtree_control'), 'utf8'), '+cpu +io +memory');
   await joinCgroup(group, 4242);
   t.equal(await readFile(join(group, 'cgroup.procs'), 'utf8'), '4242');
-  await t.rejects(applyCgroupSteps([{ kind: 'write', path: join(root, 'missing/dir/io.max'), value: 'x' }]), { code: 'UPDATER_CGROUP_FAILED' });
-  await t.rejects(joinCgroup(join(root, 'nope'), 1), { code: 'UPDATER_CGROUP_FAILED' });
+  await t.rejects(applyCgroupSteps([{ kind: 'write', path: join(root, 'missing/dir/io.max'), value: 'x' }]), { code: errorCode('UPDATER_CGROUP_FAILED') });
+  await t.rejects(joinCgroup(join(root, 'nope'), 1), { code: errorCode('UPDATER_CGROUP_FAILED') });
 });

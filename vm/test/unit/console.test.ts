@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { ConsoleReader } from '../../src/console.ts';
 import { FAILED_PATTERN, READY_PATTERN } from '../../src/markers.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 await t.test('waitFor finds a line appended while waiting', async (t) => {
   const log = join(t.testdir(), 'console.log');
@@ -24,7 +25,7 @@ await t.test('waitFor finds a line appended while waiting', async (t) => {
   t.equal(reader.text().slice(found.end), '\n');
   const mounted = await reader.waitFor(/msg="Mounted (\S+)"/, 100);
   t.equal(mounted.match[1], '/var', 'a later wait can look back at text already read');
-  await t.rejects(reader.waitFor(/Mounted/, 100, { from: found.end }), { code: 'QEMU_TIMEOUT' }, 'from skips earlier text');
+  await t.rejects(reader.waitFor(/Mounted/, 100, { from: found.end }), { code: errorCode('QEMU_TIMEOUT') }, 'from skips earlier text');
 });
 
 await t.test('waitFor times out with the tail of the console', async (t) => {
@@ -33,7 +34,7 @@ await t.test('waitFor times out with the tail of the console', async (t) => {
   const reader = new ConsoleReader(log);
   t.teardown(() => reader.close());
   const start = performance.now();
-  await t.rejects(reader.waitFor(READY_PATTERN, 300), { code: 'QEMU_TIMEOUT', message: /only this line/ });
+  await t.rejects(reader.waitFor(READY_PATTERN, 300), { code: errorCode('QEMU_TIMEOUT'), message: /only this line/ });
   t.ok(performance.now() - start >= 290);
 });
 
@@ -43,7 +44,7 @@ await t.test('waitFor fails at once on a failure pattern seen first', async (t) 
   const reader = new ConsoleReader(log);
   t.teardown(() => reader.close());
   await t.rejects(reader.waitFor(READY_PATTERN, 5000, { failOn: [FAILED_PATTERN] }), {
-    code: 'QEMU_CONSOLE_FAILURE',
+    code: errorCode('QEMU_CONSOLE_FAILURE'),
     message: /BERTH-FAILED reason=verity_open_failed/,
   });
   const found = await reader.waitFor(FAILED_PATTERN, 100, { failOn: [READY_PATTERN] });
@@ -61,7 +62,7 @@ await t.test('waitFor stops when the writer is done, after a last read', async (
   await appendFile(log, 'last words\n');
   done = true;
   t.equal((await waiting).match[0], 'last words', 'what the writer left before it ended is still read');
-  await t.rejects(reader.waitFor(READY_PATTERN, 10_000), { code: 'QEMU_EXITED', message: /QEMU exited with code 1/ });
+  await t.rejects(reader.waitFor(READY_PATTERN, 10_000), { code: errorCode('QEMU_EXITED'), message: /QEMU exited with code 1/ });
 });
 
 await t.test('a reader starting at an offset sees only later boots; split UTF-8 is decoded', async (t) => {
@@ -69,7 +70,7 @@ await t.test('a reader starting at an offset sees only later boots; split UTF-8 
   await writeFile(log, 'BERTH-READY slot=a version=1 boot_ms=1\n');
   const reader = new ConsoleReader(log, { startOffset: Buffer.byteLength('BERTH-READY slot=a version=1 boot_ms=1\n') });
   t.teardown(() => reader.close());
-  await t.rejects(reader.waitFor(READY_PATTERN, 200), { code: 'QEMU_TIMEOUT' }, 'the first boot is not seen');
+  await t.rejects(reader.waitFor(READY_PATTERN, 200), { code: errorCode('QEMU_TIMEOUT') }, 'the first boot is not seen');
   const euro = Buffer.from('€', 'utf8');
   await appendFile(log, Buffer.concat([Buffer.from('price '), euro.subarray(0, 1)]));
   await reader.poll();

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { checkManifest, containersImageDir, defaultImageDir, loadImage, REPO_ROOT } from '../../src/image.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const hash = 'ab'.repeat(32);
 const manifest = {
@@ -28,10 +29,10 @@ async function writeImage(dir: string, content: unknown = manifest, files: Recor
 }
 
 await t.test('a missing image fails and says how to build one', async (t) => {
-  await t.rejects(loadImage(join(t.testdir(), 'nowhere')), { code: 'QEMU_IMAGE_MISSING', message: /run `npx berth build`/ });
+  await t.rejects(loadImage(join(t.testdir(), 'nowhere')), { code: errorCode('QEMU_IMAGE_MISSING'), message: /run `npx berth build`/ });
   const dir = t.testdir();
   await writeImage(dir, manifest, { 'disk.raw': '12345678' });
-  await t.rejects(loadImage(dir), { code: 'QEMU_IMAGE_MISSING', message: /disk\.qcow2.*npx berth build/ });
+  await t.rejects(loadImage(dir), { code: errorCode('QEMU_IMAGE_MISSING'), message: /disk\.qcow2.*npx berth build/ });
 });
 
 await t.test('a valid image loads with absolute disk paths and its partitions', async (t) => {
@@ -47,7 +48,7 @@ await t.test('a valid image loads with absolute disk paths and its partitions', 
 await t.test('a disk whose size differs from the manifest is refused', async (t) => {
   const dir = t.testdir();
   await writeImage(dir, manifest, { 'disk.raw': '1234', 'disk.qcow2': 'QFI\xfb' });
-  await t.rejects(loadImage(dir), { code: 'QEMU_IMAGE_INVALID', message: /4 bytes but .* records 8/ });
+  await t.rejects(loadImage(dir), { code: errorCode('QEMU_IMAGE_INVALID'), message: /4 bytes but .* records 8/ });
 });
 
 await t.test('manifest checks report every problem with its path', async (t) => {
@@ -71,7 +72,7 @@ await t.test('manifest checks report every problem with its path', async (t) => 
   ]);
   const dir = t.testdir();
   await writeImage(dir, broken);
-  await t.rejects(loadImage(dir), { code: 'QEMU_IMAGE_INVALID', message: /version: expected/ });
+  await t.rejects(loadImage(dir), { code: errorCode('QEMU_IMAGE_INVALID'), message: /version: expected/ });
 });
 
 await t.test('BERTH_IMAGE_DIR overrides the default image directory', (t) => {

@@ -3,6 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import t from 'tap';
 import { privateMac, splitFrames, startNetworkHub } from '../../src/network-hub.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 function frame(payload: string): Buffer {
   const body = Buffer.from(payload);
@@ -19,7 +20,7 @@ await t.test('splitFrames keeps an unfinished frame for later and refuses absurd
   t.same(splitFrames(both).frames.length, 2);
   const huge = Buffer.alloc(4);
   huge.writeUInt32BE(1 << 20);
-  t.throws(() => splitFrames(huge), { code: 'VM_NETWORK_FRAME_INVALID' });
+  t.throws(() => splitFrames(huge), { code: errorCode('VM_NETWORK_FRAME_INVALID') });
 });
 
 await t.test('the hub sends each frame to every other VM, whole, and to none back', async (t) => {

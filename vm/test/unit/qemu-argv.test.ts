@@ -8,6 +8,7 @@ import {
   patternWriteArgs,
   type QemuVmSpec,
 } from '../../src/qemu-argv.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 const base: QemuVmSpec = {
   accel: 'tcg',
@@ -72,7 +73,7 @@ await t.test('invalid forwards are refused with every problem named', (t) => {
     'hostForwards[0].guestPort: expected a port 1-65535',
     'guestForwards[0].guestAddress: expected an address in 10.0.2.0/24',
   ]);
-  t.throws(() => buildQemuArgv({ ...base, ...spec }), { code: 'QEMU_NET_FORWARD_INVALID' });
+  t.throws(() => buildQemuArgv({ ...base, ...spec }), { code: errorCode('QEMU_NET_FORWARD_INVALID') });
   t.end();
 });
 
@@ -89,7 +90,7 @@ await t.test('qemu-img, qemu-io and probe argv', (t) => {
   t.same(overlayCreateArgs('/work/out/qemu/disk.qcow2', '/tmp/o.qcow2', 3221225472), [
     'create', '-f', 'qcow2', '-F', 'qcow2', '-b', '/work/out/qemu/disk.qcow2', '/tmp/o.qcow2', '3221225472',
   ]);
-  t.throws(() => overlayCreateArgs('out/qemu/disk.qcow2', '/tmp/o.qcow2', 1), { code: 'QEMU_OVERLAY_INVALID' });
+  t.throws(() => overlayCreateArgs('out/qemu/disk.qcow2', '/tmp/o.qcow2', 1), { code: errorCode('QEMU_OVERLAY_INVALID') });
   t.same(patternWriteArgs('/tmp/o.qcow2', 1049600, 512, 0x5a), ['-f', 'qcow2', '-c', 'write -P 0x5a 1049600 512', '/tmp/o.qcow2']);
   t.same(patternWriteArgs('/tmp/o.qcow2', 0, 1, 7)[3], 'write -P 0x07 0 1');
   t.matchSnapshot(
@@ -116,7 +117,7 @@ await t.test('a private network card connects to a hub on 127.0.0.1 only', (t) =
     'privateNics[0].hubPort: expected a port 1-65535',
     'privateNics[0].mac: expected a unicast MAC address like 52:54:00:12:34:56',
   ]);
-  t.throws(() => buildQemuArgv({ ...base, privateNics: [{ hubPort: 1, mac: 'x' }] }), { code: 'QEMU_NET_FORWARD_INVALID' });
+  t.throws(() => buildQemuArgv({ ...base, privateNics: [{ hubPort: 1, mac: 'x' }] }), { code: errorCode('QEMU_NET_FORWARD_INVALID') });
   t.same(overlayCreateArgs('/b/disk.raw', '/o.qcow2', 10, 'raw'), ['create', '-f', 'qcow2', '-F', 'raw', '-b', '/b/disk.raw', '/o.qcow2', '10']);
   t.end();
 });

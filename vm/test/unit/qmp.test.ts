@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
 import { QmpClient, splitJsonLines } from '../../src/qmp.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 interface FakeQmp {
   path: string;
@@ -63,7 +64,7 @@ const ok = (command: Record<string, unknown>, value: unknown = {}): string =>
 await t.test('splitJsonLines keeps an unfinished line', (t) => {
   t.same(splitJsonLines('{"a":1}\r\n\n{"b":'), { messages: [{ a: 1 }], rest: '{"b":' });
   t.same(splitJsonLines(''), { messages: [], rest: '' });
-  t.throws(() => splitJsonLines('not json\n'), { code: 'QMP_PROTOCOL' });
+  t.throws(() => splitJsonLines('not json\n'), { code: errorCode('QMP_PROTOCOL') });
   t.end();
 });
 
@@ -96,8 +97,8 @@ await t.test('handshake, commands, errors and events over a unix socket', async 
   await qmp.powerdown();
   const event = await qmp.waitForEvent('POWERDOWN', 2000);
   t.same(event.timestamp, { seconds: 3, microseconds: 0 });
-  await t.rejects(qmp.execute('query-kvm'), { code: 'QMP_ERROR', message: /query-kvm failed: no kvm here/ });
-  await t.rejects(qmp.waitForEvent('SHUTDOWN', 100), { code: 'QEMU_TIMEOUT' });
+  await t.rejects(qmp.execute('query-kvm'), { code: errorCode('QMP_ERROR'), message: /query-kvm failed: no kvm here/ });
+  await t.rejects(qmp.waitForEvent('SHUTDOWN', 100), { code: errorCode('QEMU_TIMEOUT') });
 });
 
 await t.test('replies are matched to commands by id, in any order', async (t) => {
@@ -131,12 +132,12 @@ await t.test('quit: the connection closing is the answer; later commands fail', 
   await fake.listen();
   const qmp = await QmpClient.connect(fake.path);
   await qmp.quit();
-  await t.rejects(qmp.execute('query-status'), { code: 'QMP_CLOSED' });
+  await t.rejects(qmp.execute('query-status'), { code: errorCode('QMP_CLOSED') });
 });
 
 await t.test('connect gives up when QEMU is gone', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-qmp-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  await t.rejects(QmpClient.connect(join(dir, 'none.sock'), { timeoutMs: 5000, isAlive: () => false }), { code: 'QEMU_EXITED' });
-  await t.rejects(QmpClient.connect(join(dir, 'none.sock'), { timeoutMs: 300 }), { code: 'QEMU_TIMEOUT' });
+  await t.rejects(QmpClient.connect(join(dir, 'none.sock'), { timeoutMs: 5000, isAlive: () => false }), { code: errorCode('QEMU_EXITED') });
+  await t.rejects(QmpClient.connect(join(dir, 'none.sock'), { timeoutMs: 300 }), { code: errorCode('QEMU_TIMEOUT') });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { DebugShell } from '../../src/shell.ts';
+import { errorCode } from '../../../lib/errors.ts';
 
 /**
  * A fake guest shell on a unix socket, the way QEMU serves serial 1: reads command lines,
@@ -53,7 +54,7 @@ await t.test('run returns output and exit status per command', async (t) => {
   t.same(await shell.run('cat /etc/hostname'), { exitCode: 0, output: 'berth\n' });
   t.same(await shell.run('touch /usr/x'), { exitCode: 1, output: "touch: cannot touch '/usr/x': Read-only file system\n" });
   t.equal(await shell.check('cat /etc/hostname'), 'berth\n');
-  await t.rejects(shell.check('touch /usr/x'), { code: 'QEMU_SHELL_COMMAND_FAILED', message: /Read-only file system/ });
+  await t.rejects(shell.check('touch /usr/x'), { code: errorCode('QEMU_SHELL_COMMAND_FAILED'), message: /Read-only file system/ });
 });
 
 await t.test('waitUntilReady retries until the guest shell answers, then drops stale output', async (t) => {
@@ -80,15 +81,15 @@ await t.test('a command that never ends times out; a busy shell refuses a second
   const shell = await DebugShell.connect(fake.path);
   t.teardown(() => shell.close());
   const hanging = shell.run('sleep 1000', { timeoutMs: 300 });
-  await t.rejects(shell.run('true'), { code: 'QEMU_SHELL_BUSY' });
-  await t.rejects(hanging, { code: 'QEMU_SHELL_TIMEOUT' });
+  await t.rejects(shell.run('true'), { code: errorCode('QEMU_SHELL_BUSY') });
+  await t.rejects(hanging, { code: errorCode('QEMU_SHELL_TIMEOUT') });
 });
 
 await t.test('waitUntilReady fails with a hint when nothing answers', async (t) => {
   const fake = await fakeShell(t, () => 'drop');
   const shell = await DebugShell.connect(fake.path);
   t.teardown(() => shell.close());
-  await t.rejects(shell.waitUntilReady(500), { code: 'QEMU_TIMEOUT', message: /debug\.shell/ });
+  await t.rejects(shell.waitUntilReady(500), { code: errorCode('QEMU_TIMEOUT'), message: /debug\.shell/ });
 });
 
 await t.test('a closed connection ends a running command at once', async (t) => {
@@ -98,7 +99,7 @@ await t.test('a closed connection ends a running command at once', async (t) => 
   });
   const shell = await DebugShell.connect(fake.path);
   const start = performance.now();
-  await t.rejects(shell.run('poweroff', { timeoutMs: 10_000 }), { code: 'QEMU_SHELL_CLOSED' });
+  await t.rejects(shell.run('poweroff', { timeoutMs: 10_000 }), { code: errorCode('QEMU_SHELL_CLOSED') });
   t.ok(performance.now() - start < 5000);
 });
 

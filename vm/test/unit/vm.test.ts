@@ -7,6 +7,7 @@ import { access, chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import { errorCode } from '../../../lib/errors.ts';
 import { createExec } from '../../../lib/sys/exec.ts';
 import type { BuiltImage } from '../../src/image.ts';
 import { createMachine, findQemuTools, type QemuTools } from '../../src/vm.ts';
@@ -143,7 +144,7 @@ await t.test('BERTH-FAILED fails the wait at once; a failing machine keeps its c
   const { tools, image } = await setUp(t);
   const machine = await createMachine({ name: 'fake-fail', image, tools, config: 'fake: fail\n' });
   const vm = await machine.boot();
-  await t.rejects(vm.waitForReady(10_000), { code: 'QEMU_CONSOLE_FAILURE', message: /BERTH-FAILED reason=root-verity-or-mount/ });
+  await t.rejects(vm.waitForReady(10_000), { code: errorCode('QEMU_CONSOLE_FAILURE'), message: /BERTH-FAILED reason=root-verity-or-mount/ });
   await machine.dispose({ keep: true });
   t.equal(vm.isRunning(), false, 'dispose stops the VM');
   t.match(await readFile(machine.paths.consoleLog, 'utf8'), /BERTH-FAILED/);
@@ -152,11 +153,11 @@ await t.test('BERTH-FAILED fails the wait at once; a failing machine keeps its c
 await t.test('QEMU that dies at start fails boot() with its own message', async (t) => {
   const { tools, image } = await setUp(t);
   const machine = await createMachine({ name: 'fake-die', image, tools, config: 'fake: die\n' });
-  await t.rejects(machine.boot(), { code: 'QEMU_FAILED', message: /exited with code 1 \(qemu-system-x86_64: -drive if=none: Could not open disk\)/ });
+  await t.rejects(machine.boot(), { code: errorCode('QEMU_FAILED'), message: /exited with code 1 \(qemu-system-x86_64: -drive if=none: Could not open disk\)/ });
   await machine.dispose({ keep: false });
 });
 
 await t.test('machine names become directory names: kebab-case only', async (t) => {
   const { tools, image } = await setUp(t);
-  await t.rejects(createMachine({ name: '../escape', image, tools }), { code: 'QEMU_MACHINE_INVALID' });
+  await t.rejects(createMachine({ name: '../escape', image, tools }), { code: errorCode('QEMU_MACHINE_INVALID') });
 });

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { parseCliArgs } from '../../../src/args.ts';
 import { parseForward } from '../../../src/vm/args.ts';
+import { errorCode } from '../../../../lib/errors.ts';
 
 await t.test('berth vm run: image, config, forwards, sizes, persist, network', async (t) => {
   t.same(parseCliArgs(['vm', 'run']), { kind: 'vm-run', forwards: [] });
@@ -25,7 +26,7 @@ await t.test('berth vm run: image, config, forwards, sizes, persist, network', a
 });
 
 await t.test('berth vm run: bad input is a usage error that says what is accepted', async (t) => {
-  const usage = (argv: string[], message: RegExp) => t.throws(() => parseCliArgs(argv), { code: 'CLI_USAGE', message }, argv.join(' '));
+  const usage = (argv: string[], message: RegExp) => t.throws(() => parseCliArgs(argv), { code: errorCode('CLI_USAGE'), message }, argv.join(' '));
   usage(['vm'], /berth vm needs run or test/);
   usage(['vm', 'start'], /Unknown vm command 'start': expected run or test/);
   usage(['vm', 'run', '--forward', '80'], /--forward '80': expected HOST:GUEST/);
@@ -43,9 +44,9 @@ await t.test('berth vm run: bad input is a usage error that says what is accepte
 await t.test('berth vm test and berth config validate', async (t) => {
   t.same(parseCliArgs(['vm', 'test', 'spec.yaml']), { kind: 'vm-test', spec: 'spec.yaml', keep: false });
   t.same(parseCliArgs(['vm', 'test', '--keep', 'spec.yaml']), { kind: 'vm-test', spec: 'spec.yaml', keep: true });
-  t.throws(() => parseCliArgs(['vm', 'test']), { code: 'CLI_USAGE', message: /needs a SPEC.yaml/ });
+  t.throws(() => parseCliArgs(['vm', 'test']), { code: errorCode('CLI_USAGE'), message: /needs a SPEC.yaml/ });
   t.same(parseCliArgs(['config', 'validate', 'host.yaml']), { kind: 'config-validate', file: 'host.yaml' });
-  t.throws(() => parseCliArgs(['config', 'check', 'x']), { code: 'CLI_USAGE', message: /Unknown config command 'check'/ });
-  t.throws(() => parseCliArgs(['config', 'validate']), { code: 'CLI_USAGE', message: /needs a FILE/ });
+  t.throws(() => parseCliArgs(['config', 'check', 'x']), { code: errorCode('CLI_USAGE'), message: /Unknown config command 'check'/ });
+  t.throws(() => parseCliArgs(['config', 'validate']), { code: errorCode('CLI_USAGE'), message: /needs a FILE/ });
   t.same(parseForward('1:65535/udp'), { protocol: 'udp', hostPort: 1, guestPort: 65535 });
 });

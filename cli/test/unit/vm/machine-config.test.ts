@@ -1,5 +1,6 @@
 import t from 'tap';
 import { apiSection, ctlCommandLine, prepareConfig } from '../../../src/vm/machine-config.ts';
+import { errorCode } from '../../../../lib/errors.ts';
 
 const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
@@ -20,7 +21,7 @@ await t.test("a config's own api listener is used as it is; without a CA nothing
 
 await t.test('an invalid config is refused with every problem and its line', async (t) => {
   t.throws(() => prepareConfig('hostname: Bad_Name\ncontainers:\n  web: { imag: x }\n', 'bad.yaml', CA), {
-    code: 'CONFIG_INVALID',
+    code: errorCode('CONFIG_INVALID'),
     message: /bad\.yaml:1:11: hostname: [^\n]*\n[\s\S]*bad\.yaml:3:\d+: containers\.web[^\n]*\n[\s\S]*did you mean "image"/,
   });
 });

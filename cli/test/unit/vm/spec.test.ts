@@ -1,6 +1,7 @@
 import t from 'tap';
 import { ConfigError } from '../../../../lib/config/problems.ts';
 import { describeCheck, parseVmTestSpec } from '../../../src/vm/spec.ts';
+import { errorCode } from '../../../../lib/errors.ts';
 
 const GOOD = `vms:
   web:
@@ -98,6 +99,6 @@ await t.test('with several VMs a check names its VM; the spec needs VMs and chec
 });
 
 await t.test('bad specs carry VM_SPEC_INVALID', async (t) => {
-  t.throws(() => parseVmTestSpec('vms: [\n', 'bad.yaml', '/x'), { code: 'VM_SPEC_INVALID' });
-  t.throws(() => parseVmTestSpec('checks: [{ready: a}]\n', 'bad.yaml', '/x'), { code: 'VM_SPEC_INVALID' });
+  t.throws(() => parseVmTestSpec('vms: [\n', 'bad.yaml', '/x'), { code: errorCode('VM_SPEC_INVALID') });
+  t.throws(() => parseVmTestSpec('checks: [{ready: a}]\n', 'bad.yaml', '/x'), { code: errorCode('VM_SPEC_INVALID') });
 });

@@ -5,7 +5,7 @@
  * body are checked against the route before the handler sees them. The HTTP server (../server.ts)
  * reads sockets and writes responses; this module only decides.
  */
-import { BerthError } from '../../../../lib/errors.ts';
+import { BerthError, type ErrorCode } from '../../../../lib/errors.ts';
 import { formatProblem, type Problem } from '../../../../lib/config/problems.ts';
 import { validate, type Schema } from '../../../../lib/config/validate.ts';
 import type { ApiProblem, ErrorBody, HttpMethod } from '../../../../lib/api/index.ts';
@@ -26,7 +26,7 @@ export class ApiError extends BerthError {
   readonly problems: readonly ApiProblem[] | undefined;
   readonly headers: Readonly<Record<string, string>>;
 
-  constructor(status: number, code: string, message: string, options: { problems?: readonly ApiProblem[]; headers?: Record<string, string>; cause?: unknown } = {}) {
+  constructor(status: number, code: ErrorCode, message: string, options: { problems?: readonly ApiProblem[]; headers?: Record<string, string>; cause?: unknown } = {}) {
     super(code, message, { cause: options.cause });
     this.name = 'ApiError';
     this.status = status;

@@ -7,7 +7,7 @@
  * waited for and then dropped with a last line, exec output truncated and flagged.
  */
 import t from 'tap';
-import { BerthError } from '../../../../lib/errors.ts';
+import { BerthError, errorCode } from '../../../../lib/errors.ts';
 import { EXEC_OUTPUT_MAX_BYTES, registerContainerRoutes, type ContainerControl, type ContainerDetail } from '../../../src/api/core/container-routes.ts';
 import { FOLLOWER_PENDING_MAX_BYTES, FollowerLimits } from '../../../src/api/core/follow.ts';
 import { registerImageRoutes, type ImageControl, type ImageSummary } from '../../../src/api/core/image-routes.ts';
@@ -151,7 +151,7 @@ void t.test('list and inspect; an unknown name is a 404 saying so', async (t) =>
   const { call } = setup();
   t.matchSnapshot(jsonOf(await call('GET', '/v1/containers')), 'list');
   t.matchSnapshot(jsonOf(await call('GET', '/v1/containers/web')), 'inspect');
-  await t.rejects(call('GET', '/v1/containers/nope'), { status: 404, code: 'RUNTIME_CONTAINER_NOT_FOUND', message: 'No container named nope' });
+  await t.rejects(call('GET', '/v1/containers/nope'), { status: 404, code: errorCode('RUNTIME_CONTAINER_NOT_FOUND'), message: 'No container named nope' });
 });
 
 void t.test('logs: the last N records as NDJSON; follow sends the tail first, then new records in order', async (t) => {
@@ -159,9 +159,9 @@ void t.test('logs: the last N records as NDJSON; follow sends the tail first, th
   const tail = await call('GET', '/v1/containers/web/logs?tail=2');
   t.match(tail, { status: 200, contentType: 'application/x-ndjson' });
   t.equal('text' in tail ? tail.text : '', record('two') + record('three'));
-  await t.rejects(call('GET', '/v1/containers/web/logs?tail=-1'), { status: 400, code: 'API_INVALID_QUERY' });
+  await t.rejects(call('GET', '/v1/containers/web/logs?tail=-1'), { status: 400, code: errorCode('API_INVALID_QUERY') });
   await t.rejects(call('GET', '/v1/containers/web/logs?since=1'), { status: 400, message: /unknown parameter \(this endpoint takes tail, follow\)/ });
-  await t.rejects(call('GET', '/v1/containers/nope/logs?follow=1'), { status: 404, code: 'RUNTIME_CONTAINER_NOT_FOUND' }, 'a follow of an unknown container is refused before the stream');
+  await t.rejects(call('GET', '/v1/containers/nope/logs?follow=1'), { status: 404, code: errorCode('RUNTIME_CONTAINER_NOT_FOUND') }, 'a follow of an unknown container is refused before the stream');
   const aborter = new AbortController();
   // The client goes away once it has the later record.
   const chunks = await streamOf(await call('GET', '/v1/containers/web/logs?tail=1&follow=1', undefined, aborter.signal), aborter.signal, (chunk) => {
@@ -177,7 +177,7 @@ void t.test('follow: at most N per container and M in all (429 saying so); a pla
   const streams = await Promise.all(clients.map((c) => call('GET', '/v1/containers/web/logs?follow=1', undefined, c.signal)));
   const running = streams.map((answer, i) => streamOf(answer, clients[i]?.signal));
   t.equal(followers.count('web'), 2);
-  await t.rejects(call('GET', '/v1/containers/web/logs?follow=1'), { status: 429, code: 'API_TOO_MANY_FOLLOWERS', message: /Container web already has 2 followers \(at most 2\)/ });
+  await t.rejects(call('GET', '/v1/containers/web/logs?follow=1'), { status: 429, code: errorCode('API_TOO_MANY_FOLLOWERS'), message: /Container web already has 2 followers \(at most 2\)/ });
   t.ok((await call('GET', '/v1/containers/web/logs?tail=1')).status === 200, 'a tail without follow is not limited');
   clients[0]?.abort();
   await running[0];
@@ -193,7 +193,7 @@ void t.test('follow: at most N per container and M in all (429 saying so); a pla
 
   const total = new FollowerLimits(8, 1);
   const acquired = total.acquire('web', 'Container web');
-  t.throws(() => total.acquire('db', 'Container db'), { status: 429, code: 'API_TOO_MANY_FOLLOWERS', message: /The host already serves 1 follow streams \(at most 1\)/ });
+  t.throws(() => total.acquire('db', 'Container db'), { status: 429, code: errorCode('API_TOO_MANY_FOLLOWERS'), message: /The host already serves 1 follow streams \(at most 1\)/ });
   acquired();
   acquired();
   t.equal(total.count(), 0, 'giving back twice counts once');
@@ -218,7 +218,7 @@ void t.test('follow: a client that does not read is waited for, then dropped wit
   for (let i = 0; i < (FOLLOWER_PENDING_MAX_BYTES / 1000) * 2 && listeners.size > 0; i += 1) emit(line);
   await stream;
   t.equal(written.length, 2, 'nothing written while waiting but the last line');
-  t.same(JSON.parse(written[1] ?? ''), { error: { code: 'API_FOLLOWER_TOO_SLOW', message: 'Stopped following container web: the client fell more than 1 MiB behind; follow again (with a tail) to resume' } });
+  t.same(JSON.parse(written[1] ?? ''), { error: { code: errorCode('API_FOLLOWER_TOO_SLOW'), message: 'Stopped following container web: the client fell more than 1 MiB behind; follow again (with a tail) to resume' } });
   t.equal(followers.count('web'), 0, 'its place is free');
   t.equal(listeners.size, 0, 'the engine no longer sends it records');
 });
@@ -255,8 +255,8 @@ void t.test('start, stop, restart: the new state and whether anything changed', 
   t.same(jsonOf(await call('POST', '/v1/containers/web/start')), { name: 'web', changed: true, state: 'running' });
   t.same(jsonOf(await call('POST', '/v1/containers/web/restart')), { name: 'web', changed: true, state: 'running' });
   t.same(calls, ['stop web', 'stop web', 'start web', 'restart web']);
-  await t.rejects(call('POST', '/v1/containers/web/start', '{}'), { status: 400, code: 'API_UNEXPECTED_BODY' });
-  await t.rejects(call('GET', '/v1/containers/web/start'), { status: 405, code: 'API_METHOD_NOT_ALLOWED' });
+  await t.rejects(call('POST', '/v1/containers/web/start', '{}'), { status: 400, code: errorCode('API_UNEXPECTED_BODY') });
+  await t.rejects(call('GET', '/v1/containers/web/start'), { status: 405, code: errorCode('API_METHOD_NOT_ALLOWED') });
 });
 
 void t.test('exec: checked body, exit code and output, 409 when not running', async (t) => {
@@ -271,13 +271,13 @@ void t.test('exec: checked body, exit code and output, 409 when not running', as
   });
   await call('POST', '/v1/containers/web/exec', '{"argv":["true"],"timeout_s":5}');
   t.same(calls, [`exec web sh -c exit 3 60000 ${EXEC_OUTPUT_MAX_BYTES}`, `exec web true 5000 ${EXEC_OUTPUT_MAX_BYTES}`], 'default timeout 60 s, or the one given; output bounded');
-  await t.rejects(call('POST', '/v1/containers/web/exec', '{"argv":['), { status: 400, code: 'API_BAD_JSON' });
-  await t.rejects(call('POST', '/v1/containers/web/exec', '{"argv":["ls"],"tty":true}'), { status: 400, code: 'API_INVALID_BODY', message: /tty: unknown key/ });
-  await t.rejects(call('POST', '/v1/containers/web/exec', '{"argv":[]}'), { status: 400, code: 'API_INVALID_BODY', message: /argv: expected at least 1 item/ });
-  await t.rejects(call('POST', '/v1/containers/web/exec', '{"argv":["ls"],"timeout_s":0}'), { status: 400, code: 'API_INVALID_BODY', message: /timeout_s/ });
-  await t.rejects(call('POST', '/v1/containers/web/exec'), { status: 400, code: 'API_BODY_REQUIRED' });
+  await t.rejects(call('POST', '/v1/containers/web/exec', '{"argv":['), { status: 400, code: errorCode('API_BAD_JSON') });
+  await t.rejects(call('POST', '/v1/containers/web/exec', '{"argv":["ls"],"tty":true}'), { status: 400, code: errorCode('API_INVALID_BODY'), message: /tty: unknown key/ });
+  await t.rejects(call('POST', '/v1/containers/web/exec', '{"argv":[]}'), { status: 400, code: errorCode('API_INVALID_BODY'), message: /argv: expected at least 1 item/ });
+  await t.rejects(call('POST', '/v1/containers/web/exec', '{"argv":["ls"],"timeout_s":0}'), { status: 400, code: errorCode('API_INVALID_BODY'), message: /timeout_s/ });
+  await t.rejects(call('POST', '/v1/containers/web/exec'), { status: 400, code: errorCode('API_BODY_REQUIRED') });
   setState('stopped');
-  await t.rejects(call('POST', '/v1/containers/web/exec', '{"argv":["ls"]}'), { status: 409, code: 'RUNTIME_CONTAINER_NOT_RUNNING' });
+  await t.rejects(call('POST', '/v1/containers/web/exec', '{"argv":["ls"]}'), { status: 409, code: errorCode('RUNTIME_CONTAINER_NOT_RUNNING') });
 });
 
 void t.test('exec: output past the limit is flagged as truncated with the dropped byte counts', async (t) => {
@@ -293,12 +293,12 @@ void t.test('images: list, pull progress then the image, errors as an event, rem
   t.matchSnapshot(pulled, 'pull events');
   const lines = pulled.trimEnd().split('\n').map((line) => JSON.parse(line) as { event: string });
   t.same(lines.map((l) => l.event), ['progress', 'progress', 'pulled']);
-  await t.rejects(call('POST', '/v1/images/pull', '{"reference":"Bad Ref"}'), { status: 400, code: 'API_INVALID_BODY', message: /reference: Invalid image reference/ });
-  await t.rejects(call('POST', '/v1/images/pull', '{"ref":"x"}'), { status: 400, code: 'API_INVALID_BODY' });
+  await t.rejects(call('POST', '/v1/images/pull', '{"reference":"Bad Ref"}'), { status: 400, code: errorCode('API_INVALID_BODY'), message: /reference: Invalid image reference/ });
+  await t.rejects(call('POST', '/v1/images/pull', '{"ref":"x"}'), { status: 400, code: errorCode('API_INVALID_BODY') });
   const failing = setup({ failPull: new BerthError('RUNTIME_REGISTRY_UNREACHABLE', 'Cannot pull 127.0.0.1:5000/x:1: connection refused') });
   const events = (await streamOf(await failing.call('POST', '/v1/images/pull', '{"reference":"127.0.0.1:5000/x:1"}'))).join('').trimEnd().split('\n');
-  t.same(JSON.parse(events.at(-1) ?? ''), { event: 'error', error: { code: 'RUNTIME_REGISTRY_UNREACHABLE', message: 'Cannot pull 127.0.0.1:5000/x:1: connection refused' } });
-  await t.rejects(call('DELETE', `/v1/images/${encodeURIComponent('docker.io/library/berth-test:latest')}`), { status: 409, code: 'RUNTIME_IMAGE_IN_USE', message: /used by container web/ });
+  t.same(JSON.parse(events.at(-1) ?? ''), { event: 'error', error: { code: errorCode('RUNTIME_REGISTRY_UNREACHABLE'), message: 'Cannot pull 127.0.0.1:5000/x:1: connection refused' } });
+  await t.rejects(call('DELETE', `/v1/images/${encodeURIComponent('docker.io/library/berth-test:latest')}`), { status: 409, code: errorCode('RUNTIME_IMAGE_IN_USE'), message: /used by container web/ });
   t.same(jsonOf(await call('DELETE', `/v1/images/${encodeURIComponent('127.0.0.1:5000/test/web:1')}`)), { removed_images: ['127.0.0.1:5000/test/web:1'], removed_blobs: 3, removed_layers: 1, freed_bytes: 4096 });
   t.same(jsonOf(await call('POST', '/v1/images/prune')), { removed_images: [], removed_blobs: 0, removed_layers: 0, freed_bytes: 0 });
 });
@@ -311,6 +311,6 @@ void t.test('the engine not started yet is a 503; unknown failures stay internal
     const { route, params } = router.resolve(method, path);
     return route.handler({ method: route.method, path, params, query: {}, body: undefined, signal: new AbortController().signal });
   };
-  await t.rejects(call('GET', '/v1/images'), { status: 503, code: 'RUNTIME_NOT_STARTED', message: notYet.message });
+  await t.rejects(call('GET', '/v1/images'), { status: 503, code: errorCode('RUNTIME_NOT_STARTED'), message: notYet.message });
   await t.rejects(call('POST', '/v1/images/prune'), { message: 'EIO' });
 });

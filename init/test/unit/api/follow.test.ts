@@ -7,6 +7,7 @@ import t from 'tap';
 import { FollowerLimits, FollowQueue } from '../../../src/api/core/follow.ts';
 import { HOST_FOLLOWER_DROPPED_LINE, registerHostRoutes, type HostProbe, type HostView } from '../../../src/api/core/host-routes.ts';
 import { Router, type ApiResponse } from '../../../src/api/core/router.ts';
+import { errorCode } from '../../../../lib/errors.ts';
 
 void t.test('FollowQueue writes at once while the client keeps up, waits while it does not, drops it past the bound', async (t) => {
   const written: string[] = [];
@@ -97,7 +98,7 @@ void t.test('host log follow: limited in number (429), a client that does not re
   const client = new AbortController();
   const answer = await follow(client.signal);
   if (!('stream' in answer)) throw new Error('expected a stream');
-  await t.rejects(follow(new AbortController().signal), { status: 429, code: 'API_TOO_MANY_FOLLOWERS', message: /The host log already has 1 followers \(at most 1\)/ });
+  await t.rejects(follow(new AbortController().signal), { status: 429, code: errorCode('API_TOO_MANY_FOLLOWERS'), message: /The host log already has 1 followers \(at most 1\)/ });
   const written: string[] = [];
   const stream = answer.stream(
     (chunk) => void written.push(chunk),

@@ -5,6 +5,7 @@
 import t from 'tap';
 import { object, string, integer } from '../../../../lib/config/validate.ts';
 import { ApiError, Router, errorBody, parseBody, parseQuery, type ApiRoute } from '../../../src/api/core/router.ts';
+import { errorCode } from '../../../../lib/errors.ts';
 
 const ok = () => Promise.resolve({ status: 200, json: {} });
 const route = (over: Partial<ApiRoute>): ApiRoute => ({
@@ -102,7 +103,7 @@ void t.test('body: JSON syntax, unknown fields, media types, size-independent ch
 
 void t.test('error bodies: ApiError as is, anything else hidden behind API_INTERNAL', async (t) => {
   const known = errorBody(new ApiError(409, 'API_SHUTTING_DOWN', 'The host is already shutting down'));
-  t.same(known, { status: 409, body: { error: { code: 'API_SHUTTING_DOWN', message: 'The host is already shutting down' } }, headers: {} });
+  t.same(known, { status: 409, body: { error: { code: errorCode('API_SHUTTING_DOWN'), message: 'The host is already shutting down' } }, headers: {} });
   const withProblems = errorBody(new ApiError(400, 'API_INVALID_BODY', 'Invalid', { problems: [{ path: 'a', line: 0, column: 0, message: 'm' }] }));
   t.same(withProblems.body.error.problems, [{ path: 'a', line: 0, column: 0, message: 'm' }]);
   const internal = errorBody(new Error('ENOENT /secret/path'));

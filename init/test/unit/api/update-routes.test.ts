@@ -10,6 +10,7 @@ import { reduceUpdate, UPDATE_PHASES, type UpdateEvent, type UpdatePhaseState, t
 import { decideUpdateAction, describeUpdate, downloadProgress, gateView, registerUpdateRoutes, writeProgress, type UpdateControl } from '../../../src/api/core/update-routes.ts';
 import { ApiError, Router, type ApiResponse } from '../../../src/api/core/router.ts';
 import { createUpdateControl } from '../../../src/api/update-control.ts';
+import { errorCode } from '../../../../lib/errors.ts';
 
 const target = { version: '2.0.0', bundleUrl: 'http://10.0.2.2/b/2.0.0/manifest.json', slot: 'b' as const, from: { slot: 'a' as const, version: '1.0.0' } };
 const PHASES: Record<string, UpdatePhaseState> = {
@@ -22,7 +23,7 @@ const PHASES: Record<string, UpdatePhaseState> = {
   confirming: { phase: 'confirming', target, bootId: 'y' },
   succeeded: { phase: 'succeeded', slot: 'b', version: '2.0.0' },
   'rolled-back': { phase: 'rolled-back', slot: 'b', version: '3.0.0', bootedSlot: 'a', bootedVersion: '2.0.0', reason: 'health-failed', detail: 'web unhealthy' },
-  failed: { phase: 'failed', error: { code: 'UPDATER_SIGNATURE_INVALID', message: 'Refusing manifest: bad signature' }, during: 'downloading', version: '2.0.0' },
+  failed: { phase: 'failed', error: { code: errorCode('UPDATER_SIGNATURE_INVALID'), message: 'Refusing manifest: bad signature' }, during: 'downloading', version: '2.0.0' },
 };
 const stateIn = (phase: string): UpdateState => ({ current: PHASES[phase] ?? { phase: 'idle' }, badVersions: ['3.0.0'], failures: phase === 'failed' ? 1 : 0 });
 
@@ -129,8 +130,8 @@ function routes(control: Partial<UpdateControl> & { state?: UpdateState }) {
 
 void t.test('endpoints: 409 when updates are off; check and apply send the decided events', async (t) => {
   const off = routes({});
-  await t.rejects(off.call('POST', '/v1/update/check'), { status: 409, code: 'UPDATE_NOT_CONFIGURED' });
-  await t.rejects(off.call('POST', '/v1/update/apply'), { status: 409, code: 'UPDATE_NOT_CONFIGURED' });
+  await t.rejects(off.call('POST', '/v1/update/check'), { status: 409, code: errorCode('UPDATE_NOT_CONFIGURED') });
+  await t.rejects(off.call('POST', '/v1/update/apply'), { status: 409, code: errorCode('UPDATE_NOT_CONFIGURED') });
   const offStatus = await off.call('GET', '/v1/update');
   t.has('json' in offStatus ? offStatus.json : {}, { configured: false, phase: 'off' });
 
@@ -144,16 +145,16 @@ void t.test('endpoints: 409 when updates are off; check and apply send the decid
   const staged = routes({ state: stateIn('staged') });
   await staged.call('POST', '/v1/update/apply');
   t.same(staged.sent, [{ type: 'reboot-allowed' }]);
-  await t.rejects(staged.call('POST', '/v1/update/check'), { status: 409, code: 'UPDATE_BUSY' });
+  await t.rejects(staged.call('POST', '/v1/update/check'), { status: 409, code: errorCode('UPDATE_BUSY') });
 
   const confirming = routes({ state: stateIn('confirming') });
-  await t.rejects(confirming.call('POST', '/v1/update/apply'), { status: 409, code: 'UPDATE_BUSY' });
+  await t.rejects(confirming.call('POST', '/v1/update/apply'), { status: 409, code: errorCode('UPDATE_BUSY') });
   t.same(confirming.sent, []);
 });
 
 void t.test('approve opens the manual gate only, and only when the strategy has one', async (t) => {
-  await t.rejects(routes({}).call('POST', '/v1/update/approve'), { status: 409, code: 'UPDATE_NOT_CONFIGURED' });
-  await t.rejects(routes({ state: stateIn('staged') }).call('POST', '/v1/update/approve'), { status: 409, code: 'UPDATE_NO_MANUAL_GATE' });
+  await t.rejects(routes({}).call('POST', '/v1/update/approve'), { status: 409, code: errorCode('UPDATE_NOT_CONFIGURED') });
+  await t.rejects(routes({ state: stateIn('staged') }).call('POST', '/v1/update/approve'), { status: 409, code: errorCode('UPDATE_NO_MANUAL_GATE') });
   let approvals = 0;
   const r = routes({ state: stateIn('staged'), approve: () => ++approvals > 0 });
   const answer = await r.call('POST', '/v1/update/approve');

@@ -18,6 +18,7 @@ import {
   FETCH_RETRY,
   tooBigError,
 } from '../../../src/core/config-url.ts';
+import { errorCode } from '../../../../lib/errors.ts';
 
 const BLKID = `DEVNAME=/dev/vda1
 LABEL_FATBOOT=ESP
@@ -96,7 +97,7 @@ void t.test('NoCloud user-data: a berth config is accepted, cloud-init formats a
     ['\x1f\ufffd\b\0\0', /compressed/],
   ];
   for (const [text, message] of refused) {
-    t.throws(() => berthConfigFromUserData(text, '/dev/sr0:user-data'), { code: 'INIT_CONFIG_DRIVE_NOT_BERTH', message }, JSON.stringify(text.slice(0, 20)));
+    t.throws(() => berthConfigFromUserData(text, '/dev/sr0:user-data'), { code: errorCode('INIT_CONFIG_DRIVE_NOT_BERTH'), message }, JSON.stringify(text.slice(0, 20)));
   }
   t.throws(() => berthConfigFromUserData('#cloud-config\n', '/dev/sr0:user-data'), { message: /^Refusing \/dev\/sr0:user-data: .*put a berth machine config in berth\.yaml on the drive, or make user-data a berth config starting with #berth-config$/ });
   t.end();
@@ -110,9 +111,9 @@ void t.test('URL fetch decisions: retry on 5xx/408/425/429 only, backoff, size c
   t.equal(isDeclaredTooBig('1048576', 1048576), false);
   t.equal(isDeclaredTooBig(null, 10), false);
   t.equal(isDeclaredTooBig('junk', 10), false);
-  t.match(httpStatusError('http://h/c.yaml?t=1', 404, 'Not Found'), { code: 'INIT_CONFIG_URL_HTTP', message: 'Machine config server answered HTTP 404 Not Found for http://h/c.yaml?…: check the URL in berth.config= and that the server has the file' });
-  t.match(tooBigError('http://h/c', 2000, 1000), { code: 'INIT_CONFIG_URL_TOO_BIG', message: /bigger than 1000 bytes \(2000 bytes so far\)/ });
-  t.match(fetchTimeoutError('http://h/c', 60_000, 7, 'ECONNREFUSED'), { code: 'INIT_CONFIG_URL_TIMEOUT', message: /within 60 s \(7 tries; last: ECONNREFUSED\)/ });
+  t.match(httpStatusError('http://h/c.yaml?t=1', 404, 'Not Found'), { code: errorCode('INIT_CONFIG_URL_HTTP'), message: 'Machine config server answered HTTP 404 Not Found for http://h/c.yaml?…: check the URL in berth.config= and that the server has the file' });
+  t.match(tooBigError('http://h/c', 2000, 1000), { code: errorCode('INIT_CONFIG_URL_TOO_BIG'), message: /bigger than 1000 bytes \(2000 bytes so far\)/ });
+  t.match(fetchTimeoutError('http://h/c', 60_000, 7, 'ECONNREFUSED'), { code: errorCode('INIT_CONFIG_URL_TIMEOUT'), message: /within 60 s \(7 tries; last: ECONNREFUSED\)/ });
   t.end();
 });
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { BerthError } from '../../../../lib/errors.ts';
+import { BerthError, errorCode } from '../../../../lib/errors.ts';
 import {
   chooseMachineConfig,
   configSourceOrder,
@@ -78,7 +78,7 @@ void t.test('an invalid chosen config: every problem with line and path, the las
   t.equal(choice.save, undefined, 'the last good copy is not replaced');
   t.equal(choice.rejected.length, 1);
   t.equal(choice.rejected[0]?.origin, 'fw_cfg');
-  t.match(choice.rejected[0]?.error, { code: 'CONFIG_INVALID' });
+  t.match(choice.rejected[0]?.error, { code: errorCode('CONFIG_INVALID') });
   t.equal(choice.rejected[0]?.problems.length, 2, 'both problems are listed');
   t.match(choice.rejected[0]?.problems[0], /^fw_cfg:opt\/berth\/config:2:1: hostnme: /, 'source, line, column and key path');
   t.match(choice.rejected[0]?.problems[1], /^fw_cfg:opt\/berth\/config:3:\d+: debug: /);

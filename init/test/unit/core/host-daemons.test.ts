@@ -5,6 +5,7 @@ import { dhcpcdArgv, renderDhcpcdConfig } from '../../../src/core/dhcpcd.ts';
 import { planSysctls, planTimeZone, sysctlPath } from '../../../src/core/host-settings.ts';
 import { attemptAfterRun, backoffDelayMs } from '../../../../lib/retry.ts';
 import { RESTART_POLICY } from '../../../src/core/restart-policy.ts';
+import { errorCode } from '../../../../lib/errors.ts';
 
 void t.test('dhcpcd: config text and argv', (t) => {
   t.matchSnapshot(renderDhcpcdConfig({ interfaces: ['eth0', 'eth1'], isResolvConfStatic: false }), 'dhcpcd.conf, DNS from DHCP');
@@ -30,7 +31,7 @@ void t.test('sysctls map to /proc/sys paths; unsafe names are refused', (t) => {
     { key: 'vm.swappiness', path: '/proc/sys/vm/swappiness', value: '10' },
     { key: 'kernel.pid_max', path: '/proc/sys/kernel/pid_max', value: '65536' },
   ]);
-  for (const bad of ['../etc/passwd', 'net..x', 'a/b', '']) t.throws(() => sysctlPath(bad), { code: 'CONFIG_INVALID' }, bad);
+  for (const bad of ['../etc/passwd', 'net..x', 'a/b', '']) t.throws(() => sysctlPath(bad), { code: errorCode('CONFIG_INVALID') }, bad);
   t.end();
 });
 
@@ -41,7 +42,7 @@ void t.test('time zone: /etc/localtime link and /etc/timezone', (t) => {
     timezoneFile: 'Europe/Berlin\n',
     zoneFile: '/usr/share/zoneinfo/Europe/Berlin',
   });
-  t.throws(() => planTimeZone('../../etc/shadow'), { code: 'CONFIG_INVALID' });
+  t.throws(() => planTimeZone('../../etc/shadow'), { code: errorCode('CONFIG_INVALID') });
   t.end();
 });
 

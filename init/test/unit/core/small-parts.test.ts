@@ -4,6 +4,7 @@ import { attemptAfterRun, backoffDelayMs } from '../../../../lib/retry.ts';
 import { SHELL_RESTART_POLICY, planDebugShell } from '../../../src/core/debug-shell.ts';
 import { INIT_KERNEL_MODULES, modprobeArgv } from '../../../src/core/kernel-modules.ts';
 import { parseUptimeMs } from '../../../src/core/uptime.ts';
+import { errorCode } from '../../../../lib/errors.ts';
 
 void t.test('uptime in ms since kernel start', (t) => {
   t.equal(parseUptimeMs('12.34 45.67\n'), 12340);
@@ -15,15 +16,15 @@ void t.test('uptime in ms since kernel start', (t) => {
 
 void t.test('slot and version from the kernel command line', (t) => {
   t.same(bootIdentity('console=ttyS0 berth.slot=b berth.version=1.2.3 berth.roothash=ab quiet'), { slot: 'b', version: '1.2.3' });
-  t.throws(() => bootIdentity('berth.slot=c berth.version=1'), { code: 'INIT_CMDLINE_INVALID' });
-  t.throws(() => bootIdentity('berth.slot=a'), { code: 'INIT_CMDLINE_INVALID', message: /berth\.version/ });
+  t.throws(() => bootIdentity('berth.slot=c berth.version=1'), { code: errorCode('INIT_CMDLINE_INVALID') });
+  t.throws(() => bootIdentity('berth.slot=a'), { code: errorCode('INIT_CMDLINE_INVALID'), message: /berth\.version/ });
   t.end();
 });
 
 void t.test('debug shell plan', (t) => {
   t.equal(planDebugShell(undefined), undefined);
   t.matchSnapshot(planDebugShell('ttyS1'), 'ttyS1');
-  t.throws(() => planDebugShell('../sda'), { code: 'CONFIG_INVALID' });
+  t.throws(() => planDebugShell('../sda'), { code: errorCode('CONFIG_INVALID') });
   t.end();
 });
 
