@@ -9,49 +9,31 @@
 import t from 'tap';
 import { parseLogLine } from '../../lib/log.ts';
 import { runVmCase } from '../harness/case.ts';
+import { caseConfig, shellContainer, sleeperContainer, webContainer } from '../harness/machine-config.ts';
 import { containersImageDir, fetchTextUntil, loadImage } from '../../vm/src/index.ts';
 import { freePort } from '../harness/registry.ts';
 
-const CONFIG = `
-debug:
-  shell: ttyS1
-containers:
-  web:
-    image: berth-test
-    network_mode: host
-    read_only: true
-    cap_drop: [ALL]
-    healthcheck:
-      test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"]
-      interval: 1s
-      timeout: 3s
-      retries: 2
-    x-berth: { critical: true }
-  worker:
-    image: berth-test
-    entrypoint: ["/bin/sh", "-c", "echo worker run; exit 3"]
-    network_mode: none
-    restart: always
-  sick:
-    image: berth-test
-    entrypoint: ["/bin/sleep", "1000"]
-    network_mode: none
-    restart: on-failure
-    healthcheck:
-      test: ["CMD", "test", "-e", "/tmp/never"]
-      interval: 1s
-      timeout: 2s
-      retries: 2
-  pub:
-    image: berth-test
-    ports: ["8081:8080"]
-  after:
-    image: berth-test
-    entrypoint: ["/bin/sh", "-c", "echo started after web; exec sleep 1000"]
-    network_mode: none
-    depends_on:
-      web: { condition: service_healthy }
-`;
+const CONFIG = caseConfig({
+  containers: {
+    web: webContainer(
+      { network_mode: 'host' },
+      {
+        read_only: true,
+        cap_drop: ['ALL'],
+        healthcheck: { test: ['CMD', 'wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:8080/'], interval: '1s', timeout: '3s', retries: 2 },
+        'x-berth': { critical: true },
+      },
+    ),
+    worker: shellContainer('echo worker run; exit 3', { restart: 'always' }),
+    sick: sleeperContainer({
+      entrypoint: ['/bin/sleep', '1000'],
+      restart: 'on-failure',
+      healthcheck: { test: ['CMD', 'test', '-e', '/tmp/never'], interval: '1s', timeout: '2s', retries: 2 },
+    }),
+    pub: webContainer({ ports: ['8081:8080'] }),
+    after: shellContainer('echo started after web; exec sleep 1000', { depends_on: { web: { condition: 'service_healthy' } } }),
+  },
+});
 
 const CRUN = 'crun --root /run/berth/crun';
 

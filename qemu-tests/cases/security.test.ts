@@ -11,8 +11,9 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
-import { apiConfigSection, ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl, type CtlResult } from '../harness/api-client.ts';
+import { ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl, type CtlResult } from '../harness/api-client.ts';
 import { runVmCase } from '../harness/case.ts';
+import { caseConfig, sleeperContainer, TEST_IMAGE, webContainer, type ContainerConfig } from '../harness/machine-config.ts';
 import { containersImageDir, loadImage } from '../../vm/src/index.ts';
 import { freePort } from '../harness/registry.ts';
 
@@ -27,24 +28,14 @@ const work = t.testdir();
 const keys = await makeClientKeys(path.join(work, 'keys'), 'admin');
 
 /** The machine config: the API, the debug shell, and the containers given. */
-function config(containers: string): string {
-  return `hostname: security-test
-${apiConfigSection(keys.caPem)}debug:
-  shell: ttyS1
-containers:
-${containers}`;
+function config(containers: Record<string, ContainerConfig>): string {
+  return caseConfig({ hostname: 'security-test', apiCaPem: keys.caPem, containers });
 }
 
-const BASE_CONTAINERS = `  web:
-    image: berth-test
-    network_mode: none
-    healthcheck: { test: ["CMD-SHELL", "cat /proc/self/oom_score_adj > /tmp/probe-oom"], interval: 2s }
-  admin:
-    image: berth-test
-    network_mode: none
-    entrypoint: ["/bin/sleep", "100000"]
-    cap_add: [SYS_ADMIN]
-`;
+const BASE_CONTAINERS: Record<string, ContainerConfig> = {
+  web: webContainer({ network_mode: 'none' }, { healthcheck: { test: ['CMD-SHELL', 'cat /proc/self/oom_score_adj > /tmp/probe-oom'], interval: '2s' } }),
+  admin: sleeperContainer({ cap_add: ['SYS_ADMIN'] }),
+};
 
 const apiPort = await freePort();
 const image = await loadImage(containersImageDir());
@@ -127,8 +118,8 @@ await runVmCase(t, 'security', { boots: 1, image, config: config(BASE_CONTAINERS
   });
 
   await t.test('every spelling of berth\'s state or an ancestor of it is refused as a bind source', async (t) => {
-    const evil = REFUSED_BINDS.map((source, index) => `  evil${index}:\n    image: berth-test\n    network_mode: none\n    volumes: ["${source}:/x"]\n`).join('');
-    const applied = await apply('binds.yaml', config(BASE_CONTAINERS + evil));
+    const evil = Object.fromEntries(REFUSED_BINDS.map((source, index) => [`evil${index}`, { image: TEST_IMAGE, network_mode: 'none', volumes: [`${source}:/x`] }]));
+    const applied = await apply('binds.yaml', config({ ...BASE_CONTAINERS, ...evil }));
     t.equal(applied.code, 1, 'the config is refused');
     REFUSED_BINDS.forEach((source, index) => {
       const line = applied.stderr.split('\n').find((l) => l.includes(`containers.evil${index}.volumes[0]`));
@@ -143,7 +134,11 @@ await runVmCase(t, 'security', { boots: 1, image, config: config(BASE_CONTAINERS
     await shell.check('mkdir -p /var/lib/berth/volumes/planted && ln -sfn /var/lib/berth/api /var/lib/berth/volumes/planted/key && ln -sfn /var/lib/berth /var/lib/berth/volumes/evil');
     const applied = await apply(
       'planted.yaml',
-      config(`${BASE_CONTAINERS}  planted:\n    image: berth-test\n    network_mode: none\n    volumes: ["/var/lib/berth/volumes/planted/key:/k"]\n  linked:\n    image: berth-test\n    network_mode: none\n    volumes: ["data:/d", "evil:/x"]\n`),
+      config({
+        ...BASE_CONTAINERS,
+        planted: { image: TEST_IMAGE, network_mode: 'none', volumes: ['/var/lib/berth/volumes/planted/key:/k'] },
+        linked: { image: TEST_IMAGE, network_mode: 'none', volumes: ['data:/d', 'evil:/x'] },
+      }),
     );
     t.notMatch(applied.stderr, /CONFIG_INVALID/, 'the config itself is valid');
     t.equal(applied.code, 1, 'apply reports that containers failed to start');

@@ -13,8 +13,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { parseMemTotal, parseProcInteger, servicesLimits } from '../../init/src/core/cgroup-plan.ts';
-import { apiConfigSection, ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl, type CtlResult } from '../harness/api-client.ts';
+import { ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl, type CtlResult } from '../harness/api-client.ts';
 import { runVmCase } from '../harness/case.ts';
+import { caseConfig, webContainer, type ContainerConfig } from '../harness/machine-config.ts';
 import { busyboxEntries, containersImageDir, fetchTextUntil, HOST_BUSYBOX, loadImage, TEST_IMAGE_APPLETS, writeOciLayout } from '../../vm/src/index.ts';
 import { freePort, missingRegistryTools, startRegistry } from '../harness/registry.ts';
 import { errorCode } from '../../lib/errors.ts';
@@ -54,17 +55,14 @@ await writeOciLayout(bombLayout, {
 await registry.push(bombLayout, '1', 'test/bomb:1');
 
 /** The machine config: the API, the debug shell, the registry and web; `storage` and more containers as given. */
-function config(storage: string, more = ''): string {
-  return `hostname: storage-test
-${apiConfigSection(keys.caPem)}debug:
-  shell: ttyS1
-registries:
-  "${GUEST_REGISTRY}": { insecure: true }
-${storage}containers:
-  web:
-    image: berth-test
-    network_mode: host
-${more}`;
+function config(storage?: Record<string, unknown>, more: Record<string, ContainerConfig> = {}): string {
+  return caseConfig({
+    hostname: 'storage-test',
+    apiCaPem: keys.caPem,
+    insecureRegistries: [GUEST_REGISTRY],
+    ...(storage ? { sections: { storage } } : {}),
+    containers: { web: webContainer({ network_mode: 'host' }), ...more },
+  });
 }
 
 const apiPort = await freePort();
@@ -77,7 +75,7 @@ await runVmCase(
   {
     boots: 1,
     image,
-    config: config(''),
+    config: config(),
     hostForwards: [
       { protocol: 'tcp', hostPort: apiPort, guestPort: GUEST_API_PORT },
       { protocol: 'tcp', hostPort: webPort, guestPort: 8080 },
@@ -144,7 +142,7 @@ await runVmCase(
 
     await t.test('with a reserve larger than /var a pull is refused naming the image; web and the API are unaffected', async (t) => {
       await hostAnswers(t);
-      const applied = await apply('huge.yaml', config('storage:\n  reserve: 1T\n'));
+      const applied = await apply('huge.yaml', config({ reserve: '1T' }));
       t.equal(applied.code, 0, `the reserve is applied live: ${applied.stderr}`);
       t.match(applied.stdout, /done\s+container registries and disk reserve/);
       // Not even the manifest is stored: every blob, small or large, is charged against the reserve.
@@ -159,7 +157,7 @@ await runVmCase(
 
     await t.test('with the reserve 2 MiB below the free space the pull is refused before its layer, from the manifest\'s sizes', async (t) => {
       const free = await available();
-      const applied = await apply('large.yaml', config(`storage:\n  reserve: ${free - 2 * MIB}\n`));
+      const applied = await apply('large.yaml', config({ reserve: free - 2 * MIB }));
       t.equal(applied.code, 0, applied.stderr);
       const pull = await ctl(['pull', BIG]);
       t.equal(pull.code, 1, 'berth ctl pull exits 1');
@@ -177,13 +175,7 @@ await runVmCase(
       t.comment(`/var has ${free} bytes free; reserve set to ${reserve}`);
       const applied = await apply(
         'tight.yaml',
-        config(
-          `storage:\n  reserve: ${reserve}\n`,
-          `  bomb:
-    image: ${BOMB}
-    network_mode: none
-`,
-        ),
+        config({ reserve }, { bomb: { image: BOMB, network_mode: 'none' } }),
       );
       t.equal(applied.code, 1, 'the apply reports the container that failed');
       t.match(applied.stdout, /FAILED\s+containers created bomb: .*Containers failed to start: bomb/);
@@ -200,7 +192,7 @@ await runVmCase(
     });
 
     await t.test('with the default reserve again the same pull goes through', async (t) => {
-      const applied = await apply('default.yaml', config(''));
+      const applied = await apply('default.yaml', config());
       t.equal(applied.code, 0, applied.stderr);
       const pull = await ctl(['pull', BIG]);
       t.equal(pull.code, 0, pull.stderr);

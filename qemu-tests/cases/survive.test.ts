@@ -9,32 +9,19 @@
 import t from 'tap';
 import { parseLogLine } from '../../lib/log.ts';
 import { runVmCase } from '../harness/case.ts';
+import { caseConfig, shellContainer, sleeperContainer, webContainer } from '../harness/machine-config.ts';
 import { listBootEntries } from '../harness/esp.ts';
 import { guestApiOk } from '../harness/guest-api.ts';
 import { containersImageDir, FAILED_PATTERN, fetchTextUntil, loadImage, PANIC_PATTERN, READY_PATTERN } from '../../vm/src/index.ts';
 import { freePort } from '../harness/registry.ts';
 
-const CONFIG = `
-debug:
-  shell: ttyS1
-containers:
-  web:
-    image: berth-test
-    ports: ["8081:8080"]
-  worker:
-    image: berth-test
-    entrypoint: ["/bin/sh", "-c", "i=0; while true; do echo \\"n $i\\"; i=$((i+1)); sleep 0.2; done"]
-    network_mode: none
-  checked:
-    image: berth-test
-    entrypoint: ["/bin/sleep", "100000"]
-    network_mode: none
-    healthcheck:
-      test: ["CMD", "test", "-d", "/"]
-      interval: 1s
-      timeout: 5s
-      retries: 2
-`;
+const CONFIG = caseConfig({
+  containers: {
+    web: webContainer({ ports: ['8081:8080'] }),
+    worker: shellContainer('i=0; while true; do echo "n $i"; i=$((i+1)); sleep 0.2; done'),
+    checked: sleeperContainer({ healthcheck: { test: ['CMD', 'test', '-d', '/'], interval: '1s', timeout: '5s', retries: 2 } }),
+  },
+});
 
 const NAMES = ['web', 'worker', 'checked'] as const;
 const CRUN = 'crun --root /run/berth/crun';
