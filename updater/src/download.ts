@@ -89,9 +89,20 @@ class Request {
     this.touch();
     try {
       return await doFetch(url, { headers, signal: this.#controller.signal, redirect: 'follow' });
-    } catch (error) {
-      this.done();
-      throw this.failure(error, url);
+    } catch (first) {
+      // A kept-alive connection the server closed while the previous body was still being read
+      // (a paced download reads it long after the server sent it) fails before any answer: a GET
+      // is idempotent, so it is sent once more on a new connection (RFC 9112 9.3.1).
+      if (this.#timedOut || this.#controller.signal.aborted) {
+        this.done();
+        throw this.failure(first, url);
+      }
+      try {
+        return await doFetch(url, { headers, signal: this.#controller.signal, redirect: 'follow' });
+      } catch (error) {
+        this.done();
+        throw this.failure(error, url);
+      }
     }
   }
 }

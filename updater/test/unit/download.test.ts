@@ -102,6 +102,31 @@ void t.test('downloads, verifies and stores a bundle', async (t) => {
   t.same(names(stub), ['manifest.json', 'manifest.json.sig']);
 });
 
+void t.test('a request that fails before any answer (a kept-alive connection the server closed) is sent once more', async (t) => {
+  const stub = await startServer(t);
+  const dir = t.testdir({});
+  const attempts: string[] = [];
+  // The first attempt at each URL fails as undici does on a closed keep-alive socket.
+  const flaky: typeof fetch = (input, init) => {
+    const url = input instanceof Request ? input.url : input.toString();
+    attempts.push(url.split('/').pop() ?? '');
+    if (attempts.filter((a) => a === url.split('/').pop()).length === 1) return Promise.reject(new TypeError('fetch failed', { cause: new Error('other side closed') }));
+    return fetch(input, init);
+  };
+  const manifest = await downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted, fetch: flaky });
+  t.equal(manifest.version, '2.0.0');
+  t.same(names(stub), ['manifest.json', 'manifest.json.sig', 'root.erofs.zst', 'root.verity', 'vmlinuz', 'initrd.img'], 'each reached the server once');
+  t.equal(attempts.length, 12, 'two attempts each');
+  // Failing again: once more only, then the typed error.
+  let calls = 0;
+  const down: typeof fetch = () => {
+    calls += 1;
+    return Promise.reject(new TypeError('fetch failed'));
+  };
+  await t.rejects(downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir: t.testdir({}), channel: 'stable', trustedKeys: trusted, fetch: down }), { code: 'UPDATER_SERVER_UNREACHABLE' });
+  t.equal(calls, 2, 'one retry, not more');
+});
+
 void t.test('a cut download resumes with a Range request', async (t) => {
   const stub = await startServer(t);
   const dir = t.testdir({});
