@@ -122,6 +122,12 @@ export class FleetStore {
     return seen;
   }
 
+  /** Holders granted longer ago than the timeout: only their reports can matter (a newer grant alone keeps a holder). */
+  private possiblyExpired(holders: readonly Holder[]): string[] {
+    const nowMs = this.now();
+    return holders.filter((h) => nowMs - h.since_ms > this.settings.holderTimeoutMs).map((h) => h.id);
+  }
+
   private activeHalt(kv: KeyValue | undefined): HaltInfo | undefined {
     const record = parseJson<HaltRecord>(kv, 'halt');
     return record?.state === 'halted' ? { version: record.version, reason: record.reason, by: record.by, since: record.since } : undefined;
@@ -147,7 +153,7 @@ export class FleetStore {
         targetVersion: target,
         halt: this.activeHalt(haltKv),
         nowMs: this.now(),
-        lastSeenMs: full ? await this.lastSeen(holders.map((h) => h.id)) : new Map(),
+        lastSeenMs: full ? await this.lastSeen(this.possiblyExpired(holders)) : new Map(),
         holderTimeoutMs: this.settings.holderTimeoutMs,
       });
       if (decision.outcome === 'held' || decision.outcome === 'halted') return decision;
@@ -301,7 +307,7 @@ export class FleetStore {
       released += await this.retrying(`Sweeping group ${group}`, async () => {
         const current = await this.etcd.get(kv.key);
         const holders = parseSemaphore(current?.value).holders;
-        const { kept, expired } = expireHolders(holders, await this.lastSeen(holders.map((h) => h.id)), this.now(), this.settings.holderTimeoutMs);
+        const { kept, expired } = expireHolders(holders, await this.lastSeen(this.possiblyExpired(holders)), this.now(), this.settings.holderTimeoutMs);
         if (expired.length === 0) return 0;
         const wrote = await this.etcd.txn([{ key: kv.key, target: 'mod', modRevision: current?.modRevision ?? 0 }], [{ put: { key: kv.key, value: JSON.stringify({ holders: kept }) } }]);
         return wrote.succeeded ? expired.length : undefined;

@@ -1,0 +1,377 @@
+/**
+ * `npm run bench:fleet`: a real 3-member etcd cluster and two coordinator replicas (`berth fleet
+ * serve`, separate processes) on loopback, and N simulated hosts (default 10,000) running the
+ * updater's real decision logic (chooseRelease with waves, the reduceUpdate state machine) and
+ * its FleetLock client, with the slot write and the reboot simulated and time compressed. A good
+ * release rolls out in waves, then a bad one whose first hosts fail the health gate and roll back
+ * until the coordinator halts it. Mid-run one etcd member and one replica are killed. Prints the
+ * figures and writes an SVG chart of hosts per version over time. Not a test: numbers only.
+ * Effects: spawns etcd and node, listens on loopback, writes under out/bench-fleet/.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { REPORT_ROUTE, type HostReport, type HostStatus } from '../lib/fleet/protocol.ts';
+import { EtcdClient } from '../fleet/src/index.ts';
+import { describeError } from '../lib/errors.ts';
+import { freePort, startEtcdCluster } from '../fleet/test/integration/etcd-cluster.ts';
+import { chooseRelease, type ChannelMetadata } from '../updater/src/core/release.ts';
+import { WAVE_PLANS } from '../updater/src/core/rollout.ts';
+import { initialUpdateState, reduceUpdate, type UpdateState } from '../updater/src/core/state.ts';
+import { createFleetLockClient, type FleetLockClient } from '../updater/src/fleetlock.ts';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : Number(process.env[`BENCH_FLEET_${name.toUpperCase().replace(/-/g, '_')}`] ?? fallback);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
+  return v;
+};
+const N = arg('hosts', 10_000);
+const GROUPS = arg('groups', 10);
+const SLOTS = arg('slots', 30);
+/** Simulated seconds per real second. */
+const K = arg('speed', 60);
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+// --- simulated time ---------------------------------------------------------------------------
+const realStart = performance.now();
+const simStart = Date.parse('2026-12-01T00:00:00Z');
+const simNow = (): number => simStart + (performance.now() - realStart) * K;
+const realS = (): number => (performance.now() - realStart) / 1000;
+const sleepSim = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms / K));
+const sleepReal = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const jitter = (ms: number): number => ms * (0.5 + Math.random());
+
+// --- the channel: what `berth publish` would serve ---------------------------------------------
+const GOOD = '1.1.0';
+const BAD = '1.2.0';
+let channel: ChannelMetadata | undefined;
+const publish = (version: string): void => {
+  channel = { format: 2, channel: 'stable', version, released: new Date(simNow()).toISOString(), expires: '2030-01-01T00:00:00Z', bundle_url: `bundles/${version}/manifest.json`, waves: [...WAVE_PLANS.fast] } as unknown as ChannelMetadata;
+};
+
+// --- measurements ----------------------------------------------------------------------------
+const latencies: number[] = [];
+let requests = 0;
+let failedRequests = 0;
+const holding = new Map<string, number>();
+const maxHolding = new Map<string, number>();
+let overruns = 0;
+let tookBad = 0;
+let tookBadBeforeHalt = 0;
+let firstRollbackReal: number | undefined;
+let haltSeenReal: number | undefined;
+let haltedRefusals = 0;
+let done = false;
+let lastReportError = '';
+let lastLockError = '';
+const series: { t: number; counts: Record<string, number> }[] = [];
+
+interface SimHost {
+  id: string;
+  group: string;
+  position: number;
+  state: UpdateState;
+  running: { slot: 'a' | 'b'; version: string };
+  rollbacks: number;
+  learnedHalts: Set<string>;
+  clients: FleetLockClient[];
+  replica: number;
+  boots: number;
+  lastReport: number;
+}
+
+let replicaUrls: string[] = [];
+
+async function timed<T>(work: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await work();
+  } finally {
+    latencies.push(performance.now() - t0);
+    requests += 1;
+  }
+}
+
+function statusOf(h: SimHost): HostStatus {
+  const c = h.state.current;
+  const target = 'target' in c ? c.target.version : c.phase === 'rolled-back' ? c.version : undefined;
+  return { version: h.running.version, slot: h.running.slot, phase: c.phase, bad_versions: [...h.state.badVersions], rollbacks: h.rollbacks, ...(target !== undefined ? { target_version: target } : {}) };
+}
+
+async function report(h: SimHost): Promise<void> {
+  const body: HostReport = { client_params: { id: h.id, group: h.group }, status: statusOf(h) };
+  for (let attempt = 0; attempt < 4; attempt += 1) {
+    const url = replicaUrls[h.replica] as string;
+    try {
+      const res = await timed(() => fetch(`${url}${REPORT_ROUTE}`, { method: 'POST', headers: { 'fleet-lock-protocol': 'true', 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) }));
+      if (!res.ok) lastReportError = `${res.status} ${await res.text()}`;
+      else await res.body?.cancel();
+      if (res.ok) {
+        h.lastReport = simNow();
+        return;
+      }
+    } catch (error) {
+      // Replica gone: the next attempt goes to the other one.
+      lastReportError = `${url}: ${describeError(error)}`;
+    }
+    failedRequests += 1;
+    h.replica = 1 - h.replica;
+    await sleepReal(200);
+  }
+}
+
+/** A FleetLock call through the updater's own client, failing over to the other replica. */
+async function fleetLock(h: SimHost, op: 'preReboot' | 'steadyState') {
+  for (;;) {
+    try {
+      return await timed(() => (h.clients[h.replica] as FleetLockClient)[op]());
+    } catch (error) {
+      lastLockError = `${h.replica}: ${describeError(error)}`;
+      failedRequests += 1;
+      h.replica = 1 - h.replica;
+      await sleepReal(200);
+    }
+  }
+}
+
+const enterHold = (h: SimHost): void => {
+  const n = (holding.get(h.group) ?? 0) + 1;
+  if (n > SLOTS) overruns += 1;
+  holding.set(h.group, n);
+  maxHolding.set(h.group, Math.max(maxHolding.get(h.group) ?? 0, n));
+};
+const leaveHold = (h: SimHost): void => {
+  holding.set(h.group, (holding.get(h.group) ?? 1) - 1);
+};
+
+async function runHost(h: SimHost): Promise<void> {
+  // Hosts come up spread over an hour and report once; then on every change and every 6 h.
+  await sleepSim(Math.random() * HOUR);
+  await report(h);
+  while (!done) {
+    await sleepSim(jitter(10 * MIN));
+    if (done || !channel) continue;
+    let t = reduceUpdate(h.state, { type: 'check-requested' });
+    h.state = t.state;
+    const decision = chooseRelease({
+      channel: { ...channel, halted: [...h.learnedHalts] },
+      runningVersion: h.running.version,
+      badVersions: h.state.badVersions,
+      allowDowngrade: false,
+      rollout: { now: new Date(simNow()), position: h.position },
+    });
+    if (decision.kind === 'none') {
+      h.state = reduceUpdate(h.state, { type: 'check-no-update', reason: decision.reason }).state;
+      if (simNow() - h.lastReport > 6 * HOUR) await report(h);
+      continue;
+    }
+    const from = { ...h.running };
+    const slot = from.slot === 'a' ? 'b' : 'a';
+    h.state = reduceUpdate(h.state, { type: 'check-found-update', version: decision.version, bundleUrl: 'sim', slot, from }).state;
+    await report(h);
+    await sleepSim(jitter(4 * MIN));
+    h.state = reduceUpdate(h.state, { type: 'download-finished' }).state;
+    await sleepSim(jitter(MIN));
+    const bootId = `${h.id}-${h.boots}`;
+    h.state = reduceUpdate(h.state, { type: 'stage-finished', bootId }).state;
+    await report(h);
+    // await-reboot-permission: FleetLock pre-reboot until granted, or refused for a halt.
+    let refusedForHalt = false;
+    for (;;) {
+      const res = await fleetLock(h, 'preReboot');
+      if (res.ok) break;
+      if (res.kind === 'version_halted') {
+        haltedRefusals += 1;
+        // The agent learns the halt from the refusal and stops trying the version (it is not marked bad).
+        h.learnedHalts.add(decision.version);
+        refusedForHalt = true;
+        break;
+      }
+      await sleepSim(jitter(15 * MIN));
+    }
+    if (refusedForHalt) {
+      // Drop the staged update (its entry is cleared) and go back to idle on the running version.
+      h.state = { ...h.state, current: { phase: 'idle' } };
+      await report(h);
+      continue;
+    }
+    enterHold(h);
+    if (decision.version === BAD) {
+      tookBad += 1;
+      if (haltSeenReal === undefined) tookBadBeforeHalt += 1;
+    }
+    t = reduceUpdate(h.state, { type: 'reboot-allowed' });
+    h.state = t.state;
+    await report(h);
+    await sleepSim(jitter(2 * MIN));
+    h.boots += 1;
+    h.state = reduceUpdate(h.state, { type: 'agent-started', booted: { slot, version: decision.version, bootId: `${h.id}-${h.boots}` } }).state;
+    await report(h);
+    await sleepSim(jitter(MIN));
+    if (decision.version === BAD) {
+      h.state = reduceUpdate(h.state, { type: 'health-failed', reason: 'web: not ready after 60s' }).state;
+      await sleepSim(jitter(2 * MIN));
+      h.boots += 1;
+      h.state = reduceUpdate(h.state, { type: 'agent-started', booted: { slot: from.slot, version: from.version, bootId: `${h.id}-${h.boots}` } }).state;
+      h.rollbacks += 1;
+      if (firstRollbackReal === undefined) firstRollbackReal = realS();
+    } else {
+      h.state = reduceUpdate(h.state, { type: 'health-passed' }).state;
+      h.running = { slot, version: decision.version };
+    }
+    leaveHold(h);
+    await report(h);
+    await fleetLock(h, 'steadyState');
+  }
+}
+
+// --- processes -------------------------------------------------------------------------------
+function procStats(pid: number): Promise<{ cpuS: number; rssMiB: number; hwmMiB: number }> {
+  return Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile(`/proc/${pid}/status`, 'utf8')]).then(([stat, status]) => {
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+    return { cpuS: ticks / 100, rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024 };
+  });
+}
+
+function startReplica(port: number, endpoints: string[], logFile: string): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [path.join(repoRoot, 'bin/berth.js'), 'fleet', 'serve', '--etcd', endpoints.join(','), '--listen', `127.0.0.1:${port}`, '--insecure-http', '--allow-anonymous-hosts', '--default-slots', String(SLOTS), '--holder-timeout', String((30 * MIN) / K / 1000), '--report-ttl', String((3 * HOUR) / K / 1000), '--sweep-interval', '2'],
+    { env: { PATH: '/usr/bin:/bin', NODE_OPTIONS: '--max-old-space-size=1024' }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const out = createWriteStream(logFile);
+  child.stdout?.pipe(out);
+  return child;
+}
+
+async function waitUp(url: string): Promise<void> {
+  for (let i = 0; i < 100; i += 1) {
+    try {
+      await fetch(`${url}/v1/fleet/snapshot`);
+      return;
+    } catch {
+      await sleepReal(200);
+    }
+  }
+  throw new Error(`Coordinator ${url} did not start`);
+}
+
+const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
+
+function svgChart(rows: typeof series, versions: string[]): string {
+  const W = 760;
+  const H = 320;
+  const L = 60;
+  const B = 40;
+  const tMax = Math.max(1, ...rows.map((r) => r.t));
+  const x = (t: number) => L + ((W - L - 20) * t) / tMax;
+  const y = (n: number) => H - B - ((H - B - 20) * n) / N;
+  const colors = ['#888', '#2a7', '#d33', '#36c'];
+  const lines = versions.map((v, i) => `<polyline fill="none" stroke="${colors[i % colors.length] ?? '#000'}" stroke-width="2" points="${rows.map((r) => `${x(r.t).toFixed(1)},${y(r.counts[v] ?? 0).toFixed(1)}`).join(' ')}"/>`);
+  const legend = versions.map((v, i) => `<text x="${L + 10 + i * 110}" y="16" fill="${colors[i % colors.length] ?? '#000'}" font-size="12">${v}</text>`);
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => `<text x="${L - 6}" y="${y(N * f) + 4}" font-size="10" text-anchor="end">${Math.round(N * f)}</text>`);
+  const xt = [0, 0.25, 0.5, 0.75, 1].map((f) => `<text x="${x(tMax * f)}" y="${H - B + 14}" font-size="10" text-anchor="middle">${((tMax * f * K) / 3600).toFixed(1)}h</text>`);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif"><rect width="100%" height="100%" fill="#fff"/><line x1="${L}" y1="${H - B}" x2="${W - 20}" y2="${H - B}" stroke="#000"/><line x1="${L}" y1="20" x2="${L}" y2="${H - B}" stroke="#000"/>${ticks.join('')}${xt.join('')}${lines.join('')}${legend.join('')}<text x="${W / 2}" y="${H - 6}" font-size="11" text-anchor="middle">simulated time (hosts running each version; ${N} hosts)</text></svg>\n`;
+}
+
+// --- the run ---------------------------------------------------------------------------------
+const dir = await mkdtemp(path.join(tmpdir(), 'berth-bench-fleet-'));
+const etcd = await startEtcdCluster(dir);
+const ports = [await freePort(), await freePort()];
+replicaUrls = ports.map((p) => `http://127.0.0.1:${p}`);
+const outDir = path.join(repoRoot, 'out/bench-fleet');
+await mkdir(outDir, { recursive: true });
+const replicas = ports.map((p, i) => startReplica(p, etcd.endpoints, path.join(outDir, `replica-${i + 1}.log`)));
+try {
+  for (const url of replicaUrls) await waitUp(url);
+  const hosts: SimHost[] = Array.from({ length: N }, (_, i) => {
+    const id = `host-${String(i).padStart(5, '0')}`;
+    const position = createHash('sha256').update(id).digest().readUInt32BE(0) / 2 ** 32;
+    const group = `rack-${i % GROUPS}`;
+    const clients = replicaUrls.map((url) => createFleetLockClient({ url, group, nodeId: id, timeoutMs: 30_000 }));
+    return { id, group, position, state: initialUpdateState(), running: { slot: 'a', version: '1.0.0' }, rollbacks: 0, learnedHalts: new Set<string>(), clients, replica: i % 2, boots: 0, lastReport: 0 };
+  });
+  console.log(`bench:fleet: ${N} hosts in ${GROUPS} groups of ${SLOTS} slots, 3 etcd members, 2 replicas; time x${K} (1 simulated hour = ${(3600 / K).toFixed(1)} s)`);
+  publish(GOOD);
+  const loops = hosts.map((h) => runHost(h));
+  const watcher = new EtcdClient({ endpoints: etcd.endpoints });
+  let storedMax = 0;
+  const sampler = (async () => {
+    while (!done) {
+      const counts: Record<string, number> = {};
+      for (const h of hosts) counts[h.running.version] = (counts[h.running.version] ?? 0) + 1;
+      series.push({ t: realS(), counts });
+      if (haltSeenReal === undefined && firstRollbackReal !== undefined) {
+        const kv = await watcher.get(`/berth/fleet/halts/${BAD}`).catch(() => undefined);
+        if (kv && (JSON.parse(kv.value) as { state: string }).state === 'halted') haltSeenReal = realS();
+      }
+      const locks = await watcher.range('/berth/fleet/locks/', { prefix: true }).catch(() => undefined);
+      for (const kv of locks?.kvs ?? []) storedMax = Math.max(storedMax, (JSON.parse(kv.value) as { holders: unknown[] }).holders.length);
+      await sleepReal(250);
+    }
+  })();
+  let killedAt = '';
+  let phaseLog: string[] = [];
+  const t0cpu = await Promise.all(replicas.map((r) => procStats(r.pid as number)));
+  // Good release: wait until every host runs it (or the waves' 4 h plus slack have passed).
+  const goodDeadline = simNow() + 8 * HOUR;
+  while (hosts.some((h) => h.running.version !== GOOD) && simNow() < goodDeadline) {
+    await sleepReal(500);
+    if (!killedAt && hosts.filter((h) => h.running.version === GOOD).length > N * 0.4) {
+      killedAt = `${realS().toFixed(1)} s (${hosts.filter((h) => h.running.version === GOOD).length} hosts on ${GOOD})`;
+      await etcd.kill(1);
+      replicas[1]?.kill('SIGKILL');
+    }
+  }
+  const goodDone = realS();
+  phaseLog.push(`${GOOD}: ${hosts.filter((h) => h.running.version === GOOD).length}/${N} hosts at ${goodDone.toFixed(1)} s (${((goodDone * K) / 3600).toFixed(1)} simulated h)`);
+  publish(BAD);
+  const badStart = realS();
+  const badDeadline = simNow() + 2 * HOUR;
+  while (simNow() < badDeadline) await sleepReal(500);
+  done = true;
+  const survivor = await procStats(replicas[0]?.pid as number);
+  await Promise.race([Promise.all(loops), sleepReal(20_000)]);
+  await sampler;
+  const wall = realS();
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const servedS = wall;
+  const firstWave = Math.round(N * (WAVE_PLANS.fast[0]?.fraction ?? 0));
+  console.log(phaseLog.join('\n'));
+  console.log(`${BAD} (bad): published at ${badStart.toFixed(1)} s; ${tookBad} hosts rebooted into it, ${tookBadBeforeHalt} of them before the halt was visible; first wave = ${firstWave} hosts, slots in flight = ${GROUPS * SLOTS}`);
+  console.log(`  first rollback at ${firstRollbackReal?.toFixed(1) ?? '-'} s, halt in etcd at ${haltSeenReal?.toFixed(1) ?? '-'} s: ${firstRollbackReal !== undefined && haltSeenReal !== undefined ? `${(haltSeenReal - firstRollbackReal).toFixed(2)} s real (${(((haltSeenReal - firstRollbackReal) * K) / 60).toFixed(1)} simulated min)` : 'no halt'}; ${haltedRefusals} pre-reboot refusals with version_halted`);
+  console.log(`  hosts per version at the end: ${JSON.stringify(series[series.length - 1]?.counts ?? {})}`);
+  if (lastReportError) console.log(`last refused report: ${lastReportError.slice(0, 300)}`);
+  if (lastLockError) console.log(`last failed FleetLock call: ${lastLockError.slice(0, 300)}`);
+  console.log(`killed etcd member m2 and replica 2 at ${killedAt || 'never'}`);
+  console.log(`slots: max simultaneous holders per group ${Math.max(...maxHolding.values())} of ${SLOTS} (per group: ${[...maxHolding.entries()].sort().map(([g, n]) => `${g}=${n}`).join(' ')}); stored semaphore max ${storedMax}; double grants / overruns: ${overruns}`);
+  console.log(`requests: ${requests} in ${servedS.toFixed(1)} s = ${(requests / servedS).toFixed(0)}/s (failed, retried on the other replica: ${failedRequests}); latency p50 ${pct(sorted, 50).toFixed(1)} ms, p99 ${pct(sorted, 99).toFixed(1)} ms, max ${(sorted[sorted.length - 1] ?? 0).toFixed(0)} ms`);
+  const cpu0 = survivor.cpuS - (t0cpu[0]?.cpuS ?? 0);
+  console.log(`coordinator replica 1 (survivor, served everything after the kill): CPU ${cpu0.toFixed(1)} s over ${wall.toFixed(1)} s = ${((cpu0 / wall) * 100).toFixed(0)}% of one core; RSS ${survivor.rssMiB.toFixed(0)} MiB, peak ${survivor.hwmMiB.toFixed(0)} MiB`);
+  const self = process.resourceUsage();
+  console.log(`bench process (the ${N} simulated hosts): CPU ${((self.userCPUTime + self.systemCPUTime) / 1e6).toFixed(1)} s, peak RSS ${(self.maxRSS / 1024).toFixed(0)} MiB`);
+  const versions = [...new Set(series.flatMap((r) => Object.keys(r.counts)))].sort();
+  await writeFile(path.join(outDir, 'versions.svg'), svgChart(series, versions));
+  const every = Math.max(1, Math.floor(series.length / 12));
+  console.log('hosts on each version over time (real s / simulated h):');
+  for (let i = 0; i < series.length; i += every) {
+    const r = series[i];
+    if (r) console.log(`  ${r.t.toFixed(0).padStart(4)} s  ${((r.t * K) / 3600).toFixed(1).padStart(5)} h  ${versions.map((v) => `${v}=${r.counts[v] ?? 0}`).join('  ')}`);
+  }
+  console.log(`chart: ${path.relative(process.cwd(), path.join(outDir, 'versions.svg'))}`);
+  phaseLog = [];
+} finally {
+  done = true;
+  for (const r of replicas) r.kill('SIGKILL');
+  await etcd.stop();
+  await rm(dir, { recursive: true, force: true });
+}
