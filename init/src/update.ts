@@ -12,8 +12,9 @@ import { describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { systemClock } from '../../lib/sys/clock.ts';
 import { PATHS, rootPartitionLabel, type Slot } from '../../lib/layout.ts';
-import { applyCgroupSteps, type BootGate, type ChannelObservation, createBootGate, createFleetLockClient, createGateTracker, createUpdateAgent, createUpdateEffects, fleetLockNodeId, type GateFacts, type GateReport, type HealthSample, JOURNAL_PATH, listEntryNames, loadPublicKey, observeGates, planBless, planThrottle, readJournal, rebootPolicyOf, renameEntries, rolloutPosition, spawnSlotWriter, type UpdateAgent, type VerifyRootStep, writeJournal, type WriteRootStep } from '../../updater/src/host.ts';
+import { applyCgroupSteps, type BootGate, type ChannelObservation, createBootGate, createFleetLockClient, createFleetReporter, createGateTracker, type FleetReporter, type FleetReportView, createUpdateAgent, createUpdateEffects, type GateFacts, type GateReport, type HealthSample, JOURNAL_PATH, listEntryNames, loadPublicKey, observeGates, planBless, planThrottle, readJournal, rebootPolicyOf, renameEntries, resolveFleetLockIdentity, rolloutPosition, spawnSlotWriter, type UpdateAgent, type VerifyRootStep, writeJournal, type WriteRootStep } from '../../updater/src/host.ts';
 import { UPDATE_DEFAULTS, type UpdateSettings } from '../../lib/config/sections/update.ts';
+import type { HaltInfo } from '../../lib/fleet/protocol.ts';
 import type { BootHealth, BootVerdict } from './boot-health.ts';
 import { withEsp } from './bless.ts';
 import { findPartition, readSectors } from './block-devices.ts';
@@ -49,6 +50,8 @@ export interface UpdaterHost {
   approve(): boolean;
   /** What the last verified channel metadata said about this host (wave, eligibility, halts). */
   rollout(): ChannelObservation | undefined;
+  /** The fleet's view with `update.fleetlock`: the coordinator's halt of the staged version, and the host reports; undefined without fleetlock. */
+  fleet(): { halt?: HaltInfo; reports?: FleetReportView } | undefined;
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
@@ -65,6 +68,7 @@ export function createUpdaterHost(options: UpdaterHostOptions): UpdaterHost {
   const tracker = createGateTracker();
   let gateInputs: { settings: UpdateSettings; soak: () => GateFacts['soak'] } | undefined;
   let observation: ChannelObservation | undefined;
+  let reporter: FleetReporter | undefined;
 
   const espJob = <T>(use: (espRoot: string) => Promise<T>): Promise<T> => withEsp(sys, logger, use, 'UPDATER_ESP_UNAVAILABLE');
 
@@ -143,6 +147,11 @@ export function createUpdaterHost(options: UpdaterHostOptions): UpdaterHost {
       );
     },
     rollout: () => observation,
+    fleet() {
+      if (!gateInputs?.settings.fleetlock) return undefined;
+      const lock = tracker.lock;
+      return { ...(lock.state === 'halted' ? { halt: lock.halt } : {}), ...(reporter ? { reports: reporter.view() } : {}) };
+    },
     approve() {
       if (!gateInputs?.settings.gates.includes('manual')) return false;
       tracker.approve();
@@ -178,9 +187,17 @@ export function createUpdaterHost(options: UpdaterHostOptions): UpdaterHost {
         const bootId = (await sys.fs.readText(BOOT_ID_PATH)).trim();
         const booted = { slot: ready.identity.slot, version: ready.identity.version, bootId };
         const machineId = (await sys.fs.readText('/etc/machine-id').catch(() => '')).trim();
-        const fleetlock = settings.fleetlock
-          ? createFleetLockClient({ url: settings.fleetlock.url, group: settings.fleetlock.group, nodeId: fleetLockNodeId(machineId || bootId) })
-          : undefined;
+        let fleetlock: ReturnType<typeof createFleetLockClient> | undefined;
+        if (settings.fleetlock) {
+          try {
+            const identity = await resolveFleetLockIdentity(settings.fleetlock, machineId || bootId, (path) => sys.fs.readText(path));
+            fleetlock = createFleetLockClient({ url: settings.fleetlock.url, group: settings.fleetlock.group, nodeId: identity.nodeId, ...(identity.tls ? { tls: identity.tls } : {}) });
+            logger.info('FleetLock client ready', { url: settings.fleetlock.url, group: settings.fleetlock.group, id: identity.nodeId, client_cert: identity.tls?.certPem !== undefined });
+          } catch (error) {
+            // The fleetlock gate then never holds and says so; the rest of the agent runs.
+            logger.error('FleetLock client unusable: the fleetlock gate cannot open', { error: describeError(error) });
+          }
+        }
         // Waves place the host by a stable seed; without one (no machine id) it counts as the last host, never a canary.
         const seed = settings.seed ?? (machineId || undefined);
         if (seed === undefined) logger.warn('No machine id and no update.seed: this host takes waved releases with the last wave');
@@ -205,6 +222,7 @@ export function createUpdaterHost(options: UpdaterHostOptions): UpdaterHost {
           },
           healthSample: () => bootGate.result().then((r) => (r.passed ? { initUp: true, unhealthyCritical: [] } : { initUp: true, unhealthyCritical: [], failedCritical: [r.reason] })),
           ...(fleetlock ? { fleetlock } : {}),
+          ...(fleetlock ? { beforeLock: () => reporter?.flush() ?? Promise.resolve() } : {}),
           soakState: () => soak,
           rolloutPosition: seed === undefined ? 1 - Number.EPSILON : rolloutPosition(seed),
           observeChannel: (seen) => {
@@ -215,6 +233,9 @@ export function createUpdaterHost(options: UpdaterHostOptions): UpdaterHost {
           clock: systemClock,
           logger,
         });
+        // Reports go to a berth coordinator; a Zincati-only server answers 404 and they stop.
+        reporter = fleetlock ? createFleetReporter({ client: fleetlock, state: () => created.state(), booted, clock: systemClock, logger }) : undefined;
+        let reportsStarted = false;
         let firstCheckDone = false;
         // The agent's health gate and blessing are the boot gate's: one judgement, one rename per boot.
         const gatedEffects = {
@@ -243,6 +264,13 @@ export function createUpdaterHost(options: UpdaterHostOptions): UpdaterHost {
           },
           logger,
           booted,
+          onState: () => {
+            if (reportsStarted) return reporter?.notify();
+            // The first report waits for the journal's state: an 'idle' sent before it could
+            // end a hold the coordinator must keep while this boot is still being confirmed.
+            reportsStarted = true;
+            void reporter?.run(new AbortController().signal).catch((error: unknown) => logger.error('Host reports stopped', { error: describeError(error) }));
+          },
         });
         agent = created;
         logger.info('Update agent starting', { slot: booted.slot, version: booted.version, server: settings.server, channel: settings.channel, strategy: settings.strategy });

@@ -31,6 +31,18 @@ export interface GateView {
   closes_at: string | null;
 }
 
+/** The fleet's view of this host's update, with `update.fleetlock`. */
+export interface FleetUpdateView {
+  /** The coordinator's halt of the version this host moves to, while it refuses the reboot lock for it (a berth coordinator's `version_halted`). */
+  halt: { version: string; reason: string; by: 'policy' | 'admin'; since: string } | null;
+  /** Host reports (`POST /v1/report`): pending (none yet), on (the last was accepted), failing, or off (the server has no report route: not a berth coordinator). */
+  reports: 'pending' | 'on' | 'failing' | 'off';
+  /** When the last report was accepted (or last failed, or was found unsupported). */
+  last_report_at: string | null;
+  /** Why the last report failed, while reports fail. */
+  report_error: string | null;
+}
+
 /** The status body of GET /v1/update. */
 export interface UpdateStatusBody {
   configured: boolean;
@@ -51,6 +63,8 @@ export interface UpdateStatusBody {
   gates: GateView[];
   /** The last verified channel metadata's view of this host; null before a check. */
   rollout: RolloutView | null;
+  /** The fleet's view (halt, reports) with update.fleetlock; null without it. */
+  fleet: FleetUpdateView | null;
 }
 
 /** The answer of POST /v1/update/check, /apply and /approve. */

@@ -246,3 +246,15 @@ export function parseHaltRefusal(body: unknown): Parsed<HaltRefusal> {
   const h = halt as HaltInfo;
   return { ok: true, value: { kind: 'version_halted', value: base.value.value, halt: { version: h.version, reason: h.reason, by: h.by, since: h.since } } };
 }
+
+// --- berth's additions: host identity -------------------------------------------------------
+
+/** The common-name prefix of a host certificate (`berth keys fleet host ID` writes `host:<ID>`); the coordinator lets it lock, release and report only as that id. */
+export const HOST_CERT_CN_PREFIX = 'host:';
+
+/** The FleetLock id a host certificate's common name gives, or undefined when it names no host. */
+export function hostIdOfCommonName(commonName: string | undefined): string | undefined {
+  if (commonName === undefined || !commonName.startsWith(HOST_CERT_CN_PREFIX)) return undefined;
+  const id = commonName.slice(HOST_CERT_CN_PREFIX.length);
+  return id === '' ? undefined : id;
+}

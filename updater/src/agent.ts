@@ -47,6 +47,8 @@ export interface AgentOptions {
   booted: BootIdentity;
   /** Pause before replaying a phase whose effect failed unexpectedly (default 60 s). */
   replayDelayMs?: number;
+  /** Told of every new state once it is journaled (the fleet reporter reports it). */
+  onState?: (state: UpdateState) => void;
 }
 
 export interface UpdateAgent {
@@ -139,6 +141,7 @@ export function createUpdateAgent(options: AgentOptions): UpdateAgent {
     // Journal first: after a power cut the agent replays this phase, never an older one.
     await journal.write(transition.state);
     state = transition.state;
+    options.onState?.(state);
     if (before !== state.current.phase || event.type === 'agent-started') {
       logger.info('Update phase', {
         from: before,

@@ -49,6 +49,8 @@ export interface EffectDeps {
   reboot(): Promise<void>;
   healthSample(): Promise<Omit<HealthSample, 'now'>>;
   fleetlock?: FleetLockClient;
+  /** Sends the host report if it changed; run before each lock request (fleet-reporter.ts flush). */
+  beforeLock?: () => Promise<void>;
   /** The booted release's soak, for the soak gate (default: passed). */
   soakState?: () => GateFacts['soak'];
   /** Approval and lock state, shared with status (default: a private one). */
@@ -210,6 +212,7 @@ export function createUpdateEffects(deps: EffectDeps): UpdateEffects {
           ...(deps.fleetlock ? { fleetlock: deps.fleetlock } : {}),
           ...(deps.soakState ? { soak: deps.soakState } : {}),
           ...('target' in current ? { targetVersion: current.target.version } : {}),
+          ...(deps.beforeLock ? { beforeLock: deps.beforeLock } : {}),
           tracker,
           clock,
           logger,

@@ -10,7 +10,7 @@ import type { Logger } from '../../lib/log.ts';
 import type { Clock as LibClock } from '../../lib/sys/clock.ts';
 import { retryDelayMs } from './core/schedule.ts';
 import { evaluateHealthGate, type HealthGateState, type HealthSample } from './core/slots.ts';
-import { decideReboot, evaluateGates, type GateFacts, type GateReport, type RebootPolicy } from './core/reboot-gates.ts';
+import { decideReboot, evaluateGates, FLEETLOCK_MAX_RETRY_MS, nextLockRequestInMs, type GateFacts, type GateReport, type RebootPolicy } from './core/reboot-gates.ts';
 import type { FleetLockClient, FleetLockResult } from './fleetlock.ts';
 
 /** What the gates need of time (lib/sys/clock.ts; the host passes its systemClock). */
@@ -18,8 +18,6 @@ export type Clock = Pick<LibClock, 'now' | 'sleep' | 'random'>;
 
 /** Re-check a window at least this often, so a clock step (NTP) cannot make it missed. */
 const WINDOW_RECHECK_MS = 15 * 60_000;
-/** FleetLock retries back off to at most this. */
-const FLEETLOCK_MAX_RETRY_MS = 5 * 60_000;
 
 /**
  * Calls `request` until the FleetLock server says yes, backing off between tries;
@@ -84,6 +82,11 @@ export interface RebootGateOptions {
   soak?: () => GateFacts['soak'];
   /** The staged version, for the pin. */
   targetVersion?: string;
+  /**
+   * Runs before each lock request: sends the host report if it changed, since a berth
+   * coordinator takes the version a host moves to (and so a halt) from its last report.
+   */
+  beforeLock?: () => Promise<void>;
   tracker?: GateTracker;
   clock: Clock;
   logger: Logger;
@@ -134,22 +137,35 @@ export async function awaitRebootPermission(options: RebootGateOptions, signal: 
         const client = options.fleetlock;
         if (!client) throw new BerthError('UPDATER_CONFIG', 'Reboot gate "fleetlock" needs update.fleetlock');
         lockAttempt += 1;
+        const before = tracker.lock;
         try {
+          if (options.beforeLock) await options.beforeLock();
           const result = await client.preReboot();
           if (result.ok) {
+            if (before.state === 'halted') logger.info('Fleet halt lifted: the coordinator grants the reboot lock again', { version: before.halt.version });
             tracker.lock = { state: 'held' };
             logger.info('Reboot lock taken');
             // Loop: the other gates are checked again now that the lock is ours.
             continue;
           }
-          tracker.lock = { state: 'refused', reason: `${result.kind}: ${result.value}` };
-          logger.info('Reboot lock not granted', { kind: result.kind, reason: result.value, status: result.status });
+          if (result.halt) {
+            // Not a full semaphore: the fleet stopped this version. It is not marked bad; the
+            // lock is asked for again at a slow pace, and a resume lets the host go on.
+            const halt = result.halt;
+            if (before.state !== 'halted' || before.halt.version !== halt.version || before.halt.since !== halt.since) {
+              logger.warn('Version halted by the fleet: not rebooting into it', { version: halt.version, by: halt.by, since: halt.since, reason: halt.reason, target: options.targetVersion });
+            }
+            tracker.lock = { state: 'halted', halt };
+          } else {
+            tracker.lock = { state: 'refused', reason: `${result.kind}: ${result.value}` };
+            logger.info('Reboot lock not granted', { kind: result.kind, reason: result.value, status: result.status });
+          }
         } catch (error) {
           if (signal.aborted) throw error;
           tracker.lock = { state: 'refused', reason: `server unreachable: ${describeError(error)}` };
           logger.warn('FleetLock server unreachable', { error: describeError(error) });
         }
-        await sleepOrWake(clock, retryDelayMs(lockAttempt, clock.random(), FLEETLOCK_MAX_RETRY_MS), signal, tracker);
+        await sleepOrWake(clock, nextLockRequestInMs(tracker.lock, lockAttempt, clock.random()), signal, tracker);
         continue;
       }
       case 'release-lock':

@@ -144,9 +144,9 @@ export function formatApplyReport(file: string, report: ApplyReportView): string
 
 /**
  * GET /v1/update as the API sends it, read leniently: gates are absent from hosts older than
- * the gates, rollout from hosts older than waves and halts.
+ * the gates, rollout from hosts older than waves and halts, fleet from hosts older than reports.
  */
-export type UpdateStatusView = Omit<UpdateStatusBody, 'gates' | 'rollout'> & Partial<Pick<UpdateStatusBody, 'gates' | 'rollout'>>;
+export type UpdateStatusView = Omit<UpdateStatusBody, 'gates' | 'rollout' | 'fleet'> & Partial<Pick<UpdateStatusBody, 'gates' | 'rollout' | 'fleet'>>;
 
 /** One gate row: `holds` or `closed`, why, and when it next opens. */
 function formatGate(g: NonNullable<UpdateStatusView['gates']>[number]): string {
@@ -167,6 +167,13 @@ export function formatUpdateStatus(s: UpdateStatusView): string {
     const wave = r.wave === null ? '' : `, wave ${r.wave} of ${r.waves ?? '?'}${r.eligible_at === null ? '' : `, eligible ${r.eligible_at}`}`;
     rows.push(['channel', `${r.version}: ${r.decision}${wave}; metadata expires ${r.metadata_expires}`]);
     if (r.halted_versions.length > 0) rows.push(['halted', `${r.halted_versions.join(', ')}${r.running_halted ? ' (the running version is halted: this host stays on it)' : ''}`]);
+  }
+  const f = s.fleet;
+  if (f) {
+    if (f.halt) rows.push(['fleet halt', `${f.halt.version} halted by ${f.halt.by === 'policy' ? 'the halt policy' : 'an operator'} since ${f.halt.since}: ${f.halt.reason} (not marked bad; goes on after berth fleet resume ${f.halt.version})`]);
+    const when = f.last_report_at === null ? '' : ` (last ${f.last_report_at})`;
+    const reports = { pending: 'none sent yet', on: `accepted${when}`, failing: `failing${when}: ${f.report_error ?? 'unknown error'}`, off: 'off: the FleetLock server is not a berth coordinator (no /v1/report)' }[f.reports];
+    rows.push(['fleet reports', reports]);
   }
   if (s.progress !== null) rows.push([s.progress.stage === 'download' ? 'download' : 'write', formatProgress(s.progress)]);
   if (s.apply_requested) rows.push(['apply', 'requested: reboots as soon as the update is staged']);

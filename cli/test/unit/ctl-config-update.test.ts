@@ -117,6 +117,19 @@ void t.test('output formatting', (t) => {
     }),
     'update status with gates',
   );
+  t.matchSnapshot(
+    formatUpdateStatus({
+      ...STATUS,
+      phase: 'staged',
+      progress: null,
+      apply_requested: false,
+      strategy: 'fleetlock',
+      gates: [{ gate: 'fleetlock', holds: false, detail: "2.0.0 halted by the fleet halt policy since 2026-12-05T08:00:00.000Z: 2 hosts rolled back (policy: halt at 2 failures; 2 took it); not rebooting into it (it is not marked bad), asking again every 5 min until 'berth fleet resume 2.0.0'", opens_at: null, closes_at: null }],
+      fleet: { halt: { version: '2.0.0', reason: '2 hosts rolled back (policy: halt at 2 failures; 2 took it)', by: 'policy', since: '2026-12-05T08:00:00.000Z' }, reports: 'on', last_report_at: '2026-12-05T08:01:00.000Z', report_error: null },
+    }),
+    'update status with a fleet halt',
+  );
+  t.matchSnapshot(formatUpdateStatus({ ...STATUS, fleet: { halt: null, reports: 'off', last_report_at: '2026-12-05T08:01:00.000Z', report_error: null } }), 'update status with a Zincati-only FleetLock server');
   t.end();
 });
 

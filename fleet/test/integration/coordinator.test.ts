@@ -3,6 +3,7 @@
  * two replicas and a dozen mutual-TLS clients: slots are never exceeded while members and
  * replicas are killed and restarted, a changed slot count applies, a silent holder is released,
  * a halted version is refused with its reason, and unauthenticated or wrong-role clients are refused.
+ * berth's own agent client (updater's FleetLock client, reporter and reboot gate) runs against it too.
  */
 import t from 'tap';
 import { createLogger } from '../../../lib/log.ts';
@@ -10,6 +11,7 @@ import { issueCertificate } from '../../../lib/tls/x509.ts';
 import { FLEETLOCK_ROUTES, REPORT_ROUTE, parseHaltRefusal, type HostStatus } from '../../../lib/fleet/protocol.ts';
 import { EtcdClient, createFleetAdminClient, fleetRequest, startCoordinator, type CoordinatorOptions, type FleetClientOptions, type RunningCoordinator } from '../../src/index.ts';
 import { freePort, startEtcdCluster } from './etcd-cluster.ts';
+import { awaitRebootPermission, createFleetLockClient, createFleetReporter, createGateTracker, resolveFleetLockIdentity, type GateFacts, type UpdateState } from '../../../updater/src/host.ts';
 
 const notBefore = new Date(Date.now() - 60_000);
 const ca = issueCertificate({ role: 'ca', commonName: 'berth fleet CA', notBefore, validDays: 2 });
@@ -200,6 +202,56 @@ void t.test('coordinator on a 3-member etcd cluster', async (t) => {
     t.match(snap.halts, [{ version: '3.0', state: 'halted' }]);
     await admin.resume('3.0');
     t.equal((await fleetRequest(client(url, r3), 'POST', FLEETLOCK_ROUTES.preReboot, body('r3', 'canary'), fl)).status, 200, 'resumed: the lock is granted');
+  });
+  await t.test("berth's agent client: its reports arrive, a halted version is refused and recorded (not bad), a resume lets it go on", async (t) => {
+    const agentLines: string[] = [];
+    const agentLog = createLogger({ component: 'updater', sinks: [(l) => agentLines.push(l)] });
+    const cert = leaf('host:agent-1');
+    // The agent's own setup: the id comes from the host certificate, TLS from update.fleetlock.tls.
+    const identity = await resolveFleetLockIdentity({ tls: { ca: ca.certPem, cert: cert.certPem, key: cert.keyPem } }, 'machine-id', () => Promise.reject(new Error('no files')));
+    t.equal(identity.nodeId, 'agent-1');
+    const fleetlock = createFleetLockClient({ url: urls[0] as string, group: 'agents', nodeId: identity.nodeId, ...(identity.tls ? { tls: identity.tls } : {}) });
+    const target = { version: '4.0.0', bundleUrl: 'https://updates.invalid/b/manifest.json', slot: 'b' as const, from: { slot: 'a' as const, version: '1.0.0' } };
+    let state: UpdateState = { current: { phase: 'staged', target, bootId: 'boot-1' }, badVersions: [], failures: 0 };
+    const reporter = createFleetReporter({ client: fleetlock, state: () => state, booted: { slot: 'a', version: '1.0.0' }, clock: { now: () => new Date(), sleep: (ms, signal) => sleep(Math.min(ms, 50)).then(() => signal?.throwIfAborted()) }, logger: agentLog, intervalMs: 60_000 });
+    const stopReports = new AbortController();
+    const reporting = reporter.run(stopReports.signal);
+    await reporter.flush();
+    const host = (await admin.snapshot()).hosts.find((h) => h.id === 'agent-1');
+    t.match(host, { group: 'agents', status: { version: '1.0.0', slot: 'a', phase: 'staged', target_version: '4.0.0', bad_versions: [], rollbacks: 0 } }, 'the report arrived');
+    t.equal(reporter.view().state, 'on');
+
+    await admin.halt('4.0.0', 'nic driver drops links');
+    const tracker = createGateTracker();
+    const sleeps: number[] = [];
+    let seenWhileHalted: GateFacts['lock'] | undefined;
+    // The gate loop's clock: its one wait (after the refusal) is where an operator resumes the version.
+    const clock = {
+      now: () => new Date(),
+      random: () => 0.5,
+      sleep: async (ms: number) => {
+        sleeps.push(ms);
+        seenWhileHalted = tracker.lock;
+        await admin.resume('4.0.0');
+      },
+    };
+    await awaitRebootPermission({ policy: { gates: ['fleetlock'], pin: {} }, fleetlock, tracker, targetVersion: '4.0.0', beforeLock: () => reporter.flush(), clock, logger: agentLog }, new AbortController().signal);
+    t.match(seenWhileHalted, { state: 'halted', halt: { version: '4.0.0', by: 'admin', reason: 'nic driver drops links' } }, 'the agent recorded the halt and its reason');
+    t.same(sleeps, [300_000], 'then waited the halt re-check interval, not a quick retry');
+    t.same(tracker.lock, { state: 'held' }, 'resumed: the lock was granted');
+    t.same(state.badVersions, [], 'the halted version was not marked bad');
+    t.match(agentLines.join('\n'), /msg="Version halted by the fleet: not rebooting into it" version=4.0.0 by=admin/);
+    t.match((await admin.snapshot()).groups.find((g) => g.group === 'agents')?.holders, [{ id: 'agent-1', target_version: '4.0.0' }]);
+
+    // The new boot: its agent reports success on the new version, which ends the hold.
+    stopReports.abort();
+    await reporting;
+    state = { current: { phase: 'succeeded', slot: 'b', version: '4.0.0' }, badVersions: [], failures: 0 };
+    const after = createFleetReporter({ client: fleetlock, state: () => state, booted: { slot: 'b', version: '4.0.0' }, clock: { now: () => new Date(), sleep: () => Promise.resolve() }, logger: agentLog });
+    await after.flush();
+    t.same((await admin.snapshot()).groups.find((g) => g.group === 'agents')?.holders, [], 'the succeeded report released the slot');
+    t.match(agentLines.join('\n'), /msg="Reboot lock released by the coordinator on this report" phase=succeeded version=4.0.0/);
+    t.match((await admin.snapshot()).hosts.find((h) => h.id === 'agent-1')?.status, { version: '4.0.0', phase: 'succeeded' });
   });
   t.notOk(lines.some((l) => l.includes('level=error') && !l.includes('FLEET_ETCD_UNAVAILABLE')), 'no request failed except while etcd was unreachable');
 });

@@ -12,8 +12,7 @@ import { PATHS } from '../../../lib/layout.ts';
 import { registerConfigRoutes, type ConfigControl } from './core/config-routes.ts';
 import { registerContainerRoutes, type ContainerControl } from './core/container-routes.ts';
 import { registerUpdateRoutes } from './core/update-routes.ts';
-import { createUpdateControl } from './update-control.ts';
-import type { ChannelObservation, GateReport, UpdateAgent } from '../../../updater/src/host.ts';
+import { createUpdateControl, type UpdateControlOptions } from './update-control.ts';
 import { registerHostRoutes, type HostLogs, type HostProbe, type HostView } from './core/host-routes.ts';
 import { registerImageRoutes, type ImageControl } from './core/image-routes.ts';
 import { Router } from './core/router.ts';
@@ -38,7 +37,7 @@ export interface ApiOptions {
   /** Config plan/apply/try/confirm (init passes its config applier; absent: no such endpoints). */
   configControl?: ConfigControl;
   /** The updater (main.ts passes init's UpdaterHost; absent: no update endpoints). */
-  updater?: { agent(): UpdateAgent | undefined; gates(): GateReport[]; approve(): boolean; rollout(): ChannelObservation | undefined };
+  updater?: UpdateControlOptions['updater'];
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */

@@ -9,7 +9,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../../lib/log.ts';
 import { PATHS } from '../../../lib/layout.ts';
-import { BUNDLE_FILES, type ChannelObservation, type GateReport, type UpdateAgent, type UpdateState } from '../../../updater/src/host.ts';
+import type { HaltInfo } from '../../../lib/fleet/protocol.ts';
+import { BUNDLE_FILES, type ChannelObservation, type FleetReportView, type GateReport, type UpdateAgent, type UpdateState } from '../../../updater/src/host.ts';
 import { WRITER_CGROUP } from '../update.ts';
 import { downloadProgress, gateView, writeProgress, type UpdateControl, type UpdateProgress } from './core/update-routes.ts';
 
@@ -17,7 +18,7 @@ import { downloadProgress, gateView, writeProgress, type UpdateControl, type Upd
 const APPLY_POLL_MS = 250;
 
 export interface UpdateControlOptions {
-  updater: { agent(): UpdateAgent | undefined; gates(): GateReport[]; approve(): boolean; rollout(): ChannelObservation | undefined };
+  updater: { agent(): UpdateAgent | undefined; gates(): GateReport[]; approve(): boolean; rollout(): ChannelObservation | undefined; fleet?(): { halt?: HaltInfo; reports?: FleetReportView } | undefined };
   booted(): { slot: string; version: string } | undefined;
   strategy: string | undefined;
   logger: Logger;
@@ -79,6 +80,17 @@ export function createUpdateControl(options: UpdateControlOptions): UpdateContro
         halted_versions: [...seen.halted],
         running_halted: seen.isRunningHalted,
         metadata_expires: seen.expires,
+      };
+    },
+    fleet: () => {
+      const seen = options.updater.fleet?.();
+      if (!seen) return null;
+      const r = seen.reports;
+      return {
+        halt: seen.halt ? { ...seen.halt } : null,
+        reports: r?.state ?? 'pending',
+        last_report_at: r?.lastAt?.toISOString() ?? null,
+        report_error: r?.state === 'failing' ? (r.lastFailure ?? null) : null,
       };
     },
     approve: () => {

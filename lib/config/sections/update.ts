@@ -8,6 +8,7 @@
 import { compareVersions, isSemVer } from '../../semver.ts';
 import { problemLine } from '../problems.ts';
 import { boolean, custom, duration, INVALID, object, string, validate, type Schema, type Shape } from '../validate.ts';
+import { pemOrPath } from './api.ts';
 import { throttleSchema, type ThrottleLimits } from './update-throttle.ts';
 import { rebootWindowSchema, type RebootWindow } from './update-window.ts';
 
@@ -69,7 +70,7 @@ export interface UpdateSettings {
   window?: RebootWindow;
   /** Which releases the host may take (`pin`, `max_version`); empty = any. */
   pin: VersionPin;
-  fleetlock?: { url: string; group: string };
+  fleetlock?: FleetLockSettings;
   throttle: ThrottleLimits;
   soakMs: number;
   allowDowngrade: boolean;
@@ -77,6 +78,17 @@ export interface UpdateSettings {
   maxMetadataAgeMs: number;
   /** Places the host in a rollout's waves; default: the machine id. */
   seed?: string;
+}
+
+/** `update.fleetlock:` as validated. */
+export interface FleetLockSettings {
+  /** Base URL of the FleetLock server; ends with '/'. */
+  url: string;
+  group: string;
+  /** The FleetLock id; default: the id of the host certificate (`host:<id>`), else a hash of the machine id. */
+  id?: string;
+  /** TLS towards the server, each PEM text or an absolute path: the CA its certificate chains to, and this host's client certificate and key (`berth keys fleet host ID`). */
+  tls?: { ca?: string; cert?: string; key?: string };
 }
 
 export const UPDATE_DEFAULTS = {
@@ -147,6 +159,13 @@ const fleetlockSchema = object({
   url: directoryUrl('a FleetLock server'),
   // The protocol's group rule, as in updater/src/core/fleetlock-names.ts.
   group: string({ pattern: /[a-zA-Z0-9.-]+/, expected: 'a FleetLock group (letters, digits, "." and "-")' }).default('default'),
+  // The protocol's id rule, as lib/fleet/protocol.ts checks it on the coordinator.
+  id: string({ pattern: /[^\u0000-\u001f/]{1,128}/, expected: 'a FleetLock id (1 to 128 characters, no "/" or control characters)' }).optional(),
+  tls: object({ ca: pemOrPath.optional(), cert: pemOrPath.optional(), key: pemOrPath.optional() }).optional(),
+}).refine((f, report) => {
+  if (f.tls === undefined) return;
+  if ((f.tls.cert === undefined) !== (f.tls.key === undefined)) report('tls.cert and tls.key go together: give both (berth keys fleet host ID writes them) or neither', { path: ['tls'] });
+  if (!f.url.startsWith('https:')) report(`tls is set but url ${f.url} is plain http, so it would do nothing: use an https URL or remove tls`, { path: ['tls'], at: 'key' });
 });
 
 /** The schema of `update:` (lib/config toolkit). */

@@ -6,7 +6,9 @@
  * until when). Pure: the instant and the facts the shell observed come in as parameters.
  */
 import { type GateName, type VersionPin } from '../../../lib/config/sections/update.ts';
+import type { HaltInfo } from '../../../lib/fleet/protocol.ts';
 import { compareVersions, parseSemVer } from '../../../lib/semver.ts';
+import { retryDelayMs } from './schedule.ts';
 import { evaluateWindow, type RebootWindow } from './window.ts';
 
 export { describeGates, GATE_NAMES, gatesOf, parsePin, REBOOT_STRATEGIES, type GateName, type RebootStrategy, type VersionPin } from '../../../lib/config/sections/update.ts';
@@ -35,8 +37,11 @@ export interface GateFacts {
   soak: { state: 'passed' } | { state: 'failed'; reason: string } | { state: 'running'; endsAt?: Date };
   /** An operator approved the reboot (`berth ctl update approve`). */
   approved: boolean;
-  /** The FleetLock lock: not asked for yet, held, or refused by the server (or unreachable). */
-  lock: { state: 'not-requested' } | { state: 'held' } | { state: 'refused'; reason: string };
+  /**
+   * The FleetLock lock: not asked for yet, held, refused by the server (or unreachable), or
+   * refused because a berth coordinator halted the version this host moves to (`version_halted`).
+   */
+  lock: { state: 'not-requested' } | { state: 'held' } | { state: 'refused'; reason: string } | { state: 'halted'; halt: HaltInfo };
   /** The version staged or about to be, for the pin; undefined when none is known. */
   targetVersion?: string;
 }
@@ -93,6 +98,7 @@ export function evaluateGates(policy: RebootPolicy, facts: GateFacts): GateRepor
         const opensAt = windowStatus && !windowStatus.holds ? windowStatus.opensAt : undefined;
         if (lock.state === 'held') reports.push({ gate, holds: true, detail: 'lock held' });
         else if (lock.state === 'refused') reports.push({ gate, holds: false, detail: `lock refused: ${lock.reason}`, ...(opensAt ? { opensAt } : {}) });
+        else if (lock.state === 'halted') reports.push({ gate, holds: false, detail: describeHalt(lock.halt) });
         else reports.push({ gate, holds: false, detail: 'lock requested only once every other gate holds', ...(opensAt ? { opensAt } : {}) });
         break;
       }
@@ -131,4 +137,25 @@ export function decideReboot(reports: readonly GateReport[], lock: GateFacts['lo
   }
   if (hasLockGate && lock.state !== 'held') return { kind: 'take-lock' };
   return { kind: 'reboot' };
+}
+
+/** How long a halted version waits before the lock is asked for again (the halt may have been lifted). */
+export const HALT_RECHECK_MS = 5 * 60_000;
+/** FleetLock retries back off to at most this. */
+export const FLEETLOCK_MAX_RETRY_MS = 5 * 60_000;
+
+/** The gate's words for a halt: which version, who halted it, since when, why, and what lifts it. */
+export function describeHalt(halt: HaltInfo): string {
+  const by = halt.by === 'policy' ? 'the fleet halt policy' : 'an operator';
+  return `${halt.version} halted by ${by} since ${halt.since}: ${halt.reason}; not rebooting into it (it is not marked bad), asking again every ${HALT_RECHECK_MS / 60_000} min until 'berth fleet resume ${halt.version}'`;
+}
+
+/**
+ * The wait before the next pre-reboot after `attempt` unanswered or refused ones: a halted
+ * version is asked about at a slow, fixed pace (only a resume changes the answer); anything else
+ * backs off up to 5 minutes. `random` in [0, 1) is the jitter.
+ */
+export function nextLockRequestInMs(lock: GateFacts['lock'], attempt: number, random: number): number {
+  if (lock.state === 'halted') return HALT_RECHECK_MS;
+  return retryDelayMs(attempt, random, FLEETLOCK_MAX_RETRY_MS);
 }

@@ -125,3 +125,16 @@ void t.test('a setting that would do nothing is an error that says why', (t) => 
   t.same(problems({ pin: '2.3', max_version: 'latest' }).map((p) => p.split(':')[0]), ['update.pin', 'update.max_version']);
   t.end();
 });
+
+void t.test('fleetlock id and TLS (a berth coordinator with mutual TLS)', (t) => {
+  const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  const ok = parseUpdateSettings({ server: 'http://x/', strategy: 'fleetlock', fleetlock: { url: 'https://10.0.0.5:7480', id: 'node-1', tls: { ca: '/etc/berth/fleet-ca.crt', cert: pem, key: '/etc/berth/host.key' } } });
+  t.same(ok.problems, []);
+  t.same(ok.settings?.fleetlock, { url: 'https://10.0.0.5:7480/', group: 'default', id: 'node-1', tls: { ca: '/etc/berth/fleet-ca.crt', cert: pem, key: '/etc/berth/host.key' } });
+  t.same(parseUpdateSettings({ server: 'http://x/', strategy: 'fleetlock', fleetlock: { url: 'https://lock/', tls: { ca: '/ca.crt' } } }).problems, [], 'a private CA alone (anonymous hosts) is fine');
+  const problems = (fleetlock: unknown) => parseUpdateSettings({ server: 'http://x/', strategy: 'fleetlock', fleetlock }).problems;
+  t.same(problems({ url: 'https://lock/', tls: { cert: '/host.crt' } }), ['update.fleetlock.tls: tls.cert and tls.key go together: give both (berth keys fleet host ID writes them) or neither']);
+  t.same(problems({ url: 'http://lock/', tls: { ca: '/ca.crt' } }), ['update.fleetlock.tls: tls is set but url http://lock/ is plain http, so it would do nothing: use an https URL or remove tls']);
+  t.same(problems({ url: 'https://lock/', id: 'a/b', tls: { cert: 'relative.crt', key: '/k', typo: 1 } }).map((p) => p.split(':')[0]), ['update.fleetlock.id', 'update.fleetlock.tls.cert', 'update.fleetlock.tls.typo'], 'every problem with its path');
+  t.end();
+});

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createMemoryLogger } from '../../../lib/log.ts';
-import { awaitRebootPermission, createGateTracker, releaseRebootLock, runHealthGate } from '../../src/gates.ts';
+import { awaitRebootPermission, createGateTracker, observeGates, releaseRebootLock, runHealthGate } from '../../src/gates.ts';
 import type { GateFacts } from '../../src/core/reboot-gates.ts';
 import type { FleetLockClient, FleetLockResult } from '../../src/fleetlock.ts';
 import { parseRebootWindow } from '../../src/core/window.ts';
@@ -144,4 +144,43 @@ void t.test('health gate passes after an uninterrupted soak, fails on timeout', 
     new AbortController().signal,
   );
   t.match(failing, { passed: false, reason: /health probe failed: runtime not answering/ });
+});
+
+void t.test('a halted version: not rebooted into, asked about again slowly, shown with its reason, and taken once resumed', async (t) => {
+  const logger = createMemoryLogger('updater');
+  const calls: { what: string; at: string }[] = [];
+  const clock = fakeClock('2026-11-23T10:00:00Z');
+  const halt = { version: '2.0.0', reason: '2 hosts rolled back (policy: halt at 2 failures; 2 took it)', by: 'policy' as const, since: '2026-11-23T09:58:00.000Z' };
+  const refusal: FleetLockResult = { ok: false, status: 409, kind: 'version_halted', value: `Version 2.0.0 is halted: ${halt.reason}`, halt };
+  const client = scriptedClient([refusal, refusal, refusal, { ok: true }], calls, clock);
+  const tracker = createGateTracker();
+  const policy = { gates: ['fleetlock' as const], pin: NO_PIN };
+  const seenLocks: GateFacts['lock'][] = [];
+  let flushes = 0;
+  const beforeLock = () => {
+    flushes += 1;
+    seenLocks.push(tracker.lock);
+    return Promise.resolve();
+  };
+  await awaitRebootPermission({ policy, fleetlock: client, tracker, targetVersion: '2.0.0', beforeLock, clock, logger }, new AbortController().signal);
+  t.equal(flushes, 4, 'the report is flushed before every lock request (the coordinator halts by the reported target)');
+  t.same(seenLocks.slice(1), [{ state: 'halted', halt }, { state: 'halted', halt }, { state: 'halted', halt }], 'the halt is kept while refused');
+  t.same(clock.slept, [300_000, 300_000, 300_000], 'a halted version is asked about every 5 minutes, without backing off further');
+  t.same(tracker.lock, { state: 'held' }, 'resumed: the lock is granted and the host goes on');
+  const text = logger.lines.join('\n');
+  t.equal(logger.lines.filter((l) => l.includes('Version halted by the fleet')).length, 1, 'the halt is logged once');
+  t.match(text, /level=warn .*msg="Version halted by the fleet: not rebooting into it" version=2.0.0 by=policy since=2026-11-23T09:58:00.000Z reason="2 hosts rolled back/);
+  t.match(text, /msg="Fleet halt lifted: the coordinator grants the reboot lock again" version=2.0.0/);
+});
+
+void t.test('the fleetlock gate shows a halt with its reason and what lifts it', (t) => {
+  const tracker = createGateTracker();
+  tracker.lock = { state: 'halted', halt: { version: '2.0.0', reason: 'nic driver', by: 'admin', since: '2026-11-23T09:58:00.000Z' } };
+  const [report] = observeGates({ policy: { gates: ['fleetlock'], pin: NO_PIN }, clock: fakeClock('2026-11-23T10:00:00Z') }, tracker);
+  t.same(report, {
+    gate: 'fleetlock',
+    holds: false,
+    detail: "2.0.0 halted by an operator since 2026-11-23T09:58:00.000Z: nic driver; not rebooting into it (it is not marked bad), asking again every 5 min until 'berth fleet resume 2.0.0'",
+  });
+  t.end();
 });

@@ -7,10 +7,10 @@
  * come through UpdateControl (../update-control.ts; a fake in tests).
  */
 import { describeUpdateState, type GateReport, type UpdateEvent, type UpdatePhase, type UpdateState } from '../../../../updater/src/host.ts';
-import { API_ROUTES, type GateView, type UpdateActionAnswer, type RolloutView, type UpdatePhaseName, type UpdateProgress, type UpdateStatusBody } from '../../../../lib/api/index.ts';
+import { API_ROUTES, type FleetUpdateView, type GateView, type UpdateActionAnswer, type RolloutView, type UpdatePhaseName, type UpdateProgress, type UpdateStatusBody } from '../../../../lib/api/index.ts';
 import { ApiError, type ApiRoute, type JsonSchema, type Router } from './router.ts';
 
-export type { GateView, RolloutView, UpdateProgress, UpdateStatusBody };
+export type { FleetUpdateView, GateView, RolloutView, UpdateProgress, UpdateStatusBody };
 
 // The status names the state machine's phases: the wire type and the updater must agree both ways.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -37,6 +37,8 @@ export interface UpdateControl {
   approve(): boolean;
   /** What the last verified channel metadata said about this host. */
   rollout(): RolloutView | null;
+  /** The fleet's view of this host's update (halt, reports); null without update.fleetlock. */
+  fleet(): FleetUpdateView | null;
 }
 
 /** A gate report (updater/src/core/reboot-gates.ts) as the API sends it. Pure. */
@@ -47,7 +49,7 @@ export function gateView(report: GateReport): GateView {
 /** The status from the agent's state. Pure. */
 export function describeUpdate(
   state: UpdateState | undefined,
-  facts: { booted: { slot: string; version: string } | undefined; strategy: string | undefined; progress: UpdateProgress | undefined; applyRequested: boolean; gates?: GateView[]; rollout?: RolloutView | null },
+  facts: { booted: { slot: string; version: string } | undefined; strategy: string | undefined; progress: UpdateProgress | undefined; applyRequested: boolean; gates?: GateView[]; rollout?: RolloutView | null; fleet?: FleetUpdateView | null },
 ): UpdateStatusBody {
   const base: UpdateStatusBody = {
     configured: state !== undefined,
@@ -64,6 +66,7 @@ export function describeUpdate(
     apply_requested: facts.applyRequested,
     gates: state === undefined ? [] : (facts.gates ?? []),
     rollout: state === undefined ? null : (facts.rollout ?? null),
+    fleet: state === undefined ? null : (facts.fleet ?? null),
   };
   if (state === undefined) return base;
   // The state machine's own summary says which version, slot and error each phase carries.
@@ -110,7 +113,7 @@ const PROGRESS_SCHEMA: JsonSchema = {
 
 export const UPDATE_STATUS_SCHEMA: JsonSchema = {
   type: 'object',
-  required: ['configured', 'phase', 'booted_slot', 'current_version', 'available_version', 'target_slot', 'strategy', 'progress', 'bad_versions', 'failures', 'last_error', 'apply_requested', 'gates', 'rollout'],
+  required: ['configured', 'phase', 'booted_slot', 'current_version', 'available_version', 'target_slot', 'strategy', 'progress', 'bad_versions', 'failures', 'last_error', 'apply_requested', 'gates', 'rollout', 'fleet'],
   properties: {
     configured: { type: 'boolean', description: 'false when the machine config has no update: section' },
     phase: { type: 'string', enum: ['off', 'idle', 'checking', 'downloading', 'verifying', 'staged', 'rebooting', 'confirming', 'succeeded', 'rolled-back', 'failed'] },
@@ -154,6 +157,21 @@ export const UPDATE_STATUS_SCHEMA: JsonSchema = {
         metadata_expires: { type: 'string' },
       },
     },
+    fleet: {
+      type: ['object', 'null'],
+      description: "With update.fleetlock: a berth fleet coordinator's halt of the version this host moves to (the reboot lock is refused until berth fleet resume; the version is not marked bad), and the host reports; null without fleetlock",
+      required: ['halt', 'reports', 'last_report_at', 'report_error'],
+      properties: {
+        halt: {
+          type: ['object', 'null'],
+          required: ['version', 'reason', 'by', 'since'],
+          properties: { version: { type: 'string' }, reason: { type: 'string' }, by: { type: 'string', enum: ['policy', 'admin'] }, since: { type: 'string' } },
+        },
+        reports: { type: 'string', enum: ['pending', 'on', 'failing', 'off'], description: 'off: the FleetLock server has no /v1/report (not a berth coordinator)' },
+        last_report_at: { type: ['string', 'null'] },
+        report_error: { type: ['string', 'null'] },
+      },
+    },
   },
 };
 
@@ -175,7 +193,7 @@ export function registerUpdateRoutes(router: Router, control: UpdateControl, sle
   const status = async (): Promise<UpdateStatusBody> => {
     const state = control.agent()?.state();
     const progress = state === undefined ? undefined : await control.progress(state).catch(() => undefined);
-    return describeUpdate(state, { booted: control.booted(), strategy: control.strategy(), progress, applyRequested: control.applyPending(), gates: control.gates(), rollout: control.rollout() });
+    return describeUpdate(state, { booted: control.booted(), strategy: control.strategy(), progress, applyRequested: control.applyPending(), gates: control.gates(), rollout: control.rollout(), fleet: control.fleet() });
   };
   const act = (action: 'check' | 'apply'): ApiRoute['handler'] => {
     // async: a thrown ApiError becomes the rejection the server answers with.

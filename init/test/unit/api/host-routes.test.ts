@@ -146,7 +146,7 @@ void t.test('the committed openapi.json is the document of the host endpoints', 
   registerContainerRoutes(router, engine);
   registerImageRoutes(router, images);
   const configControl: ConfigControl = { current: unused, pendingTry: unused, apply: unused, confirm: unused };
-  const updateControl: UpdateControl = { agent: unused, booted: unused, strategy: unused, progress: unused, applyPending: unused, requestApply: unused, gates: unused, approve: unused, rollout: unused };
+  const updateControl: UpdateControl = { agent: unused, booted: unused, strategy: unused, progress: unused, applyPending: unused, requestApply: unused, gates: unused, approve: unused, rollout: unused, fleet: unused };
   registerConfigRoutes(router, configControl);
   registerUpdateRoutes(router, updateControl, unused);
   // The route table the CLI calls through (lib/api) is exactly what the server registers.

@@ -49,6 +49,7 @@ void t.test('status in every phase', (t) => {
     apply_requested: false,
     gates: [],
     rollout: null,
+    fleet: null,
   });
   const gates = [gateView({ gate: 'window', holds: false, detail: 'closed', opensAt: new Date('2026-11-28T01:00:00Z'), closesAt: new Date('2026-11-28T04:00:00Z') }), gateView({ gate: 'manual', holds: true, detail: 'approved by an operator' })];
   t.same(describeUpdate(stateIn('staged'), { ...facts, gates }).gates, [
@@ -111,6 +112,7 @@ function routes(control: Partial<UpdateControl> & { state?: UpdateState }) {
     gates: () => [],
     approve: () => false,
     rollout: () => null,
+    fleet: () => null,
     ...control,
   };
   const router = new Router();
@@ -195,4 +197,22 @@ void t.test('the apply latch sends reboot-allowed once the agent is staged, and 
   state = { ...stateIn('idle') };
   await new Promise((resolve) => setTimeout(resolve, 300));
   t.equal(control.applyPending(), false, 'a later state at rest: the check found nothing');
+});
+
+void t.test('the fleet view: the coordinator halt of the staged version and the host reports', async (t) => {
+  const agent = { state: () => stateIn('staged'), send: () => undefined, run: () => Promise.resolve(), stop: () => undefined };
+  const logger = createLogger({ component: 'api', sinks: [] });
+  const halt = { version: '2.0.0', reason: 'nic driver', by: 'admin' as const, since: '2026-12-05T08:00:00.000Z' };
+  const control = createUpdateControl({
+    updater: { agent: () => agent, gates: () => [], approve: () => false, rollout: () => undefined, fleet: () => ({ halt, reports: { state: 'failing', lastAt: new Date('2026-12-05T08:01:00Z'), lastFailure: 'HTTP 503 store_unavailable: etcd has no quorum' } }) },
+    booted: () => undefined,
+    strategy: 'fleetlock',
+    logger,
+  });
+  t.same(control.fleet(), { halt, reports: 'failing', last_report_at: '2026-12-05T08:01:00.000Z', report_error: 'HTTP 503 store_unavailable: etcd has no quorum' });
+  const withoutLock = createUpdateControl({ updater: { agent: () => agent, gates: () => [], approve: () => false, rollout: () => undefined, fleet: () => undefined }, booted: () => undefined, strategy: 'manual', logger });
+  t.equal(withoutLock.fleet(), null, 'null without update.fleetlock');
+  const r = routes({ state: stateIn('staged'), fleet: () => control.fleet() });
+  const answer = await r.call('GET', '/v1/update');
+  t.match(answer, { status: 200, json: { phase: 'staged', fleet: { halt: { version: '2.0.0', by: 'admin' }, reports: 'failing' } } });
 });

@@ -135,6 +135,30 @@ running  1.0.0 (slot a)
 
 `
 
+exports[`cli/test/unit/ctl-config-update.test.ts > TAP > output formatting > update status with a fleet halt 1`] = `
+phase           staged
+running         1.0.0 (slot a)
+target          2.0.0 (slot b)
+strategy        fleetlock
+gate fleetlock  closed  2.0.0 halted by the fleet halt policy since 2026-12-05T08:00:00.000Z: 2 hosts rolled back (policy: halt at 2 failures; 2 took it); not rebooting into it (it is not marked bad), asking again every 5 min until 'berth fleet resume 2.0.0'
+fleet halt      2.0.0 halted by the halt policy since 2026-12-05T08:00:00.000Z: 2 hosts rolled back (policy: halt at 2 failures; 2 took it) (not marked bad; goes on after berth fleet resume 2.0.0)
+fleet reports   accepted (last 2026-12-05T08:01:00.000Z)
+bad versions    1.5.0
+
+`
+
+exports[`cli/test/unit/ctl-config-update.test.ts > TAP > output formatting > update status with a Zincati-only FleetLock server 1`] = `
+phase          downloading
+running        1.0.0 (slot a)
+target         2.0.0 (slot b)
+strategy       window
+fleet reports  off: the FleetLock server is not a berth coordinator (no /v1/report)
+download       25% (50.0 MiB of 200.0 MiB)
+apply          requested: reboots as soon as the update is staged
+bad versions   1.5.0
+
+`
+
 exports[`cli/test/unit/ctl-config-update.test.ts > TAP > output formatting > update status with gates 1`] = `
 phase           staged
 running         1.0.0 (slot a)
