@@ -19,10 +19,8 @@ import { REPORT_ROUTE, type HostReport, type HostStatus } from '../lib/fleet/pro
 import { EtcdClient } from '../fleet/src/index.ts';
 import { describeError } from '../lib/errors.ts';
 import { freePort, startEtcdCluster } from '../fleet/test/integration/etcd-cluster.ts';
-import { chooseRelease, type ChannelMetadata } from '../updater/src/core/release.ts';
-import { WAVE_PLANS } from '../updater/src/core/rollout.ts';
-import { initialUpdateState, reduceUpdate, type UpdateState } from '../updater/src/core/state.ts';
-import { createFleetLockClient, type FleetLockClient } from '../updater/src/fleetlock.ts';
+import { chooseRelease, createFleetLockClient, initialUpdateState, reduceUpdate, type FleetLockClient, type UpdateState } from '../updater/src/host.ts';
+import { WAVE_PLANS, type ChannelMetadata } from '../updater/src/index.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name: string, fallback: number): number => {

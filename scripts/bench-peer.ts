@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseBootConsole, renderBootSvg } from '../cli/src/index.ts';
 import { loadProfileFile } from '../image-builder/src/index.ts';
 import { type BuiltImage, createMachine, DEBUG_SHELL_CONFIG, loadImage, PANIC_PATTERN, REPO_ROOT, type Vm } from '../vm/src/index.ts';
-import { guestApiOk } from '../qemu-tests/harness/guest-api.ts';
+import { guestApiOk } from '../qemu-tests/harness/index.ts';
 import { benchRuns, BOOT_TIMEOUT_MS, bootFloor, buildFloorImage, fmtSeconds, mib, stats, type Sample } from './bench/common.ts';
 import { BENCH_IMAGE_REF, buildPeerImage, CONTAINER_COMMAND, CONTAINER_OUTPUT_PATTERN, PEER_READY_PATTERN } from './bench/peer-image.ts';
 

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { parseMemTotal, parseProcInteger, servicesLimits } from '../../init/src/core/cgroup-plan.ts';
+import { parseMemTotal, parseProcInteger, servicesLimits } from '../../init/src/index.ts';
 import { ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl, type CtlResult } from '../harness/api-client.ts';
 import { runVmCase } from '../harness/case.ts';
 import { caseConfig, webContainer, type ContainerConfig } from '../harness/machine-config.ts';

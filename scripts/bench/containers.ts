@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BuiltImage, busyboxEntries, createMachine, DEBUG_SHELL_CONFIG, type DebugShell, HOST_BUSYBOX, TEST_IMAGE_APPLETS, type Vm, writeOciLayout } from '../../vm/src/index.ts';
-import { missingRegistryTools, startRegistry } from '../../qemu-tests/harness/registry.ts';
+import { missingRegistryTools, startRegistry } from '../../qemu-tests/harness/index.ts';
 import { BOOT_TIMEOUT_MS, mib, row } from './common.ts';
 
 /** Idle containers in the memory boot. */

@@ -20,10 +20,8 @@ import { execFile } from 'node:child_process';
 import { access, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type BuiltImage, createMachine, REPO_ROOT, type Vm } from '../../vm/src/index.ts';
-import { guestApiOk } from '../../qemu-tests/harness/guest-api.ts';
-import { freePort } from '../../qemu-tests/harness/registry.ts';
-import { startStaticServer } from '../../qemu-tests/harness/static-server.ts';
+import { type BuiltImage, createMachine, freePort, REPO_ROOT, type Vm } from '../../vm/src/index.ts';
+import { guestApiOk, startStaticServer } from '../../qemu-tests/harness/index.ts';
 import { BOOT_TIMEOUT_MS, mib, row } from './common.ts';
 
 const run = promisify(execFile);

@@ -10,7 +10,7 @@ import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { nativeCompileArgv } from '../../../image-builder/src/steps/native.ts';
+import { nativeCompileArgv } from '../../../image-builder/src/index.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { build } from 'esbuild';
-import { BUNDLE_SPLITTING, isBundleOutput } from '../../../image-builder/src/steps/bundle.ts';
+import { BUNDLE_SPLITTING, isBundleOutput } from '../../../image-builder/src/index.ts';
 
 // The image builder bundles init/src/main.ts the same way; build-only packages must never
 // reach the runtime bundle, and what only the probe child needs must stay out of the entry.
