@@ -1,7 +1,7 @@
 /**
- * Whether this boot is good enough to bless its boot entry. One interface so the
- * runtime can later decide by critical containers and a soak time; today a boot that
- * reached readiness is good.
+ * Whether this boot is good enough to bless its boot entry. On a host the verdict comes from
+ * the updater's boot gate (src/update.ts: critical containers and services healthy for the
+ * soak); createReadinessHealth, for tests and images without the wiring, calls a ready boot good.
  */
 
 export type BootStatus = 'good' | 'bad' | 'indeterminate';
