@@ -18,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { REPORT_ROUTE, type HostReport, type HostStatus } from '../lib/fleet/protocol.ts';
 import { EtcdClient } from '../fleet/src/index.ts';
 import { describeError } from '../lib/errors.ts';
-import { freePort, startEtcdCluster } from '../fleet/test/integration/etcd-cluster.ts';
+import { freePort } from '../lib/sys/free-port.ts';
+import { startEtcdCluster } from '../fleet/test/integration/etcd-cluster.ts';
 import { chooseRelease, createFleetLockClient, initialUpdateState, reduceUpdate, type FleetLockClient, type UpdateState } from '../updater/src/host.ts';
 import { WAVE_PLANS, type ChannelMetadata } from '../updater/src/index.ts';
 

@@ -2,13 +2,13 @@
  * Argument parsing for the `berth` command, pure: argv in, a command or a usage error
  * out. Unknown flags are errors that say what is accepted.
  */
-import { BerthError } from '../../lib/errors.ts';
 import { FLEET_HELP, parseFleetArgs, type FleetAdminCommand, type FleetServeCommand } from './fleet-args.ts';
 import { KEYS_HELP, parseKeysArgs, type KeysCommand } from './keys/args.ts';
 import { CTL_HELP, parseCtlArgs, type CtlCommand } from './ctl/args.ts';
 import type { RootFilesystem } from '../../image-builder/src/index.ts';
 import { parseConfigArgs, parseVmArgs, VM_HELP, type VmCliCommand } from './vm/args.ts';
 import { checkBundleBuildOptions, parseBundleBuildOption, parsePublishArgs, UPDATE_HELP, type BundleBuildOptions, type UpdateCliCommand } from './update-args.ts';
+import { nextValue, usage } from './argv.ts';
 
 export type CliCommand =
   | { kind: 'help' }
@@ -40,10 +40,6 @@ ${KEYS_HELP}${UPDATE_HELP}${VM_HELP}${CTL_HELP}${FLEET_HELP}  berth help | --hel
       Show this text.
 `;
 
-function usage(message: string): BerthError {
-  return new BerthError('CLI_USAGE', `${message} (see 'berth --help')`);
-}
-
 export function parseCliArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): CliCommand {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h') return { kind: 'help' };
@@ -64,8 +60,7 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
     }
     const arg = rest[i] as string;
     const value = (): string => {
-      const v = rest[i + 1];
-      if (v === undefined || v.startsWith('--')) throw usage(`${arg} needs a value`);
+      const v = nextValue(rest, i, arg);
       i += 1;
       return v;
     };

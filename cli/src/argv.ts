@@ -6,6 +6,13 @@ export function usage(message: string): BerthError {
   return new BerthError('CLI_USAGE', `${message} (see 'berth --help')`);
 }
 
+/** The word after `--flag` at `argv[i]`; the end or another `--option` there is a usage error naming the flag. */
+export function nextValue(argv: readonly string[], i: number, flag: string): string {
+  const value = argv[i + 1];
+  if (value === undefined || value.startsWith('--')) throw usage(`${flag} needs a value`);
+  return value;
+}
+
 /** Reads `--flag value` and `--flag=value`; returns [value, next index]. */
 export function takeValue(argv: readonly string[], i: number, flag: string): [string, number] {
   const arg = argv[i] as string;

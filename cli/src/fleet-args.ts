@@ -3,8 +3,8 @@
  * `berth keys fleet …` (the fleet CA, host, admin and server certificates), pure: argv in, a
  * command or a CLI_USAGE error naming the argument out.
  */
-import { BerthError } from '../../lib/errors.ts';
 import { FLEETLOCK_GROUP_PATTERN } from '../../lib/fleet/protocol.ts';
+import { nextValue, usage } from './argv.ts';
 
 /** How `berth fleet` reaches a coordinator: URL, and the admin's certificate, key and the fleet CA (files). */
 export interface FleetTarget {
@@ -65,16 +65,10 @@ export const FLEET_HELP = `  berth fleet serve --etcd URL[,URL…] [--listen HOS
       certificate from 'berth keys fleet admin'). BERTH_FLEET_SERVER, _CERT, _KEY, _CA set defaults.
 `;
 
-function usage(message: string): BerthError {
-  return new BerthError('CLI_USAGE', `${message} (see 'berth --help')`);
-}
-
 function take(argv: readonly string[], i: number, flag: string): [string, number] {
   const arg = argv[i] as string;
   if (arg.startsWith(`${flag}=`)) return [arg.slice(flag.length + 1), i];
-  const v = argv[i + 1];
-  if (v === undefined || v.startsWith('--')) throw usage(`${flag} needs a value`);
-  return [v, i + 1];
+  return [nextValue(argv, i, flag), i + 1];
 }
 
 function number(flag: string, text: string, min: number, integer: boolean): number {

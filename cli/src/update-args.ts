@@ -3,7 +3,7 @@
  * options of `build` (the signing key comes from `berth keys update-signing`, keys/args.ts).
  * Pure: argv in, a command or a CLI_USAGE error out.
  */
-import { BerthError } from '../../lib/errors.ts';
+import { nextValue, usage } from './argv.ts';
 
 export type UpdateCliCommand =
   | { kind: 'publish'; bundle: string; channel: string; to: string; signingKey: string; expiresInMs?: number; waves?: string }
@@ -30,16 +30,6 @@ export const UPDATE_HELP = `  berth build ... --signing-key FILE [--channel NAME
   berth publish --halt VERSION | --resume VERSION --channel NAME --to DIR --signing-key FILE
       Re-sign the channel with VERSION halted (hosts not on it stop taking it) or resumed.
 `;
-
-function usage(message: string): BerthError {
-  return new BerthError('CLI_USAGE', `${message} (see 'berth --help')`);
-}
-
-function takeValue(argv: readonly string[], i: number, flag: string): string {
-  const value = argv[i + 1];
-  if (value === undefined || value.startsWith('--')) throw usage(`${flag} needs a value`);
-  return value;
-}
 
 const VERSION = /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
 const CHANNEL = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -68,23 +58,23 @@ export function parsePublishArgs(argv: readonly string[]): UpdateCliCommand {
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] as string;
     if (arg === '--channel') {
-      channel = takeValue(argv, i, arg);
+      channel = nextValue(argv, i, arg);
       if (!CHANNEL.test(channel)) throw usage(`--channel '${channel}': use lowercase letters, digits, '.', '_' and '-'`);
       i += 1;
     } else if (arg === '--to') {
-      to = takeValue(argv, i, arg);
+      to = nextValue(argv, i, arg);
       i += 1;
     } else if (arg === '--signing-key') {
-      signingKey = takeValue(argv, i, arg);
+      signingKey = nextValue(argv, i, arg);
       i += 1;
     } else if (arg === '--expires-in') {
-      expiresInMs = parseExpiresIn(takeValue(argv, i, arg));
+      expiresInMs = parseExpiresIn(nextValue(argv, i, arg));
       i += 1;
     } else if (arg === '--waves') {
-      waves = takeValue(argv, i, arg);
+      waves = nextValue(argv, i, arg);
       i += 1;
     } else if (arg === '--halt' || arg === '--resume') {
-      const version = takeValue(argv, i, arg);
+      const version = nextValue(argv, i, arg);
       if (!VERSION.test(version)) throw usage(`${arg} '${version}': expected a semantic version like 1.2.3`);
       (arg === '--halt' ? halt : resume).push(version);
       i += 1;
@@ -114,16 +104,16 @@ export function parseBundleBuildOption(argv: readonly string[], i: number, optio
   const arg = argv[i];
   switch (arg) {
     case '--signing-key':
-      options.signingKey = takeValue(argv, i, arg);
+      options.signingKey = nextValue(argv, i, arg);
       return i + 1;
     case '--channel': {
-      const value = takeValue(argv, i, arg);
+      const value = nextValue(argv, i, arg);
       if (!CHANNEL.test(value)) throw usage(`--channel '${value}': use lowercase letters, digits, '.', '_' and '-'`);
       options.channel = value;
       return i + 1;
     }
     case '--min-version': {
-      const value = takeValue(argv, i, arg);
+      const value = nextValue(argv, i, arg);
       if (!VERSION.test(value)) throw usage(`--min-version '${value}': expected a semantic version like 1.2.3`);
       options.minVersion = value;
       return i + 1;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import t from 'tap';
 import { apiConfigSection, ctlArgv, ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl } from '../harness/api-client.ts';
 import { runVmCase } from '../harness/case.ts';
-import { freePort } from '../harness/registry.ts';
+import { freePort } from '../../lib/sys/free-port.ts';
 import { REPO_ROOT } from '../../vm/src/index.ts';
 
 const keysDir = t.testdir();

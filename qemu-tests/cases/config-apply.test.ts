@@ -12,7 +12,7 @@ import path from 'node:path';
 import t from 'tap';
 import { apiConfigSection, ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl as ctl } from '../harness/api-client.ts';
 import { runVmCase } from '../harness/case.ts';
-import { freePort } from '../harness/registry.ts';
+import { freePort } from '../../lib/sys/free-port.ts';
 import { containersImageDir, loadImage } from '../../vm/src/index.ts';
 
 const dir = t.testdir();

@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { runVmCase } from '../harness/case.ts';
 import { busyboxEntries, containersImageDir, fetchTextUntil, HOST_BUSYBOX, loadImage, TEST_IMAGE_APPLETS, writeOciLayout } from '../../vm/src/index.ts';
-import { freePort, missingRegistryTools, startRegistry } from '../harness/registry.ts';
+import { missingRegistryTools, startRegistry } from '../harness/registry.ts';
+import { freePort } from '../../lib/sys/free-port.ts';
 
 const GUEST_REGISTRY = '10.0.2.100:5000';
 

@@ -11,7 +11,7 @@ import { parseLogLine } from '../../lib/log.ts';
 import { runVmCase } from '../harness/case.ts';
 import { caseConfig, shellContainer, sleeperContainer, webContainer } from '../harness/machine-config.ts';
 import { containersImageDir, fetchTextUntil, loadImage } from '../../vm/src/index.ts';
-import { freePort } from '../harness/registry.ts';
+import { freePort } from '../../lib/sys/free-port.ts';
 
 const CONFIG = caseConfig({
   containers: {

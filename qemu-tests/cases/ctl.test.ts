@@ -17,7 +17,8 @@ import t from 'tap';
 import { apiConfigSection, ctlArgv, ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl, type CtlResult } from '../harness/api-client.ts';
 import { runVmCase } from '../harness/case.ts';
 import { busyboxEntries, containersImageDir, HOST_BUSYBOX, loadImage, REPO_ROOT, TEST_IMAGE_APPLETS, writeOciLayout } from '../../vm/src/index.ts';
-import { freePort, missingRegistryTools, startRegistry } from '../harness/registry.ts';
+import { missingRegistryTools, startRegistry } from '../harness/registry.ts';
+import { freePort } from '../../lib/sys/free-port.ts';
 
 const GUEST_REGISTRY = '10.0.2.100:5000';
 const PULLED = `${GUEST_REGISTRY}/test/ctl:1`;

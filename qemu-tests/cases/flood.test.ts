@@ -11,7 +11,7 @@ import { DEFAULT_ROTATION } from '../../runtime/src/index.ts';
 import { caseTimeoutMs, runVmCase } from '../harness/case.ts';
 import { guestApiOk } from '../harness/guest-api.ts';
 import { containersImageDir, FAILED_PATTERN, fetchTextUntil, loadImage, PANIC_PATTERN, READY_PATTERN } from '../../vm/src/index.ts';
-import { freePort } from '../harness/registry.ts';
+import { freePort } from '../../lib/sys/free-port.ts';
 import { PATHS } from '../../lib/layout.ts';
 
 const CONFIG = `

@@ -15,7 +15,7 @@ import { ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl, type CtlResult }
 import { runVmCase } from '../harness/case.ts';
 import { caseConfig, sleeperContainer, TEST_IMAGE, webContainer, type ContainerConfig } from '../harness/machine-config.ts';
 import { containersImageDir, loadImage } from '../../vm/src/index.ts';
-import { freePort } from '../harness/registry.ts';
+import { freePort } from '../../lib/sys/free-port.ts';
 
 const SETTLE_MS = 90_000;
 /** The API's generated private key (init/src/api/tls-material.ts GENERATED_KEY_FILE). */

@@ -17,7 +17,8 @@ import { ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl, type CtlResult }
 import { runVmCase } from '../harness/case.ts';
 import { caseConfig, webContainer, type ContainerConfig } from '../harness/machine-config.ts';
 import { busyboxEntries, containersImageDir, fetchTextUntil, HOST_BUSYBOX, loadImage, TEST_IMAGE_APPLETS, writeOciLayout } from '../../vm/src/index.ts';
-import { freePort, missingRegistryTools, startRegistry } from '../harness/registry.ts';
+import { missingRegistryTools, startRegistry } from '../harness/registry.ts';
+import { freePort } from '../../lib/sys/free-port.ts';
 import { errorCode } from '../../lib/errors.ts';
 
 const GUEST_REGISTRY = '10.0.2.100:5000';

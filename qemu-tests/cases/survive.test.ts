@@ -13,7 +13,7 @@ import { caseConfig, shellContainer, sleeperContainer, webContainer } from '../h
 import { listBootEntries } from '../harness/esp.ts';
 import { guestApiOk } from '../harness/guest-api.ts';
 import { containersImageDir, FAILED_PATTERN, fetchTextUntil, loadImage, PANIC_PATTERN, READY_PATTERN } from '../../vm/src/index.ts';
-import { freePort } from '../harness/registry.ts';
+import { freePort } from '../../lib/sys/free-port.ts';
 
 const CONFIG = caseConfig({
   containers: {

@@ -6,8 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../lib/sys/free-port.ts';
 
 export const REGISTRY_TOOL = '/usr/bin/docker-registry';
 export const SKOPEO_TOOL = '/usr/bin/skopeo';
@@ -17,16 +17,6 @@ export function missingRegistryTools(): string[] {
   return [REGISTRY_TOOL, SKOPEO_TOOL]
     .filter((tool) => !existsSync(tool))
     .map((tool) => `${tool} is missing: run scripts/setup-host.sh (Debian packages docker-registry and skopeo)`);
-}
-
-/** A free TCP port on 127.0.0.1 (closed again before it is returned). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('No free port on 127.0.0.1');
-  return address.port;
 }
 
 /** Runs a tool to its end; throws with its output when it exits non-zero. */

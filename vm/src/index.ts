@@ -15,4 +15,4 @@ export * from './image.ts';
 export * from './oci-image.ts';
 export * from './http.ts';
 export * from './network-hub.ts';
-export * from './ports.ts';
+export { freePort } from '../../lib/sys/free-port.ts';

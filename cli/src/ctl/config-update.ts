@@ -7,6 +7,7 @@ import { BerthError } from '../../../lib/errors.ts';
 import { API_ROUTES, routeRequest, type ApplyReport, type ConfigPlanView, type ConfirmAnswer, type PlanAnswer, type UpdateActionAnswer, type UpdateStatusBody } from '../../../lib/api/index.ts';
 import type { CtlRequests } from './containers.ts';
 import { formatBytes, formatValidation } from './format.ts';
+import { usage } from '../argv.ts';
 
 export type ConfigUpdateAction =
   | { op: 'config-plan'; file: string }
@@ -40,10 +41,6 @@ export const CONFIG_UPDATE_HELP = `        config plan FILE           what apply
 export interface ConfigUpdateExtras {
   timeout: string | undefined;
   wait: boolean;
-}
-
-function usage(message: string): BerthError {
-  return new BerthError('CLI_USAGE', `${message} (see 'berth --help')`);
 }
 
 const TIMEOUT = /^\d+(?:ms|s|m|h)(?:\d+(?:ms|s|m|h))*$/;

@@ -19,6 +19,7 @@ import {
   type PullProgressView,
   type RemovalView,
 } from './container-format.ts';
+import { usage } from '../argv.ts';
 
 export type ContainerAction =
   | { op: 'ps' }
@@ -58,10 +59,6 @@ export const CONTAINER_EXIT = {
   /** exec: berth ctl itself failed (the command's own codes are passed through), as docker exec does. */
   execFailed: 125,
 } as const;
-
-function usage(message: string): BerthError {
-  return new BerthError('CLI_USAGE', `${message} (see 'berth --help')`);
-}
 
 /** What args.ts found besides the words: -f, --tail and the words after `--`. */
 export interface ContainerArgExtras {

@@ -2,8 +2,8 @@
  * Argument parsing of `berth vm run`, `berth vm test` and `berth config validate`. Pure: argv
  * in, a command or a CLI_USAGE error out; unknown flags are errors that say what is accepted.
  */
-import { BerthError } from '../../../lib/errors.ts';
 import { parseByteSize } from '../../../lib/config/validate.ts';
+import { nextValue, usage } from '../argv.ts';
 
 /** A host port on 127.0.0.1 forwarded to a guest port (`--forward 8080:80`, `/udp` for UDP). */
 export interface ForwardArg {
@@ -58,10 +58,6 @@ export const VM_HELP = `  berth vm run [IMAGE_DIR|DISK] [--config FILE] [--forwa
       Check a machine config offline: every problem with its line, warnings apart.
 `;
 
-function usage(message: string): BerthError {
-  return new BerthError('CLI_USAGE', `${message} (see 'berth --help')`);
-}
-
 /** `HOST:GUEST[/tcp|/udp]` with both ports 1-65535. */
 export function parseForward(text: string): ForwardArg {
   const match = /^(\d{1,5}):(\d{1,5})(?:\/(tcp|udp))?$/.exec(text);
@@ -88,8 +84,7 @@ export function parseVmArgs(argv: readonly string[]): VmRunCommand | VmTestComma
   for (let i = 0; i < rest.length; i += 1) {
     const arg = rest[i] as string;
     const value = (): string => {
-      const v = rest[i + 1];
-      if (v === undefined || v.startsWith('--')) throw usage(`${arg} needs a value`);
+      const v = nextValue(rest, i, arg);
       i += 1;
       return v;
     };

@@ -10,7 +10,8 @@ import { createLogger } from '../../../lib/log.ts';
 import { issueCertificate } from '../../../lib/tls/x509.ts';
 import { FLEETLOCK_ROUTES, REPORT_ROUTE, parseHaltRefusal, type HostStatus } from '../../../lib/fleet/protocol.ts';
 import { EtcdClient, createFleetAdminClient, fleetRequest, startCoordinator, type CoordinatorOptions, type FleetClientOptions, type RunningCoordinator } from '../../src/index.ts';
-import { freePort, startEtcdCluster } from './etcd-cluster.ts';
+import { freePort } from '../../../lib/sys/free-port.ts';
+import { startEtcdCluster } from './etcd-cluster.ts';
 import { awaitRebootPermission, createFleetLockClient, createFleetReporter, createGateTracker, resolveFleetLockIdentity, type GateFacts, type UpdateState } from '../../../updater/src/host.ts';
 
 const notBefore = new Date(Date.now() - 60_000);

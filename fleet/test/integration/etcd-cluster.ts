@@ -5,22 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { access, mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freePort } from '../../../lib/sys/free-port.ts';
 
 export const ETCD_BINARY = '/usr/bin/etcd';
-
-/** A free TCP port on 127.0.0.1 (bound then released). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Member {
   name: string;

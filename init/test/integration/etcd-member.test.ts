@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import t from 'tap';
 import { loadMachineConfig } from '../../../lib/config/machine-config.ts';
 import { FLEETLOCK_ROUTES } from '../../../lib/fleet/protocol.ts';
@@ -16,18 +15,7 @@ import { planEtcd } from '../../src/core/etcd.ts';
 import { probeEtcdHealth } from '../../src/etcd.ts';
 import { startHostCoordinator } from '../../src/fleet-coordinator.ts';
 import { createNodeSys } from '../../src/sys/node.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../../lib/sys/free-port.ts';
 
 void t.test('three members from berth configs form a cluster; the host coordinator keeps their group at one slot', async (t) => {
   const dir = t.testdir();

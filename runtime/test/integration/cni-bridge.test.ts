@@ -6,13 +6,13 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import t from 'tap';
 import { createMemoryLogger } from '../../../lib/log.ts';
 import { createExec } from '../../../lib/sys/exec.ts';
 import { createCniAttacher } from '../../src/cni-attacher.ts';
+import { freePort } from '../../../lib/sys/free-port.ts';
 
 const missing = ['/usr/lib/cni/bridge', '/usr/lib/cni/host-local', '/usr/lib/cni/portmap', '/usr/lib/cni/firewall', '/usr/lib/cni/loopback', '/usr/sbin/iptables', '/usr/bin/ip', '/usr/bin/socat'].filter((p) => !existsSync(p));
 if (missing.length > 0 || process.getuid?.() !== 0) {
@@ -25,16 +25,6 @@ const id = process.pid % 10_000;
 const bridge = `bt${id}`;
 const subnet = `10.251.${id % 250}.0/24`;
 const names = { a: `it${id}a`, b: `it${id}b` };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function iptablesSave(): Promise<string> {
   return (await exec.run('/usr/sbin/iptables-save', [])).stdout;
