@@ -1,8 +1,10 @@
 /**
  * A static HTTP file server on 127.0.0.1 for the update tests: what `berth publish`
  * writes is all an update server needs. GET and HEAD with single Range requests
- * (`bytes=N-` / `bytes=N-M`), every request recorded. Effects: reads files below `root`,
- * listens on loopback only.
+ * (`bytes=N-` / `bytes=N-M`), every request recorded with the bytes it handed to the socket
+ * over time (the wire rate as seen from outside the guest); `cutOnce` breaks the next GET of a
+ * file mid-body, so a client must resume. Effects: reads files below `root`, listens on
+ * loopback only.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -15,18 +17,48 @@ export interface RequestRecord {
   path: string;
   range?: string;
   status: number;
+  /** Body bytes the socket took, as [performance.now() ms, bytes so far] after each write completed. */
+  timeline: Array<[number, number]>;
+  /** True when this request's connection was broken on purpose (cutOnce). */
+  cut: boolean;
 }
 
 export interface StaticServer {
   port: number;
   requests: RequestRecord[];
+  /** The next GET of `path` without a Range header has its connection destroyed after `afterBytes` body bytes. */
+  cutOnce(path: string, afterBytes: number): void;
   close(): Promise<void>;
+}
+
+/** A request's wire rate after its first `skipMs` (the socket buffers fill then): bytes/s over the rest of its body. */
+export interface ServedRate {
+  bytesPerSecond: number;
+  bytes: number;
+  windowMs: number;
+}
+
+/**
+ * The rate at which a request's body left the server, counted from the first write that
+ * completed at least `skipMs` after its first byte to its last write. Undefined when the body
+ * took less than `skipMs` plus one second.
+ */
+export function servedRate(record: Pick<RequestRecord, 'timeline'>, skipMs = 1000): ServedRate | undefined {
+  const first = record.timeline[0];
+  const last = record.timeline.at(-1);
+  if (first === undefined || last === undefined) return undefined;
+  const from = record.timeline.find(([at]) => at >= first[0] + skipMs);
+  if (from === undefined || last[0] - from[0] < 1000) return undefined;
+  const bytes = last[1] - from[1];
+  const windowMs = last[0] - from[0];
+  return { bytesPerSecond: (bytes * 1000) / windowMs, bytes, windowMs };
 }
 
 export async function startStaticServer(root: string): Promise<StaticServer> {
   const requests: RequestRecord[] = [];
+  const cuts = new Map<string, number>();
   const server: Server = createServer((req, res) => {
-    const record: RequestRecord = { method: req.method ?? '', path: req.url ?? '', status: 0, ...(req.headers.range ? { range: req.headers.range } : {}) };
+    const record: RequestRecord = { method: req.method ?? '', path: req.url ?? '', status: 0, timeline: [], cut: false, ...(req.headers.range ? { range: req.headers.range } : {}) };
     requests.push(record);
     const reply = (status: number, headers: Record<string, string | number> = {}): void => {
       record.status = status;
@@ -73,13 +105,37 @@ export async function startStaticServer(root: string): Promise<StaticServer> {
         res.end();
         return;
       }
-      createReadStream(file, { start, end }).pipe(res);
+      const cutAfter = req.method === 'GET' && !range ? cuts.get(record.path) : undefined;
+      if (cutAfter !== undefined) cuts.delete(record.path);
+      let sent = 0;
+      const stream = createReadStream(file, { start, end, highWaterMark: 64 * 1024 });
+      stream.on('data', (chunk) => {
+        const bytes = chunk.length;
+        const isFlowing = res.write(chunk, (error) => {
+          if (error) return;
+          sent += bytes;
+          record.timeline.push([performance.now(), sent]);
+          if (cutAfter !== undefined && sent >= cutAfter && !record.cut) {
+            record.cut = true;
+            stream.destroy();
+            res.socket?.destroy();
+          }
+        });
+        if (!isFlowing) {
+          stream.pause();
+          res.once('drain', () => stream.resume());
+        }
+      });
+      stream.on('end', () => res.end());
+      stream.on('error', () => res.destroy());
+      res.on('close', () => stream.destroy());
     })();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
     requests,
+    cutOnce: (path, afterBytes) => cuts.set(path, afterBytes),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
