@@ -107,6 +107,8 @@ export const PATHS = {
   volumesDir: '/var/lib/berth/volumes',
   /** The update journal (the updater's state across reboots). */
   updateJournal: '/var/lib/berth/update-journal.json',
+  /** This host's id when the image has no /etc/machine-id: generated at the first boot, kept across reboots and updates (init/src/machine-id.ts). */
+  machineId: '/var/lib/berth/machine-id',
   /** Digest of the config source text last taken over (config.ts). */
   provisionedRecord: '/var/lib/berth/config.provisioned',
   /** init's own log file. */

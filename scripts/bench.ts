@@ -46,6 +46,17 @@ if (only === undefined || only === 'boot') await benchBoot();
 if (only === undefined || only === 'containers') await benchContainerHost();
 if (only === undefined || only === 'update') await benchUpdates();
 
+/** BERTH_BENCH_UPDATE_VARIANTS=unthrottled,throttled,paced picks the update variants (default: all). */
+function updateVariants(): Variant[] {
+  const all = Object.keys(VARIANTS) as Variant[];
+  const asked = process.env.BERTH_BENCH_UPDATE_VARIANTS;
+  if (asked === undefined || asked === '') return all;
+  const picked = asked.split(',').map((v) => v.trim());
+  const unknown = picked.filter((v) => !(all as string[]).includes(v));
+  if (unknown.length > 0) throw new Error(`BERTH_BENCH_UPDATE_VARIANTS: unknown variant ${unknown.join(', ')}; expected some of ${all.join(', ')}`);
+  return picked as Variant[];
+}
+
 /** Updates (issue 4) on the update test's images (BERTH_UPDATE_DIR, default out/update): each variant once per run. */
 async function benchUpdates(): Promise<void> {
   const updateDir = process.env.BERTH_UPDATE_DIR ?? path.join(REPO_ROOT, 'out/update');
@@ -53,7 +64,7 @@ async function benchUpdates(): Promise<void> {
   const updateImage = await loadImage(path.join(updateDir, 'qemu-update'));
   const runs: UpdateRun[] = [];
   for (let run = 1; run <= RUNS; run += 1) {
-    for (const variant of Object.keys(VARIANTS) as Variant[]) runs.push(await benchUpdate(updateImage, updateDir, variant, run));
+    for (const variant of updateVariants()) runs.push(await benchUpdate(updateImage, updateDir, variant, run));
   }
   console.log(updateTable(runs, updateImage, accel));
 }

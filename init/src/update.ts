@@ -17,6 +17,7 @@ import { UPDATE_DEFAULTS, type UpdateSettings } from '../../lib/config/sections/
 import type { HaltInfo } from '../../lib/fleet/protocol.ts';
 import type { BootHealth, BootVerdict } from './boot-health.ts';
 import { withEsp } from './bless.ts';
+import { stableMachineId } from './machine-id.ts';
 import { findPartition, readSectors } from './block-devices.ts';
 import type { BootIdentity } from './core/boot-identity.ts';
 import type { MachineConfig } from './core/machine-config.ts';
@@ -186,7 +187,14 @@ export function createUpdaterHost(options: UpdaterHostOptions): UpdaterHost {
         }
         const bootId = (await sys.fs.readText(BOOT_ID_PATH)).trim();
         const booted = { slot: ready.identity.slot, version: ready.identity.version, bootId };
-        const machineId = (await sys.fs.readText('/etc/machine-id').catch(() => '')).trim();
+        let machineId = '';
+        try {
+          const stable = await stableMachineId(sys.fs);
+          machineId = stable.id;
+          if (stable.source === 'generated') logger.info('Machine id generated', { path: PATHS.machineId });
+        } catch (error) {
+          logger.warn('Cannot keep a machine id: the FleetLock id and the wave seed change at every boot', { path: PATHS.machineId, error: describeError(error) });
+        }
         let fleetlock: ReturnType<typeof createFleetLockClient> | undefined;
         if (settings.fleetlock) {
           try {

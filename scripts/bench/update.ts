@@ -9,7 +9,10 @@
  *    to the same inactive slot) and the CPU (the same downloaded payload hashed, decompressed
  *    and hashed again by the guest's node with nothing written: what the writer cannot beat);
  *  - the p99 latency of an HTTP container (busybox httpd, published port) while the update is
- *    applied (slot write, read-back, ESP), beside its p99 with no update in the same VM.
+ *    applied (slot write, read-back, ESP), beside its p99 with no update in the same VM;
+ *  - the download: its time and rate (bundle bytes over the download phase, and the root
+ *    payload's rate as the static server counted it after its first second) against
+ *    update.throttle.download_bps, and the HTTP p99 during the download against no update.
  * Each run is one fresh machine per variant, with `strategy: manual`: the update is started on
  * request (POST /v1/update/check) once the no-update latency and the disk floor are measured,
  * the CPU floor runs while the staged update waits, and POST /v1/update/apply reboots into it;
@@ -21,7 +24,7 @@ import { access, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type BuiltImage, createMachine, freePort, REPO_ROOT, type Vm } from '../../vm/src/index.ts';
-import { guestApiOk, startStaticServer } from '../../qemu-tests/harness/index.ts';
+import { guestApiOk, servedRate, startStaticServer } from '../../qemu-tests/harness/index.ts';
 import { BOOT_TIMEOUT_MS, mib, row } from './common.ts';
 
 const run = promisify(execFile);
@@ -29,10 +32,11 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /** The two ways the slot is written: no limits, and the limits of the issue's example config. */
-export const VARIANTS = {
-  unthrottled: { label: 'no throttle', throttle: undefined },
+export const VARIANTS: Record<'unthrottled' | 'throttled' | 'paced', { label: string; throttle?: string; downloadBps?: number }> = {
+  unthrottled: { label: 'no throttle' },
   throttled: { label: 'io.max 5 MiB/s + 500 IOPS, cpu.max 20%', throttle: '{ write_bps: 5M, write_iops: 500, cpu: 20% }' },
-} as const;
+  paced: { label: 'download_bps 2 MiB/s', throttle: '{ download_bps: 2M }', downloadBps: 2 * 1024 * 1024 },
+};
 export type Variant = keyof typeof VARIANTS;
 
 const SOAK = '10s';
@@ -62,6 +66,10 @@ export interface UpdateRun {
   cpuFloorBps: number;
   quietLatencies: number[];
   updateLatencies: number[];
+  /** Bundle bytes the server sent for 2.0.0, and the root payload's rate after its first second as the server counted it. */
+  downloadBytes: number;
+  rootServedBps: number;
+  downloadLatencies: number[];
   failedRequests: number;
 }
 
@@ -201,6 +209,11 @@ export async function benchUpdate(image: BuiltImage, updateDir: string, variant:
     await guestApiOk(shell, 'POST', '/v1/update/check');
     const downloading = await mark(vm, /msg="Update phase" from=checking to=downloading/, idle.end);
     const verifying = await mark(vm, /msg="Update phase" from=downloading to=verifying/, downloading.end);
+    const whileDownloading = probe.between(downloading.at, verifying.at);
+    const bundleGets = server.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/bundles/2.0.0/'));
+    const downloadBytes = bundleGets.reduce((sum, r) => sum + (r.timeline.at(-1)?.[1] ?? 0), 0);
+    const rootGet = bundleGets.find((r) => r.path.endsWith('/root.squashfs.zst'));
+    const rootServedBps = (rootGet && servedRate(rootGet, 1000)?.bytesPerSecond) ?? Number.NaN;
     const written = await mark(vm, /msg="Slot written" slot=b bytes=(\d+) ms=(\d+) bytes_per_s=(\d+) steady_bytes_per_s=(\d+)/, verifying.end);
     const staged = await mark(vm, /msg="Update staged, waiting for an operator to reboot"/, written.end);
     const during = probe.between(verifying.at, staged.at);
@@ -239,7 +252,10 @@ export async function benchUpdate(image: BuiltImage, updateDir: string, variant:
       cpuFloorBps,
       quietLatencies: quiet.latencies,
       updateLatencies: during.latencies,
-      failedRequests: quiet.failed + during.failed,
+      downloadBytes,
+      rootServedBps,
+      downloadLatencies: whileDownloading.latencies,
+      failedRequests: quiet.failed + during.failed + whileDownloading.failed,
     };
     log(
       `update ${variant} run ${runNumber}: total ${(result.totalMs / 1000).toFixed(1)} s, write ${mib(result.writeBps)}/s (floors: disk ${mib(diskFloorBps)}/s, CPU ${mib(cpuFloorBps)}/s), ` +
@@ -275,9 +291,18 @@ export function updateTable(runs: readonly UpdateRun[], image: BuiltImage, accel
     if (these.length === 0) continue;
     const name = VARIANTS[variant].label;
     const quietP99 = these.map((r) => percentile(r.quietLatencies, 99));
+    const limit = VARIANTS[variant].downloadBps;
     lines.push(
       row(`${name}: end-to-end (check → blessed, without the manual strategy's wait)`, these.map((r) => r.totalMs), [], seconds),
       row(`${name}: download`, these.map((r) => r.downloadMs), [], seconds),
+      row(
+        `${name}: download rate (bundle bytes / download time)${limit ? ' / download_bps' : ''}`,
+        these.map((r) => (r.downloadBytes * 1000) / r.downloadMs),
+        limit ? [[limit]] : [],
+        rate,
+      ),
+      row(`${name}: root payload rate as the server sent it (after its first second)${limit ? ' / download_bps' : ''}`, these.map((r) => r.rootServedBps), limit ? [[limit]] : [], rate),
+      row(`${name}: HTTP p99 during the download / no update`, these.map((r) => percentile(r.downloadLatencies, 99)), [quietP99], ms),
       row(`${name}: apply (slot write, read-back, ESP)`, these.map((r) => r.applyMs), [], seconds),
       row(`${name}: reboot → BERTH-READY slot=b`, these.map((r) => r.rebootMs), [], seconds),
       row(`${name}: READY → entry blessed (soak ${SOAK})`, these.map((r) => r.blessMs), [], seconds),
@@ -289,7 +314,7 @@ export function updateTable(runs: readonly UpdateRun[], image: BuiltImage, accel
     );
   }
   const failed = runs.reduce((sum, r) => sum + r.failedRequests, 0);
-  const requests = runs.reduce((sum, r) => sum + r.quietLatencies.length + r.updateLatencies.length, 0);
+  const requests = runs.reduce((sum, r) => sum + r.quietLatencies.length + r.updateLatencies.length + r.downloadLatencies.length, 0);
   lines.push('', `HTTP: one GET every ${REQUEST_INTERVAL_MS} ms through hostfwd to busybox httpd on a published port; ${requests} answered, ${failed} failed or timed out (10 s).`);
   return lines.join('\n');
 }
