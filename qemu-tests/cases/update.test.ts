@@ -359,11 +359,12 @@ await runVmCase(
       await writeFile(machine.paths.configFile, config({ extra: CRITICAL_CONTAINER }));
       const checkAt = performance.now();
       const from = vm.console.text().length;
+      const askedBefore = preReboots().length;
       await guestApiOk(await vm.shell(), 'POST', '/v1/update/check');
       await vm.waitFor(/msg="Rebooting for the update"/, STAGE_MS, { from });
       t.comment(`update time from the check to the reboot into 3.0.0 (check, download, unthrottled write, read-back, ESP, lock): ${Math.round(performance.now() - checkAt)} ms on ${machine.accel}`);
       await vm.waitForExit(120_000);
-      t.equal(preReboots().at(-1)?.status, 200, 'the lock given back after 2.0.0 was granted again for 3.0.0');
+      t.ok(preReboots().length > askedBefore && preReboots().at(-1)?.status === 200, 'the reboot into 3.0.0 took the lock again');
 
       vm = await boot();
       let ready = await vm.waitForReady(BOOT_MS);
