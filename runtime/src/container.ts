@@ -13,7 +13,7 @@ import { BerthError, describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Exec, ExecResult } from '../../lib/sys/exec.ts';
 import { recordExit, recordRunning, recordStart, INITIAL_BACKOFF_STATE, type BackoffState } from './core/backoff.ts';
-import { containerSpecInput, execProcess, finishSpec, healthPlanOf, hostsFile, resolvConf, volumeDir, type HealthPlan } from './core/container-plan.ts';
+import { bundleFiles, containerSpecInput, execProcess, finishSpec, healthPlanOf, volumeDir, type HealthPlan } from './core/container-plan.ts';
 import { CRUN_PATH, crunDeleteArgs, crunExecCommand, crunKillArgs, crunRunCommand, crunStateArgs, MOUNT_PATH, overlayMountArgs } from './core/crun-args.ts';
 import { buildOciSpec, resolveUser, type NetworkInput, type OciSpec } from './core/oci-spec.ts';
 import { initialHealth, isDependencySatisfied, nextProbeAtMs, parseRestartPolicy, recordProbe, shouldRestart, type HealthState, type HealthStatus, type RestartPolicy } from './core/supervision.ts';
@@ -377,18 +377,18 @@ export class Container {
     this.spec = spec;
     if (this.config.privileged) this.logger.warn('Container is privileged', { image: this.config.image });
     for (const risk of containerRisks(this.config)) this.logger.warn('Container isolation weakened', { setting: risk.path.join('.'), reason: risk.message });
-    const hostResolv = await fsp.readFile(this.deps.paths.hostResolvConf, 'utf8').catch(() => '');
-    const hostsOptions: { ip?: string; peers?: readonly string[]; extraHosts?: readonly string[] } = { extraHosts: this.config.extra_hosts };
-    if (this.attachment?.ip !== undefined) hostsOptions.ip = this.attachment.ip;
-    if (this.attachment?.hosts !== undefined) hostsOptions.peers = this.attachment.hosts;
-    if (this.attachment?.hostsFile === undefined) await fsp.writeFile(`${this.bundleDir}/hosts`, hostsFile(spec.hostname, hostsOptions));
-    const resolvOptions: Parameters<typeof resolvConf>[0] = { dns: this.config.dns, hostResolvConf: hostResolv, hostNetwork: network.mode === 'host' };
-    if (this.attachment?.nameservers !== undefined) resolvOptions.nameservers = this.attachment.nameservers;
-    await fsp.writeFile(`${this.bundleDir}/resolv.conf`, resolvConf(resolvOptions));
-    await fsp.writeFile(`${this.bundleDir}/hostname`, `${spec.hostname}\n`);
-    await fsp.writeFile(`${this.bundleDir}/config.json`, `${JSON.stringify(spec, null, 2)}\n`, { mode: 0o600 });
-    if (this.healthPlan !== undefined) {
-      await fsp.writeFile(`${this.bundleDir}/probe.json`, JSON.stringify(execProcess(spec, this.healthPlan.argv)), { mode: 0o600 });
+    const hostResolvConf = await fsp.readFile(this.deps.paths.hostResolvConf, 'utf8').catch(() => '');
+    const files = bundleFiles({
+      spec,
+      dns: this.config.dns,
+      extraHosts: this.config.extra_hosts,
+      hostResolvConf,
+      hostNetwork: network.mode === 'host',
+      ...(this.attachment !== undefined ? { attachment: this.attachment } : {}),
+      ...(this.healthPlan !== undefined ? { healthArgv: this.healthPlan.argv } : {}),
+    });
+    for (const file of files) {
+      await fsp.writeFile(`${this.bundleDir}/${file.name}`, file.content, file.mode === undefined ? {} : { mode: file.mode });
     }
   }
 

@@ -122,6 +122,49 @@ export function resolvConf(options: { dns: readonly string[]; nameservers?: read
   return kept.join('\n');
 }
 
+/** One file the shell writes into a container's bundle directory; no mode: the default (0666 less the umask). */
+export interface BundleFile {
+  name: 'hosts' | 'resolv.conf' | 'hostname' | 'config.json' | 'probe.json';
+  content: string;
+  mode?: number;
+}
+
+/** What a bundle's files are made from: the finished spec, the config's dns/extra_hosts, the host, the network attachment. */
+export interface BundleFacts {
+  spec: OciSpec;
+  dns: readonly string[];
+  extraHosts: readonly string[];
+  hostResolvConf: string;
+  hostNetwork: boolean;
+  /** From the network attacher; with its own hostsFile, the attacher keeps /etc/hosts and the bundle has none. */
+  attachment?: { ip?: string; hosts?: readonly string[]; hostsFile?: string; nameservers?: readonly string[] };
+  /** The health probe's argv, when the container has a health check. */
+  healthArgv?: readonly string[];
+}
+
+/**
+ * The files of a container's bundle beside its rootfs, in the order they are written:
+ * /etc/hosts (unless the attacher keeps one), resolv.conf, hostname, config.json (0600, it
+ * carries the environment) and, with a health check, the probe's exec process (0600).
+ */
+export function bundleFiles(facts: BundleFacts): BundleFile[] {
+  const { spec, attachment } = facts;
+  const files: BundleFile[] = [];
+  if (attachment?.hostsFile === undefined) {
+    const hostsOptions: { ip?: string; peers?: readonly string[]; extraHosts?: readonly string[] } = { extraHosts: facts.extraHosts };
+    if (attachment?.ip !== undefined) hostsOptions.ip = attachment.ip;
+    if (attachment?.hosts !== undefined) hostsOptions.peers = attachment.hosts;
+    files.push({ name: 'hosts', content: hostsFile(spec.hostname, hostsOptions) });
+  }
+  const resolvOptions: Parameters<typeof resolvConf>[0] = { dns: facts.dns, hostResolvConf: facts.hostResolvConf, hostNetwork: facts.hostNetwork };
+  if (attachment?.nameservers !== undefined) resolvOptions.nameservers = attachment.nameservers;
+  files.push({ name: 'resolv.conf', content: resolvConf(resolvOptions) });
+  files.push({ name: 'hostname', content: `${spec.hostname}\n` });
+  files.push({ name: 'config.json', content: `${JSON.stringify(spec, null, 2)}\n`, mode: 0o600 });
+  if (facts.healthArgv !== undefined) files.push({ name: 'probe.json', content: JSON.stringify(execProcess(spec, facts.healthArgv)), mode: 0o600 });
+  return files;
+}
+
 /** A container's health check, merged from the config and the image (the config wins per field). */
 export interface HealthPlan {
   policy: HealthPolicy;

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { loadMachineConfig } from '../../../lib/config/machine-config.ts';
 import type { ContainerConfig } from '../../../lib/config/sections/containers.ts';
-import { containerSpecInput, execProcess, finishSpec, healthPlanOf, hostsFile, resolvConf } from '../../src/core/container-plan.ts';
+import { bundleFiles, containerSpecInput, execProcess, finishSpec, healthPlanOf, hostsFile, resolvConf } from '../../src/core/container-plan.ts';
 import { crunRunArgs } from '../../src/core/crun-args.ts';
 import type { ImageConfig } from '../../src/core/manifest.ts';
 import { buildOciSpec } from '../../src/core/oci-spec.ts';
@@ -79,6 +79,23 @@ void t.test('a probe runs as the container process with other args', (t) => {
   t.same(process.args, ['/bin/true']);
   t.same(process.user, { uid: 1000, gid: 1000 });
   t.same(process.capabilities, spec.process.capabilities);
+  t.end();
+});
+
+void t.test('the bundle files are a plan: names, contents and modes in write order', (t) => {
+  const container = containerOf('image: x\nnetwork_mode: host\nuser: "1000:1000"');
+  const spec = finishSpec(buildOciSpec(containerSpecInput({ name: 'web', container, image, user: { uid: 1000, gid: 1000, additionalGids: [] }, paths, network: { mode: 'host' } })));
+  const host = 'nameserver 127.0.0.53\n';
+  const plain = bundleFiles({ spec, dns: [], extraHosts: ['gw:10.0.0.1'], hostResolvConf: host, hostNetwork: true });
+  t.same(plain.map((file) => [file.name, file.mode]), [['hosts', undefined], ['resolv.conf', undefined], ['hostname', undefined], ['config.json', 0o600]]);
+  t.equal(plain[0]?.content, hostsFile(spec.hostname, { extraHosts: ['gw:10.0.0.1'] }));
+  t.equal(plain[1]?.content, host, 'host network keeps the host resolv.conf');
+  t.equal(plain[2]?.content, `${spec.hostname}\n`);
+  t.equal(plain[3]?.content, `${JSON.stringify(spec, null, 2)}\n`);
+  const attached = bundleFiles({ spec, dns: [], extraHosts: [], hostResolvConf: host, hostNetwork: false, attachment: { hostsFile: '/run/x/hosts', nameservers: ['10.88.0.1'] }, healthArgv: ['/bin/true'] });
+  t.same(attached.map((file) => [file.name, file.mode]), [['resolv.conf', undefined], ['hostname', undefined], ['config.json', 0o600], ['probe.json', 0o600]], 'the attacher keeps /etc/hosts; a health check adds the probe');
+  t.equal(attached[0]?.content, 'nameserver 10.88.0.1\n');
+  t.equal(attached[3]?.content, JSON.stringify(execProcess(spec, ['/bin/true'])));
   t.end();
 });
 
