@@ -18,6 +18,7 @@ PACKAGES=(
   busybox-static        # a static busybox for test container images and the bench floor
   qemu-system-x86 qemu-utils ovmf   # booting images in tests and `npm start`
   e2fsprogs bc socat   # socat: attach to a VM's debug shell socket
+  bsdutils              # script: the vm-tool VM test runs `npm start` under a pty
   docker-registry skopeo   # container pull test: a registry on 127.0.0.1, images pushed with skopeo
   containernetworking-plugins iptables   # CNI integration test on the host (runs as root)
   attr                  # setfattr/getfattr: the layer unpacker's xattrs in the runtime tests

@@ -8,3 +8,5 @@ export { createApiClient, type ApiClient } from './ctl/client.ts';
 export { parseCtlArgs, type CtlCommand } from './ctl/args.ts';
 export { runCtl, type CtlIo } from './ctl/run.ts';
 export { makeApiClientKeys, type ApiClientKeys } from './keys/api-certs.ts';
+export { parseVmRunArgs, type VmRunCommand } from './vm/args.ts';
+export { runVm, type VmRunIo } from './vm/run.ts';

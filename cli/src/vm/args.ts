@@ -80,6 +80,11 @@ export function parseVmArgs(argv: readonly string[]): VmRunCommand | VmTestComma
   const [what, ...rest] = argv;
   if (what === 'test') return parseVmTestArgs(rest);
   if (what !== 'run') throw usage(what === undefined ? 'berth vm needs run or test' : `Unknown vm command '${what}': expected run or test`);
+  return parseVmRunArgs(rest);
+}
+
+/** Parses the words after `berth vm run` (npm start takes the same). */
+export function parseVmRunArgs(rest: readonly string[]): VmRunCommand {
   const command: VmRunCommand = { kind: 'vm-run', forwards: [] };
   for (let i = 0; i < rest.length; i += 1) {
     const arg = rest[i] as string;
