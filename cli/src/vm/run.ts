@@ -2,7 +2,8 @@
  * `berth vm run`: boots a built image under QEMU with the console on this terminal (Ctrl-A X
  * leaves), the machine config validated first and given through fw_cfg, forwards on 127.0.0.1
  * only (the API's port among them), and prints how to reach it. Effects: files under the
- * machine's directory (out/vm/<name>/, or --persist DIR, kept), QEMU, a network hub.
+ * machine's directory (out/vm/<name>/, or --persist DIR, kept), its API keys (out/vm/keys/<name>/,
+ * kept for the next run), QEMU, a network hub.
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -27,7 +28,9 @@ export function vmOutRoot(env: NodeJS.ProcessEnv = process.env): string {
 export async function runVm(command: VmRunCommand, io: VmRunIo): Promise<number> {
   const name = command.name ?? 'vm';
   const dir = command.persist === undefined ? path.join(vmOutRoot(), name) : path.resolve(command.persist);
-  const keys = await ensureVmKeys(path.join(dir, 'keys'), io.now());
+  // Not in the machine's directory unless it is kept: createMachine empties that directory.
+  const keysDir = command.persist === undefined ? path.join(vmOutRoot(), 'keys', name) : path.join(dir, 'keys');
+  const keys = await ensureVmKeys(keysDir, io.now());
   let prepared;
   try {
     prepared = await readMachineConfig(command.config, keys.caPem);
