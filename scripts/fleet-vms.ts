@@ -309,6 +309,8 @@ try {
   console.log(`# ${exitCode === 0 ? 'PASS' : 'FAIL'} fleet-vms: ${checks.filter(([ok]) => ok).length}/${checks.length} checks in ${elapsed()}`);
 } catch (error) {
   console.log(`not ok - ${describeError(error)}`);
+  // What the run got to, for the record: the client's counts, the reboots, the fleet's last view.
+  console.log(`# etcd writes ${stats.writes}, failed on every member ${stats.failedWrites}, reads ${stats.reads}, stale ${stats.staleReads}; reboots ${windows.map((w) => `${w.host} down ${(((w.up ?? performance.now()) - w.down) / 1000).toFixed(0)} s`).join(', ') || 'none'}; most holders seen ${maxHolders}; BERTH-READY versions ${NAMES.map((n) => `${n}=${versions[n] ?? '?'}`).join(' ')}`);
   console.log(`# FAIL fleet-vms after ${elapsed()}; consoles kept in ${machines.map((m) => m.paths.consoleLog).join(' ')}`);
 } finally {
   clientRunning = false;
