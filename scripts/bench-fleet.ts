@@ -37,6 +37,14 @@ const SLOTS = arg('slots', 30);
 const K = arg('speed', 60);
 const MIN = 60_000;
 const HOUR = 60 * MIN;
+/** The simulated hosts' request timeout (real ms): a saturated coordinator answers late, not never. */
+const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * The holder timeout in real seconds: 30 simulated minutes (twice the longest simulated reboot
+ * plus a report), but never under four request timeouts. Time compression shrinks the reboot,
+ * not etcd's latency under load: a holder whose reports are only slow must not look dead.
+ */
+const HOLDER_TIMEOUT_S = Math.max((30 * MIN) / K / 1000, (4 * REQUEST_TIMEOUT_MS) / 1000);
 
 // --- simulated time ---------------------------------------------------------------------------
 const realStart = performance.now();
@@ -109,7 +117,7 @@ async function report(h: SimHost): Promise<void> {
   for (let attempt = 0; attempt < 4; attempt += 1) {
     const url = replicaUrls[h.replica] as string;
     try {
-      const res = await timed(() => fetch(`${url}${REPORT_ROUTE}`, { method: 'POST', headers: { 'fleet-lock-protocol': 'true', 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) }));
+      const res = await timed(() => fetch(`${url}${REPORT_ROUTE}`, { method: 'POST', headers: { 'fleet-lock-protocol': 'true', 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }));
       if (!res.ok) lastReportError = `${res.status} ${await res.text()}`;
       else await res.body?.cancel();
       if (res.ok) {
@@ -244,7 +252,7 @@ function procStats(pid: number): Promise<{ cpuS: number; rssMiB: number; hwmMiB:
 function startReplica(port: number, endpoints: string[], logFile: string): ChildProcess {
   const child = spawn(
     process.execPath,
-    [path.join(repoRoot, 'bin/berth.js'), 'fleet', 'serve', '--etcd', endpoints.join(','), '--listen', `127.0.0.1:${port}`, '--insecure-http', '--allow-anonymous-hosts', '--default-slots', String(SLOTS), '--holder-timeout', String((30 * MIN) / K / 1000), '--report-ttl', String((3 * HOUR) / K / 1000), '--sweep-interval', '2'],
+    [path.join(repoRoot, 'bin/berth.js'), 'fleet', 'serve', '--etcd', endpoints.join(','), '--listen', `127.0.0.1:${port}`, '--insecure-http', '--allow-anonymous-hosts', '--default-slots', String(SLOTS), '--holder-timeout', String(HOLDER_TIMEOUT_S), '--report-ttl', String((3 * HOUR) / K / 1000), '--sweep-interval', '2'],
     { env: { PATH: '/usr/bin:/bin', NODE_OPTIONS: '--max-old-space-size=1024' }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const out = createWriteStream(logFile);
@@ -296,7 +304,7 @@ try {
     const id = `host-${String(i).padStart(5, '0')}`;
     const position = createHash('sha256').update(id).digest().readUInt32BE(0) / 2 ** 32;
     const group = `rack-${i % GROUPS}`;
-    const clients = replicaUrls.map((url) => createFleetLockClient({ url, group, nodeId: id, timeoutMs: 30_000 }));
+    const clients = replicaUrls.map((url) => createFleetLockClient({ url, group, nodeId: id, timeoutMs: REQUEST_TIMEOUT_MS }));
     return { id, group, position, state: initialUpdateState(), running: { slot: 'a', version: '1.0.0' }, rollbacks: 0, learnedHalts: new Set<string>(), clients, replica: i % 2, boots: 0, lastReport: 0 };
   });
   console.log(`bench:fleet: ${N} hosts in ${GROUPS} groups of ${SLOTS} slots, 3 etcd members, 2 replicas; time x${K} (1 simulated hour = ${(3600 / K).toFixed(1)} s)`);
@@ -356,6 +364,19 @@ try {
   console.log(`requests: ${requests} in ${servedS.toFixed(1)} s = ${(requests / servedS).toFixed(0)}/s (failed, retried on the other replica: ${failedRequests}); latency p50 ${pct(sorted, 50).toFixed(1)} ms, p99 ${pct(sorted, 99).toFixed(1)} ms, max ${(sorted[sorted.length - 1] ?? 0).toFixed(0)} ms`);
   const cpu0 = survivor.cpuS - (t0cpu[0]?.cpuS ?? 0);
   console.log(`coordinator replica 1 (survivor, served everything after the kill): CPU ${cpu0.toFixed(1)} s over ${wall.toFixed(1)} s = ${((cpu0 / wall) * 100).toFixed(0)}% of one core; RSS ${survivor.rssMiB.toFixed(0)} MiB, peak ${survivor.hwmMiB.toFixed(0)} MiB`);
+  // The survivor's last counters line (logged every minute): etcd requests per host request.
+  const counters = (await readFile(path.join(outDir, 'replica-1.log'), 'utf8').catch(() => ''))
+    .split('\n')
+    .filter((l) => l.includes('msg="Coordinator counters"'))
+    .pop();
+  if (counters) {
+    const field = (name: string): number => Number(new RegExp(`${name}=(\\d+)`).exec(counters)?.[1] ?? 0);
+    const served = field('requests');
+    console.log(
+      `replica 1 counters (last minute mark): ${served} requests, ${field('etcd_calls')} etcd requests = ${(field('etcd_calls') / Math.max(1, served)).toFixed(2)} per host request; ${field('reports')} reports in ${field('report_txns')} transactions (${(field('reports') / Math.max(1, field('report_txns'))).toFixed(1)} per commit); ${field('cache_hits')} answered from the cached view; ${field('grants')} grants, ${field('expired')} holders expired, ${field('conflicts')} conflicts`,
+    );
+  }
+  console.log(`holder timeout ${HOLDER_TIMEOUT_S} s real (${((HOLDER_TIMEOUT_S * K) / 60).toFixed(0)} simulated min); request timeout ${REQUEST_TIMEOUT_MS / 1000} s`);
   const self = process.resourceUsage();
   console.log(`bench process (the ${N} simulated hosts): CPU ${((self.userCPUTime + self.systemCPUTime) / 1e6).toFixed(1)} s, peak RSS ${(self.maxRSS / 1024).toFixed(0)} MiB`);
   const versions = [...new Set(series.flatMap((r) => Object.keys(r.counts)))].sort();

@@ -135,6 +135,8 @@ export class EtcdClient {
   private readonly doFetch: typeof fetch;
   /** Requests that needed another member or another try, for the benchmark and logs. */
   retries = 0;
+  /** Requests sent (ranges, transactions, puts, lease grants), for the benchmark and logs. */
+  calls = 0;
 
   constructor(options: EtcdClientOptions) {
     if (options.endpoints.length === 0) throw new BerthError('FLEET_CONFIG_INVALID', 'No etcd endpoints given: pass at least one client URL');
@@ -146,6 +148,7 @@ export class EtcdClient {
 
   private async call(path: string, body: unknown): Promise<unknown> {
     const deadline = Date.now() + this.retryForMs;
+    this.calls += 1;
     let lastProblem = '';
     for (let attempt = 0; ; attempt += 1) {
       const endpoint = this.endpoints[this.current % this.endpoints.length] as string;

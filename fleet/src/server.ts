@@ -40,6 +40,12 @@ export interface CoordinatorOptions {
   reportTtlMs?: number;
   /** Default 30 s. */
   sweepIntervalMs?: number;
+  /** Group commit window for reports (default 100 ms; reports arriving during a commit join the next one). */
+  reportBatchMs?: number;
+  /** Period of the counters log line (default 60 s). */
+  statsIntervalMs?: number;
+  /** Refresh period of the replica's read-only view of semaphores and halts (default 250 ms; 0 disables it). */
+  cacheRefreshMs?: number;
   haltPolicy?: HaltPolicy;
   /** Let clients without a certificate (Zincati) lock, release and report as any id. Default false. */
   allowAnonymousHosts?: boolean;
@@ -55,6 +61,8 @@ export const COORDINATOR_DEFAULTS = {
   holderTimeoutMs: 15 * 60_000,
   reportTtlMs: 60 * 60_000,
   sweepIntervalMs: 30_000,
+  reportBatchMs: 100,
+  cacheRefreshMs: 250,
 } as const;
 
 export interface RunningCoordinator {
@@ -81,7 +89,10 @@ class HttpFailure extends Error {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -104,7 +115,11 @@ function identityOf(req: IncomingMessage): Identity {
   const socket = req.socket as TLSSocket;
   if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) return { role: 'anonymous' };
   const cn = socket.getPeerCertificate().subject?.CN;
-  return identityOfCommonName(Array.isArray(cn) ? undefined : cn) ?? { role: 'anonymous' };
+  return (
+    identityOfCommonName(Array.isArray(cn) ? undefined : cn) ?? {
+      role: 'anonymous',
+    }
+  );
 }
 
 /** Checks options; every problem at once. */
@@ -114,8 +129,18 @@ export function checkCoordinatorOptions(o: CoordinatorOptions): string[] {
   if (o.etcdEndpoints.length === 0) problems.push('etcd: at least one client URL is needed');
   for (const e of o.etcdEndpoints) if (!/^https?:\/\/[^/]+\/?$/.test(e)) problems.push(`etcd: '${e}' is not an http(s)://HOST:PORT URL`);
   if (o.defaultSlots !== undefined && (!Number.isSafeInteger(o.defaultSlots) || o.defaultSlots < 1)) problems.push('default_slots: expected an integer >= 1');
-  for (const [name, v] of [['holder_timeout', o.holderTimeoutMs], ['report_ttl', o.reportTtlMs], ['sweep_interval', o.sweepIntervalMs]] as const) {
+  for (const [name, v] of [
+    ['holder_timeout', o.holderTimeoutMs],
+    ['report_ttl', o.reportTtlMs],
+    ['sweep_interval', o.sweepIntervalMs],
+  ] as const) {
     if (v !== undefined && !(v > 0)) problems.push(`${name}: expected a positive duration`);
+  }
+  for (const [name, v] of [
+    ['report_batch', o.reportBatchMs],
+    ['cache_refresh', o.cacheRefreshMs],
+  ] as const) {
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) problems.push(`${name}: expected a duration >= 0`);
   }
   if (o.prefix !== undefined && !o.prefix.endsWith('/')) problems.push(`prefix: '${o.prefix}' must end with '/'`);
   if (o.haltPolicy) problems.push(...checkHaltPolicy(o.haltPolicy, 'halt_policy'));
@@ -127,7 +152,10 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<RunningCo
   const problems = checkCoordinatorOptions(o);
   if (problems.length > 0) throw new BerthError('FLEET_CONFIG_INVALID', `Fleet coordinator settings are invalid:\n  ${problems.join('\n  ')}`);
   const now = o.now ?? Date.now;
-  const etcd = new EtcdClient({ endpoints: o.etcdEndpoints, ...(o.fetch ? { fetch: o.fetch } : {}) });
+  const etcd = new EtcdClient({
+    endpoints: o.etcdEndpoints,
+    ...(o.fetch ? { fetch: o.fetch } : {}),
+  });
   const store = new FleetStore(
     etcd,
     {
@@ -137,9 +165,12 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<RunningCo
       reportTtlMs: o.reportTtlMs ?? COORDINATOR_DEFAULTS.reportTtlMs,
       haltPolicy: o.haltPolicy ?? DEFAULT_HALT_POLICY,
       maxAttempts: 200,
+      reportBatchMs: o.reportBatchMs ?? COORDINATOR_DEFAULTS.reportBatchMs,
+      cacheRefreshMs: o.cacheRefreshMs ?? COORDINATOR_DEFAULTS.cacheRefreshMs,
     },
     now,
   );
+  store.start();
   const allowAnonymousHosts = o.allowAnonymousHosts ?? false;
   const log = o.log;
 
@@ -160,8 +191,18 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<RunningCo
         if (!parsed.ok) throw new HttpFailure(400, 'bad_request', `Invalid report: ${parsed.problems.join('; ')}`);
         check(who, { kind: 'report', id: parsed.value.client_params.id });
         const result = await store.report(parsed.value);
-        for (const h of result.halted) log.warn('Version halted', { version: h.version, by: h.by, reason: h.reason });
-        if (result.released) log.info('Slot released by report', { host: parsed.value.client_params.id, group: parsed.value.client_params.group, phase: parsed.value.status.phase });
+        for (const h of result.halted)
+          log.warn('Version halted', {
+            version: h.version,
+            by: h.by,
+            reason: h.reason,
+          });
+        if (result.released)
+          log.info('Slot released by report', {
+            host: parsed.value.client_params.id,
+            group: parsed.value.client_params.group,
+            phase: parsed.value.status.phase,
+          });
         send(res, 200, { released: result.released });
         return;
       }
@@ -181,7 +222,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<RunningCo
         return;
       }
       check(who, { kind: 'release', id });
-      if (await store.release(id, group)) log.info('Slot released', { host: id, group });
+      if (await store.releaseIfHeld(id, group)) log.info('Slot released', { host: id, group });
       send(res, 200, {});
       return;
     }
@@ -203,12 +244,20 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<RunningCo
       if (kind === 'unlock') {
         const group = body?.group === undefined ? undefined : field('group');
         const released = await store.unlock(field('id'), group);
-        log.info('Slot unlocked by admin', { host: field('id'), groups: released.join(','), admin: actor });
+        log.info('Slot unlocked by admin', {
+          host: field('id'),
+          groups: released.join(','),
+          admin: actor,
+        });
         send(res, 200, { released });
       } else if (kind === 'halt') {
         const reason = body?.reason === undefined ? `halted by ${actor}` : field('reason');
         const record = await store.halt(field('version'), reason);
-        log.warn('Version halted', { version: record.version, by: 'admin', admin: actor });
+        log.warn('Version halted', {
+          version: record.version,
+          by: 'admin',
+          admin: actor,
+        });
         send(res, 200, record);
       } else if (kind === 'resume') {
         const record = await store.resume(field('version'));
@@ -239,12 +288,28 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<RunningCo
         return;
       }
       const unavailable = error instanceof BerthError && (error.code === 'FLEET_ETCD_UNAVAILABLE' || error.code === 'FLEET_CONFLICT_RETRIES');
-      log.error('Request failed', { path: req.url, error: describeError(error) });
-      if (!res.headersSent) send(res, unavailable ? 503 : 500, { kind: unavailable ? 'store_unavailable' : 'internal_error', value: describeError(error) });
+      log.error('Request failed', {
+        path: req.url,
+        error: describeError(error),
+      });
+      if (!res.headersSent)
+        send(res, unavailable ? 503 : 500, {
+          kind: unavailable ? 'store_unavailable' : 'internal_error',
+          value: describeError(error),
+        });
     });
   };
   const server: Server = o.tls
-    ? createHttpsServer({ cert: o.tls.certPem, key: o.tls.keyPem, ca: o.tls.caPem, requestCert: true, rejectUnauthorized: false }, handler)
+    ? createHttpsServer(
+        {
+          cert: o.tls.certPem,
+          key: o.tls.keyPem,
+          ca: o.tls.caPem,
+          requestCert: true,
+          rejectUnauthorized: false,
+        },
+        handler,
+      )
     : createHttpServer(handler);
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
@@ -268,6 +333,13 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<RunningCo
       });
   }, sweepMs);
   timer.unref();
+  // One line a minute of what the replica did, so an operator (and bench:fleet) can see how
+  // many etcd requests a host request costs and how much the group commit and the view save.
+  const statsTimer = setInterval(() => {
+    const c = store.counters;
+    log.info('Coordinator counters', { requests, etcd_calls: etcd.calls, etcd_retries: etcd.retries, cache_hits: store.cache?.hits ?? 0, report_txns: c.reportTxns, reports: c.reportsCommitted, grants: c.grants, expired: c.expired, conflicts: c.conflicts });
+  }, o.statsIntervalMs ?? 60_000);
+  statsTimer.unref();
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;
   const running: RunningCoordinator = {
     url: `${o.tls ? 'https' : 'http'}://${host}:${port}`,
@@ -277,10 +349,17 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<RunningCo
     requests: 0,
     close: async () => {
       clearInterval(timer);
+      clearInterval(statsTimer);
+      store.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-  log.info('Fleet coordinator listening', { url: running.url, etcd: o.etcdEndpoints.join(','), tls: o.tls !== undefined, anonymous_hosts: allowAnonymousHosts });
+  log.info('Fleet coordinator listening', {
+    url: running.url,
+    etcd: o.etcdEndpoints.join(','),
+    tls: o.tls !== undefined,
+    anonymous_hosts: allowAnonymousHosts,
+  });
   return running;
 }

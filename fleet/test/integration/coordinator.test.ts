@@ -65,7 +65,11 @@ void t.test('coordinator on a 3-member etcd cluster', async (t) => {
     const badBody = await fleetRequest(client(url, h1), 'POST', FLEETLOCK_ROUTES.preReboot, { client_params: { id: 'h1', group: 'a b' } }, fl);
     t.match(badBody, { status: 400, body: { kind: 'bad_request', value: /client_params.group/ } });
     const snap = await admin.snapshot();
-    t.same(snap.groups.flatMap((g) => g.holders), [], 'no refused request took a slot');
+    t.same(
+      snap.groups.flatMap((g) => g.holders),
+      [],
+      'no refused request took a slot',
+    );
   });
 
   await t.test('a dozen hosts never exceed the slots while etcd members and replicas die; a changed slot count applies', async (t) => {
@@ -119,47 +123,57 @@ void t.test('coordinator on a 3-member etcd cluster', async (t) => {
         await sleep(25);
       }
     })();
+    // Progress is judged per failure window, not by a total over wall time: each window lasts at
+    // least its planned time and then until it has seen `need` grants, and fails only when none
+    // come for 30 s, so a loaded machine slows the test down instead of failing it.
+    const windows: { label: string; grants: number; ok: boolean }[] = [];
+    const progress = async (label: string, minMs: number, need: number) => {
+      const from = grants;
+      const t0 = Date.now();
+      while ((grants - from < need || Date.now() - t0 < minMs) && Date.now() - t0 < 30_000) await sleep(50);
+      windows.push({ label, grants: grants - from, ok: grants - from >= need });
+    };
     const chaos = async () => {
-      await sleep(3000);
+      await progress('all up', 3000, 3);
       await etcd.kill(0);
-      await sleep(3000);
+      await progress('etcd member 1 down', 3000, 3);
       await replicas[0]?.close();
       replicas[0] = undefined;
-      await sleep(2000);
+      await progress('member 1 and replica 1 down', 2000, 3);
       await etcd.start(0);
       replicas[0] = await startCoordinator(options(ports[0] as number));
-      await sleep(3000);
+      await progress('member 1 and replica 1 back', 3000, 3);
       await etcd.kill(2);
       await replicas[1]?.close();
       replicas[1] = undefined;
-      await sleep(3000);
+      await progress('member 3 and replica 2 down', 3000, 3);
       replicas[1] = await startCoordinator(options(ports[1] as number));
       await etcd.start(2);
       await etcd.waitHealthy();
     };
     await chaos();
-    const grantsWithThree = grants;
     phase = 'draining';
     await admin.setGroup('web', 1);
     // Holders granted before the change leave within their hold time; from then on, one at a time.
     while (current > 1) await sleep(20);
     await sleep(400);
     phase = 'one';
-    const grantsBeforeOne = grants;
-    await sleep(2000);
+    await progress('one slot', 2000, 3);
     await etcd.kill(1);
-    await sleep(3000);
+    await progress('one slot, member 2 down', 3000, 3);
     await etcd.start(1);
     await sleep(2000);
     stop = true;
     await Promise.all([...clients, poll]);
     t.ok((stored.three ?? 0) <= 3 && (stored.one ?? 0) <= 1, `the stored semaphore never overran (max ${stored.three ?? 0} of 3, then ${stored.one ?? 0} of 1)`);
-    t.ok(grantsWithThree > 30, `hosts kept rebooting through the failures (${grantsWithThree} grants)`);
-    t.ok(grants - grantsBeforeOne > 5, `grants went on with one slot (${grants - grantsBeforeOne})`);
+    for (const w of windows) t.ok(w.ok, `hosts kept rebooting: ${w.label} (${w.grants} grants)`);
     t.ok(max.three >= 2 && max.three <= 3, `with 3 slots, up to 3 hosts held one at once and never more (max ${max.three})`);
     t.equal(max.one, 1, 'after the change to 1 slot, never more than 1');
     const snap = await admin.snapshot();
-    t.same(snap.groups.find((g) => g.group === 'web'), { group: 'web', slots: 1, configured: true, holders: [] });
+    t.same(
+      snap.groups.find((g) => g.group === 'web'),
+      { group: 'web', slots: 1, configured: true, holders: [] },
+    );
     t.equal(snap.hosts.filter((h) => h.group === 'web').length, 12);
   });
 
