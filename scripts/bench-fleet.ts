@@ -41,10 +41,11 @@ const HOUR = 60 * MIN;
 const REQUEST_TIMEOUT_MS = 30_000;
 /**
  * The holder timeout in real seconds: 30 simulated minutes (twice the longest simulated reboot
- * plus a report), but never under four request timeouts. Time compression shrinks the reboot,
+ * plus a report), but never under ten request timeouts (a host resends a report
+ * up to four times, each waiting a request timeout). Time compression shrinks the reboot,
  * not etcd's latency under load: a holder whose reports are only slow must not look dead.
  */
-const HOLDER_TIMEOUT_S = Math.max((30 * MIN) / K / 1000, (4 * REQUEST_TIMEOUT_MS) / 1000);
+const HOLDER_TIMEOUT_S = Math.max((30 * MIN) / K / 1000, (10 * REQUEST_TIMEOUT_MS) / 1000);
 
 // --- simulated time ---------------------------------------------------------------------------
 const realStart = performance.now();
@@ -373,7 +374,7 @@ try {
     const field = (name: string): number => Number(new RegExp(`${name}=(\\d+)`).exec(counters)?.[1] ?? 0);
     const served = field('requests');
     console.log(
-      `replica 1 counters (last minute mark): ${served} requests, ${field('etcd_calls')} etcd requests = ${(field('etcd_calls') / Math.max(1, served)).toFixed(2)} per host request; ${field('reports')} reports in ${field('report_txns')} transactions (${(field('reports') / Math.max(1, field('report_txns'))).toFixed(1)} per commit); ${field('cache_hits')} answered from the cached view; ${field('grants')} grants, ${field('expired')} holders expired, ${field('conflicts')} conflicts`,
+      `replica 1 counters (last minute mark): ${served} requests, ${field('etcd_calls')} etcd requests = ${(field('etcd_calls') / Math.max(1, served)).toFixed(2)} per host request; ${field('reports')} reports in ${field('report_txns')} transactions (${(field('reports') / Math.max(1, field('report_txns'))).toFixed(1)} per commit); ${field('cache_hits')} answered from the cached view; ${field('abandoned')} lock requests dropped (client gone); ${field('grants')} grants, ${field('expired')} holders expired, ${field('conflicts')} conflicts`,
     );
   }
   console.log(`holder timeout ${HOLDER_TIMEOUT_S} s real (${((HOLDER_TIMEOUT_S * K) / 60).toFixed(0)} simulated min); request timeout ${REQUEST_TIMEOUT_MS / 1000} s`);

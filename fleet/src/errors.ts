@@ -10,5 +10,7 @@ export type FleetErrorCode =
   | 'FLEET_CONFLICT_RETRIES'
   /** A stored value is not what the coordinator wrote. */
   | 'FLEET_STORE_CORRUPT'
+  /** The client closed its connection before its lock request reached etcd; nothing was done. */
+  | 'FLEET_REQUEST_ABANDONED'
   /** The admin client could not reach the coordinator or was refused. */
   | 'FLEET_REQUEST_FAILED';

@@ -211,7 +211,11 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<RunningCo
       const { id, group } = parsed.value.client_params;
       if (path === FLEETLOCK_ROUTES.preReboot) {
         check(who, { kind: 'lock', id });
-        const result = await store.lock(id, group);
+        const gone = new AbortController();
+        res.once('close', () => {
+          if (!res.writableFinished) gone.abort();
+        });
+        const result = await store.lock(id, group, gone.signal);
         if (result.outcome === 'halted') {
           send(res, HALT_REFUSAL_STATUS, haltRefusal(result.halt));
           return;
@@ -279,10 +283,15 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<RunningCo
   };
 
   let requests = 0;
+  let abandoned = 0;
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     requests += 1;
     running.requests = requests;
     route(req, res).catch((error: unknown) => {
+      if (error instanceof BerthError && error.code === 'FLEET_REQUEST_ABANDONED') {
+        abandoned += 1;
+        return;
+      }
       if (error instanceof HttpFailure) {
         send(res, error.status, { kind: error.kind, value: error.message });
         return;
@@ -337,7 +346,18 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<RunningCo
   // many etcd requests a host request costs and how much the group commit and the view save.
   const statsTimer = setInterval(() => {
     const c = store.counters;
-    log.info('Coordinator counters', { requests, etcd_calls: etcd.calls, etcd_retries: etcd.retries, cache_hits: store.cache?.hits ?? 0, report_txns: c.reportTxns, reports: c.reportsCommitted, grants: c.grants, expired: c.expired, conflicts: c.conflicts });
+    log.info('Coordinator counters', {
+      requests,
+      abandoned,
+      etcd_calls: etcd.calls,
+      etcd_retries: etcd.retries,
+      cache_hits: store.cache?.hits ?? 0,
+      report_txns: c.reportTxns,
+      reports: c.reportsCommitted,
+      grants: c.grants,
+      expired: c.expired,
+      conflicts: c.conflicts,
+    });
   }, o.statsIntervalMs ?? 60_000);
   statsTimer.unref();
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;

@@ -30,6 +30,8 @@ export class StateCache {
   private fetchedAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private refreshing = false;
+  /** Callers waiting for a view read after a given moment (see viewReadAfter). */
+  private waiters: { after: number; resolve: (ok: boolean) => void }[] = [];
   /** Answers given from the cache, for the benchmark. */
   hits = 0;
 
@@ -49,6 +51,8 @@ export class StateCache {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    for (const w of this.waiters) w.resolve(false);
+    this.waiters = [];
   }
 
   /** True while the view is at most three refresh periods old (a replica cut off from etcd stops trusting it). */
@@ -85,6 +89,9 @@ export class StateCache {
       this.halts = halts;
       // Fresh as of when the read was sent, not when it came back.
       this.fetchedAt = started;
+      const ready = this.waiters.filter((w) => w.after <= started);
+      this.waiters = this.waiters.filter((w) => w.after > started);
+      for (const w of ready) w.resolve(true);
     } catch {
       // Unreadable or unreachable: the view ages out and requests go to etcd, which reports the problem.
     } finally {
@@ -96,6 +103,24 @@ export class StateCache {
   noteLock(group: string, holders: Holder[], modRevision: number): void {
     const old = this.locks.get(group);
     if (!old || old.modRevision <= modRevision) this.locks.set(group, { holders, modRevision });
+  }
+
+  /**
+   * Resolves true once the view holds a read sent after now (the next refresh; no extra etcd
+   * request), false when none succeeds within three refresh periods. Everything a client
+   * learned before it sent its request (a grant by another replica) is then in the view.
+   */
+  viewReadAfter(): Promise<boolean> {
+    if (!this.timer) return Promise.resolve(false);
+    const after = this.monotonic();
+    return new Promise((resolve) => {
+      const waiter = { after, resolve };
+      this.waiters.push(waiter);
+      setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, 3 * this.refreshMs).unref();
+    });
   }
 
   /** The cached holders of a group and its slots, or undefined when the view is stale. */

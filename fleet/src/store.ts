@@ -124,6 +124,7 @@ export class FleetStore {
   readonly cache: StateCache | undefined;
   private lease: { id: string; untilMs: number } | undefined;
   private queue: PendingReport[] = [];
+  private readonly groupQueues = new Map<string, Promise<void>>();
   private flushing = false;
   private flushTimer: NodeJS.Timeout | undefined;
   /** Failures (version, host) known to be recorded in etcd; they are never deleted, so a repeat needs no transaction. */
@@ -214,10 +215,41 @@ export class FleetStore {
     return { outcome: 'full', slots: view.slots, holders: [...view.holders] };
   }
 
-  /** FleetLock RecursiveLock for `id` in `group`. */
-  async lock(id: string, group: string): Promise<LockOutcome> {
+  /**
+   * Runs `work` after every earlier lock request of this replica for `group` has finished. Lock
+   * requests for one group all compare-and-swap the same key: run concurrently, all but one
+   * lose and retry, so queueing them costs less etcd work than racing. Replicas still race.
+   */
+  private serialized<T>(group: string, work: () => Promise<T>): Promise<T> {
+    const before = this.groupQueues.get(group) ?? Promise.resolve();
+    const run = before.then(work, work);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.groupQueues.set(group, tail);
+    void tail.then(() => {
+      if (this.groupQueues.get(group) === tail) this.groupQueues.delete(group);
+    });
+    return run;
+  }
+
+  /**
+   * FleetLock RecursiveLock for `id` in `group`. `signal` aborts when the client has gone: a
+   * request still queued then does nothing (under saturation a client that timed out has
+   * already sent its retry, and serving both would double the work etcd cannot keep up with).
+   */
+  async lock(id: string, group: string, signal?: AbortSignal): Promise<LockOutcome> {
     const cached = await this.lockFromCache(id, group);
     if (cached) return cached;
+    // Queued behind this replica's other requests for the group; the view may show it full by then.
+    return this.serialized(group, async () => {
+      if (signal?.aborted) throw new BerthError('FLEET_REQUEST_ABANDONED', `Lock request of ${id} in group ${group} dropped: the client closed the connection while it waited`);
+      return (await this.lockFromCache(id, group)) ?? this.lockInEtcd(id, group);
+    });
+  }
+
+  private lockInEtcd(id: string, group: string): Promise<LockOutcome> {
     return this.retrying(`Locking ${id} in group ${group}`, async () => {
       const k = this.keys;
       // One read for everything the decision needs; the halts are few, so all of them are read
@@ -336,12 +368,12 @@ export class FleetStore {
   /**
    * FleetLock UnlockIfHeld from the host itself: answered from the replica's view when it shows
    * the host holding nothing (the common case: its report already released it), else in etcd.
-   * A view a moment older than a grant made by another replica answers "released" while the
-   * slot stays held; the hold then ends with the host's next report or the holder timeout,
-   * never with two hosts in one slot.
+   * The view used is one read after the request arrived, so a grant the host received before
+   * asking, from either replica, is in it: the answer is never "released" while the slot is
+   * held. Waiting for the next refresh costs up to one refresh period and no etcd request.
    */
   async releaseIfHeld(id: string, group: string): Promise<boolean> {
-    const view = this.cache?.group(group, this.settings.defaultSlots);
+    const view = this.cache && (await this.cache.viewReadAfter()) ? this.cache.group(group, this.settings.defaultSlots) : undefined;
     if (this.cache && view && !view.holders.some((h) => h.id === id)) {
       this.cache.hits += 1;
       return false;
