@@ -156,7 +156,12 @@ void t.test('coordinator on a 3-member etcd cluster', async (t) => {
     await admin.setGroup('web', 1);
     // Holders granted before the change leave within their hold time; from then on, one at a time.
     while (current > 1) await sleep(20);
-    await sleep(400);
+    // A lowered count evicts nobody: the phase starts once the stored semaphore has drained too
+    // (the last hosts' steady-state requests may still be on their way).
+    for (const t0 = Date.now(); Date.now() - t0 < 30_000; await sleep(50)) {
+      const kv = await store.get('/berth/fleet/locks/web').catch(() => undefined);
+      if (kv && (JSON.parse(kv.value) as { holders: unknown[] }).holders.length <= 1) break;
+    }
     phase = 'one';
     await progress('one slot', 2000, 3);
     await etcd.kill(1);
