@@ -42,9 +42,9 @@ void t.test("a large batch splits into transactions within etcd's 128-operation 
   const plan = planReportBatch(ids);
   t.same(
     plan.map((c) => c.commit.length),
-    [60, 60, 30],
+    [42, 42, 42, 24],
   );
-  t.ok(MAX_REPORTS_PER_TXN * 2 + 8 <= 128, 'two puts per report plus a range per group fit');
+  t.ok(MAX_REPORTS_PER_TXN * 3 <= 128, 'two puts per report plus a range per group fit, even with a group per host');
   const all = plan.flatMap((c) => c.commit).sort((a, b) => a - b);
   t.same(
     all,
