@@ -90,7 +90,7 @@ void t.test('the scan finds the host side and its tools', async (t) => {
   t.comment(`Node ${process.version} at ${process.execPath} from ${nodePackage ?? 'no Debian package'}`);
   const tools = new Set(refs.map((r) => r.tool));
   // Known members of each kind: a literal path, a bound constant reached through imports, zx, shell.
-  for (const tool of ['/usr/bin/qemu-img', '/usr/bin/setfattr', 'mksquashfs', 'apt-get', 'qemu-system-x86_64']) t.ok(tools.has(tool), `finds ${tool}`);
+  for (const tool of ['/usr/bin/qemu-img', '/usr/bin/setfattr', 'mksquashfs', 'apt-get', '/usr/bin/qemu-system-x86_64']) t.ok(tools.has(tool), `finds ${tool}`);
   t.ok(installs.includes('mmdebstrap') && installs.includes('qemu-utils'), 'reads the PACKAGES array of setup-host.sh');
 });
 
