@@ -76,6 +76,12 @@ void t.test('three members from berth configs form a cluster; the host coordinat
   t.same(states, [true, true, true], `every member answers /health as healthy${states.every(Boolean) ? '' : `\n${logs.slice(-5).join('')}`}`);
 
   // Quorum lost: with two of three members gone the last one is no longer healthy.
+  // Each stopped member must have exited (its ports and data-dir lock released) before it is
+  // started again: a restart that races the old process fails to bind and exits at once.
+  const exited = [1, 2].map((i) => {
+    const child = children[i];
+    return child && child.exitCode === null && child.signalCode === null ? new Promise((r) => child.once('exit', r)) : Promise.resolve();
+  });
   children[1]?.kill('SIGTERM');
   children[2]?.kill('SIGTERM');
   let alone = true;
@@ -84,6 +90,7 @@ void t.test('three members from berth configs form a cluster; the host coordinat
     if (alone) await new Promise((r) => setTimeout(r, 500));
   }
   t.equal(alone, false, 'a member without quorum is not healthy');
+  await Promise.all(exited);
   // Back: restart the two from the same plans.
   for (const i of [1, 2]) {
     const etcd = configs[i]?.etcd;
@@ -91,14 +98,17 @@ void t.test('three members from berth configs form a cluster; the host coordinat
     const args = planEtcd(etcd).args.map((a) =>
       a.startsWith('--data-dir=') ? `--data-dir=${dir}/${etcd.name}` : a.startsWith('--listen-metrics-urls=') ? `--listen-metrics-urls=http://127.0.0.1:${ports[i]?.metrics}` : a.replace('0.0.0.0', '127.0.0.1'),
     );
-    children.push(spawn('/usr/bin/etcd', args, { env: { PATH: '/usr/bin:/bin' }, stdio: 'ignore' }));
+    const child = spawn('/usr/bin/etcd', args, { env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => logs.push(chunk.slice(-2000)));
+    children.push(child);
   }
-  for (let tries = 0; tries < 60; tries += 1) {
+  for (let tries = 0; tries < 90; tries += 1) {
     states = await healthy();
     if (states.every(Boolean)) break;
     await new Promise((r) => setTimeout(r, 500));
   }
-  t.same(states, [true, true, true], 'the cluster is healthy again after a restart');
+  t.same(states, [true, true, true], `the cluster is healthy again after a restart${states.every(Boolean) ? '' : `\n${logs.slice(-5).join('')}`}`);
 
   const config = configs[0];
   if (!config) throw new Error('no config');
