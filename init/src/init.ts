@@ -10,7 +10,7 @@
 import { describeError, isBerthError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { PATHS, failedLine, readyLine, restartedLine, type Slot } from '../../lib/layout.ts';
-import { renderBanner } from './core/banner.ts';
+import { BANNER_SETTLE_MS, containersSettled, renderBanner, type BannerContainer } from './core/banner.ts';
 import { bootIdentity, type BootIdentity } from './core/boot-identity.ts';
 import { planDebugShell } from './core/debug-shell.ts';
 import { isSameNetwork } from './core/early-network.ts';
@@ -48,6 +48,8 @@ export const LOG_ROTATE_BYTES = 8 * 1024 * 1024;
 export const INIT_LOG_FILE = PATHS.initLog;
 /** Pause between BERTH-FAILED and the reboot. */
 export const FAILED_REBOOT_DELAY_MS = 3000;
+/** How often the banner looks again while containers are still starting. */
+const BANNER_SETTLE_POLL_MS = 500;
 /** Time the host daemons (dhcpcd, chronyd) get to exit at shutdown before SIGKILL. */
 export const DAEMON_STOP_GRACE_MS = 5000;
 
@@ -163,7 +165,8 @@ export class Init {
         this.options.log.consoleLine(readyLine(identity.slot, identity.version, bootMs));
         this.logger.info('Boot complete', { slot: identity.slot, version: identity.version, boot_ms: Math.round(bootMs) });
       }
-      await this.showBanner(identity);
+      // Not awaited: the banner waits for the containers to settle, the ready hook does not.
+      void this.showBanner(identity);
       if (this.config && this.options.onReady) {
         try {
           this.options.onReady({ identity, config: this.config, reboot: () => void this.requestShutdown('update') });
@@ -363,9 +366,20 @@ export class Init {
     if (chronyd) this.daemons.push(chronyd);
   }
 
-  /** The console status banner (version, slot, host, addresses, containers); never throws. */
+  /**
+   * The console status banner (version, slot, host, addresses, containers), once the containers
+   * have settled (healthy or not) or after BANNER_SETTLE_MS; never throws.
+   */
   private async showBanner(identity: BootIdentity): Promise<void> {
     try {
+      const containersNow = async (): Promise<BannerContainer[] | undefined> => (this.services.containers ? await this.services.containers() : undefined);
+      const deadline = this.sys.clock.monotonicMs() + BANNER_SETTLE_MS;
+      let containers = await containersNow();
+      while (!containersSettled(containers) && this.sys.clock.monotonicMs() < deadline) {
+        await this.sys.clock.sleep(BANNER_SETTLE_POLL_MS);
+        if (this.shutdownRequested) return;
+        containers = await containersNow();
+      }
       const config = this.config;
       const lines = renderBanner({
         version: identity.version,
@@ -375,7 +389,7 @@ export class Init {
         ntpServers: config?.ntp.servers ?? [],
         interfaces: this.network?.interfaces ?? [],
         addresses: (await this.network?.addresses()) ?? [],
-        containers: this.services.containers ? await this.services.containers() : undefined,
+        containers,
       });
       for (const line of lines) this.options.log.consoleLine(line);
     } catch (error) {

@@ -30,6 +30,22 @@ export interface BannerFacts {
 
 const RULE = '-'.repeat(64);
 
+/** How long the banner waits for containers to settle before it is shown anyway. */
+export const BANNER_SETTLE_MS = 60_000;
+
+/**
+ * Whether the containers have left their start: none is still being created, starting or
+ * restarting, and none with a health check is still in `starting`. The banner waits for this
+ * (at most BANNER_SETTLE_MS) so that it shows what an operator needs: healthy or not, not the
+ * transient `starting` every container passes through a second after BERTH-READY.
+ */
+export function containersSettled(containers: readonly BannerContainer[] | undefined): boolean {
+  if (containers === undefined) return true;
+  return containers.every((c) => c.health !== 'starting' && !TRANSIENT_STATES.has(c.state));
+}
+
+const TRANSIENT_STATES = new Set(['created', 'creating', 'starting', 'restarting']);
+
 /** The banner's lines, first and last a rule. */
 export function renderBanner(facts: BannerFacts): string[] {
   const lines = [RULE, `berth ${facts.version} on slot ${facts.slot}, host ${facts.hostname}`];

@@ -331,10 +331,39 @@ void t.test('the status banner follows BERTH-READY, with the containers the serv
   });
   await init.boot();
   const lines = machine.sys.console.lines;
+  await eventually(() => lines.includes('berth 1.0.0 on slot a, host banner'));
   const ready = lines.findIndex((l) => l.startsWith('BERTH-READY'));
   const banner = lines.indexOf('berth 1.0.0 on slot a, host banner');
   t.ok(ready >= 0 && banner > ready, 'the banner comes after the readiness line');
   t.ok(lines.includes('  containers  web (running, healthy)'));
   t.ok(lines.some((l) => /^ {2}time\s+Europe\/Berlin, no NTP servers configured$/.test(l)));
   t.ok(lines.includes('  no network interfaces configured'), 'the fake machine has no NIC');
+});
+
+void t.test('the banner waits for starting containers to settle, and is shown anyway after a minute', async (t) => {
+  for (const [name, answers, expected] of [
+    ['settles', [[{ name: 'web', state: 'running', health: 'starting' }], [{ name: 'web', state: 'restarting' }], [{ name: 'web', state: 'running', health: 'healthy' }]], '  containers  web (running, healthy)'],
+    ['never settles', [[{ name: 'web', state: 'running', health: 'starting' }]], '  containers  web (running, starting)'],
+  ] as const) {
+    const machine = createFakeMachine({ dataFsType: 'ext4', fwCfgConfig: 'hostname: banner\n' });
+    const log = createInitLog(machine.sys.console, machine.sys.clock);
+    let asked = 0;
+    const init = new Init({
+      sys: machine.sys,
+      pid: 2,
+      log,
+      services: {
+        containers: () => Promise.resolve(answers[Math.min(asked++, answers.length - 1)]?.map((c) => ({ ...c })) ?? []),
+        stopAll: () => Promise.resolve(),
+      },
+    });
+    const startedMs = machine.sys.clock.monotonicMs();
+    await init.boot();
+    const lines = machine.sys.console.lines;
+    t.ok(await eventually(() => lines.includes(expected), 5000), `${name}: ${expected.trim()}`);
+    t.equal(lines.filter((l) => l.startsWith('berth 1.0.0 on slot a')).length, 1, `${name}: one banner`);
+    const waitedMs = machine.sys.clock.monotonicMs() - startedMs;
+    if (name === 'settles') t.equal(asked, 3, 'asked until settled');
+    else t.ok(waitedMs >= 60_000, `never settles: shown after the minute (${waitedMs} ms of fake time)`);
+  }
 });
