@@ -2,6 +2,7 @@
  * Who may do what: the role a client certificate names (`host:<id>` or `admin:<name>` as its
  * common name, issued by `berth keys fleet`) and the checks every route runs. Pure.
  */
+import { HOST_CERT_CN_PREFIX } from '../../../lib/fleet/protocol.ts';
 
 export type Identity =
   | { role: 'host'; id: string }
@@ -9,8 +10,8 @@ export type Identity =
   /** No verified client certificate (only plain HTTP or a TLS client without one). */
   | { role: 'anonymous' };
 
-/** The certificate common-name prefixes of the two roles. */
-export const ROLE_PREFIX = { host: 'host:', admin: 'admin:' } as const;
+/** The certificate common-name prefixes of the two roles; the host's is the agent's too (lib/fleet/protocol.ts owns it). */
+export const ROLE_PREFIX = { host: HOST_CERT_CN_PREFIX, admin: 'admin:' } as const;
 
 /** The identity a verified certificate's common name gives, or undefined when it names no role. */
 export function identityOfCommonName(commonName: string | undefined): Identity | undefined {
