@@ -11,6 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -66,6 +67,8 @@ const publish = (version: string): void => {
 
 // --- measurements ----------------------------------------------------------------------------
 const latencies: number[] = [];
+type Kind = 'report' | 'preReboot' | 'steadyState';
+const latencyOf: Record<Kind, number[]> = { report: [], preReboot: [], steadyState: [] };
 let requests = 0;
 let failedRequests = 0;
 const holding = new Map<string, number>();
@@ -93,16 +96,20 @@ interface SimHost {
   replica: number;
   boots: number;
   lastReport: number;
+  /** Real ms when the host's current slot was granted (host side); undefined when it holds none. */
+  heldSince: number | undefined;
 }
 
 let replicaUrls: string[] = [];
 
-async function timed<T>(work: () => Promise<T>): Promise<T> {
+async function timed<T>(kind: Kind, work: () => Promise<T>): Promise<T> {
   const t0 = performance.now();
   try {
     return await work();
   } finally {
-    latencies.push(performance.now() - t0);
+    const ms = performance.now() - t0;
+    latencies.push(ms);
+    latencyOf[kind].push(ms);
     requests += 1;
   }
 }
@@ -114,11 +121,21 @@ function statusOf(h: SimHost): HostStatus {
 }
 
 async function report(h: SimHost): Promise<void> {
+  const t0 = performance.now();
+  try {
+    await reportOnce(h);
+  } finally {
+    const spent = holdReportMs.get(h);
+    if (spent !== undefined) holdReportMs.set(h, spent + performance.now() - t0);
+  }
+}
+
+async function reportOnce(h: SimHost): Promise<void> {
   const body: HostReport = { client_params: { id: h.id, group: h.group }, status: statusOf(h) };
   for (let attempt = 0; attempt < 4; attempt += 1) {
     const url = replicaUrls[h.replica] as string;
     try {
-      const res = await timed(() => fetch(`${url}${REPORT_ROUTE}`, { method: 'POST', headers: { 'fleet-lock-protocol': 'true', 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }));
+      const res = await timed('report', () => fetch(`${url}${REPORT_ROUTE}`, { method: 'POST', headers: { 'fleet-lock-protocol': 'true', 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }));
       if (!res.ok) lastReportError = `${res.status} ${await res.text()}`;
       else await res.body?.cancel();
       if (res.ok) {
@@ -139,7 +156,7 @@ async function report(h: SimHost): Promise<void> {
 async function fleetLock(h: SimHost, op: 'preReboot' | 'steadyState') {
   for (;;) {
     try {
-      return await timed(() => (h.clients[h.replica] as FleetLockClient)[op]());
+      return await timed(op, () => (h.clients[h.replica] as FleetLockClient)[op]());
     } catch (error) {
       lastLockError = `${h.replica}: ${describeError(error)}`;
       failedRequests += 1;
@@ -149,13 +166,39 @@ async function fleetLock(h: SimHost, op: 'preReboot' | 'steadyState') {
   }
 }
 
+/** Host-side holders per group, to tell an overrun the coordinator caused from one a holder expiry explains. */
+const holders = new Map<string, Set<SimHost>>();
+/** Overruns while some holder of the group had held longer than the holder timeout (the coordinator may expire it: by design). */
+let overrunsAfterExpiry = 0;
+/** Host-side holds, real seconds from grant to release, and how long of that went to report requests. */
+const holdS: number[] = [];
+let holdsOverTimeout = 0;
+const holdReportMs = new Map<SimHost, number>();
+const holdReportS: number[] = [];
 const enterHold = (h: SimHost): void => {
-  const n = (holding.get(h.group) ?? 0) + 1;
-  if (n > SLOTS) overruns += 1;
+  const set = holders.get(h.group) ?? new Set<SimHost>();
+  holders.set(h.group, set);
+  const now = performance.now();
+  const n = set.size + 1;
+  if (n > SLOTS) {
+    const anyExpirable = [...set].some((o) => now - (o.heldSince ?? now) > HOLDER_TIMEOUT_S * 1000);
+    if (anyExpirable) overrunsAfterExpiry += 1;
+    else overruns += 1;
+  }
+  h.heldSince = now;
+  holdReportMs.set(h, 0);
+  set.add(h);
   holding.set(h.group, n);
   maxHolding.set(h.group, Math.max(maxHolding.get(h.group) ?? 0, n));
 };
 const leaveHold = (h: SimHost): void => {
+  const s = (performance.now() - (h.heldSince ?? performance.now())) / 1000;
+  holdS.push(s);
+  if (s > HOLDER_TIMEOUT_S) holdsOverTimeout += 1;
+  holdReportS.push((holdReportMs.get(h) ?? 0) / 1000);
+  holdReportMs.delete(h);
+  h.heldSince = undefined;
+  holders.get(h.group)?.delete(h);
   holding.set(h.group, (holding.get(h.group) ?? 1) - 1);
 };
 
@@ -306,7 +349,7 @@ try {
     const position = createHash('sha256').update(id).digest().readUInt32BE(0) / 2 ** 32;
     const group = `rack-${i % GROUPS}`;
     const clients = replicaUrls.map((url) => createFleetLockClient({ url, group, nodeId: id, timeoutMs: REQUEST_TIMEOUT_MS }));
-    return { id, group, position, state: initialUpdateState(), running: { slot: 'a', version: '1.0.0' }, rollbacks: 0, learnedHalts: new Set<string>(), clients, replica: i % 2, boots: 0, lastReport: 0 };
+    return { id, group, position, state: initialUpdateState(), running: { slot: 'a', version: '1.0.0' }, rollbacks: 0, learnedHalts: new Set<string>(), clients, replica: i % 2, boots: 0, lastReport: 0, heldSince: undefined };
   });
   console.log(`bench:fleet: ${N} hosts in ${GROUPS} groups of ${SLOTS} slots, 3 etcd members, 2 replicas; time x${K} (1 simulated hour = ${(3600 / K).toFixed(1)} s)`);
   publish(GOOD);
@@ -330,12 +373,23 @@ try {
   let killedAt = '';
   let phaseLog: string[] = [];
   const t0cpu = await Promise.all(replicas.map((r) => procStats(r.pid as number)));
+  // The simulator's own event-loop delay: when it is large, the hosts (not the coordinator) are the bottleneck.
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
+  const etcdCpuS = [0, 0, 0];
+  const etcdCpu = async (): Promise<void> => {
+    for (let i = 0; i < 3; i += 1) {
+      const pid = etcd.pid(i);
+      if (pid !== undefined) etcdCpuS[i] = (await procStats(pid).catch(() => ({ cpuS: etcdCpuS[i] ?? 0 }))).cpuS;
+    }
+  };
   // Good release: wait until every host runs it (or the waves' 4 h plus slack have passed).
   const goodDeadline = simNow() + 8 * HOUR;
   while (hosts.some((h) => h.running.version !== GOOD) && simNow() < goodDeadline) {
     await sleepReal(500);
     if (!killedAt && hosts.filter((h) => h.running.version === GOOD).length > N * 0.4) {
       killedAt = `${realS().toFixed(1)} s (${hosts.filter((h) => h.running.version === GOOD).length} hosts on ${GOOD})`;
+      await etcdCpu();
       await etcd.kill(1);
       replicas[1]?.kill('SIGKILL');
     }
@@ -348,6 +402,8 @@ try {
   while (simNow() < badDeadline) await sleepReal(500);
   done = true;
   const survivor = await procStats(replicas[0]?.pid as number);
+  await etcdCpu();
+  loopDelay.disable();
   await Promise.race([Promise.all(loops), sleepReal(20_000)]);
   await sampler;
   const wall = realS();
@@ -361,7 +417,7 @@ try {
   if (lastReportError) console.log(`last refused report: ${lastReportError.slice(0, 300)}`);
   if (lastLockError) console.log(`last failed FleetLock call: ${lastLockError.slice(0, 300)}`);
   console.log(`killed etcd member m2 and replica 2 at ${killedAt || 'never'}`);
-  console.log(`slots: max simultaneous holders per group ${Math.max(...maxHolding.values())} of ${SLOTS} (per group: ${[...maxHolding.entries()].sort().map(([g, n]) => `${g}=${n}`).join(' ')}); stored semaphore max ${storedMax}; double grants / overruns: ${overruns}`);
+  console.log(`slots: max simultaneous holders per group ${Math.max(...maxHolding.values())} of ${SLOTS} (per group: ${[...maxHolding.entries()].sort().map(([g, n]) => `${g}=${n}`).join(' ')}); stored semaphore max ${storedMax}; host-side overruns ${overruns + overrunsAfterExpiry} (split below)`);
   console.log(`requests: ${requests} in ${servedS.toFixed(1)} s = ${(requests / servedS).toFixed(0)}/s (failed, retried on the other replica: ${failedRequests}); latency p50 ${pct(sorted, 50).toFixed(1)} ms, p99 ${pct(sorted, 99).toFixed(1)} ms, max ${(sorted[sorted.length - 1] ?? 0).toFixed(0)} ms`);
   const cpu0 = survivor.cpuS - (t0cpu[0]?.cpuS ?? 0);
   console.log(`coordinator replica 1 (survivor, served everything after the kill): CPU ${cpu0.toFixed(1)} s over ${wall.toFixed(1)} s = ${((cpu0 / wall) * 100).toFixed(0)}% of one core; RSS ${survivor.rssMiB.toFixed(0)} MiB, peak ${survivor.hwmMiB.toFixed(0)} MiB`);
@@ -379,7 +435,22 @@ try {
   }
   console.log(`holder timeout ${HOLDER_TIMEOUT_S} s real (${((HOLDER_TIMEOUT_S * K) / 60).toFixed(0)} simulated min); request timeout ${REQUEST_TIMEOUT_MS / 1000} s`);
   const self = process.resourceUsage();
-  console.log(`bench process (the ${N} simulated hosts): CPU ${((self.userCPUTime + self.systemCPUTime) / 1e6).toFixed(1)} s, peak RSS ${(self.maxRSS / 1024).toFixed(0)} MiB`);
+  const selfCpuS = (self.userCPUTime + self.systemCPUTime) / 1e6;
+  console.log(`bench process (the ${N} simulated hosts): CPU ${selfCpuS.toFixed(1)} s = ${((selfCpuS / wall) * 100).toFixed(0)}% of one core, peak RSS ${(self.maxRSS / 1024).toFixed(0)} MiB; event-loop delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(0)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`);
+  console.log(`etcd members CPU: ${etcdCpuS.map((c, i) => `m${i + 1} ${c.toFixed(1)} s`).join(', ')} (m2 up to its kill) = ${((etcdCpuS.reduce((a, b) => a + b, 0) / wall) * 100).toFixed(0)}% of one core together`);
+  const kindLine = (Object.keys(latencyOf) as Kind[]).map((k) => {
+    const l = [...latencyOf[k]].sort((a, b) => a - b);
+    return `${k} ${l.length} (p50 ${pct(l, 50).toFixed(0)} ms, p99 ${pct(l, 99).toFixed(0)} ms)`;
+  });
+  console.log(`requests by kind: ${kindLine.join('; ')}`);
+  // Compression multiplies every host's request rate by K: divided by K, this is what a real fleet of N would send with the same periods.
+  console.log(`offered load: ${(requests / servedS).toFixed(0)} req/s at x${K} = ${(requests / servedS / K).toFixed(1)} req/s for a real (uncompressed) fleet of ${N} hosts with these periods`);
+  const holds = [...holdS].sort((a, b) => a - b);
+  const inReports = [...holdReportS].sort((a, b) => a - b);
+  console.log(
+    `host-side holds (grant to release, real s): ${holds.length}, p50 ${pct(holds, 50).toFixed(1)} s, p99 ${pct(holds, 99).toFixed(1)} s, max ${(holds[holds.length - 1] ?? 0).toFixed(1)} s; of it in report requests p50 ${pct(inReports, 50).toFixed(1)} s, p99 ${pct(inReports, 99).toFixed(1)} s; ${holdsOverTimeout} holds longer than the holder timeout (${HOLDER_TIMEOUT_S} s): the coordinator may release those by design`,
+  );
+  console.log(`host-side overruns: ${overruns} with every other holder inside the holder timeout (a coordinator fault), ${overrunsAfterExpiry} while a holder of the group had outlived the timeout (expiry by design; the host still thought it held)`);
   const versions = [...new Set(series.flatMap((r) => Object.keys(r.counts)))].sort();
   await writeFile(path.join(outDir, 'versions.svg'), svgChart(series, versions));
   const every = Math.max(1, Math.floor(series.length / 12));

@@ -23,6 +23,8 @@ export interface EtcdCluster {
   kill(index: number): Promise<void>;
   start(index: number): Promise<void>;
   isRunning(index: number): boolean;
+  /** The member's process id while it runs (bench:fleet reads its CPU time from /proc). */
+  pid(index: number): number | undefined;
   /** Resolves when every running member answers /health. */
   waitHealthy(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -91,6 +93,7 @@ export async function startEtcdCluster(dir: string, size = 3): Promise<EtcdClust
     kill,
     start,
     isRunning: (index) => members[index]?.child !== undefined,
+    pid: (index) => members[index]?.child?.pid,
     waitHealthy: async (timeoutMs = 30_000) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
