@@ -80,6 +80,13 @@ export const PATHS = {
   etcOverlayWork: '/var/lib/berth/etc/work',
   /** Berth's own small files of this boot (tmpfs). */
   runDir: '/run/berth',
+  /**
+   * V8's compile cache of init's Node this boot (module.enableCompileCache): the initramfs
+   * copies compileCacheOnVar here before Node starts, since /var is mounted later by init.
+   */
+  compileCacheRun: '/run/berth/node-compile-cache',
+  /** The compile cache kept across boots; init copies what Node wrote back here once the boot settled. */
+  compileCacheOnVar: '/var/cache/berth/node-compile-cache',
   /** Generated daemon configs: chronyd and dhcpcd read these. */
   chronyConfig: '/run/berth/chrony.conf',
   dhcpcdConfig: '/run/berth/dhcpcd.conf',

@@ -5,30 +5,50 @@
 // noise, ratios are the headline.
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { type BuiltImage, createMachine, DEBUG_SHELL_CONFIG, loadImage, REPO_ROOT } from '../vm/src/index.ts';
+import { type BuiltImage, createMachine, DEBUG_SHELL_CONFIG, loadImage, REPO_ROOT, type Vm } from '../vm/src/index.ts';
 import { benchContainers, containersTable, prepareBigImage, type ContainerRun } from './bench/containers.ts';
 import { benchUpdate, checkUpdateImages, updateTable, VARIANTS, type UpdateRun, type Variant } from './bench/update.ts';
 import { benchRuns, BOOT_TIMEOUT_MS, bootFloor, buildFloorImage, mib, row as benchRow, sh, type Sample } from './bench/common.ts';
 
 const RUNS = benchRuns();
 
-async function bootBerth(image: BuiltImage, run: number): Promise<{ first: Sample; second: Sample; rssKb: number }> {
+/** Guest clock from the initramfs's "Root mounted" line to init's "Init starting": Node's start-up and loading berth.mjs. */
+async function rootToInitMs(vm: Vm): Promise<number> {
+  const root = await vm.waitFor(/msg="Root mounted through dm-verity" .*?t_ms=(\d+)/, BOOT_TIMEOUT_MS);
+  const init = await vm.waitFor(/msg="Init starting" .*?t_ms=(\d+)/, BOOT_TIMEOUT_MS);
+  return Number(init.match[1]) - Number(root.match[1]);
+}
+
+interface BerthBoots {
+  first: Sample;
+  second: Sample;
+  rssKb: number;
+  /** Root mounted → Init starting, first boot (compile cache cold) and reboot (warm). */
+  firstRootToInitMs: number;
+  secondRootToInitMs: number;
+}
+
+async function bootBerth(image: BuiltImage, run: number): Promise<BerthBoots> {
   const machine = await createMachine({ name: `bench-berth-${run}`, image, config: DEBUG_SHELL_CONFIG });
   try {
     let started = performance.now();
     let vm = await machine.boot();
     let ready = await vm.waitForReady(BOOT_TIMEOUT_MS);
     const first = { wallMs: performance.now() - started, guestMs: ready.bootMs };
+    const firstRootToInitMs = await rootToInitMs(vm);
     const shell = await vm.shell();
     const mem = await shell.run('cat /proc/1/status /proc/$(cut -d" " -f1 /proc/1/task/1/children)/status | grep VmRSS');
     const rssKb = [...mem.output.matchAll(/VmRSS:\s+(\d+) kB/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    // The reboot starts warm only once init kept what V8 compiled (10 s after READY).
+    await vm.waitFor(/msg="Compile cache saved"/, 120_000);
     await vm.powerdown();
     started = performance.now();
     vm = await machine.boot();
     ready = await vm.waitForReady(BOOT_TIMEOUT_MS);
     const second = { wallMs: performance.now() - started, guestMs: ready.bootMs };
+    const secondRootToInitMs = await rootToInitMs(vm);
     await vm.powerdown();
-    return { first, second, rssKb };
+    return { first, second, rssKb, firstRootToInitMs, secondRootToInitMs };
   } finally {
     await machine.dispose({ keep: false });
   }
@@ -88,12 +108,16 @@ async function benchBoot(): Promise<void> {
   const berthFirst: Sample[] = [];
   const berthSecond: Sample[] = [];
   const rss: number[] = [];
+  const firstRootToInit: number[] = [];
+  const secondRootToInit: number[] = [];
   for (let run = 1; run <= RUNS; run += 1) {
     floorSamples.push(await bootFloor(floor, run));
     const b = await bootBerth(image, run);
     berthFirst.push(b.first);
     berthSecond.push(b.second);
     rss.push(b.rssKb);
+    firstRootToInit.push(b.firstRootToInitMs);
+    secondRootToInit.push(b.secondRootToInitMs);
     process.stderr.write(`run ${run}/${RUNS} done\n`);
   }
   const allocated = (file: string) => Number(sh('du', ['-B1', file]).split('\t')[0]);
@@ -106,6 +130,8 @@ async function benchBoot(): Promise<void> {
   console.log(row('berth first boot: kernel start → BERTH-READY (boot_ms)', berthFirst.map((s) => s.guestMs), floorSamples.map((s) => s.guestMs)));
   console.log(row('berth reboot: QEMU start → BERTH-READY', berthSecond.map((s) => s.wallMs), floorSamples.map((s) => s.wallMs)));
   console.log(row('berth reboot: kernel start → BERTH-READY (boot_ms)', berthSecond.map((s) => s.guestMs), floorSamples.map((s) => s.guestMs)));
+  console.log(row('berth first boot: root mounted → Init starting (guest clock; Node start-up, compile cache cold)', firstRootToInit));
+  console.log(row('berth reboot: root mounted → Init starting (compile cache warm) / first boot', secondRootToInit, firstRootToInit));
   console.log(row('PID 1 memory after boot (berth-pid1 + node RSS)', rss, undefined, (kb) => mib(kb * 1024)));
   console.log('\n| size | bytes |');
   console.log('|---|---|');

@@ -1,12 +1,14 @@
 /**
- * Entry point of /usr/lib/berth/berth.mjs, run by berth-pid1 (native/berth-pid1.c) as
+ * Init's main (berth-init.mjs), imported by /usr/lib/berth/berth.mjs (boot.ts) once V8's
+ * compile cache is on; berth-pid1 (native/berth-pid1.c) runs
  * `node --max-old-space-size=192 --enable-source-maps /usr/lib/berth/berth.mjs`. The only
  * place that reads argv, env and process, builds the real effects, installs signal and
  * error handlers, and keeps the process alive. If Node dies anyway, berth-pid1 starts it
  * again with BERTH_INIT_RESTARTS/BERTH_INIT_LAST_EXIT set, and init runs its restart path.
  */
 import { describeError } from '../../lib/errors.ts';
-import { createLogger } from '../../lib/log.ts';
+import { PATHS } from '../../lib/layout.ts';
+import { createLogger, type Logger } from '../../lib/log.ts';
 import { createCniAttacher, createRuntimeServices, createRuntimeSys, Engine } from '../../runtime/src/index.ts';
 import { runSlotWriter, SLOT_WRITER_COMMAND } from '../../updater/src/host.ts';
 import { SHUTDOWN_SIGNALS } from './core/shutdown-plan.ts';
@@ -15,6 +17,7 @@ import { containerControlOf, imageControlOf } from './api/container-engine.ts';
 import { startApi } from './api/index.ts';
 import { Init } from './init.ts';
 import { createInitLog } from './logging.ts';
+import { compileCache, saveCompileCache } from './compile-cache.ts';
 import { armDebugTriggers } from './debug-triggers.ts';
 import { createCgroupServices } from './services.ts';
 import { createNodeSys } from './sys/node.ts';
@@ -29,6 +32,23 @@ const EXIT_FOR_RESTART = 70;
 
 /** Shutdown must finish in this time; after it, power goes without the remaining steps. */
 const SHUTDOWN_DEADLINE_MS = 120_000;
+
+/** After BERTH-READY, the boot's modules are compiled when this has passed: then the compile cache is saved. */
+const COMPILE_CACHE_SAVE_DELAY_MS = 10_000;
+
+/** Writes what V8 compiled this boot to the tmpfs cache (boot.ts turned it on) and keeps the changes on /var. */
+async function keepCompileCache(logger: Logger): Promise<void> {
+  const current = compileCache.getCompileCacheDir();
+  if (current === undefined) return;
+  try {
+    compileCache.flushCompileCache();
+    const saved = await saveCompileCache(current, PATHS.compileCacheOnVar);
+    if (saved.written > 0) logger.info('Compile cache saved', { entries: saved.written, bytes: saved.bytes, removed_dirs: saved.removedDirs });
+  } catch (error) {
+    // Only the next boot's start-up gets slower.
+    logger.warn('Compile cache not saved', { error: describeError(error) });
+  }
+}
 
 function runInit(): void {
   // Each power button stream holds a libuv pool thread in a blocking read(2); keep room for fs work.
@@ -75,7 +95,10 @@ function runInit(): void {
     services: createRuntimeServices(engine, createCgroupServices(sys, log.logger)),
     health: updater.bootHealth,
     blessBoot: (slot) => updater.bless(slot),
-    onReady: (ready) => updater.start(ready),
+    onReady: (ready) => {
+      updater.start(ready);
+      setTimeout(() => void keepCompileCache(log.logger), COMPILE_CACHE_SAVE_DELAY_MS).unref();
+    },
     reconcileContainers: (config, changes) => engine.reconcile(config, changes),
     startApi: (options) => startApi({ ...options, containers: containerControlOf(engine), images: imageControlOf(engine), updater }),
     onShutdownStart(action, done) {

@@ -4,7 +4,9 @@
  * Code splitting: what only a subcommand's child loads (the status probe and
  * systeminformation, half of the code) goes into `berth-*.mjs` chunks beside berth.mjs,
  * so PID 1 neither parses nor runs it at boot (Node's start-up under TCG is most of
- * the boot). Effects: esbuild writes berth.mjs, its chunks and their maps. Build-only
+ * the boot). berth.mjs itself is a tiny loader (init/src/boot.ts) that turns on V8's
+ * compile cache before it imports berth-init.mjs (init/src/main.ts), the real entry.
+ * Effects: esbuild writes berth.mjs, berth-init.mjs, their chunks and their maps. Build-only
  * packages must never reach the bundle: the metafile is checked.
  */
 import path from 'node:path';
@@ -15,8 +17,8 @@ import type { BuildContext } from './context.ts';
 
 /** Source trees that end up in the bundle. */
 export const BUNDLE_SOURCES = ['lib', 'init/src', 'runtime/src', 'updater/src', 'package-lock.json'];
-export const BUNDLE_ENTRY = 'init/src/main.ts';
-/** The entry's output name: berth.mjs (lib/layout.ts PATHS.bundle). */
+/** Output name → source: the loader berth.mjs (lib/layout.ts PATHS.bundle) and init's main, which it imports. */
+export const BUNDLE_ENTRIES = { berth: 'init/src/boot.ts', 'berth-init': 'init/src/main.ts' } as const;
 const BUNDLE_NAME = 'berth';
 /** esbuild options for the lazily loaded chunks; every output file starts with "berth". */
 export const BUNDLE_SPLITTING = { splitting: true, chunkNames: `${BUNDLE_NAME}-[name]-[hash]`, outExtension: { '.js': '.mjs' } } as const;
@@ -27,7 +29,7 @@ export function isBundleOutput(name: string): boolean {
 }
 const FORBIDDEN_IN_BUNDLE = ['node_modules/zx/', 'node_modules/esbuild/', 'node_modules/tap/', 'image-builder/', 'qemu-tests/'];
 
-export async function bundleBerth(ctx: BuildContext, entry = BUNDLE_ENTRY): Promise<{ file: string; key: string; cached: boolean }> {
+export async function bundleBerth(ctx: BuildContext, entries: Record<string, string> = BUNDLE_ENTRIES): Promise<{ file: string; key: string; cached: boolean }> {
   const existing = [];
   const { access } = await import('node:fs/promises');
   for (const p of BUNDLE_SOURCES) {
@@ -39,10 +41,10 @@ export async function bundleBerth(ctx: BuildContext, entry = BUNDLE_ENTRY): Prom
     }
   }
   // This file's own options (splitting, names) shape the output too.
-  const key = hashInputs({ stage: 'bundle', sources: await hashPaths(existing, ctx.repoRoot), entry, node: ctx.profile.node, code: await hashPaths(['image-builder/src/steps/bundle.ts'], ctx.repoRoot) });
+  const key = hashInputs({ stage: 'bundle', sources: await hashPaths(existing, ctx.repoRoot), entries, node: ctx.profile.node, code: await hashPaths(['image-builder/src/steps/bundle.ts'], ctx.repoRoot) });
   const result = await ctx.cache.stage('bundle', key, async (dir) => {
     const built = await build({
-      entryPoints: { [BUNDLE_NAME]: path.resolve(ctx.repoRoot, entry) },
+      entryPoints: Object.fromEntries(Object.entries(entries).map(([name, source]) => [name, path.resolve(ctx.repoRoot, source)])),
       outdir: dir,
       ...BUNDLE_SPLITTING,
       bundle: true,

@@ -13,7 +13,7 @@ import { hashInputs, hashPaths } from '../cache.ts';
 import { INITRAMFS_MODULES, moduleLoadOrder, parseModuleDb } from '../plan/modules.ts';
 import type { BuildContext } from './context.ts';
 
-const BUSYBOX_APPLETS = ['sh', 'mount', 'insmod', 'switch_root', 'sleep', 'cat', 'echo', 'grep', 'sed', 'mkdir', 'reboot', 'poweroff', 'ls'];
+const BUSYBOX_APPLETS = ['sh', 'mount', 'insmod', 'switch_root', 'sleep', 'cat', 'echo', 'grep', 'sed', 'mkdir', 'reboot', 'poweroff', 'ls', 'cp', 'umount', 'blockdev'];
 const LIB_DIRS = ['usr/lib/x86_64-linux-gnu', 'usr/lib64', 'usr/lib'];
 
 /** Shared libraries (recursively) an ELF binary of the tree needs, as tree-relative paths. */

@@ -1,12 +1,12 @@
 import t from 'tap';
 import { build } from 'esbuild';
-import { BUNDLE_SPLITTING, isBundleOutput } from '../../../image-builder/src/index.ts';
+import { BUNDLE_ENTRIES, BUNDLE_SPLITTING, isBundleOutput } from '../../../image-builder/src/index.ts';
 
-// The image builder bundles init/src/main.ts the same way; build-only packages must never
+// The image builder bundles init/src/boot.ts and main.ts the same way; build-only packages must never
 // reach the runtime bundle, and what only the probe child needs must stay out of the entry.
-void t.test('main.ts bundles into berth.mjs and lazy chunks without build-only packages', async (t) => {
+void t.test('boot.ts and main.ts bundle into berth.mjs, berth-init.mjs and lazy chunks without build-only packages', async (t) => {
   const result = await build({
-    entryPoints: { berth: 'init/src/main.ts' },
+    entryPoints: BUNDLE_ENTRIES,
     outdir: 'out-test',
     ...BUNDLE_SPLITTING,
     bundle: true,
@@ -34,9 +34,13 @@ void t.test('main.ts bundles into berth.mjs and lazy chunks without build-only p
   t.ok(names.every(isBundleOutput), `every output is copied into the root: ${names.join(' ')}`);
   const entry = outputs.find(([file]) => file === 'out-test/berth.mjs')?.[1];
   t.ok(entry, 'the entry is berth.mjs');
-  const inEntry = Object.keys(entry?.inputs ?? {});
-  t.ok(inEntry.includes('init/src/main.ts'), 'init is in the entry');
-  t.same(inEntry.filter((path) => path.includes('systeminformation') || path === 'init/src/api/probe.ts'), [], 'the probe and systeminformation are not in the entry PID 1 loads');
+  t.same(Object.keys(entry?.inputs ?? {}), ['init/src/boot.ts'], 'berth.mjs is the loader alone: the compile cache is on before the rest is compiled');
+  t.ok((entry?.bytes ?? Infinity) < 4096, `berth.mjs is small (${entry?.bytes} bytes)`);
+  t.ok(entry?.imports.some((i) => i.path === 'out-test/berth-init.mjs' && i.kind === 'dynamic-import'), 'berth.mjs imports berth-init.mjs after turning the cache on');
+  const initEntry = outputs.find(([file]) => file === 'out-test/berth-init.mjs')?.[1];
+  const inEntry = Object.keys(initEntry?.inputs ?? {});
+  t.ok(inEntry.includes('init/src/main.ts'), 'init is in berth-init.mjs');
+  t.same(inEntry.filter((path) => path.includes('systeminformation') || path === 'init/src/api/probe.ts'), [], 'the probe and systeminformation are not in what PID 1 loads');
   const probeChunk = outputs.find(([, output]) => Object.keys(output.inputs).includes('init/src/api/probe.ts'));
   t.match(probeChunk?.[0] ?? '', /^out-test\/berth-probe-[A-Z0-9]+\.mjs$/, 'the probe is a chunk of its own, loaded by `berth.mjs probe`');
 });
