@@ -10,7 +10,7 @@ import { BuildCache } from './cache.ts';
 import type { BuildProfile } from './profile/profile.ts';
 import type { BuildContext } from './steps/context.ts';
 import { buildRootfs } from './steps/rootfs.ts';
-import { fetchNode } from './steps/node.ts';
+import { fetchNode, NODE_DEBUG_FILE } from './steps/node.ts';
 import { bundleBerth } from './steps/bundle.ts';
 import { buildNative } from './steps/native.ts';
 import { buildRootImage, rootInputsFrom, type RootFilesystem } from './steps/root-image.ts';
@@ -102,7 +102,7 @@ export async function buildImage(options: BuildOptions): Promise<{ outDir: strin
   }));
   n = stages - 1;
   const manifest = await timed('manifest', async () => {
-    for (const [from, to] of [[root.file, 'root.img'], [initramfs.kernel, 'vmlinuz'], [initramfs.initrd, 'initrd.img']] as const) {
+    for (const [from, to] of [[root.file, 'root.img'], [initramfs.kernel, 'vmlinuz'], [initramfs.initrd, 'initrd.img'], [node.debugFile, NODE_DEBUG_FILE]] as const) {
       await copyFile(from, path.join(outDir, to));
     }
     const artifacts: Record<string, ArtifactInfo> = {};

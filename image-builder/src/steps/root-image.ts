@@ -49,6 +49,11 @@ export const PRUNED_PATHS = [
   'initrd.img.old',
   'vmlinuz',
   'vmlinuz.old',
+  // udev's hardware database (22 MB): berth runs no udev; init finds devices from sysfs.
+  'usr/lib/udev/hwdb.bin',
+  'usr/lib/udev/hwdb.d',
+  'etc/udev/hwdb.d',
+  'usr/bin/systemd-hwdb',
   // CNI plugins berth never runs (it uses bridge, host-local, loopback, portmap, firewall): ~30 MB.
   ...['bandwidth', 'dhcp', 'host-device', 'ipvlan', 'macvlan', 'ptp', 'sbr', 'static', 'tuning', 'vlan', 'vrf'].map((plugin) => `usr/lib/cni/${plugin}`),
 ];
@@ -193,7 +198,11 @@ async function makeFilesystem(fs: RootFilesystem, tree: string, file: string, ep
   if (fs === 'erofs') {
     await $`mkfs.erofs --quiet -zlz4hc,9 -T${epoch} -U${uuid} ${file} ${tree}`;
   } else {
-    await $`mksquashfs ${tree} ${file} -quiet -no-progress -noappend -comp zstd -Xcompression-level 9 -b 256K -mkfs-time ${epoch} -all-time ${epoch} -xattrs`;
+    // zstd 15: 109.5 MiB against 116.7 at level 9 and 116.3 at 12 (108.8 at 19), for 33 s of
+    // the root stage instead of 9.6 s (57 s at 19), measured on the default root. zstd decompresses
+    // at much the same speed whatever the level, so boots do not pay for it; the 256 KiB block
+    // size, which does decide how much a page fault reads, is unchanged.
+    await $`mksquashfs ${tree} ${file} -quiet -no-progress -noappend -comp zstd -Xcompression-level 15 -b 256K -mkfs-time ${epoch} -all-time ${epoch} -xattrs`;
   }
 }
 
