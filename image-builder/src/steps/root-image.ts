@@ -5,7 +5,7 @@
  * Effects: extracts into a work directory, runs mkfs.erofs/mksquashfs and veritysetup.
  */
 import { createHash } from 'node:crypto';
-import { chmod, chown, cp, mkdir, readdir, readFile, rm, stat, truncate, writeFile, symlink } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, open, readdir, readFile, rm, stat, truncate, writeFile, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx';
 import * as yaml from 'js-yaml';
@@ -54,9 +54,51 @@ export const PRUNED_PATHS = [
   'usr/lib/udev/hwdb.d',
   'etc/udev/hwdb.d',
   'usr/bin/systemd-hwdb',
+  // Perl (10 MB): only dpkg's and debconf's helpers use it, and berth has no package manager;
+  // the scripts that need it go too (scriptsNeedingPrunedInterpreters).
+  'usr/bin/perl', // and its versioned hard link usr/bin/perl5.x.y (removeOrphanedScripts)
+  'usr/lib/x86_64-linux-gnu/perl-base',
+  'usr/lib/x86_64-linux-gnu/perl5',
+  'usr/share/perl5',
   // CNI plugins berth never runs (it uses bridge, host-local, loopback, portmap, firewall): ~30 MB.
   ...['bandwidth', 'dhcp', 'host-device', 'ipvlan', 'macvlan', 'ptp', 'sbr', 'static', 'tuning', 'vlan', 'vrf'].map((plugin) => `usr/lib/cni/${plugin}`),
 ];
+
+/** Interpreters PRUNED_PATHS removes: a script that names one of them could never run. */
+export const PRUNED_INTERPRETERS = ['perl'];
+const SCRIPT_DIRS = ['usr/bin', 'usr/sbin'];
+
+/** Whether a file starting with `head` is a script run by one of PRUNED_INTERPRETERS (`#!/usr/bin/perl -w`, `#! /usr/bin/env perl`). */
+export function needsPrunedInterpreter(head: string): boolean {
+  const shebang = /^#!\s*(\S+)(?:[ \t]+(\S+))?/.exec(head);
+  if (!shebang) return false;
+  const program = path.posix.basename(shebang[1] ?? '') === 'env' ? shebang[2] ?? '' : shebang[1] ?? '';
+  return PRUNED_INTERPRETERS.some((name) => path.posix.basename(program) === name || path.posix.basename(program).startsWith(`${name}5`));
+}
+
+/** Removes the scripts of SCRIPT_DIRS whose interpreter was pruned, and the interpreters' versioned names (perl5.40.1); returns their tree-relative paths. */
+async function removeOrphanedScripts(tree: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const dir of SCRIPT_DIRS) {
+    const entries = await readdir(path.join(tree, dir), { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (!entry.isFile()) continue;
+      const file = path.join(tree, dir, entry.name);
+      if (PRUNED_INTERPRETERS.some((name) => new RegExp(`^${name}\\d+(\\.\\d+)+$`).test(entry.name))) {
+        await rm(file);
+        removed.push(path.join(dir, entry.name));
+        continue;
+      }
+      const handle = await open(file, 'r');
+      const head = Buffer.alloc(128);
+      const { bytesRead } = await handle.read(head, 0, head.length, 0).finally(() => handle.close());
+      if (!needsPrunedInterpreter(head.subarray(0, bytesRead).toString('latin1'))) continue;
+      await rm(file);
+      removed.push(path.join(dir, entry.name));
+    }
+  }
+  return removed;
+}
 
 export interface RootImage {
   file: string;
@@ -161,6 +203,7 @@ async function assembleTree(ctx: BuildContext, inputs: RootInputs, tree: string)
   await $`tar -xpf ${inputs.rootfsTar} -C ${tree} --numeric-owner`;
   const status = await readFile(path.join(tree, 'var/lib/dpkg/status'), 'utf8');
   for (const rel of PRUNED_PATHS) await rm(path.join(tree, rel), { recursive: true, force: true });
+  await removeOrphanedScripts(tree);
   for (const dir of ['var', 'efi', 'run', 'tmp', 'proc', 'sys', 'dev']) await mkdir(path.join(tree, dir), { recursive: true });
   await chmod(path.join(tree, 'tmp'), 0o1777);
 

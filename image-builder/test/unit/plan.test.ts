@@ -3,7 +3,7 @@ import { planDisk, renderSfdiskScript, stableUuid } from '../../src/plan/partiti
 import { moduleLoadOrder, parseModuleDb } from '../../src/plan/modules.ts';
 import { initialBootEntries } from '../../src/steps/disk.ts';
 import { renderBootEntry } from '../../../lib/boot-entry.ts';
-import { packageInventory, renderOsRelease } from '../../src/steps/root-image.ts';
+import { needsPrunedInterpreter, packageInventory, renderOsRelease } from '../../src/steps/root-image.ts';
 
 const MIB = 1024 * 1024;
 
@@ -49,4 +49,13 @@ void t.test('package inventory lists installed packages only, sorted', async (t)
   const status = 'Package: zlib1g\nStatus: install ok installed\nVersion: 1:1.3\n\nPackage: gone\nStatus: deinstall ok config-files\nVersion: 1\n\nPackage: crun\nStatus: install ok installed\nVersion: 1.21-1\n';
   t.same(packageInventory(status), ['crun=1.21-1', 'zlib1g=1:1.3']);
   t.match(renderOsRelease('1.2.3'), /^VERSION_ID=1\.2\.3$/m);
+});
+
+void t.test('root: scripts whose interpreter is pruned (perl) are found by their shebang', async (t) => {
+  for (const head of ['#!/usr/bin/perl\nuse strict;', '#!/usr/bin/perl -w\n', '#! /usr/bin/perl\n', '#!/usr/bin/env perl\n', '#!/usr/bin/perl5.40.1\n']) {
+    t.equal(needsPrunedInterpreter(head), true, JSON.stringify(head));
+  }
+  for (const head of ['#!/bin/sh\n', '#!/usr/bin/env python3\n', '#!/usr/bin/perlish\n', '\x7fELF\x02\x01', 'perl\n', '#!/usr/bin/env sh perl\n', '']) {
+    t.equal(needsPrunedInterpreter(head), false, JSON.stringify(head));
+  }
 });
