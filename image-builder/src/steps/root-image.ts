@@ -5,7 +5,7 @@
  * Effects: extracts into a work directory, runs mkfs.erofs/mksquashfs and veritysetup.
  */
 import { createHash } from 'node:crypto';
-import { chmod, chown, cp, mkdir, open, readdir, readFile, rm, stat, truncate, writeFile, symlink } from 'node:fs/promises';
+import { chmod, chown, cp, lstat, mkdir, open, readdir, readFile, readlink, rm, rmdir, stat, truncate, writeFile, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { $ } from 'zx';
 import * as yaml from 'js-yaml';
@@ -64,6 +64,53 @@ export const PRUNED_PATHS = [
   ...['bandwidth', 'dhcp', 'host-device', 'ipvlan', 'macvlan', 'ptp', 'sbr', 'static', 'tuning', 'vlan', 'vrf'].map((plugin) => `usr/lib/cni/${plugin}`),
 ];
 
+/**
+ * Debian packages berth never runs, removed whole (the files dpkg lists for them). The
+ * rootfs carries them only as dependencies of what it does run: the kernel package pulls in
+ * initramfs-tools, which pulls in udev and systemd. A build-time check (checkLibraries) fails
+ * the build if a program left in the root links a library that went with them.
+ */
+export const PRUNED_PACKAGES = [
+  // berth-pid1 and init are the service manager and find devices from sysfs: no systemd, no
+  // udevd, no journal, so none of their programs can do anything here (15 MB). libsystemd0 and
+  // libudev1 stay: crun, dhcpcd, util-linux and libdevmapper link them.
+  'systemd',
+  'udev',
+  'libsystemd-shared',
+];
+
+/** Files of pruned packages that stay: kmod reads them whenever init runs modprobe (systemd's and udev's module options and blacklist). */
+const KEPT_FROM_PRUNED_PACKAGES = ['usr/lib/modprobe.d/'];
+const DPKG_INFO = 'var/lib/dpkg/info';
+
+/** The non-directory paths (tree-relative) that a dpkg `.list` file names, less KEPT_FROM_PRUNED_PACKAGES. */
+export function prunablePackageFiles(list: string, isDirectory: (rel: string) => boolean): string[] {
+  return list
+    .split('\n')
+    .map((line) => line.replace(/^\/+/, ''))
+    .filter((rel) => rel !== '' && rel !== '.' && !isDirectory(rel) && !KEPT_FROM_PRUNED_PACKAGES.some((kept) => rel.startsWith(kept)));
+}
+
+/** Removes the files of PRUNED_PACKAGES (those installed: profiles differ), then the directories they leave empty; returns the packages removed. */
+async function removePrunedPackages(tree: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of PRUNED_PACKAGES) {
+    const list = await readFile(path.join(tree, DPKG_INFO, `${name}.list`), 'utf8').catch(() => readFile(path.join(tree, DPKG_INFO, `${name}:amd64.list`), 'utf8').catch(() => undefined));
+    if (list === undefined) continue;
+    const entries = list.split('\n').map((line) => line.replace(/^\/+/, ''));
+    const directories = new Set<string>();
+    for (const rel of entries) {
+      const info = await lstat(path.join(tree, rel)).catch(() => undefined);
+      if (info?.isDirectory()) directories.add(rel);
+    }
+    for (const rel of prunablePackageFiles(list, (rel) => directories.has(rel))) await rm(path.join(tree, rel), { force: true });
+    // Deepest first, and only when empty: other packages share most of these directories.
+    for (const dir of [...directories].sort((a, b) => b.length - a.length)) await rmdir(path.join(tree, dir)).catch(() => undefined);
+    removed.push(name);
+  }
+  return removed;
+}
+
 /** Interpreters PRUNED_PATHS removes: a script that names one of them could never run. */
 export const PRUNED_INTERPRETERS = ['perl'];
 const SCRIPT_DIRS = ['usr/bin', 'usr/sbin'];
@@ -98,6 +145,92 @@ async function removeOrphanedScripts(tree: string): Promise<string[]> {
     }
   }
   return removed;
+}
+
+/** One ELF file's dynamic dependencies: DT_NEEDED names and its DT_RUNPATH/DT_RPATH directories. */
+export interface ElfNeeds {
+  /** Tree-relative path. */
+  file: string;
+  needed: string[];
+  runpath: string[];
+}
+
+/** Parses `readelf -d --wide FILE...` for the files given (tree-relative, in order): readelf prints `File: <path>` before each only when given several. */
+export function parseReadelfDynamic(out: string, files: readonly string[]): ElfNeeds[] {
+  const sections = new Map<string, string>();
+  if (files.length === 1) sections.set(files[0] ?? '', out);
+  else for (const part of out.split(/^(?=File: )/m)) sections.set(/^File: (.*)$/m.exec(part)?.[1] ?? '', part);
+  return files.map((file) => {
+    const text = sections.get(file) ?? '';
+    const needed = [...text.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1] ?? '');
+    const runpath = [...text.matchAll(/\((?:RUNPATH|RPATH)\)\s+Library r(?:un)?path: \[([^\]]*)\]/g)].flatMap((m) => (m[1] ?? '').split(':'));
+    const origin = path.posix.join('/', path.posix.dirname(file));
+    return { file, needed, runpath: runpath.map((dir) => path.posix.relative('/', path.posix.resolve('/', dir.replace('$ORIGIN', origin))) || '.') };
+  });
+}
+
+/** The dynamic linker's default directories (tree-relative; /lib is a link to usr/lib). */
+const LIBRARY_DIRS = ['usr/lib/x86_64-linux-gnu', 'usr/lib64', 'usr/lib', 'usr/local/lib/x86_64-linux-gnu', 'usr/local/lib'];
+
+/** `<file> needs <library>` for every DT_NEEDED that neither the file's run path nor LIBRARY_DIRS provides. Pure: `has` says whether a tree-relative path resolves. */
+export function unresolvedLibraries(elves: readonly ElfNeeds[], has: (rel: string) => boolean): string[] {
+  const missing: string[] = [];
+  for (const elf of elves) {
+    for (const library of elf.needed) {
+      if (![...elf.runpath, ...LIBRARY_DIRS].some((dir) => has(path.posix.join(dir, library)))) missing.push(`${elf.file} needs ${library}`);
+    }
+  }
+  return missing;
+}
+
+/** Whether a tree-relative path exists, following symlinks inside the tree (an absolute target means the tree's root, not the build host's). */
+async function resolvesInTree(tree: string, rel: string, hops = 0): Promise<boolean> {
+  if (hops > 40) return false;
+  const parts = rel.split('/').filter((part) => part !== '' && part !== '.');
+  for (let i = 1; i <= parts.length; i++) {
+    const prefix = parts.slice(0, i).join('/');
+    const info = await lstat(path.join(tree, prefix)).catch(() => undefined);
+    if (!info) return false;
+    if (info.isSymbolicLink()) {
+      const target = await readlink(path.join(tree, prefix));
+      const base = target.startsWith('/') ? target : path.posix.join(path.posix.dirname(prefix), target);
+      return resolvesInTree(tree, path.posix.normalize(path.posix.join(base, ...parts.slice(i))).replace(/^\/+/, ''), hops + 1);
+    }
+  }
+  return true;
+}
+
+/** Fails the build when a program or library left in the tree links a library the prunes removed. Kernel modules are ELF too, but not linked by ld.so. */
+async function checkLibraries(tree: string): Promise<void> {
+  const elves: string[] = [];
+  for (const entry of await readdir(tree, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.relative(tree, path.join(entry.parentPath, entry.name));
+    if (file.startsWith('usr/lib/modules/')) continue;
+    const handle = await open(path.join(tree, file), 'r');
+    const magic = Buffer.alloc(4);
+    await handle.read(magic, 0, 4, 0).finally(() => handle.close());
+    if (magic.toString('latin1') === '\x7fELF') elves.push(file);
+  }
+  const needs: ElfNeeds[] = [];
+  for (let i = 0; i < elves.length; i += 200) {
+    const chunk = elves.slice(i, i + 200);
+    const out = (await $({ cwd: tree })`readelf -d --wide ${chunk}`.quiet().nothrow()).stdout;
+    needs.push(...parseReadelfDynamic(out, chunk));
+  }
+  const has = new Map<string, boolean>();
+  for (const elf of needs) {
+    for (const library of elf.needed) {
+      for (const dir of [...elf.runpath, ...LIBRARY_DIRS]) {
+        const rel = path.posix.join(dir, library);
+        if (!has.has(rel)) has.set(rel, await resolvesInTree(tree, rel));
+      }
+    }
+  }
+  const missing = unresolvedLibraries(needs, (rel) => has.get(rel) === true);
+  if (missing.length > 0) {
+    throw new BerthError('BUILD_STEP_FAILED', `The pruned root lacks libraries its programs link: ${missing.join(', ')}; keep the package or path that provides them (PRUNED_PACKAGES, PRUNED_PATHS in image-builder/src/steps/root-image.ts)`);
+  }
 }
 
 export interface RootImage {
@@ -148,14 +281,14 @@ export function rootInputsFrom(
   };
 }
 
-/** The Debian package list (name=version), kept in the image for inventory. */
-export function packageInventory(dpkgStatus: string): string[] {
+/** The Debian package list (name=version), kept in the image for inventory; packages pruned whole are not in the image, so not in the list. */
+export function packageInventory(dpkgStatus: string, pruned: readonly string[] = []): string[] {
   const out: string[] = [];
   for (const stanza of dpkgStatus.split(/\n\n+/)) {
     const name = /^Package: (.+)$/m.exec(stanza)?.[1];
     const version = /^Version: (.+)$/m.exec(stanza)?.[1];
     const installed = /^Status: .* installed$/m.test(stanza);
-    if (name && version && installed) out.push(`${name}=${version}`);
+    if (name && version && installed && !pruned.includes(name)) out.push(`${name}=${version}`);
   }
   return out.sort();
 }
@@ -202,6 +335,8 @@ async function assembleTree(ctx: BuildContext, inputs: RootInputs, tree: string)
   await mkdir(tree, { recursive: true });
   await $`tar -xpf ${inputs.rootfsTar} -C ${tree} --numeric-owner`;
   const status = await readFile(path.join(tree, 'var/lib/dpkg/status'), 'utf8');
+  // Packages before paths: their lists are under var/, which PRUNED_PATHS removes.
+  const prunedPackages = await removePrunedPackages(tree);
   for (const rel of PRUNED_PATHS) await rm(path.join(tree, rel), { recursive: true, force: true });
   await removeOrphanedScripts(tree);
   for (const dir of ['var', 'efi', 'run', 'tmp', 'proc', 'sys', 'dev']) await mkdir(path.join(tree, dir), { recursive: true });
@@ -220,7 +355,7 @@ async function assembleTree(ctx: BuildContext, inputs: RootInputs, tree: string)
   }
   // Only the public half: the private key never enters an image.
   if (inputs.updateSigningKeyPem !== undefined) await writeFile(path.join(tree, PATHS.updateSigningKey), inputs.updateSigningKeyPem, { mode: 0o644 });
-  await writeFile(path.join(lib, 'packages.txt'), `${packageInventory(status).join('\n')}\n`);
+  await writeFile(path.join(lib, 'packages.txt'), `${packageInventory(status, prunedPackages).join('\n')}\n`);
   const kernel = (await readdir(path.join(tree, 'usr/lib/modules')))[0] ?? 'unknown';
   await writeFile(
     path.join(tree, PATHS.buildInfo),
@@ -230,6 +365,7 @@ async function assembleTree(ctx: BuildContext, inputs: RootInputs, tree: string)
   await rm(path.join(tree, 'etc/os-release'), { force: true });
   await symlink('../usr/lib/os-release', path.join(tree, 'etc/os-release'));
   for (const layer of ctx.profile.overlays) await applyOverlay(ctx, layer, tree);
+  await checkLibraries(tree);
 }
 
 async function treeSize(tree: string): Promise<number> {

@@ -3,7 +3,7 @@ import { planDisk, renderSfdiskScript, stableUuid } from '../../src/plan/partiti
 import { moduleLoadOrder, parseModuleDb } from '../../src/plan/modules.ts';
 import { initialBootEntries } from '../../src/steps/disk.ts';
 import { renderBootEntry } from '../../../lib/boot-entry.ts';
-import { needsPrunedInterpreter, packageInventory, renderOsRelease } from '../../src/steps/root-image.ts';
+import { needsPrunedInterpreter, packageInventory, parseReadelfDynamic, prunablePackageFiles, PRUNED_PACKAGES, renderOsRelease, unresolvedLibraries } from '../../src/steps/root-image.ts';
 
 const MIB = 1024 * 1024;
 
@@ -48,6 +48,7 @@ void t.test('initial boot entries: both slots, slot a preferred, counters are ad
 void t.test('package inventory lists installed packages only, sorted', async (t) => {
   const status = 'Package: zlib1g\nStatus: install ok installed\nVersion: 1:1.3\n\nPackage: gone\nStatus: deinstall ok config-files\nVersion: 1\n\nPackage: crun\nStatus: install ok installed\nVersion: 1.21-1\n';
   t.same(packageInventory(status), ['crun=1.21-1', 'zlib1g=1:1.3']);
+  t.same(packageInventory(status, ['crun']), ['zlib1g=1:1.3'], 'a package pruned whole is not in the image, so not in its inventory');
   t.match(renderOsRelease('1.2.3'), /^VERSION_ID=1\.2\.3$/m);
 });
 
@@ -58,4 +59,38 @@ void t.test('root: scripts whose interpreter is pruned (perl) are found by their
   for (const head of ['#!/bin/sh\n', '#!/usr/bin/env python3\n', '#!/usr/bin/perlish\n', '\x7fELF\x02\x01', 'perl\n', '#!/usr/bin/env sh perl\n', '']) {
     t.equal(needsPrunedInterpreter(head), false, JSON.stringify(head));
   }
+});
+
+void t.test('root: a pruned package loses its files, not the directories it shares, nor the modprobe options kmod reads', async (t) => {
+  const list = ['/.', '/usr', '/usr/bin', '/usr/bin/udevadm', '/usr/lib/modprobe.d', '/usr/lib/modprobe.d/fbdev-blacklist.conf', '/usr/lib/udev/rules.d/50-udev-default.rules', ''].join('\n');
+  const directories = new Set(['usr', 'usr/bin', 'usr/lib/modprobe.d']);
+  t.same(prunablePackageFiles(list, (rel) => directories.has(rel)), ['usr/bin/udevadm', 'usr/lib/udev/rules.d/50-udev-default.rules']);
+  for (const kept of ['libsystemd0', 'libudev1', 'libc6', 'crun', 'dhcpcd-base', 'util-linux', 'kmod']) t.notOk(PRUNED_PACKAGES.includes(kept), `${kept} stays`);
+});
+
+void t.test('root: every library a program links must survive the prunes', async (t) => {
+  const out = [
+    'File: usr/bin/crun',
+    '',
+    'Dynamic section at offset 0x1 contains 30 entries:',
+    ' 0x0000000000000001 (NEEDED)             Shared library: [libsystemd.so.0]',
+    ' 0x0000000000000001 (NEEDED)             Shared library: [libc.so.6]',
+    'File: usr/lib/berth/berth-pid1',
+    'There is no dynamic section in this file.',
+    'File: usr/lib/x86_64-linux-gnu/systemd/systemd-x',
+    ' 0x0000000000000001 (NEEDED)             Shared library: [libsystemd-shared-257.so]',
+    ' 0x000000000000001d (RUNPATH)            Library runpath: [$ORIGIN:/usr/lib/x86_64-linux-gnu/systemd]',
+  ].join('\n');
+  const elves = parseReadelfDynamic(out, ['usr/bin/crun', 'usr/lib/berth/berth-pid1', 'usr/lib/x86_64-linux-gnu/systemd/systemd-x']);
+  t.same(elves, [
+    { file: 'usr/bin/crun', needed: ['libsystemd.so.0', 'libc.so.6'], runpath: [] },
+    { file: 'usr/lib/berth/berth-pid1', needed: [], runpath: [] },
+    { file: 'usr/lib/x86_64-linux-gnu/systemd/systemd-x', needed: ['libsystemd-shared-257.so'], runpath: ['usr/lib/x86_64-linux-gnu/systemd', 'usr/lib/x86_64-linux-gnu/systemd'] },
+  ]);
+  const single = parseReadelfDynamic(' 0x0000000000000001 (NEEDED)             Shared library: [libc.so.6]\n', ['usr/bin/ip']);
+  t.same(single, [{ file: 'usr/bin/ip', needed: ['libc.so.6'], runpath: [] }], 'readelf prints no File: header for one file');
+  const present = new Set(['usr/lib/x86_64-linux-gnu/libc.so.6', 'usr/lib/x86_64-linux-gnu/systemd/libsystemd-shared-257.so']);
+  t.same(unresolvedLibraries(elves, (rel) => present.has(rel)), ['usr/bin/crun needs libsystemd.so.0']);
+  present.add('usr/lib/x86_64-linux-gnu/libsystemd.so.0');
+  t.same(unresolvedLibraries(elves, (rel) => present.has(rel)), []);
 });
