@@ -77,6 +77,22 @@ export const PRUNED_PACKAGES = [
   'systemd',
   'udev',
   'libsystemd-shared',
+  // The initramfs generator: berth makes its own initramfs at build time (stage 6, from the rootfs tar).
+  'initramfs-tools',
+  'initramfs-tools-core',
+  'initramfs-tools-bin',
+  'klibc-utils',
+  'libklibc',
+  'dracut-install',
+  // Tools that edit /etc (accounts; package configuration for maintainer scripts, which berth
+  // never runs), read-only on berth, and what only they link (libsemanage, libsepol).
+  'passwd',
+  'libsemanage2',
+  'libsemanage-common',
+  'libsepol2',
+  'adduser',
+  'debconf',
+  'ucf',
 ];
 
 /** Files of pruned packages that stay: kmod reads them whenever init runs modprobe (systemd's and udev's module options and blacklist). */
