@@ -62,6 +62,9 @@ export const PRUNED_PATHS = [
   'usr/share/perl5',
   // CNI plugins berth never runs (it uses bridge, host-local, loopback, portmap, firewall): ~30 MB.
   ...['bandwidth', 'dhcp', 'host-device', 'ipvlan', 'macvlan', 'ptp', 'sbr', 'static', 'tuning', 'vlan', 'vrf'].map((plugin) => `usr/lib/cni/${plugin}`),
+  // Files only a compiler reads (the root has none): crun's static library (1.4 MB) and iproute2's BPF header.
+  'usr/lib/x86_64-linux-gnu/libcrun.a',
+  'usr/include',
 ];
 
 /**
