@@ -215,7 +215,7 @@ export async function benchUpdate(image: BuiltImage, updateDir: string, variant:
     const rootGet = bundleGets.find((r) => r.path.endsWith('/root.squashfs.zst'));
     const rootServedBps = (rootGet && servedRate(rootGet, 1000)?.bytesPerSecond) ?? Number.NaN;
     const written = await mark(vm, /msg="Slot written" slot=b bytes=(\d+) ms=(\d+) bytes_per_s=(\d+) steady_bytes_per_s=(\d+)/, verifying.end);
-    const staged = await mark(vm, /msg="Update staged, waiting for an operator to reboot"/, written.end);
+    const staged = await mark(vm, /msg="Waiting for reboot gates" blocking=manual/, written.end);
     const during = probe.between(verifying.at, staged.at);
 
     // The CPU floor, on the downloaded payload while the staged update waits for the operator,
