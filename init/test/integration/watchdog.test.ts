@@ -30,10 +30,20 @@ void t.test('pings go on while every thread of the pool is blocked', async (t) =
   for (const fifo of fifos) execFileSync('mkfifo', [fifo]);
   const blocked = fifos.map((fifo) => readFile(fifo));
   t.teardown(async () => {
-    // A writer lets each blocked open(2) return, so the pool drains and the process can end.
+    // A writer lets each blocked open(2) return, so the pool drains and the process can end. The
+    // last FIFO's reader only starts its open(2) once a thread is free: until then a non-blocking
+    // writer's open fails with ENXIO (no reader), so each is tried again until its reader is there.
     for (const fifo of fifos) {
-      const fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-      closeSync(fd);
+      const deadline = performance.now() + 30_000;
+      for (;;) {
+        try {
+          closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+          break;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENXIO' || performance.now() > deadline) throw error;
+          await sleep(5);
+        }
+      }
     }
     await Promise.allSettled(blocked);
   });
