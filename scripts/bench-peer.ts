@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseBootConsole, renderBootSvg } from '../cli/src/index.ts';
-import { loadProfileFile } from '../image-builder/src/index.ts';
+import { loadProfileFile, ROOT_SQUASHFS_COMPRESSION } from '../image-builder/src/index.ts';
 import { type BuiltImage, createMachine, DEBUG_SHELL_CONFIG, loadImage, PANIC_PATTERN, REPO_ROOT, type Vm } from '../vm/src/index.ts';
 import { guestApiOk } from '../qemu-tests/harness/index.ts';
 import { benchRuns, BOOT_TIMEOUT_MS, bootFloor, buildFloorImage, fmtSeconds, mib, stats, type Sample } from './bench/common.ts';
@@ -282,7 +282,7 @@ add('reboot: QEMU start → first container output', pick(berthRuns, (r) => r.re
 add('first boot: kernel start → same (guest clock)', pick(berthRuns, (r) => r.first.guestMs), pick(peerRuns, (r) => r.first.guestMs), floorGuest);
 add('reboot: kernel start → same (guest clock)', pick(berthRuns, (r) => r.reboot.guestMs), pick(peerRuns, (r) => r.reboot.guestMs), floorGuest);
 add(`idle memory ${SETTLE_MS / 1000}s after ready (MemTotal − MemAvailable)`, pick(berthRuns, (r) => r.usedKb), pick(peerRuns, (r) => r.usedKb), [], kbUnit);
-add('root filesystem, compressed (squashfs zstd-9, as berth builds it)', [berthManifest.rootImage.dataBytes ?? berthManifest.rootImage.sizeBytes], [peerImage.squashfsBytes], [], mib);
+add(`root filesystem, compressed (squashfs ${ROOT_SQUASHFS_COMPRESSION.join(' ')}, as berth builds it)`, [berthManifest.rootImage.dataBytes ?? berthManifest.rootImage.sizeBytes], [peerImage.squashfsBytes], [], mib);
 add('root filesystem, installed (du -sb of the tree)', berthManifest.rootImage.treeBytes === undefined ? [] : [berthManifest.rootImage.treeBytes], [peerImage.treeBytes], [], mib);
 const berthCrun = berthRuns.flatMap((r) => r.crunMs);
 const peerCrun = peerRuns.flatMap((r) => r.crunMs);

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
+import { ROOT_SQUASHFS_COMPRESSION } from '../../image-builder/src/index.ts';
 import { ociArchive, writeTestImage } from '../../vm/src/index.ts';
 
 /**
@@ -112,7 +113,7 @@ export interface PeerImage {
   kernel: string;
   /** du -sb of the installed root tree. */
   treeBytes: number;
-  /** The root tree as berth compresses its own (squashfs, zstd 9, 256K blocks). */
+  /** The root tree as berth compresses its own (squashfs with ROOT_SQUASHFS_COMPRESSION). */
   squashfsBytes: number;
   /** The bench image, as an OCI layout and archive. */
   ociDir: string;
@@ -122,10 +123,11 @@ function sh(file: string, args: string[], options: { input?: string; cwd?: strin
   return execFileSync(file, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024, ...options, env: { ...process.env, MTOOLS_SKIP_CHECK: '1', ...options.env } });
 }
 
-/** The cache key: this module's code, the image module's code, the kernel arguments, mmdebstrap's version. */
+/** The cache key: this module's code, the image module's code, berth's squashfs options, the kernel arguments, mmdebstrap's version. */
 export function peerKey(repoRoot: string, kernelArgs: readonly string[]): string {
   const h = createHash('sha256');
   for (const file of ['scripts/bench/peer-image.ts', 'vm/src/oci-image.ts', '/usr/bin/busybox']) h.update(readFileSync(path.resolve(repoRoot, file)));
+  h.update(JSON.stringify(ROOT_SQUASHFS_COMPRESSION));
   h.update(JSON.stringify(kernelArgs));
   h.update(sh('mmdebstrap', ['--version']));
   return h.digest('hex').slice(0, 16);
@@ -208,7 +210,7 @@ export function buildPeerImage(options: { repoRoot: string; outRoot: string; ber
   if (!kernel) throw new Error(`No kernel in ${root}/boot`);
   const treeBytes = Number(sh('du', ['-sb', root]).split(/\s/)[0]);
   const squashfs = path.join(work, 'root.squashfs');
-  sh('nice', ['mksquashfs', root, squashfs, '-quiet', '-no-progress', '-noappend', '-comp', 'zstd', '-Xcompression-level', '9', '-b', '256K', '-xattrs']);
+  sh('nice', ['mksquashfs', root, squashfs, '-quiet', '-no-progress', '-noappend', ...ROOT_SQUASHFS_COMPRESSION, '-xattrs']);
   const squashfsBytes = statSync(squashfs).size;
   rmSync(squashfs);
   // ESP: systemd-boot and the peer's own kernel and initrd (made by initramfs-tools, as installed).

@@ -392,6 +392,12 @@ async function treeSize(tree: string): Promise<number> {
   return Number(out.split(/\s/)[0]);
 }
 
+/**
+ * How the squashfs root is compressed; bench:peer squashes the peer's root with the same options
+ * so that the size row compares like with like.
+ */
+export const ROOT_SQUASHFS_COMPRESSION = ['-comp', 'zstd', '-Xcompression-level', '15', '-b', '256K'] as const;
+
 async function makeFilesystem(fs: RootFilesystem, tree: string, file: string, epoch: number, uuid: string): Promise<void> {
   if (fs === 'erofs') {
     await $`mkfs.erofs --quiet -zlz4hc,9 -T${epoch} -U${uuid} ${file} ${tree}`;
@@ -400,7 +406,7 @@ async function makeFilesystem(fs: RootFilesystem, tree: string, file: string, ep
     // the root stage instead of 9.6 s (57 s at 19), measured on the default root. zstd decompresses
     // at much the same speed whatever the level, so boots do not pay for it; the 256 KiB block
     // size, which does decide how much a page fault reads, is unchanged.
-    await $`mksquashfs ${tree} ${file} -quiet -no-progress -noappend -comp zstd -Xcompression-level 15 -b 256K -mkfs-time ${epoch} -all-time ${epoch} -xattrs`;
+    await $`mksquashfs ${tree} ${file} -quiet -no-progress -noappend ${[...ROOT_SQUASHFS_COMPRESSION]} -mkfs-time ${epoch} -all-time ${epoch} -xattrs`;
   }
 }
 
