@@ -13,7 +13,7 @@ import { BerthError } from '../../lib/errors.ts';
 import { writeFileAtomically } from '../../lib/sys/atomic-file.ts';
 import { systemClock, type Clock } from '../../lib/sys/clock.ts';
 import { assertBundleChannel, BUNDLE_FILES, PAYLOAD_NAMES, type BundleManifest, type PayloadName } from './core/bundle-manifest.ts';
-import { pacingDelayMs } from './core/pacing.ts';
+import { pace, startPacing } from './core/pacing.ts';
 import { PayloadCheck } from './payload-check.ts';
 import { verifyManifest, type TrustedKey } from './signing.ts';
 
@@ -194,8 +194,7 @@ async function downloadPayload(options: DownloadOptions, manifest: BundleManifes
     // Paced per request: a resumed download keeps the rate from its first new byte.
     const bps = options.downloadBps;
     const clock = options.pacingClock ?? systemClock;
-    const startedMs = clock.monotonicMs();
-    let paced = 0;
+    let schedule = startPacing(clock.monotonicMs());
     try {
       for await (const chunk of chunksOf(response)) {
         request.touch();
@@ -206,10 +205,10 @@ async function downloadPayload(options: DownloadOptions, manifest: BundleManifes
         received += chunk.byteLength;
         options.onProgress?.(name, received, entry.size);
         if (bps !== undefined) {
-          paced += chunk.byteLength;
-          const delay = pacingDelayMs(paced, clock.monotonicMs() - startedMs, bps);
-          if (delay > 0) {
-            await clock.sleep(delay);
+          const step = pace(schedule, chunk.byteLength, clock.monotonicMs(), bps);
+          schedule = step.schedule;
+          if (step.delayMs > 0) {
+            await clock.sleep(step.delayMs);
             // The wait is ours, not the server's: it does not count towards the idle timeout.
             request.touch();
           }

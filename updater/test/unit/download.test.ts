@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadBundle } from '../../src/download.ts';
-import { pacingDelayMs } from '../../src/core/pacing.ts';
+import { pace, PACING_BURST_MS, startPacing } from '../../src/core/pacing.ts';
 import { generateSigningKeyPair, loadPrivateKey, loadPublicKey, signManifest } from '../../src/signing.ts';
 import { sampleManifest } from './fixtures.ts';
 import { errorCode } from '../../../lib/errors.ts';
@@ -149,11 +149,29 @@ void t.test('a server that ignores Range gets a fresh download', async (t) => {
   t.same(await readFile(join(dir, 'root.erofs.zst')), files['root.erofs.zst']);
 });
 
+void t.test('pace: each chunk is due bytes/rate after the last; a reader that fell behind catches up by at most the burst', (t) => {
+  const start = startPacing(1000);
+  t.same(pace(start, 100_000, 1000, 100_000), { schedule: { dueMs: 2000 }, delayMs: 1000 }, 'on time: wait for the chunk to be due');
+  t.same(pace(start, 100_000, 1200, 100_000), { schedule: { dueMs: 2000 }, delayMs: 800 }, 'the time spent reading counts, within the burst');
+  t.same(pace(start, 100_000, 1000 + PACING_BURST_MS + 400, 100_000), { schedule: { dueMs: 2400 }, delayMs: 750 }, 'late by more than the burst: the excess is not credited');
+  t.same(pace({ dueMs: 2000 }, 10_000, 2200, 100_000), { schedule: { dueMs: 2100 }, delayMs: 0 }, 'behind its schedule by less than the burst: reads on without a wait');
+  // Stalled for 10 s: the credit beyond the burst is gone, so the next chunks wait again soon.
+  let schedule = start;
+  let waited = 0;
+  let nowMs = 11_000;
+  for (let chunk = 0; chunk < 20; chunk += 1) {
+    const step = pace(schedule, 10_000, nowMs, 100_000);
+    schedule = step.schedule;
+    waited += step.delayMs;
+    nowMs += step.delayMs;
+  }
+  t.equal(schedule.dueMs, 11_000 - PACING_BURST_MS + 2000, 'after a stall the schedule restarts one burst behind the clock');
+  t.equal(waited, 2000 - PACING_BURST_MS, 'so 200 kB after a 10 s stall take 2 s less the burst, not 0 s');
+  t.same(pace(start, 1, 0, 0), { schedule: start, delayMs: 0 }, 'no limit');
+  t.end();
+});
+
 void t.test('download_bps paces the reader: bytes taken never run ahead of the rate, a resumed download too', async (t) => {
-  t.equal(pacingDelayMs(100_000, 0, 100_000), 1000);
-  t.equal(pacingDelayMs(100_000, 400, 100_000), 600);
-  t.equal(pacingDelayMs(100_000, 1500, 100_000), 0, 'behind the rate: no wait');
-  t.equal(pacingDelayMs(1, 0, 0), 0, 'no limit');
 
   const stub = await startServer(t);
   const dir = t.testdir({});
