@@ -153,7 +153,7 @@ void t.test('pace: each chunk is due bytes/rate after the last; a reader that fe
   const start = startPacing(1000);
   t.same(pace(start, 100_000, 1000, 100_000), { schedule: { dueMs: 2000 }, delayMs: 1000 }, 'on time: wait for the chunk to be due');
   t.same(pace(start, 100_000, 1200, 100_000), { schedule: { dueMs: 2000 }, delayMs: 800 }, 'the time spent reading counts, within the burst');
-  t.same(pace(start, 100_000, 1000 + PACING_BURST_MS + 400, 100_000), { schedule: { dueMs: 2400 }, delayMs: 750 }, 'late by more than the burst: the excess is not credited');
+  t.same(pace(start, 200_000, 1000 + PACING_BURST_MS + 400, 100_000), { schedule: { dueMs: 3400 }, delayMs: 2000 - PACING_BURST_MS }, 'late by more than the burst: the excess is not credited');
   t.same(pace({ dueMs: 2000 }, 10_000, 2200, 100_000), { schedule: { dueMs: 2100 }, delayMs: 0 }, 'behind its schedule by less than the burst: reads on without a wait');
   // Stalled for 10 s: the credit beyond the burst is gone, so the next chunks wait again soon.
   let schedule = start;
