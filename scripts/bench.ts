@@ -23,6 +23,9 @@ interface BerthBoots {
   first: Sample;
   second: Sample;
   rssKb: number;
+  /** init's Node alone: anonymous memory (heaps, stacks) and file pages (mostly its binary). */
+  nodeAnonKb: number;
+  nodeFileKb: number;
   /** Root mounted → Init starting, first boot (compile cache cold) and reboot (warm). */
   firstRootToInitMs: number;
   secondRootToInitMs: number;
@@ -37,8 +40,11 @@ async function bootBerth(image: BuiltImage, run: number): Promise<BerthBoots> {
     const first = { wallMs: performance.now() - started, guestMs: ready.bootMs };
     const firstRootToInitMs = await rootToInitMs(vm);
     const shell = await vm.shell();
-    const mem = await shell.run('cat /proc/1/status /proc/$(cut -d" " -f1 /proc/1/task/1/children)/status | grep VmRSS');
+    const mem = await shell.run('cat /proc/1/status /proc/$(cut -d" " -f1 /proc/1/task/1/children)/status | grep -E "^(VmRSS|RssAnon|RssFile):"');
     const rssKb = [...mem.output.matchAll(/VmRSS:\s+(\d+) kB/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    // Node's own split (the second status): its heaps and stacks, and the pages of the mapped binary it touched.
+    const nodeAnonKb = Number([...mem.output.matchAll(/RssAnon:\s+(\d+) kB/g)].at(-1)?.[1] ?? NaN);
+    const nodeFileKb = Number([...mem.output.matchAll(/RssFile:\s+(\d+) kB/g)].at(-1)?.[1] ?? NaN);
     // The reboot starts warm only once init kept what V8 compiled (10 s after READY).
     await vm.waitFor(/msg="Compile cache saved"/, 120_000);
     await vm.powerdown();
@@ -48,7 +54,7 @@ async function bootBerth(image: BuiltImage, run: number): Promise<BerthBoots> {
     const second = { wallMs: performance.now() - started, guestMs: ready.bootMs };
     const secondRootToInitMs = await rootToInitMs(vm);
     await vm.powerdown();
-    return { first, second, rssKb, firstRootToInitMs, secondRootToInitMs };
+    return { first, second, rssKb, nodeAnonKb, nodeFileKb, firstRootToInitMs, secondRootToInitMs };
   } finally {
     await machine.dispose({ keep: false });
   }
@@ -108,6 +114,8 @@ async function benchBoot(): Promise<void> {
   const berthFirst: Sample[] = [];
   const berthSecond: Sample[] = [];
   const rss: number[] = [];
+  const nodeAnon: number[] = [];
+  const nodeFile: number[] = [];
   const firstRootToInit: number[] = [];
   const secondRootToInit: number[] = [];
   for (let run = 1; run <= RUNS; run += 1) {
@@ -116,6 +124,8 @@ async function benchBoot(): Promise<void> {
     berthFirst.push(b.first);
     berthSecond.push(b.second);
     rss.push(b.rssKb);
+    nodeAnon.push(b.nodeAnonKb);
+    nodeFile.push(b.nodeFileKb);
     firstRootToInit.push(b.firstRootToInitMs);
     secondRootToInit.push(b.secondRootToInitMs);
     process.stderr.write(`run ${run}/${RUNS} done\n`);
@@ -133,6 +143,8 @@ async function benchBoot(): Promise<void> {
   console.log(row('berth first boot: root mounted → Init starting (guest clock; Node start-up, compile cache cold)', firstRootToInit));
   console.log(row('berth reboot: root mounted → Init starting (compile cache warm) / first boot', secondRootToInit, firstRootToInit));
   console.log(row('PID 1 memory after boot (berth-pid1 + node RSS)', rss, undefined, (kb) => mib(kb * 1024)));
+  console.log(row("of it init's Node, anonymous (RssAnon: heaps, stacks)", nodeAnon, undefined, (kb) => mib(kb * 1024)));
+  console.log(row("of it init's Node, file pages (RssFile: the binary's touched pages)", nodeFile, undefined, (kb) => mib(kb * 1024)));
   console.log('\n| size | bytes |');
   console.log('|---|---|');
   console.log(`| root image (squashfs + verity), per slot | ${mib(image.manifest.rootImage.sizeBytes)} |`);
