@@ -27,14 +27,14 @@
  */
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { runVmCase } from '../harness/case.ts';
 import { listBootEntries } from '../harness/esp.ts';
 import { startFleetLockStub } from '../harness/fleetlock-stub.ts';
-import { guestApiOk } from '../harness/guest-api.ts';
+import { guestApi, guestApiOk } from '../harness/guest-api.ts';
 import { type DebugShell, loadImage, REPO_ROOT, type Vm } from '../../vm/src/index.ts';
 import { servedRate, startStaticServer, type RequestRecord } from '../harness/static-server.ts';
 import { type ChannelMetadata, loadPrivateKey, RATE_SKIP_MS, signChannelMetadata } from '../../updater/src/index.ts';
@@ -48,13 +48,6 @@ const SIGNING_KEY = join(UPDATE_DIR, 'keys/berth-signing.key');
 const WRITE_BPS = 5 * 1024 * 1024;
 /** update.throttle.download_bps: 2 MiB/s, well below what a TCG guest takes in under load (~6 MiB/s quiet). */
 const DOWNLOAD_BPS = 2 * 1024 * 1024;
-/**
- * Where the server breaks the first GET of 2.0.0's root payload (~113 MB): half-way, so each
- * request is paced for ~20 s. The path holds ~14 MB of socket buffers (the server's, the guestfwd
- * pipe's, the guest's receive window), sent as a burst at the start: when the guest takes a few
- * seconds to open its window, a short request's rate after its first second still carries part of it.
- */
-const CUT_AFTER_BYTES = 56 * 1024 * 1024;
 const BOOT_MS = 240_000;
 /** Download + a ~110 MiB write at 5 MiB/s + read-back, generously for TCG. */
 const STAGE_MS = 300_000;
@@ -132,6 +125,15 @@ for (const version of ['1.0.0', '2.0.0', '3.0.0']) {
   }
 }
 const image = await loadImage(join(UPDATE_DIR, 'qemu-update'));
+/**
+ * Where the server breaks the first GET of 2.0.0's root payload (~92 MB): half-way, so each
+ * request is paced for ~20 s. The path holds ~10 MB of buffers (the guest's receive window
+ * most of it; the relay's is fixed, see vm's tcpPipeCommand), sent as a burst at the start, and a
+ * paced reader may catch up half a second after a stall: the shorter a request, the more of
+ * both its rate after the first second carries (at 56 MiB, the resumed request's 8 s gave
+ * 2.38 MiB/s in a CI run).
+ */
+const CUT_AFTER_BYTES = Math.floor((await stat(join(BUNDLES, '2.0.0', 'root.squashfs.zst'))).size / 2);
 const root = join(UPDATE_DIR, 'server');
 const staging = join(UPDATE_DIR, 'server-staging');
 await rm(root, { recursive: true, force: true });
@@ -202,6 +204,9 @@ await runVmCase(
         t.comment(
           `${label}: ${total} bytes, ${rate ? `${total - rate.bytes} in the first second (socket buffers), then ${rate.bytes} in ${rate.windowMs.toFixed(0)} ms = ${mib(rate.bytesPerSecond)}` : 'no rate'} (download_bps ${mib(DOWNLOAD_BPS)})`,
         );
+        // Whether the buffers on the way still grew after the first second: the rate after the fifth.
+        const late = record ? servedRate(record, 5000) : undefined;
+        if (late) t.comment(`${label}: after the fifth second ${late.bytes} in ${late.windowMs.toFixed(0)} ms = ${mib(late.bytesPerSecond)}`);
         t.ok(rate !== undefined && rate.windowMs >= 5000, `${label}: at least 5 s of transfer after the first second (${rate?.windowMs.toFixed(0) ?? '-'} ms)`);
         t.ok(rate !== undefined && Math.abs(rate.bytesPerSecond - DOWNLOAD_BPS) / DOWNLOAD_BPS <= 0.15, `${label}: the rate measured by the server, ${rate ? mib(rate.bytesPerSecond) : '-'}, is within 15% of ${mib(DOWNLOAD_BPS)}`);
       };
@@ -281,7 +286,17 @@ await runVmCase(
     await t.test('on the same boot: a tampered bundle, a downgrade, unsigned, foreign-key, expired and halted channel metadata are refused', async (t) => {
       if (!vm?.isRunning()) return t.fail('2.0.0 is not running');
       const shell = await vm.shell();
-      const check = async (): Promise<void> => void (await guestApiOk(shell, 'POST', '/v1/update/check'));
+      // The agent retries a failed update by itself 15-30 s later: a check asked for while that
+      // retry runs is answered 409 UPDATE_BUSY (a CI run hit it), so ask again once it is done.
+      const check = async (): Promise<void> => {
+        const deadline = performance.now() + 120_000;
+        for (;;) {
+          const answer = await guestApi(shell, 'POST', '/v1/update/check');
+          if (answer.status === 202) return;
+          if (answer.status !== 409 || performance.now() > deadline) throw new Error(`POST /v1/update/check in the guest answered ${answer.status}: ${answer.body}`);
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+      };
       // Tampered: 3.0.0 published with a signed channel, then one field of its manifest changed.
       await publish('3.0.0', root);
       const manifestPath = join(root, 'bundles', '3.0.0', 'manifest.json');

@@ -28,27 +28,28 @@ export interface GuestForward {
   hostPort: number;
   /**
    * 'socket' (default): QEMU opens one connection to the host port and every guest connection
-   * shares it. 'process': each guest connection gets its own host connection through a small
-   * `node -e` pipe, for clients that open several connections (HTTP downloads).
+   * shares it. 'process': each guest connection gets its own host connection through socat
+   * (tcpPipeCommand), for clients that open several connections (HTTP downloads).
    */
   mode?: 'socket' | 'process';
 }
 
 /**
- * The per-connection pipe of a 'process' guest forward: QEMU runs it (through /bin/sh) with the
- * guest connection on stdin/stdout, and it is piped to 127.0.0.1:<port>.
+ * The receive buffer of a 'process' forward's host connection. Fixed, so the kernel does not
+ * autotune it to megabytes: a guest that reads slowly (a paced download) then holds back the
+ * host's server within ~256 KiB, as it would over a real link, instead of the relay soaking up
+ * ~10 MB that the server counts as sent (the update test measures the wire rate at the server).
  */
-export function tcpPipeCommand(nodePath: string, port: number): string {
-  const script = [
-    `const s=require('net').connect(${port},'127.0.0.1')`,
-    'process.stdin.pipe(s)',
-    's.pipe(process.stdout)',
-    "process.stdin.on('end',()=>s.end())",
-    "s.on('close',()=>process.exit(0))",
-    "s.on('error',()=>process.exit(1))",
-    "process.stdout.on('error',()=>process.exit(0))",
-  ].join(';');
-  return `${nodePath} -e "${script}"`;
+export const PROCESS_FORWARD_RCVBUF_BYTES = 128 * 1024;
+
+/**
+ * The per-connection pipe of a 'process' guest forward: QEMU runs it (through /bin/sh) with the
+ * guest connection on stdin/stdout, and socat pipes it to 127.0.0.1:<port>. socat (a standard
+ * Debian tool, installed by scripts/setup-host.sh) sets SO_RCVBUF before it connects, which
+ * Node's net module cannot.
+ */
+export function tcpPipeCommand(port: number): string {
+  return `socat STDIO TCP:127.0.0.1:${port},rcvbuf=${PROCESS_FORWARD_RCVBUF_BYTES}`;
 }
 
 /**
@@ -142,7 +143,7 @@ export function netdevValue(spec: Pick<QemuVmSpec, 'hostForwards' | 'guestForwar
   for (const fwd of spec.guestForwards ?? []) {
     parts.push(
       fwd.mode === 'process'
-        ? `guestfwd=tcp:${fwd.guestAddress}:${fwd.guestPort}-cmd:${escapeOptionValue(tcpPipeCommand(process.execPath, fwd.hostPort))}`
+        ? `guestfwd=tcp:${fwd.guestAddress}:${fwd.guestPort}-cmd:${escapeOptionValue(tcpPipeCommand(fwd.hostPort))}`
         : `guestfwd=tcp:${fwd.guestAddress}:${fwd.guestPort}-tcp:${LOOPBACK}:${fwd.hostPort}`,
     );
   }

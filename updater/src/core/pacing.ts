@@ -11,15 +11,15 @@
  * speed until it was back on its schedule, and the server would see that burst as a rate far
  * above the limit (a CI run measured 2.71 MiB/s against 2 MiB/s on a resumed download, most
  * likely after such a stall). With it, any interval of T seconds carries at most
- * rate × (T + 1 s): within 4% of the limit over 25 s.
+ * rate × (T + 0.5 s): within 4% of the limit over 15 s.
  */
 
 /**
- * How far behind its schedule a reader may be and still read without waiting. One second:
+ * How far behind its schedule a reader may be and still read without waiting. Half a second:
  * short stalls (a TCG guest under load has many of a few hundred ms) cost no rate, a long one
- * costs what it lasted beyond this.
+ * costs what it lasted beyond this; a whole second let a 10 s request run 8% over the limit.
  */
-export const PACING_BURST_MS = 1000;
+export const PACING_BURST_MS = 500;
 
 /** Where a paced request stands: when the bytes taken so far were due (monotonic ms). */
 export interface PacingSchedule {

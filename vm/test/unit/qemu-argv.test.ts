@@ -1,5 +1,6 @@
 import t from 'tap';
 import {
+  PROCESS_FORWARD_RCVBUF_BYTES,
   buildProbeArgv,
   buildQemuArgv,
   checkForwards,
@@ -56,6 +57,11 @@ await t.test('the network reaches nothing beyond 127.0.0.1', (t) => {
   });
   t.equal(netdev, 'user,id=n0,restrict=on,hostfwd=udp:127.0.0.1:5353-:53,guestfwd=tcp:10.0.2.100:443-tcp:127.0.0.1:8443');
   t.equal(netdevValue({}), 'user,id=n0,restrict=on');
+  t.equal(
+    netdevValue({ guestForwards: [{ guestAddress: '10.0.2.100', guestPort: 80, hostPort: 8080, mode: 'process' }] }),
+    `user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:80-cmd:socat STDIO TCP:127.0.0.1:8080,,rcvbuf=${PROCESS_FORWARD_RCVBUF_BYTES}`,
+    "a 'process' forward: socat to 127.0.0.1 with a fixed receive buffer, its comma doubled for QEMU",
+  );
   const argv = buildQemuArgv(base);
   t.same(valuesOf(argv, '-netdev'), ['user,id=n0,restrict=on']);
   t.same(valuesOf(argv, '-device').filter((d) => d.startsWith('virtio-net')), ['virtio-net-pci,netdev=n0']);
