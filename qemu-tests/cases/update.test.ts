@@ -36,7 +36,7 @@ import { listBootEntries } from '../harness/esp.ts';
 import { startFleetLockStub } from '../harness/fleetlock-stub.ts';
 import { guestApi, guestApiOk } from '../harness/guest-api.ts';
 import { type DebugShell, loadImage, REPO_ROOT, type Vm } from '../../vm/src/index.ts';
-import { servedRate, startStaticServer, type RequestRecord } from '../harness/static-server.ts';
+import { servedRate, servedTimeline, startStaticServer, type RequestRecord } from '../harness/static-server.ts';
 import { type ChannelMetadata, loadPrivateKey, RATE_SKIP_MS, signChannelMetadata } from '../../updater/src/index.ts';
 import { errorCode } from '../../lib/errors.ts';
 
@@ -191,27 +191,36 @@ await runVmCase(
       // Check now rather than after the retry's 15-30 s back-off.
       await guestApiOk(await vm.shell(), 'POST', '/v1/update/check');
       await vm.waitFor(/msg="Slot write starting" slot=b/, PACED_DOWNLOAD_MS);
+      // Paced, the agent asks for the payload in Range pieces: the attempt the server broke is
+      // every request up to the broken one, the resumed attempt every request after it.
       const roots = server.requests.filter((r) => r.method === 'GET' && r.path === '/bundles/2.0.0/root.squashfs.zst');
-      const first = roots[0];
-      const resumed = roots.find((r) => r.range !== undefined);
-      t.ok(first?.cut === true && first.range === undefined, 'the first GET of the root payload was broken by the server');
-      const cutAt = first?.timeline.at(-1)?.[1] ?? 0;
-      const resumedFrom = Number(/^bytes=(\d+)-$/.exec(resumed?.range ?? '')?.[1] ?? -1);
-      t.ok(resumed?.status === 206 && resumedFrom > 0 && resumedFrom <= cutAt, `the agent resumed with Range ${resumed?.range ?? '(none)'} (the server had sent ${cutAt} bytes), answered ${resumed?.status ?? '-'}`);
-      const paced = (label: string, record: RequestRecord | undefined): void => {
-        const rate = record ? servedRate(record, 1000) : undefined;
-        const total = record?.timeline.at(-1)?.[1] ?? 0;
+      const cutIndex = roots.findIndex((r) => r.cut);
+      const untilCut = roots.slice(0, cutIndex + 1);
+      const afterCut = roots.slice(cutIndex + 1);
+      const rangeStart = (r: RequestRecord | undefined): number => Number(/^bytes=(\d+)-/.exec(r?.range ?? '')?.[1] ?? (r ? 0 : -1));
+      const brokenRequest = roots[cutIndex];
+      const cutAt = rangeStart(brokenRequest) + (brokenRequest?.timeline.at(-1)?.[1] ?? 0);
+      t.ok(cutIndex >= 0 && cutAt >= CUT_AFTER_BYTES, `the server broke the GET of the root payload that reached byte ${CUT_AFTER_BYTES} (request ${cutIndex + 1} of ${roots.length}, ${brokenRequest?.range ?? 'no Range'}, at byte ${cutAt})`);
+      t.ok(untilCut.every((r) => r.range !== undefined && r.status === 206), `paced: every request is a Range piece answered 206 (${untilCut.length} pieces until the cut, ${afterCut.length} after)`);
+      const resumed = afterCut[0];
+      const resumedFrom = rangeStart(resumed);
+      t.ok(resumed?.status === 206 && resumedFrom > 0 && resumedFrom <= cutAt, `the agent resumed with Range ${resumed?.range ?? '(none)'} (the server had sent up to byte ${cutAt}), answered ${resumed?.status ?? '-'}`);
+      t.equal(rangeStart(afterCut.at(-1)) + (afterCut.at(-1)?.timeline.at(-1)?.[1] ?? 0), (await stat(join(BUNDLES, '2.0.0', 'root.squashfs.zst'))).size, 'the resumed attempt went on to the last byte');
+      const paced = (label: string, records: readonly RequestRecord[]): void => {
+        const timeline = servedTimeline(records);
+        const rate = servedRate({ timeline }, 1000);
+        const total = timeline.at(-1)?.[1] ?? 0;
         t.comment(
-          `${label}: ${total} bytes, ${rate ? `${total - rate.bytes} in the first second (socket buffers), then ${rate.bytes} in ${rate.windowMs.toFixed(0)} ms = ${mib(rate.bytesPerSecond)}` : 'no rate'} (download_bps ${mib(DOWNLOAD_BPS)})`,
+          `${label}: ${total} bytes in ${records.length} requests, ${rate ? `${total - rate.bytes} in the first second, then ${rate.bytes} in ${rate.windowMs.toFixed(0)} ms = ${mib(rate.bytesPerSecond)}` : 'no rate'} (download_bps ${mib(DOWNLOAD_BPS)})`,
         );
         // Whether the buffers on the way still grew after the first second: the rate after the fifth.
-        const late = record ? servedRate(record, 5000) : undefined;
+        const late = servedRate({ timeline }, 5000);
         if (late) t.comment(`${label}: after the fifth second ${late.bytes} in ${late.windowMs.toFixed(0)} ms = ${mib(late.bytesPerSecond)}`);
         t.ok(rate !== undefined && rate.windowMs >= 5000, `${label}: at least 5 s of transfer after the first second (${rate?.windowMs.toFixed(0) ?? '-'} ms)`);
         t.ok(rate !== undefined && Math.abs(rate.bytesPerSecond - DOWNLOAD_BPS) / DOWNLOAD_BPS <= 0.15, `${label}: the rate measured by the server, ${rate ? mib(rate.bytesPerSecond) : '-'}, is within 15% of ${mib(DOWNLOAD_BPS)}`);
       };
-      paced('first GET of the root payload (until the server broke it)', first);
-      paced('resumed GET of the root payload', resumed);
+      paced('root payload until the server broke it', untilCut);
+      paced('resumed root payload', afterCut);
       await new Promise((done) => setTimeout(done, 3000));
       await cut(vm);
       t.notOk(vm.isRunning(), 'power cut during the slot write: QEMU is gone');

@@ -6,4 +6,4 @@
  */
 export { guestApi, guestApiOk, type GuestApiAnswer } from './guest-api.ts';
 export { missingRegistryTools, startRegistry, type LoopbackRegistry } from './registry.ts';
-export { servedRate, startStaticServer, type RequestRecord, type ServedRate, type StaticServer } from './static-server.ts';
+export { servedRate, servedTimeline, startStaticServer, type RequestRecord, type ServedRate, type StaticServer } from './static-server.ts';

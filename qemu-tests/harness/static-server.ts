@@ -3,7 +3,7 @@
  * writes is all an update server needs. GET and HEAD with single Range requests
  * (`bytes=N-` / `bytes=N-M`), every request recorded with the bytes it handed to the socket
  * over time (the wire rate as seen from outside the guest); `cutOnce` breaks the next GET of a
- * file mid-body, so a client must resume. Effects: reads files below `root`, listens on
+ * file that reaches a given offset, so a client must resume. Effects: reads files below `root`, listens on
  * loopback only.
  */
 import { createReadStream } from 'node:fs';
@@ -26,8 +26,11 @@ export interface RequestRecord {
 export interface StaticServer {
   port: number;
   requests: RequestRecord[];
-  /** The next GET of `path` without a Range header has its connection destroyed after `afterBytes` body bytes. */
-  cutOnce(path: string, afterBytes: number): void;
+  /**
+   * The next GET of `path` whose body reaches file offset `offset` (a whole GET, or a Range that
+   * spans it) has its connection destroyed once it has sent the bytes before that offset.
+   */
+  cutOnce(path: string, offset: number): void;
   close(): Promise<void>;
 }
 
@@ -52,6 +55,24 @@ export function servedRate(record: Pick<RequestRecord, 'timeline'>, skipMs = 100
   const bytes = last[1] - from[1];
   const windowMs = last[0] - from[0];
   return { bytesPerSecond: (bytes * 1000) / windowMs, bytes, windowMs };
+}
+
+/**
+ * The timelines of several requests (a download in Range pieces) as one: body bytes of all of
+ * them handed to the socket, as [performance.now() ms, bytes so far], in time order.
+ */
+export function servedTimeline(records: readonly Pick<RequestRecord, 'timeline'>[]): Array<[number, number]> {
+  const steps: Array<[number, number]> = [];
+  for (const record of records) {
+    let before = 0;
+    for (const [at, bytes] of record.timeline) {
+      steps.push([at, bytes - before]);
+      before = bytes;
+    }
+  }
+  steps.sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  return steps.map(([at, bytes]) => [at, (total += bytes)]);
 }
 
 export async function startStaticServer(root: string): Promise<StaticServer> {
@@ -105,7 +126,8 @@ export async function startStaticServer(root: string): Promise<StaticServer> {
         res.end();
         return;
       }
-      const cutAfter = req.method === 'GET' && !range ? cuts.get(record.path) : undefined;
+      const cutAt = req.method === 'GET' ? cuts.get(record.path) : undefined;
+      const cutAfter = cutAt !== undefined && cutAt > start && cutAt <= end ? cutAt - start : undefined;
       if (cutAfter !== undefined) cuts.delete(record.path);
       let sent = 0;
       const stream = createReadStream(file, { start, end, highWaterMark: 64 * 1024 });
@@ -135,7 +157,7 @@ export async function startStaticServer(root: string): Promise<StaticServer> {
   return {
     port: (server.address() as AddressInfo).port,
     requests,
-    cutOnce: (path, afterBytes) => cuts.set(path, afterBytes),
+    cutOnce: (path, offset) => cuts.set(path, offset),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

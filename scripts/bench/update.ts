@@ -24,7 +24,7 @@ import { access, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type BuiltImage, createMachine, freePort, REPO_ROOT, type Vm } from '../../vm/src/index.ts';
-import { guestApiOk, servedRate, startStaticServer } from '../../qemu-tests/harness/index.ts';
+import { guestApiOk, servedRate, servedTimeline, startStaticServer } from '../../qemu-tests/harness/index.ts';
 import { BOOT_TIMEOUT_MS, mib, row } from './common.ts';
 
 const run = promisify(execFile);
@@ -212,8 +212,9 @@ export async function benchUpdate(image: BuiltImage, updateDir: string, variant:
     const whileDownloading = probe.between(downloading.at, verifying.at);
     const bundleGets = server.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/bundles/2.0.0/'));
     const downloadBytes = bundleGets.reduce((sum, r) => sum + (r.timeline.at(-1)?.[1] ?? 0), 0);
-    const rootGet = bundleGets.find((r) => r.path.endsWith('/root.squashfs.zst'));
-    const rootServedBps = (rootGet && servedRate(rootGet, 1000)?.bytesPerSecond) ?? Number.NaN;
+    // Paced, the root payload comes in Range pieces: their bytes together, as the server sent them.
+    const rootGets = bundleGets.filter((r) => r.path.endsWith('/root.squashfs.zst'));
+    const rootServedBps = servedRate({ timeline: servedTimeline(rootGets) }, 1000)?.bytesPerSecond ?? Number.NaN;
     const written = await mark(vm, /msg="Slot written" slot=b bytes=(\d+) ms=(\d+) bytes_per_s=(\d+) steady_bytes_per_s=(\d+)/, verifying.end);
     const staged = await mark(vm, /msg="Waiting for reboot gates" blocking=manual/, written.end);
     const during = probe.between(verifying.at, staged.at);

@@ -3,17 +3,18 @@
  * signature, verified before anything else is fetched; then each payload, streamed
  * through a size and sha256 check and resumed with an HTTP Range request when a
  * partial file is already there, optionally paced to update.throttle.download_bps (reading
- * no faster, so TCP flow control slows the server). Effects: HTTP GETs to the update server and files in
+ * no faster, so TCP flow control slows the server; in Range pieces, so the buffers on the way
+ * hold at most one). Effects: HTTP GETs to the update server and files in
  * the staging directory.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, open, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../../lib/errors.ts';
 import { writeFileAtomically } from '../../lib/sys/atomic-file.ts';
 import { systemClock, type Clock } from '../../lib/sys/clock.ts';
 import { assertBundleChannel, BUNDLE_FILES, PAYLOAD_NAMES, type BundleManifest, type PayloadName } from './core/bundle-manifest.ts';
-import { pace, startPacing } from './core/pacing.ts';
+import { pace, pacedPieceBytes, startPacing } from './core/pacing.ts';
 import { PayloadCheck } from './payload-check.ts';
 import { verifyManifest, type TrustedKey } from './signing.ts';
 
@@ -53,7 +54,9 @@ function ioError(error: unknown, what: string): BerthError {
   if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
     return new BerthError('UPDATER_VAR_FULL', `Cannot store ${what}: /var is full; free space on the data partition`, { cause: error });
   }
-  return new BerthError('UPDATER_DOWNLOAD_IO', `Cannot store ${what}`, { cause: error });
+  return new BerthError('UPDATER_DOWNLOAD_IO', `Cannot store ${what}`, {
+    cause: error,
+  });
 }
 
 /** One GET with an idle timeout that restarts with every chunk. */
@@ -82,13 +85,19 @@ class Request {
   failure(error: unknown, url: string): BerthError {
     if (error instanceof BerthError) return error;
     if (this.#timedOut) return new BerthError('UPDATER_TIMEOUT', `Update server ${url} sent nothing for ${this.#idleMs} ms`, { cause: error });
-    return new BerthError('UPDATER_SERVER_UNREACHABLE', `Cannot fetch ${url}`, { cause: error });
+    return new BerthError('UPDATER_SERVER_UNREACHABLE', `Cannot fetch ${url}`, {
+      cause: error,
+    });
   }
 
   async get(doFetch: typeof fetch, url: string, headers: Record<string, string> = {}): Promise<Response> {
     this.touch();
     try {
-      return await doFetch(url, { headers, signal: this.#controller.signal, redirect: 'follow' });
+      return await doFetch(url, {
+        headers,
+        signal: this.#controller.signal,
+        redirect: 'follow',
+      });
     } catch (first) {
       // A kept-alive connection the server closed while the previous body was still being read
       // (a paced download reads it long after the server sent it) fails before any answer: a GET
@@ -98,7 +107,11 @@ class Request {
         throw this.failure(first, url);
       }
       try {
-        return await doFetch(url, { headers, signal: this.#controller.signal, redirect: 'follow' });
+        return await doFetch(url, {
+          headers,
+          signal: this.#controller.signal,
+          redirect: 'follow',
+        });
       } catch (error) {
         this.done();
         throw this.failure(error, url);
@@ -143,7 +156,12 @@ async function sizeOf(path: string): Promise<number | undefined> {
 /** Feeds the first `length` bytes of a local file into `check`. */
 async function hashExisting(path: string, length: number, check: PayloadCheck): Promise<void> {
   if (length === 0) return;
-  for await (const chunk of createReadStream(path, { start: 0, end: length - 1, highWaterMark: 1024 * 1024 })) check.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, {
+    start: 0,
+    end: length - 1,
+    highWaterMark: 1024 * 1024,
+  }))
+    check.update(chunk as Buffer);
 }
 
 async function downloadPayload(options: DownloadOptions, manifest: BundleManifest, name: PayloadName): Promise<void> {
@@ -172,63 +190,85 @@ async function downloadPayload(options: DownloadOptions, manifest: BundleManifes
     }
   }
 
-  const request = new Request(idleMs);
-  const response = await request.get(doFetch, url, have > 0 ? { range: `bytes=${have}-` } : {});
+  const bps = options.downloadBps !== undefined && options.downloadBps > 0 ? options.downloadBps : undefined;
+  // Paced, the payload comes in pieces, so the buffers on the way never hold more than one.
+  const piece = bps === undefined ? undefined : pacedPieceBytes(bps);
+  const clock = options.pacingClock ?? systemClock;
+  // One schedule for every piece of this attempt: a resumed download is paced from its first new byte.
+  let schedule = startPacing(clock.monotonicMs());
+  // Opened at the first answer, so a server that never answers leaves no file behind.
+  let handle: FileHandle | undefined;
   try {
-    let flags = 'a';
-    if (have > 0 && response.status === 206) {
-      const range = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '');
-      if (Number(range?.[1]) !== have) throw new BerthError('UPDATER_HTTP_ERROR', `Update server sent the wrong range for ${url}: ${response.headers.get('content-range') ?? 'none'}`);
-    } else if (response.status === 200) {
-      // No partial file, or the server ignored the Range header: start over.
-      flags = 'w';
-      have = 0;
-      check = new PayloadCheck(label, entry);
-    } else {
-      throw new BerthError('UPDATER_HTTP_ERROR', `Update server answered ${response.status} for ${url}`);
-    }
-    const handle = await open(path, flags, 0o600).catch((error: unknown) => {
-      throw ioError(error, label);
-    });
-    let received = have;
-    // Paced per request: a resumed download keeps the rate from its first new byte.
-    const bps = options.downloadBps;
-    const clock = options.pacingClock ?? systemClock;
-    let schedule = startPacing(clock.monotonicMs());
-    try {
-      for await (const chunk of chunksOf(response)) {
-        request.touch();
-        check.update(chunk);
-        await handle.write(chunk).catch((error: unknown) => {
+    // An empty payload needs no request, only its (empty) file.
+    if (entry.size === 0)
+      handle = await open(path, 'w', 0o600).catch((error: unknown) => {
+        throw ioError(error, label);
+      });
+    while (have < entry.size) {
+      const last = piece === undefined ? undefined : Math.min(entry.size, have + piece) - 1;
+      const asked = last !== undefined ? `bytes=${have}-${last}` : have > 0 ? `bytes=${have}-` : undefined;
+      const request = new Request(idleMs);
+      try {
+        const response = await request.get(doFetch, url, asked === undefined ? {} : { range: asked });
+        let wholeBody = false;
+        if (response.status === 206 && asked !== undefined) {
+          const range = /^bytes (\d+)-(\d+)\//.exec(response.headers.get('content-range') ?? '');
+          if (Number(range?.[1]) !== have || (last !== undefined && Number(range?.[2]) > last)) {
+            throw new BerthError('UPDATER_HTTP_ERROR', `Update server sent the wrong range for ${url}: asked ${asked}, got ${response.headers.get('content-range') ?? 'none'}`);
+          }
+        } else if (response.status === 200) {
+          // No partial file, or the server ignores Range: the whole payload, from its first byte.
+          wholeBody = true;
+          if (have > 0) {
+            await handle?.truncate(0);
+            have = 0;
+            check = new PayloadCheck(label, entry);
+          }
+        } else {
+          throw new BerthError('UPDATER_HTTP_ERROR', `Update server answered ${response.status} for ${url}${asked === undefined ? '' : ` (Range ${asked})`}`);
+        }
+        handle ??= await open(path, have > 0 ? 'a' : 'w', 0o600).catch((error: unknown) => {
           throw ioError(error, label);
         });
-        received += chunk.byteLength;
-        options.onProgress?.(name, received, entry.size);
-        if (bps !== undefined) {
-          const step = pace(schedule, chunk.byteLength, clock.monotonicMs(), bps);
-          schedule = step.schedule;
-          if (step.delayMs > 0) {
-            await clock.sleep(step.delayMs);
-            // The wait is ours, not the server's: it does not count towards the idle timeout.
-            request.touch();
+        const file = handle;
+        const before = have;
+        for await (const chunk of chunksOf(response)) {
+          request.touch();
+          check.update(chunk);
+          await file.write(chunk).catch((error: unknown) => {
+            throw ioError(error, label);
+          });
+          have += chunk.byteLength;
+          options.onProgress?.(name, have, entry.size);
+          if (bps !== undefined) {
+            const step = pace(schedule, chunk.byteLength, clock.monotonicMs(), bps);
+            schedule = step.schedule;
+            if (step.delayMs > 0) {
+              await clock.sleep(step.delayMs);
+              // The wait is ours, not the server's: it does not count towards the idle timeout.
+              request.touch();
+            }
           }
         }
+        // A whole body is all there is (its size is checked below); an empty piece would loop forever.
+        if (wholeBody) break;
+        if (have === before) throw new BerthError('UPDATER_HTTP_ERROR', `Update server sent an empty body for ${url} (Range ${asked ?? 'none'})`);
+      } catch (error) {
+        const failure = request.failure(error, url);
+        if (failure.code === 'UPDATER_SERVER_UNREACHABLE' && (await sizeOf(path)) !== undefined) {
+          // The connection broke mid-body: keep what arrived, the next attempt resumes.
+          throw new BerthError('UPDATER_PAYLOAD_TRUNCATED', `Download of ${label} was cut short; it resumes on the next attempt`, { cause: error });
+        }
+        // Bytes that cannot be right are never resumed from.
+        if (failure.code === 'UPDATER_PAYLOAD_TOO_LARGE') await unlink(path).catch(() => undefined);
+        throw failure;
+      } finally {
+        request.done();
       }
-      await handle.sync();
-    } finally {
-      await handle.close();
     }
-  } catch (error) {
-    const failure = request.failure(error, url);
-    if (failure.code === 'UPDATER_SERVER_UNREACHABLE' && (await sizeOf(path)) !== undefined) {
-      // The connection broke mid-body: keep what arrived, the next attempt resumes.
-      throw new BerthError('UPDATER_PAYLOAD_TRUNCATED', `Download of ${label} was cut short; it resumes on the next attempt`, { cause: error });
-    }
-    // Bytes that cannot be right are never resumed from.
-    if (failure.code === 'UPDATER_PAYLOAD_TOO_LARGE') await unlink(path).catch(() => undefined);
-    throw failure;
+    await handle?.sync();
   } finally {
-    request.done();
+    await handle?.close();
   }
   try {
     check.finish();

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { servedRate, startStaticServer } from '../../harness/static-server.ts';
+import { servedRate, servedTimeline, startStaticServer } from '../../harness/static-server.ts';
 import { startFleetLockStub } from '../../harness/fleetlock-stub.ts';
 
 void t.test('servedRate: bytes after the first second over the rest of the body', async (t) => {
@@ -37,6 +37,29 @@ void t.test('the static server records what it sent, breaks a GET once, and serv
   const again = await fetch(url);
   t.equal((await again.arrayBuffer()).byteLength, body.length, 'only the first GET is broken');
   t.equal(server.requests[2]?.timeline.at(-1)?.[1], body.length, 'every byte of a whole GET is on the timeline');
+});
+
+void t.test('cutOnce breaks the Range piece that spans the offset; servedTimeline merges pieces', async (t) => {
+  const root = t.testdir();
+  const body = Buffer.alloc(1024 * 1024, 7);
+  await writeFile(join(root, 'payload'), body);
+  const server = await startStaticServer(root);
+  t.teardown(() => server.close());
+  const url = `http://127.0.0.1:${server.port}/payload`;
+  server.cutOnce('/payload', 600 * 1024);
+  const piece = async (from: number, to: number): Promise<number> => (await (await fetch(url, { headers: { range: `bytes=${from}-${to}` } })).arrayBuffer()).byteLength;
+  t.equal(await piece(0, 512 * 1024 - 1), 512 * 1024, 'a piece before the offset is whole');
+  const spanning = await fetch(url, { headers: { range: `bytes=${512 * 1024}-${1024 * 1024 - 1}` } });
+  await t.rejects(spanning.arrayBuffer(), 'the piece that spans the offset is broken');
+  const cut = server.requests[1];
+  const sent = cut?.timeline.at(-1)?.[1] ?? 0;
+  t.ok(cut?.cut === true && sent >= 88 * 1024 && sent < 512 * 1024, `broken after ${sent} bytes of its piece (the offset is 88 KiB into it)`);
+  t.equal(await piece(512 * 1024 + sent, 1024 * 1024 - 1), 512 * 1024 - sent, 'the next piece is whole');
+  t.same(
+    servedTimeline([{ timeline: [[0, 10], [20, 30]] }, { timeline: [[10, 5], [30, 6]] }]),
+    [[0, 10], [10, 15], [20, 35], [30, 36]],
+    'bytes of several requests in time order, summed',
+  );
 });
 
 void t.test('the FleetLock stub: one slot per group, recursive, given back by its holder only', async (t) => {

@@ -42,3 +42,14 @@ export function pace(schedule: PacingSchedule, bytes: number, nowMs: number, byt
   const dueMs = from + (bytes / bytesPerSecond) * 1000;
   return { schedule: { dueMs }, delayMs: Math.max(0, Math.ceil(dueMs - nowMs)) };
 }
+
+/**
+ * A paced download asks for a payload in pieces (HTTP Range requests) of this many bytes: half a
+ * second at the rate, between 64 KiB and 16 MiB. Whatever the socket buffers on the way (the
+ * sender's, a proxy's, the guest's TCP window, ~10 MB measured under QEMU) could hold, the server
+ * has only one piece to send at a time, so its sending rate follows the reader's pace from the
+ * start instead of after a burst of several seconds' worth.
+ */
+export function pacedPieceBytes(bytesPerSecond: number): number {
+  return Math.min(16 * 1024 * 1024, Math.max(64 * 1024, Math.floor(bytesPerSecond / 2)));
+}

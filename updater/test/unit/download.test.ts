@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadBundle } from '../../src/download.ts';
-import { pace, PACING_BURST_MS, startPacing } from '../../src/core/pacing.ts';
+import { pace, pacedPieceBytes, PACING_BURST_MS, startPacing } from '../../src/core/pacing.ts';
 import { generateSigningKeyPair, loadPrivateKey, loadPublicKey, signManifest } from '../../src/signing.ts';
 import { sampleManifest } from './fixtures.ts';
 import { errorCode } from '../../../lib/errors.ts';
@@ -57,11 +57,18 @@ async function startServer(t: Test): Promise<Stub> {
       return res.end();
     }
     if (behaviour === 'stall') return; // never answers
-    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     if (range && behaviour !== 'ignore-range') {
       const start = Number(range[1]);
-      res.writeHead(206, { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}`, 'content-length': body.length - start });
-      return res.end(body.subarray(start));
+      const end = range[2] ? Math.min(Number(range[2]), body.length - 1) : body.length - 1;
+      res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${body.length}`, 'content-length': end - start + 1 });
+      if (behaviour === 'cut') {
+        stub.behave.delete(name);
+        // Dropped a moment later: a stream that errors discards what its reader has not taken yet.
+        res.write(body.subarray(start, start + Math.min(100_000, Math.floor((end - start + 1) / 2))), () => setTimeout(() => res.destroy(), 100));
+        return;
+      }
+      return res.end(body.subarray(start, end + 1));
     }
     if (behaviour === 'extra') {
       res.writeHead(200);
@@ -171,6 +178,27 @@ void t.test('pace: each chunk is due bytes/rate after the last; a reader that fe
   t.end();
 });
 
+void t.test('pacedPieceBytes: half a second at the rate, within 64 KiB and 16 MiB', (t) => {
+  t.equal(pacedPieceBytes(2 * 1024 * 1024), 1024 * 1024);
+  t.equal(pacedPieceBytes(1000), 64 * 1024, 'a slow rate still asks for 64 KiB at a time');
+  t.equal(pacedPieceBytes(1024 * 1024 * 1024), 16 * 1024 * 1024, 'a fast one at most 16 MiB');
+  t.end();
+});
+
+void t.test('a paced download from a server that ignores Range takes the whole body in one answer', async (t) => {
+  const stub = await startServer(t);
+  const dir = t.testdir({});
+  stub.behave.set('root.erofs.zst', 'ignore-range');
+  const pacingClock = { monotonicMs: () => 0, sleep: () => Promise.resolve() };
+  await downloadBundle({ manifestUrl: `${stub.base}manifest.json`, dir, channel: 'stable', trustedKeys: trusted, downloadBps: 64 * 1024, pacingClock });
+  t.same(
+    names(stub).filter((n) => n.startsWith('root.erofs')),
+    [`root.erofs.zst bytes=0-${64 * 1024 - 1}`],
+    'asked for a piece, answered 200 with everything: no second request',
+  );
+  t.same(await readFile(join(dir, 'root.erofs.zst')), files['root.erofs.zst']);
+});
+
 void t.test('download_bps paces the reader: bytes taken never run ahead of the rate, a resumed download too', async (t) => {
 
   const stub = await startServer(t);
@@ -205,6 +233,18 @@ void t.test('download_bps paces the reader: bytes taken never run ahead of the r
   const rootRest = 300_000 - cutAt;
   const others = 20_000 + files.vmlinuz!.length + files['initrd.img']!.length;
   t.ok(checkpoints.length > before, 'the resumed download is paced');
+  // In Range pieces of at most pacedPieceBytes, each starting where the last ended.
+  const rootRanges = names(stub)
+    .filter((n) => n.startsWith('root.erofs.zst'))
+    .map((n) => /bytes=(\d+)-(\d+)$/.exec(n))
+    .map((m) => (m ? [Number(m[1]), Number(m[2])] : [NaN, NaN]));
+  const piece = pacedPieceBytes(rate);
+  t.ok(rootRanges.length >= 3, `the root payload was asked for in pieces (${names(stub).filter((n) => n.startsWith('root')).join(', ')})`);
+  t.ok(rootRanges.every(([from, to]) => (to ?? NaN) - (from ?? NaN) + 1 <= piece), `each piece at most ${piece} bytes`);
+  t.equal(rootRanges.at(-1)?.[1], 300_000 - 1, 'the last piece ends at the last byte');
+  const resumedRanges = rootRanges.slice(1);
+  t.ok(resumedRanges.every(([from], i) => i === 0 || from === (resumedRanges[i - 1]?.[1] ?? NaN) + 1), 'after the cut, each piece starts where the last ended');
+  t.equal(rootRanges[1]?.[0], cutAt, 'the first piece after the cut starts at the bytes kept');
   t.ok(nowMs - resumedFrom >= Math.floor(((rootRest + others) / rate) * 1000) - 4, `the rest took at least its time at the rate (${nowMs - resumedFrom} ms)`);
   t.same(await readFile(join(dir, 'root.erofs.zst')), files['root.erofs.zst']);
 });
