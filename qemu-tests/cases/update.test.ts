@@ -126,12 +126,9 @@ for (const version of ['1.0.0', '2.0.0', '3.0.0']) {
 }
 const image = await loadImage(join(UPDATE_DIR, 'qemu-update'));
 /**
- * Where the server breaks the first GET of 2.0.0's root payload (~92 MB): half-way, so each
- * request is paced for ~20 s. The path holds ~10 MB of buffers (the guest's receive window
- * most of it; the relay's is fixed, see vm's tcpPipeCommand), sent as a burst at the start, and a
- * paced reader may catch up half a second after a stall: the shorter a request, the more of
- * both its rate after the first second carries (at 56 MiB, the resumed request's 8 s gave
- * 2.38 MiB/s in a CI run).
+ * Where the server breaks the paced download of 2.0.0's root payload (~92 MB, fetched in 1 MiB
+ * Range pieces): half-way, so each attempt is paced for ~22 s and its rate after the first
+ * second means something.
  */
 const CUT_AFTER_BYTES = Math.floor((await stat(join(BUNDLES, '2.0.0', 'root.squashfs.zst'))).size / 2);
 const root = join(UPDATE_DIR, 'server');
