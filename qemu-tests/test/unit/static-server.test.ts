@@ -1,8 +1,18 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import t from 'tap';
-import { servedRate, servedTimeline, startStaticServer } from '../../harness/static-server.ts';
+import t, { type Test } from 'tap';
+import { servedRate, servedTimeline, startStaticServer, type StaticServer } from '../../harness/static-server.ts';
 import { startFleetLockStub } from '../../harness/fleetlock-stub.ts';
+
+/** A static server over a directory holding one 1 MiB file, /payload. */
+async function servePayload(t: Test): Promise<{ body: Buffer; server: StaticServer; url: string }> {
+  const root = t.testdir();
+  const body = Buffer.alloc(1024 * 1024, 7);
+  await writeFile(join(root, 'payload'), body);
+  const server = await startStaticServer(root);
+  t.teardown(() => server.close());
+  return { body, server, url: `http://127.0.0.1:${server.port}/payload` };
+}
 
 void t.test('servedRate: bytes after the first second over the rest of the body', async (t) => {
   const timeline: Array<[number, number]> = [];
@@ -18,12 +28,7 @@ void t.test('servedRate: bytes after the first second over the rest of the body'
 });
 
 void t.test('the static server records what it sent, breaks a GET once, and serves the rest by Range', async (t) => {
-  const root = t.testdir();
-  const body = Buffer.alloc(1024 * 1024, 7);
-  await writeFile(join(root, 'payload'), body);
-  const server = await startStaticServer(root);
-  t.teardown(() => server.close());
-  const url = `http://127.0.0.1:${server.port}/payload`;
+  const { body, server, url } = await servePayload(t);
   server.cutOnce('/payload', 256 * 1024);
   const first = await fetch(url);
   await t.rejects(first.arrayBuffer(), 'the body ends before its content-length');
@@ -40,12 +45,7 @@ void t.test('the static server records what it sent, breaks a GET once, and serv
 });
 
 void t.test('cutOnce breaks the Range piece that spans the offset; servedTimeline merges pieces', async (t) => {
-  const root = t.testdir();
-  const body = Buffer.alloc(1024 * 1024, 7);
-  await writeFile(join(root, 'payload'), body);
-  const server = await startStaticServer(root);
-  t.teardown(() => server.close());
-  const url = `http://127.0.0.1:${server.port}/payload`;
+  const { server, url } = await servePayload(t);
   server.cutOnce('/payload', 600 * 1024);
   const piece = async (from: number, to: number): Promise<number> => (await (await fetch(url, { headers: { range: `bytes=${from}-${to}` } })).arrayBuffer()).byteLength;
   t.equal(await piece(0, 512 * 1024 - 1), 512 * 1024, 'a piece before the offset is whole');
