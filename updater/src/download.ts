@@ -54,9 +54,7 @@ function ioError(error: unknown, what: string): BerthError {
   if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
     return new BerthError('UPDATER_VAR_FULL', `Cannot store ${what}: /var is full; free space on the data partition`, { cause: error });
   }
-  return new BerthError('UPDATER_DOWNLOAD_IO', `Cannot store ${what}`, {
-    cause: error,
-  });
+  return new BerthError('UPDATER_DOWNLOAD_IO', `Cannot store ${what}`, { cause: error });
 }
 
 /** One GET with an idle timeout that restarts with every chunk. */
@@ -85,19 +83,13 @@ class Request {
   failure(error: unknown, url: string): BerthError {
     if (error instanceof BerthError) return error;
     if (this.#timedOut) return new BerthError('UPDATER_TIMEOUT', `Update server ${url} sent nothing for ${this.#idleMs} ms`, { cause: error });
-    return new BerthError('UPDATER_SERVER_UNREACHABLE', `Cannot fetch ${url}`, {
-      cause: error,
-    });
+    return new BerthError('UPDATER_SERVER_UNREACHABLE', `Cannot fetch ${url}`, { cause: error });
   }
 
   async get(doFetch: typeof fetch, url: string, headers: Record<string, string> = {}): Promise<Response> {
     this.touch();
     try {
-      return await doFetch(url, {
-        headers,
-        signal: this.#controller.signal,
-        redirect: 'follow',
-      });
+      return await doFetch(url, { headers, signal: this.#controller.signal, redirect: 'follow' });
     } catch (first) {
       // A kept-alive connection the server closed while the previous body was still being read
       // (a paced download reads it long after the server sent it) fails before any answer: a GET
@@ -107,11 +99,7 @@ class Request {
         throw this.failure(first, url);
       }
       try {
-        return await doFetch(url, {
-          headers,
-          signal: this.#controller.signal,
-          redirect: 'follow',
-        });
+        return await doFetch(url, { headers, signal: this.#controller.signal, redirect: 'follow' });
       } catch (error) {
         this.done();
         throw this.failure(error, url);
@@ -156,12 +144,7 @@ async function sizeOf(path: string): Promise<number | undefined> {
 /** Feeds the first `length` bytes of a local file into `check`. */
 async function hashExisting(path: string, length: number, check: PayloadCheck): Promise<void> {
   if (length === 0) return;
-  for await (const chunk of createReadStream(path, {
-    start: 0,
-    end: length - 1,
-    highWaterMark: 1024 * 1024,
-  }))
-    check.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { start: 0, end: length - 1, highWaterMark: 1024 * 1024 })) check.update(chunk as Buffer);
 }
 
 async function downloadPayload(options: DownloadOptions, manifest: BundleManifest, name: PayloadName): Promise<void> {
@@ -198,12 +181,13 @@ async function downloadPayload(options: DownloadOptions, manifest: BundleManifes
   let schedule = startPacing(clock.monotonicMs());
   // Opened at the first answer, so a server that never answers leaves no file behind.
   let handle: FileHandle | undefined;
+  const openFile = (flags: 'a' | 'w'): Promise<FileHandle> =>
+    open(path, flags, 0o600).catch((error: unknown) => {
+      throw ioError(error, label);
+    });
   try {
     // An empty payload needs no request, only its (empty) file.
-    if (entry.size === 0)
-      handle = await open(path, 'w', 0o600).catch((error: unknown) => {
-        throw ioError(error, label);
-      });
+    if (entry.size === 0) handle = await openFile('w');
     while (have < entry.size) {
       const last = piece === undefined ? undefined : Math.min(entry.size, have + piece) - 1;
       const asked = last !== undefined ? `bytes=${have}-${last}` : have > 0 ? `bytes=${have}-` : undefined;
@@ -227,9 +211,7 @@ async function downloadPayload(options: DownloadOptions, manifest: BundleManifes
         } else {
           throw new BerthError('UPDATER_HTTP_ERROR', `Update server answered ${response.status} for ${url}${asked === undefined ? '' : ` (Range ${asked})`}`);
         }
-        handle ??= await open(path, have > 0 ? 'a' : 'w', 0o600).catch((error: unknown) => {
-          throw ioError(error, label);
-        });
+        handle ??= await openFile(have > 0 ? 'a' : 'w');
         const file = handle;
         const before = have;
         for await (const chunk of chunksOf(response)) {

@@ -8,10 +8,10 @@
  * `bytes / rate` after the previous one. A reader that fell behind (the guest was busy, the disk
  * slow) may catch up by at most `PACING_BURST_MS` worth of bytes: credit older than that is
  * dropped. Without the cap a reader stalled for seconds would then drain the socket at full
- * speed until it was back on its schedule, and the server would see that burst as a rate far
- * above the limit (a CI run measured 2.71 MiB/s against 2 MiB/s on a resumed download, most
- * likely after such a stall). With it, any interval of T seconds carries at most
- * rate × (T + 0.5 s): within 4% of the limit over 15 s.
+ * speed until it was back on its schedule, and the server would see that burst as a rate above
+ * the limit. With it, any interval of T seconds carries at most rate × (T + 0.5 s): within 4% of
+ * the limit over 15 s. (The buffers on the way are the other source of bursts: see
+ * pacedPieceBytes.)
  */
 
 /**
