@@ -151,6 +151,16 @@ export function netdevValue(spec: Pick<QemuVmSpec, 'hostForwards' | 'guestForwar
   return parts.join(',');
 }
 
+/**
+ * The host forward QEMU could not bind, from its startup error ("Could not set up host forwarding
+ * rule 'tcp:127.0.0.1:PORT-:GUEST'"), or undefined when the error is about something else.
+ */
+export function unboundHostForward(qemuStderr: string): HostForward | undefined {
+  const found = /Could not set up host forwarding rule '(tcp|udp):127\.0\.0\.1:(\d+)-:(\d+)'/.exec(qemuStderr);
+  if (!found) return undefined;
+  return { protocol: found[1] as 'tcp' | 'udp', hostPort: Number(found[2]), guestPort: Number(found[3]) };
+}
+
 /** QEMU option values separate keys with commas; a comma in a path is doubled. */
 function escapeOptionValue(value: string): string {
   return value.replace(/,/g, ',,');

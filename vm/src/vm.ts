@@ -7,11 +7,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants, createWriteStream, type WriteStream } from 'node:fs';
-import { access, copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError } from '../../lib/errors.ts';
 import { commandLine, createExec, type Exec } from '../../lib/sys/exec.ts';
+import { freePort } from '../../lib/sys/free-port.ts';
 import { ConsoleReader, type ConsoleMatch, type WaitOptions } from './console.ts';
 import { REPO_ROOT, type BuiltImage } from './image.ts';
 import { FAILED_PATTERN, PANIC_PATTERN, parseReadyLine, READY_PATTERN, type ReadyLine } from './markers.ts';
@@ -22,7 +23,9 @@ import {
   patternWriteArgs,
   type Accelerator,
   type ExtraDrive,
+  type HostForward,
   type QemuVmSpec,
+  unboundHostForward,
 } from './qemu-argv.ts';
 import { QmpClient } from './qmp.ts';
 import { DebugShell } from './shell.ts';
@@ -104,9 +107,10 @@ async function probeKvm(tools: QemuTools, workDir: string): Promise<Accelerator>
   } catch {
     return 'tcg';
   }
-  const dir = join(workDir, '.kvm-probe');
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
+  // A directory of this probe's own: several processes may probe at once (berth vm test and npm
+  // start side by side), and a shared one was emptied under another's feet.
+  await mkdir(workDir, { recursive: true });
+  const dir = await mkdtemp(join(workDir, '.kvm-probe-'));
   const vars = join(dir, 'OVMF_VARS.fd');
   const log = join(dir, 'console.log');
   await copyFile(tools.firmwareVars, vars);
@@ -147,7 +151,16 @@ export function baseDisk(image: BuiltImage | DiskFile): DiskFile {
 }
 
 /** The test's machine: its disk and config here, memory, CPUs and forwards as QEMU takes them. */
-export interface MachineOptions extends Pick<QemuVmSpec, 'memoryMiB' | 'cpus' | 'hostForwards' | 'guestForwards' | 'privateNics'> {
+export interface MachineOptions extends Pick<QemuVmSpec, 'memoryMiB' | 'cpus' | 'guestForwards' | 'privateNics'> {
+  /**
+   * Ports on 127.0.0.1 forwarded to the guest. A hostPort of 0 is any free port: picked when the
+   * machine is created, and picked again when another process takes it before QEMU binds it
+   * (`hostForwards` on the machine tells which). A given port that is taken fails the boot with
+   * QEMU_HOST_PORT_BUSY.
+   */
+  hostForwards?: readonly HostForward[];
+  /** Told when a boot moved a forward of hostPort 0 to another port because its port was taken. */
+  onForwardMoved?: (from: HostForward, to: HostForward) => void;
   /** The machine's name: its directory is out/qemu-tests/<name>/ unless `dir` is given. */
   name: string;
   image: BuiltImage | DiskFile;
@@ -225,8 +238,31 @@ export async function createMachine(options: MachineOptions): Promise<Machine> {
     await exec.run(tools.qemuImg, overlayCreateArgs(resolve(base.disk), paths.overlay, diskBytes, base.format), { timeoutMs: 30_000 });
   }
   if (options.config !== undefined) await writeFile(paths.configFile, options.config);
-  return new Machine(options, tools, exec, accel, paths, diskBytes);
+  const hostForwards: PickedForward[] = [];
+  for (const f of options.hostForwards ?? []) hostForwards.push({ ...f, picked: f.hostPort === 0, hostPort: f.hostPort === 0 ? await freePort() : f.hostPort });
+  return new Machine(options, tools, exec, accel, paths, diskBytes, hostForwards);
 }
+
+/** QEMU could not listen on a forward's port on 127.0.0.1: another process has it. */
+export class HostPortBusyError extends BerthError {
+  readonly forward: HostForward;
+
+  constructor(forward: HostForward) {
+    super(
+      'QEMU_HOST_PORT_BUSY',
+      `QEMU could not listen on 127.0.0.1:${forward.hostPort}/${forward.protocol} (forwarded to guest port ${forward.guestPort}): another process has that port; stop it or forward another port (0 picks a free one)`,
+    );
+    this.forward = forward;
+  }
+}
+
+/** A host forward with its port; `picked` when berth chose the port (the option said 0). */
+interface PickedForward extends HostForward {
+  picked: boolean;
+}
+
+/** Boots that fail because a picked port was taken meanwhile are tried again this often, each with a new port. */
+const PORT_PICK_ATTEMPTS = 5;
 
 /** Differences of one boot from the machine's options. */
 export interface BootOverrides {
@@ -261,8 +297,9 @@ export class Machine {
   #exec: Exec;
   #current: Vm | undefined;
   #boots = 0;
+  #hostForwards: PickedForward[];
 
-  constructor(options: MachineOptions, tools: QemuTools, exec: Exec, accel: Accelerator, paths: MachinePaths, diskBytes: number) {
+  constructor(options: MachineOptions, tools: QemuTools, exec: Exec, accel: Accelerator, paths: MachinePaths, diskBytes: number, hostForwards: PickedForward[]) {
     this.name = options.name;
     this.image = options.image;
     this.accel = accel;
@@ -271,6 +308,12 @@ export class Machine {
     this.#options = options;
     this.#tools = tools;
     this.#exec = exec;
+    this.#hostForwards = hostForwards;
+  }
+
+  /** The host forwards with their ports on 127.0.0.1 (those given as 0 as picked; a boot may move one, see MachineOptions). */
+  get hostForwards(): HostForward[] {
+    return this.#hostForwards.map(({ protocol, hostPort, guestPort }) => ({ protocol, hostPort, guestPort }));
   }
 
   /** The qemu-system-x86_64 argv of this machine (without the binary); `boot` overrides the machine's options for one boot. */
@@ -288,7 +331,7 @@ export class Machine {
       ...(o.config === undefined ? {} : { configFile: this.paths.configFile }),
       ...(o.memoryMiB === undefined ? {} : { memoryMiB: o.memoryMiB }),
       ...(o.cpus === undefined ? {} : { cpus: o.cpus }),
-      ...(o.hostForwards === undefined ? {} : { hostForwards: o.hostForwards }),
+      ...(this.#hostForwards.length === 0 ? {} : { hostForwards: this.hostForwards }),
       ...(o.guestForwards === undefined ? {} : { guestForwards: o.guestForwards }),
       ...(o.privateNics === undefined ? {} : { privateNics: o.privateNics }),
       ...(boot.interactive === true ? { interactive: true } : {}),
@@ -296,11 +339,30 @@ export class Machine {
     });
   }
 
-  /** Starts QEMU on this machine's disk. Only one boot runs at a time. */
+  /**
+   * Starts QEMU on this machine's disk. Only one boot runs at a time. A port picked for a forward
+   * (hostPort 0) and taken by another process since is picked again, and QEMU started again.
+   */
   async boot(overrides: BootOverrides = {}): Promise<Vm> {
     if (this.#current?.isRunning()) {
       throw new BerthError('QEMU_MACHINE_BUSY', `Machine ${this.name} is still running; stop it before booting again`);
     }
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.#startQemu(overrides);
+      } catch (error) {
+        const taken = error instanceof HostPortBusyError ? error.forward : undefined;
+        const forward = this.#hostForwards.find((f) => f.picked && f.protocol === taken?.protocol && f.hostPort === taken.hostPort);
+        if (!forward || attempt >= PORT_PICK_ATTEMPTS) throw error;
+        this.#boots -= 1; // the boot that never started does not count
+        const from = { protocol: forward.protocol, hostPort: forward.hostPort, guestPort: forward.guestPort };
+        forward.hostPort = await freePort();
+        this.#options.onForwardMoved?.(from, { ...from, hostPort: forward.hostPort });
+      }
+    }
+  }
+
+  async #startQemu(overrides: BootOverrides): Promise<Vm> {
     this.#boots += 1;
     await rm(this.paths.shellSocket, { force: true });
     await rm(this.paths.qmpSocket, { force: true });
@@ -411,6 +473,8 @@ export class Vm {
       this.#qmp = await QmpClient.connect(this.machine.paths.qmpSocket, { timeoutMs: 30_000, isAlive: () => this.isRunning() });
     } catch (error) {
       await this.kill();
+      const unbound = unboundHostForward(this.#stderr);
+      if (unbound) throw new HostPortBusyError(unbound);
       throw new BerthError('QEMU_FAILED', `QEMU did not start: ${this.exitDescription()}`, { cause: error });
     }
   }

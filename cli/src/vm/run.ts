@@ -8,7 +8,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../../../lib/config/problems.ts';
-import { createMachine, freePort, REPO_ROOT, type HostForward, type Vm } from '../../../vm/src/index.ts';
+import { createMachine, REPO_ROOT, type HostForward, type Vm } from '../../../vm/src/index.ts';
 import type { VmRunCommand } from './args.ts';
 import { ctlCommandLine, SERVER_CERT_PATTERN } from './machine-config.ts';
 import { ensureVmKeys, findImage, joinNetwork, readMachineConfig, type JoinedNetwork } from './machines.ts';
@@ -44,13 +44,10 @@ export async function runVm(command: VmRunCommand, io: VmRunIo): Promise<number>
   for (const warning of prepared.warnings) io.err(`warning: ${warning}\n`);
   const image = await findImage(command.target);
 
+  // Port 0 is any free port: the machine picks it (again, should another process take it first).
   const forwards: HostForward[] = command.forwards.map((f) => ({ ...f }));
-  let apiHostPort: number | undefined;
-  if (prepared.apiPort !== undefined) {
-    const given = forwards.find((f) => f.protocol === 'tcp' && f.guestPort === prepared.apiPort);
-    apiHostPort = given?.hostPort ?? (await freePort());
-    if (!given) forwards.push({ protocol: 'tcp', hostPort: apiHostPort, guestPort: prepared.apiPort });
-  }
+  const isApi = (f: HostForward) => f.protocol === 'tcp' && f.guestPort === prepared.apiPort;
+  if (prepared.apiPort !== undefined && !forwards.some(isApi)) forwards.push({ protocol: 'tcp', hostPort: 0, guestPort: prepared.apiPort });
   let network: JoinedNetwork | undefined;
   if (command.network !== undefined) network = await joinNetwork(path.join(vmOutRoot(), 'networks'), command.network, name);
   try {
@@ -65,13 +62,15 @@ export async function runVm(command: VmRunCommand, io: VmRunIo): Promise<number>
       ...(command.cpus === undefined ? {} : { cpus: command.cpus }),
       ...(command.diskBytes === undefined ? {} : { diskBytes: command.diskBytes }),
       ...(network ? { privateNics: [network.nic] } : {}),
+      onForwardMoved: (from, to) => io.err(`berth vm: 127.0.0.1:${from.hostPort} was taken before QEMU could listen on it; 127.0.0.1:${to.hostPort}/${to.protocol} -> guest port ${to.guestPort} instead\n`),
     });
     const version = 'manifest' in image ? `berth ${image.manifest.version}` : image.disk;
     io.err(`berth vm: booting ${version} (${machine.accel === 'kvm' ? 'KVM' : 'TCG software emulation: slow'}); machine ${machine.paths.dir}\n`);
-    for (const f of forwards) io.err(`berth vm: 127.0.0.1:${f.hostPort}/${f.protocol} -> guest port ${f.guestPort}${f.hostPort === apiHostPort ? ' (the API)' : ''}\n`);
+    for (const f of machine.hostForwards) io.err(`berth vm: 127.0.0.1:${f.hostPort}/${f.protocol} -> guest port ${f.guestPort}${isApi(f) ? ' (the API)' : ''}\n`);
     if (network) io.err(`berth vm: private network ${command.network} (mac ${network.nic.mac}${network.hub ? ', hub in this process' : ''})\n`);
     io.err('berth vm: the console follows; Ctrl-A X leaves, Ctrl-A C is the QEMU monitor\n\n');
     const vm = await machine.boot({ interactive: true });
+    const apiHostPort = machine.hostForwards.find(isApi)?.hostPort;
     if (apiHostPort !== undefined) void announceApi(vm, apiHostPort, prepared.addedApi ? keys : undefined, io);
     const exit = await vm.exited;
     io.err(`\nberth vm: QEMU ended (${exit.signal ?? `code ${exit.code}`})${command.persist === undefined ? '' : `; the disk is kept in ${dir}`}\n`);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '../../../lib/config/problems.ts';
 import { BerthError, describeError } from '../../../lib/errors.ts';
-import { createMachine, freePort, startNetworkHub, TIMEOUTS, privateMac, type HostForward, type Machine, type NetworkHub, type Vm } from '../../../vm/src/index.ts';
+import { createMachine, startNetworkHub, TIMEOUTS, privateMac, type HostForward, type Machine, type NetworkHub, type Vm } from '../../../vm/src/index.ts';
 import { createHash } from 'node:crypto';
 import { createApiClient, type ApiClient } from '../ctl/client.ts';
 import type { VmTestCommand } from './args.ts';
@@ -32,8 +32,8 @@ interface Running {
   machine: Machine;
   vm: Vm;
   keys: VmKeys;
-  forwards: HostForward[];
-  apiHostPort: number | undefined;
+  /** The guest port of the API over TCP, when it listens on one. */
+  apiGuestPort: number | undefined;
   /** Resolves when this boot is ready (and its API certificate known); rejects when it failed. */
   ready: Promise<{ client?: ApiClient; detail: string }>;
   /** Why its later checks cannot run. */
@@ -89,16 +89,9 @@ export async function runVmTest(command: VmTestCommand, io: VmTestIo): Promise<n
     for (const vmSpec of spec.vms) {
       const config = prepared.get(vmSpec.name);
       if (!config) continue;
-      const forwards: HostForward[] = [];
-      for (const f of vmSpec.forwards) forwards.push({ protocol: f.protocol, hostPort: f.hostPort === 0 ? await freePort() : f.hostPort, guestPort: f.guestPort });
-      let apiHostPort: number | undefined;
-      if (config.apiPort !== undefined) {
-        apiHostPort = forwards.find((f) => f.protocol === 'tcp' && f.guestPort === config.apiPort)?.hostPort;
-        if (apiHostPort === undefined) {
-          apiHostPort = await freePort();
-          forwards.push({ protocol: 'tcp', hostPort: apiHostPort, guestPort: config.apiPort });
-        }
-      }
+      // Port 0 is any free port: the machine picks it (again, should another process take it first).
+      const forwards: HostForward[] = vmSpec.forwards.map((f) => ({ protocol: f.protocol, hostPort: f.hostPort, guestPort: f.guestPort }));
+      if (config.apiPort !== undefined && !forwards.some((f) => f.protocol === 'tcp' && f.guestPort === config.apiPort)) forwards.push({ protocol: 'tcp', hostPort: 0, guestPort: config.apiPort });
       let hub: NetworkHub | undefined;
       if (vmSpec.network !== undefined) {
         hub = hubs.get(vmSpec.network) ?? (await startNetworkHub());
@@ -116,10 +109,10 @@ export async function runVmTest(command: VmTestCommand, io: VmTestIo): Promise<n
           ? { privateNics: [{ hubPort: hub.port, mac: privateMac(vmSpec.network, vmSpec.name, (t) => createHash('sha256').update(t).digest()) }] }
           : {}),
       });
-      io.out(`# ${vmSpec.name}: ${machine.accel}, console ${path.relative(process.cwd(), machine.paths.consoleLog)}, forwards ${forwards.map((f) => `127.0.0.1:${f.hostPort}->${f.guestPort}`).join(' ') || 'none'}\n`);
       const drives = vmSpec.drives.map((d) => ({ file: d.file, kind: d.kind }));
       const vm = await machine.boot({ extraDrives: drives });
-      const entry: Running = { spec: vmSpec, machine, vm, keys: config.keys, forwards, apiHostPort, ready: whenReady(vm, apiHostPort, config.keys) };
+      io.out(`# ${vmSpec.name}: ${machine.accel}, console ${path.relative(process.cwd(), machine.paths.consoleLog)}, forwards ${machine.hostForwards.map((f) => `127.0.0.1:${f.hostPort}->${f.guestPort}`).join(' ') || 'none'}\n`);
+      const entry: Running = { spec: vmSpec, machine, vm, keys: config.keys, apiGuestPort: config.apiPort, ready: whenReady(vm, hostPortOf(machine, config.apiPort), config.keys) };
       entry.ready.catch(() => undefined);
       running.set(vmSpec.name, entry);
     }
@@ -154,6 +147,11 @@ export async function runVmTest(command: VmTestCommand, io: VmTestIo): Promise<n
   io.out(`1..${spec.checks.length}\n`);
   io.out(summaryLine(source, outcomes, performance.now() - started));
   return exitStatus(outcomes);
+}
+
+/** The port on 127.0.0.1 forwarded to this TCP port of the guest (the machine's: a boot may have moved a picked one). */
+function hostPortOf(machine: Machine, guestPort: number | undefined): number | undefined {
+  return machine.hostForwards.find((f) => f.protocol === 'tcp' && f.guestPort === guestPort)?.hostPort;
 }
 
 /** Waits for BERTH-READY on this boot, then the API certificate line when the API listens. */
@@ -191,7 +189,7 @@ async function runCheck(check: SpecCheck, target: Running): Promise<{ detail?: s
       // QEMU runs with -no-reboot: the guest's reboot ends it, and the same disk boots again.
       await target.vm.waitForExit(TIMEOUTS.bootMs);
       target.vm = await target.machine.boot();
-      target.ready = whenReady(target.vm, target.apiHostPort, target.keys);
+      target.ready = whenReady(target.vm, hostPortOf(target.machine, target.apiGuestPort), target.keys);
       return { detail: `boot ${target.vm.boot}: ${(await target.ready).detail}` };
     }
     case 'containers': {
@@ -218,9 +216,9 @@ async function runCheck(check: SpecCheck, target: Running): Promise<{ detail?: s
     }
     case 'http': {
       await target.ready;
-      const forward = target.forwards.find((f) => f.protocol === 'tcp' && f.guestPort === check.port);
-      if (!forward) throw new BerthError('VM_TEST_CHECK_FAILED', `Guest port ${check.port} is not forwarded`);
-      const url = `http://127.0.0.1:${forward.hostPort}${check.path}`;
+      const hostPort = hostPortOf(target.machine, check.port);
+      if (hostPort === undefined) throw new BerthError('VM_TEST_CHECK_FAILED', `Guest port ${check.port} is not forwarded`);
+      const url = `http://127.0.0.1:${hostPort}${check.path}`;
       const deadline = performance.now() + check.timeoutMs;
       let last = 'no answer';
       for (;;) {

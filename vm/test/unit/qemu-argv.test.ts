@@ -1,5 +1,6 @@
 import t from 'tap';
 import {
+  unboundHostForward,
   PROCESS_FORWARD_RCVBUF_BYTES,
   buildProbeArgv,
   buildQemuArgv,
@@ -80,6 +81,14 @@ await t.test('invalid forwards are refused with every problem named', (t) => {
     'guestForwards[0].guestAddress: expected an address in 10.0.2.0/24',
   ]);
   t.throws(() => buildQemuArgv({ ...base, ...spec }), { code: errorCode('QEMU_NET_FORWARD_INVALID') });
+  t.end();
+});
+
+await t.test("QEMU's error for a host port it cannot bind names the forward; other errors do not", (t) => {
+  const stderr = "qemu-system-x86_64: -netdev user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:41234-:8080: Could not set up host forwarding rule 'tcp:127.0.0.1:41234-:8080'\n";
+  t.same(unboundHostForward(stderr), { protocol: 'tcp', hostPort: 41234, guestPort: 8080 });
+  t.same(unboundHostForward("Could not set up host forwarding rule 'udp:127.0.0.1:5353-:53'"), { protocol: 'udp', hostPort: 5353, guestPort: 53 });
+  t.equal(unboundHostForward('qemu-system-x86_64: -drive if=none: Could not open disk'), undefined);
   t.end();
 });
 

@@ -4,11 +4,13 @@
  * log. Real qemu-img makes the overlay. No VM is booted.
  */
 import { access, chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { errorCode } from '../../../lib/errors.ts';
 import { createExec } from '../../../lib/sys/exec.ts';
+import { freePort } from '../../../lib/sys/free-port.ts';
 import type { BuiltImage } from '../../src/image.ts';
 import { createMachine, findQemuTools, type QemuTools } from '../../src/vm.ts';
 
@@ -28,6 +30,19 @@ const log = (line) => appendFileSync(consoleLog, line + '\\n');
 if (config.includes('fake: die')) {
   process.stderr.write('qemu-system-x86_64: -drive if=none: Could not open disk\\n');
   process.exit(1);
+}
+// Like QEMU, listen on every hostfwd port first, and fail with QEMU's words when one is taken.
+const netdev = values('-netdev').join(',');
+for (const m of netdev.matchAll(/hostfwd=tcp:127\\.0\\.0\\.1:(\\d+)-:(\\d+)/g)) {
+  const listening = await new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(false));
+    server.listen(Number(m[1]), '127.0.0.1', () => done(true));
+  });
+  if (!listening) {
+    process.stderr.write(\`qemu-system-x86_64: -netdev \${netdev}: Could not set up host forwarding rule 'tcp:127.0.0.1:\${m[1]}-:\${m[2]}'\\n\`);
+    process.exit(1);
+  }
 }
 const counter = join(dirname(consoleLog), 'fake-boots');
 const boot = existsSync(counter) ? Number(readFileSync(counter, 'utf8')) + 1 : 1;
@@ -155,6 +170,48 @@ await t.test('QEMU that dies at start fails boot() with its own message', async 
   const machine = await createMachine({ name: 'fake-die', image, tools, config: 'fake: die\n' });
   await t.rejects(machine.boot(), { code: errorCode('QEMU_FAILED'), message: /exited with code 1 \(qemu-system-x86_64: -drive if=none: Could not open disk\)/ });
   await machine.dispose({ keep: false });
+});
+
+/** Holds a port on 127.0.0.1 until the test ends. */
+async function takePort(t: Test, port: number): Promise<void> {
+  const server = createServer();
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(port, '127.0.0.1', () => done());
+  });
+  t.teardown(() => new Promise<void>((done) => server.close(() => done())));
+}
+
+await t.test('a forward port taken by another process: a given one fails the boot, a picked one (0) is picked again', async (t) => {
+  const { tools, image } = await setUp(t);
+  const given = await freePort();
+  await takePort(t, given);
+  const fixed = await createMachine({ name: 'fake-given-port', image, tools, hostForwards: [{ protocol: 'tcp', hostPort: given, guestPort: 8080 }] });
+  await t.rejects(fixed.boot(), { code: errorCode('QEMU_HOST_PORT_BUSY'), message: new RegExp(`could not listen on 127\\.0\\.0\\.1:${given}/tcp \\(forwarded to guest port 8080\\): another process has that port`) });
+  await fixed.dispose({ keep: false });
+
+  const moves: string[] = [];
+  const picking = await createMachine({
+    name: 'fake-picked-port',
+    image,
+    tools,
+    hostForwards: [
+      { protocol: 'tcp', hostPort: 0, guestPort: 8080 },
+      { protocol: 'tcp', hostPort: 0, guestPort: 7443 },
+    ],
+    onForwardMoved: (from, to) => moves.push(`${from.hostPort}->${to.hostPort} guest ${to.guestPort}`),
+  });
+  const [web, api] = picking.hostForwards;
+  t.ok(web !== undefined && web.hostPort > 0 && api !== undefined && api.hostPort > 0 && web.hostPort !== api.hostPort, 'both ports picked at creation');
+  await takePort(t, web?.hostPort ?? 0); // another process takes the picked port before QEMU starts
+  const vm = await picking.boot();
+  const [movedWeb, keptApi] = picking.hostForwards;
+  t.not(movedWeb?.hostPort, web?.hostPort, 'the taken port is picked again');
+  t.equal(keptApi?.hostPort, api?.hostPort, 'the free one stays');
+  t.same(moves, [`${web?.hostPort}->${movedWeb?.hostPort} guest 8080`], 'the move is told');
+  t.equal(vm.boot, 1, 'the boot that never started does not count');
+  t.match(picking.argv().join(' '), new RegExp(`hostfwd=tcp:127\\.0\\.0\\.1:${movedWeb?.hostPort}-:8080`), 'the argv has the new port');
+  await picking.dispose({ keep: false });
 });
 
 await t.test('machine names become directory names: kebab-case only', async (t) => {
