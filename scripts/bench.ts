@@ -13,10 +13,20 @@ import { benchRuns, BOOT_TIMEOUT_MS, bootFloor, buildFloorImage, mib, row as ben
 const RUNS = benchRuns();
 
 /** Guest clock from the initramfs's "Root mounted" line to init's "Init starting": Node's start-up and loading berth.mjs. */
-async function rootToInitMs(vm: Vm): Promise<number> {
+interface RootToInit {
+  totalMs: number;
+  /** Split by the Init starting line's figures (Node's clock): root mounted → Node's process start (the initramfs's tail, switch_root, berth-pid1), Node's bootstrap, the module loader to berth.mjs, and init's bundle loaded. */
+  toProcessMs: number;
+  bootstrapMs: number;
+  loaderMs: number;
+  bundleMs: number;
+}
+
+async function rootToInit(vm: Vm): Promise<RootToInit> {
   const root = await vm.waitFor(/msg="Root mounted through dm-verity" .*?t_ms=(\d+)/, BOOT_TIMEOUT_MS);
-  const init = await vm.waitFor(/msg="Init starting" .*?t_ms=(\d+)/, BOOT_TIMEOUT_MS);
-  return Number(init.match[1]) - Number(root.match[1]);
+  const init = await vm.waitFor(/msg="Init starting" .*?t_ms=(\d+) node_ms=(\d+) node_bootstrap_ms=(\d+) node_entry_ms=(\d+)/, BOOT_TIMEOUT_MS);
+  const [rootMs, initMs, nodeMs, bootstrapMs, entryMs] = [root.match[1], ...init.match.slice(1, 5)].map(Number) as [number, number, number, number, number];
+  return { totalMs: initMs - rootMs, toProcessMs: initMs - nodeMs - rootMs, bootstrapMs, loaderMs: entryMs - bootstrapMs, bundleMs: nodeMs - entryMs };
 }
 
 interface BerthBoots {
@@ -27,8 +37,8 @@ interface BerthBoots {
   nodeAnonKb: number;
   nodeFileKb: number;
   /** Root mounted → Init starting, first boot (compile cache cold) and reboot (warm). */
-  firstRootToInitMs: number;
-  secondRootToInitMs: number;
+  firstRootToInit: RootToInit;
+  secondRootToInit: RootToInit;
 }
 
 async function bootBerth(image: BuiltImage, run: number): Promise<BerthBoots> {
@@ -38,7 +48,7 @@ async function bootBerth(image: BuiltImage, run: number): Promise<BerthBoots> {
     let vm = await machine.boot();
     let ready = await vm.waitForReady(BOOT_TIMEOUT_MS);
     const first = { wallMs: performance.now() - started, guestMs: ready.bootMs };
-    const firstRootToInitMs = await rootToInitMs(vm);
+    const firstRootToInit = await rootToInit(vm);
     const shell = await vm.shell();
     const mem = await shell.run('cat /proc/1/status /proc/$(cut -d" " -f1 /proc/1/task/1/children)/status | grep -E "^(VmRSS|RssAnon|RssFile):"');
     const rssKb = [...mem.output.matchAll(/VmRSS:\s+(\d+) kB/g)].reduce((sum, m) => sum + Number(m[1]), 0);
@@ -52,9 +62,9 @@ async function bootBerth(image: BuiltImage, run: number): Promise<BerthBoots> {
     vm = await machine.boot();
     ready = await vm.waitForReady(BOOT_TIMEOUT_MS);
     const second = { wallMs: performance.now() - started, guestMs: ready.bootMs };
-    const secondRootToInitMs = await rootToInitMs(vm);
+    const secondRootToInit = await rootToInit(vm);
     await vm.powerdown();
-    return { first, second, rssKb, nodeAnonKb, nodeFileKb, firstRootToInitMs, secondRootToInitMs };
+    return { first, second, rssKb, nodeAnonKb, nodeFileKb, firstRootToInit, secondRootToInit };
   } finally {
     await machine.dispose({ keep: false });
   }
@@ -116,8 +126,8 @@ async function benchBoot(): Promise<void> {
   const rss: number[] = [];
   const nodeAnon: number[] = [];
   const nodeFile: number[] = [];
-  const firstRootToInit: number[] = [];
-  const secondRootToInit: number[] = [];
+  const firstRootToInit: RootToInit[] = [];
+  const secondRootToInit: RootToInit[] = [];
   for (let run = 1; run <= RUNS; run += 1) {
     floorSamples.push(await bootFloor(floor, run));
     const b = await bootBerth(image, run);
@@ -126,8 +136,8 @@ async function benchBoot(): Promise<void> {
     rss.push(b.rssKb);
     nodeAnon.push(b.nodeAnonKb);
     nodeFile.push(b.nodeFileKb);
-    firstRootToInit.push(b.firstRootToInitMs);
-    secondRootToInit.push(b.secondRootToInitMs);
+    firstRootToInit.push(b.firstRootToInit);
+    secondRootToInit.push(b.secondRootToInit);
     process.stderr.write(`run ${run}/${RUNS} done\n`);
   }
   const allocated = (file: string) => Number(sh('du', ['-B1', file]).split('\t')[0]);
@@ -140,8 +150,13 @@ async function benchBoot(): Promise<void> {
   console.log(row('berth first boot: kernel start → BERTH-READY (boot_ms)', berthFirst.map((s) => s.guestMs), floorSamples.map((s) => s.guestMs)));
   console.log(row('berth reboot: QEMU start → BERTH-READY', berthSecond.map((s) => s.wallMs), floorSamples.map((s) => s.wallMs)));
   console.log(row('berth reboot: kernel start → BERTH-READY (boot_ms)', berthSecond.map((s) => s.guestMs), floorSamples.map((s) => s.guestMs)));
-  console.log(row('berth first boot: root mounted → Init starting (guest clock; Node start-up, compile cache cold)', firstRootToInit));
-  console.log(row('berth reboot: root mounted → Init starting (compile cache warm) / first boot', secondRootToInit, firstRootToInit));
+  const part = (runs: RootToInit[], key: keyof RootToInit) => runs.map((r) => r[key]);
+  console.log(row('berth first boot: root mounted → Init starting (guest clock; Node start-up, compile cache cold)', part(firstRootToInit, 'totalMs')));
+  console.log(row('berth reboot: root mounted → Init starting (compile cache warm) / first boot', part(secondRootToInit, 'totalMs'), part(firstRootToInit, 'totalMs')));
+  console.log(row('of it, reboot: root mounted → Node process start (initramfs tail, switch_root, berth-pid1) / first boot', part(secondRootToInit, 'toProcessMs'), part(firstRootToInit, 'toProcessMs')));
+  console.log(row("of it, reboot: Node's V8 and bootstrap (Node's clock) / first boot", part(secondRootToInit, 'bootstrapMs'), part(firstRootToInit, 'bootstrapMs')));
+  console.log(row('of it, reboot: module loader → berth.mjs / first boot', part(secondRootToInit, 'loaderMs'), part(firstRootToInit, 'loaderMs')));
+  console.log(row("of it, reboot: init's bundle loaded (berth.mjs → Init starting) / first boot", part(secondRootToInit, 'bundleMs'), part(firstRootToInit, 'bundleMs')));
   console.log(row('PID 1 memory after boot (berth-pid1 + node RSS)', rss, undefined, (kb) => mib(kb * 1024)));
   console.log(row("of it init's Node, anonymous (RssAnon: heaps, stacks)", nodeAnon, undefined, (kb) => mib(kb * 1024)));
   console.log(row("of it init's Node, file pages (RssFile: the binary's touched pages)", nodeFile, undefined, (kb) => mib(kb * 1024)));

@@ -5,6 +5,8 @@
  * copy of the one on /var (PATHS.compileCacheRun, filled by the initramfs; main.ts saves
  * it back once the boot settled). Children (`probe`, the slot writer) run without it.
  */
+// First: it reads Node's clock as berth's code begins.
+import './node-start.ts';
 import { PATHS } from '../../lib/layout.ts';
 import { compileCache } from './compile-cache.ts';
 

@@ -79,6 +79,12 @@ export interface InitOptions {
    * that kept running instead of starting them again.
    */
   restart?: InitRestart;
+  /**
+   * Node's own start-up on its clock (ms since the process started): bootstrap done, berth.mjs
+   * reached, and now. "Init starting" prints them (node_bootstrap_ms, node_entry_ms, node_ms), so
+   * `berth analyze boot` and the bench split Node's start-up from loading berth's bundle.
+   */
+  nodeStartup?: () => { bootstrapMs: number; entryMs: number; nowMs: number };
   /** This process's memory for the status (main.ts passes process.memoryUsage). */
   memory?: () => { rssBytes: number; heapUsedBytes: number };
   /** Called when the debug shell is enabled (main.ts arms the test-only crash triggers, debug-triggers.ts). */
@@ -147,9 +153,13 @@ export class Init {
   private async runBoot(): Promise<void> {
     try {
       const restart = this.options.restart;
+      // Read right after the uptime, so t_ms - node_ms is when the process started.
+      const tMs = await this.timeline.uptimeMs();
+      const node = this.options.nodeStartup?.();
       this.logger.info(restart ? 'Init restarting' : 'Init starting', {
         pid: this.options.pid,
-        t_ms: await this.timeline.uptimeMs(),
+        t_ms: tMs,
+        ...(node ? { node_ms: node.nowMs, node_bootstrap_ms: node.bootstrapMs, node_entry_ms: node.entryMs } : {}),
         ...(restart ? { restarts: restart.count, reason: restart.lastExit } : {}),
       });
       const identity = await this.bootStages();

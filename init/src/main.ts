@@ -20,6 +20,7 @@ import { createInitLog } from './logging.ts';
 import { compileCache, saveCompileCache } from './compile-cache.ts';
 import { armDebugTriggers } from './debug-triggers.ts';
 import { createCgroupServices } from './services.ts';
+import { nodeStartup } from './node-start.ts';
 import { createNodeSys } from './sys/node.ts';
 import { createUpdaterHost } from './update.ts';
 import { startWatchdog } from './watchdog.ts';
@@ -85,6 +86,7 @@ function runInit(): void {
     pid: process.pid,
     log,
     ...(restart ? { restart } : {}),
+    nodeStartup: () => ({ ...nodeStartup, nowMs: Math.round(performance.now()) }),
     onDebugShell: () => armDebugTriggers(log.logger),
     // berth-pid1 starts init again; its restart line says exit-code:70.
     exitForRestart: () => process.exit(EXIT_FOR_RESTART),

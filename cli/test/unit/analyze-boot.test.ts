@@ -8,7 +8,7 @@ import path from 'node:path';
 import t from 'tap';
 import { isBerthError } from '../../../lib/errors.ts';
 import { renderBootSvg, tickStepMs } from '../../src/analyze/core/boot-svg.ts';
-import { cleanLines, formatMs, parseBootConsole, parseSystemdSpan, splitBoots, summarizeTimeline } from '../../src/analyze/core/boot-timeline.ts';
+import { cleanLines, formatMs, nodeStartupBars, parseBootConsole, parseSystemdSpan, splitBoots, summarizeTimeline } from '../../src/analyze/core/boot-timeline.ts';
 import { parseCliArgs } from '../../src/args.ts';
 
 const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'fixtures', name), 'utf8');
@@ -42,6 +42,31 @@ void t.test('a berth console: kernel, initramfs steps, PID 1 stages, BERTH-READY
   t.equal(timeline.endMs, 1500 + 7810);
   t.matchSnapshot(summarizeTimeline(timeline), 'rows as text');
   t.matchSnapshot(renderBootSvg(timeline, { title: 'berth fixture' }), 'svg');
+});
+
+void t.test("Node's start-up split by the figures of the Init starting line", async (t) => {
+  const split = [
+    { label: 'initramfs: switch_root, berth-pid1', group: 'initramfs', startMs: 2800, endMs: 3040 },
+    { label: 'node: V8 and bootstrap', group: 'init', startMs: 3040, endMs: 3740 },
+    { label: 'node: module loader to berth.mjs', group: 'init', startMs: 3740, endMs: 4340 },
+    { label: "node: init's bundle loaded", group: 'init', startMs: 4340, endMs: 5040 },
+  ];
+  t.same(nodeStartupBars({ nowMs: 2000, bootstrapMs: 700, entryMs: 1300 }, 5040, 2800), split);
+  // The fixture's console with the fields a current init prints: the process started at 5040 - 2000.
+  const withNode = berthConsole.replace(/(msg="Init starting" [^\n]*t_ms=5040)/, '$1 node_ms=2000 node_bootstrap_ms=700 node_entry_ms=1300');
+  t.not(withNode, berthConsole, 'the fixture has the line');
+  const timeline = parseBootConsole(withNode);
+  t.same(
+    timeline.bars.filter((b) => split.some((s) => s.label === b.label)),
+    split,
+  );
+  t.notOk(
+    timeline.bars.some((b) => b.label === 'initramfs: switch_root, node start'),
+    'the undivided span is replaced',
+  );
+  // A process that would have started before the initramfs's last step, or figures out of order: not drawn.
+  t.equal(nodeStartupBars({ nowMs: 2600, bootstrapMs: 700, entryMs: 1300 }, 5040, 2800), undefined);
+  t.equal(nodeStartupBars({ nowMs: 2000, bootstrapMs: 1400, entryMs: 1300 }, 5040, 2800), undefined);
 });
 
 void t.test('without a firmware time the chart starts at kernel start', async (t) => {

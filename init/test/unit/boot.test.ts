@@ -62,6 +62,21 @@ void t.test('first boot: mounts, modules, cgroups, mkfs, /etc overlay, config, r
   t.ok(fileLines.some((l) => l.includes('BERTH-READY')));
 });
 
+void t.test("Init starting carries Node's start-up (node_ms, node_bootstrap_ms, node_entry_ms) when main.ts passes it", async (t) => {
+  const machine = createFakeMachine({ fwCfgConfig: 'hostname: web1\n' });
+  const log = createInitLog(machine.sys.console, machine.sys.clock);
+  const init = new Init({ sys: machine.sys, pid: 2, log, graceMs: 1000, nodeStartup: () => ({ bootstrapMs: 1387, entryMs: 2732, nowMs: 5110 }) });
+  await init.boot();
+  const starting = machine.sys.console.lines.filter((l) => l.includes('msg="Init starting"')).map((l) => parseLogLine(l));
+  t.equal(starting.length, 1);
+  t.match(starting[0], { t_ms: '2345', node_ms: '5110', node_bootstrap_ms: '1387', node_entry_ms: '2732' });
+  // Without it (unit tests, older callers) the line is as before.
+  const { machine: plain, init: plainInit } = start({ fwCfgConfig: 'hostname: web1\n' });
+  await plainInit.boot();
+  const line = plain.sys.console.lines.find((l) => l.includes('msg="Init starting"')) ?? '';
+  t.notMatch(line, /node_ms=/);
+});
+
 void t.test('later boot: fsck, no mkfs, saved config, mounts moved over by the initramfs are skipped', async (t) => {
   const { machine, init } = start({
     dataFsType: 'ext4',

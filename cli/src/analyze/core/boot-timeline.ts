@@ -126,6 +126,8 @@ interface Collected {
   printkLastMs?: number;
   initramfs: Array<{ stage: string; tMs: number }>;
   initStartMs?: number;
+  /** From "Init starting" (Node's clock, ms since its process started): now, bootstrap done, berth.mjs reached. */
+  node?: { nowMs: number; bootstrapMs: number; entryMs: number };
   stages: Array<{ stage: string; tMs: number; durationMs: number }>;
   readyMs?: number;
   failed?: string;
@@ -184,6 +186,8 @@ function collect(lines: readonly string[]): Collected {
       c.initramfs.push({ stage: f.stage, tMs });
     } else if (f.component === 'init' && f.msg === 'Init starting') {
       if (tMs !== undefined) c.initStartMs = tMs;
+      const [nowMs, bootstrapMs, entryMs] = [num(f.node_ms), num(f.node_bootstrap_ms), num(f.node_entry_ms)];
+      if (nowMs !== undefined && bootstrapMs !== undefined && entryMs !== undefined) c.node = { nowMs, bootstrapMs, entryMs };
     } else if (f.msg === 'Stage done' && f.stage !== undefined && tMs !== undefined) {
       c.stages.push({ stage: f.stage, tMs, durationMs: num(f.duration_ms) ?? 0 });
     }
@@ -208,6 +212,23 @@ function collect(lines: readonly string[]): Collected {
     c.chain.set(line.name, { atMs, ...(line.durationMs === undefined ? {} : { durationMs: line.durationMs }) });
   });
   return c;
+}
+
+/**
+ * The span from the initramfs's last step to "Init starting", split by Node's own clock: the
+ * process started at initStart - nowMs (after switch_root and berth-pid1), its bootstrap ended
+ * bootstrapMs later, berth.mjs began at entryMs, and loading init's bundle took the rest.
+ * Undefined when the figures do not fit the guest clock's span (a line from another boot).
+ */
+export function nodeStartupBars(node: { nowMs: number; bootstrapMs: number; entryMs: number }, initStartMs: number, lastInitramfsMs: number): TimelineBar[] | undefined {
+  const processStart = initStartMs - node.nowMs;
+  if (processStart < lastInitramfsMs || !(node.bootstrapMs <= node.entryMs && node.entryMs <= node.nowMs)) return undefined;
+  return [
+    { label: 'initramfs: switch_root, berth-pid1', group: 'initramfs', startMs: lastInitramfsMs, endMs: processStart },
+    { label: 'node: V8 and bootstrap', group: 'init', startMs: processStart, endMs: processStart + node.bootstrapMs },
+    { label: 'node: module loader to berth.mjs', group: 'init', startMs: processStart + node.bootstrapMs, endMs: processStart + node.entryMs },
+    { label: "node: init's bundle loaded", group: 'init', startMs: processStart + node.entryMs, endMs: initStartMs },
+  ];
 }
 
 /** Builds the timeline of one boot of a console. */
@@ -253,7 +274,10 @@ export function parseBootConsole(text: string, options: TimelineOptions = {}): B
         const step = c.initramfs[i] as { stage: string; tMs: number };
         bars.push({ label: `initramfs: ${step.stage}`, group: 'initramfs', startMs: at(prev.tMs), endMs: at(step.tMs) });
       }
-      if (initStart !== undefined && initStart > lastInitramfs.tMs) {
+      const nodeBars = initStart !== undefined && c.node ? nodeStartupBars(c.node, initStart, lastInitramfs.tMs) : undefined;
+      if (nodeBars) {
+        bars.push(...nodeBars.map((b) => ({ ...b, startMs: at(b.startMs), endMs: at(b.endMs) })));
+      } else if (initStart !== undefined && initStart > lastInitramfs.tMs) {
         bars.push({ label: 'initramfs: switch_root, node start', group: 'initramfs', startMs: at(lastInitramfs.tMs), endMs: at(initStart) });
       }
     }
