@@ -81,11 +81,16 @@ export const PATHS = {
   /** Berth's own small files of this boot (tmpfs). */
   runDir: '/run/berth',
   /**
-   * V8's compile cache of init's Node this boot (module.enableCompileCache): the initramfs
-   * copies compileCacheOnVar here before Node starts, since /var is mounted later by init.
+   * V8's code cache of init's bundle this boot (init/src/code-cache.ts): the initramfs copies
+   * compileCacheOnVar here before Node starts, since /var is mounted later by init.
    */
   compileCacheRun: '/run/berth/node-compile-cache',
-  /** The compile cache kept across boots; init copies what Node wrote back here once the boot settled. */
+  /**
+   * berth's caches on /var. PID 1 runs what V8 finds in the code cache, so this is berth's own
+   * state: never bound into a container.
+   */
+  cacheDir: '/var/cache/berth',
+  /** The code cache kept across boots; init writes it here once the boot settled. */
   compileCacheOnVar: '/var/cache/berth/node-compile-cache',
   /** Generated daemon configs: chronyd and dhcpcd read these. */
   chronyConfig: '/run/berth/chrony.conf',

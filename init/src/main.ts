@@ -1,6 +1,6 @@
 /**
- * Init's main (berth-init.mjs), imported by /usr/lib/berth/berth.mjs (boot.ts) once V8's
- * compile cache is on; berth-pid1 (native/berth-pid1.c) runs
+ * Init's main (berth-init.cjs), compiled and called by /usr/lib/berth/berth.mjs (boot.ts) with
+ * the code cache the previous boot kept; berth-pid1 (native/berth-pid1.c) runs
  * `node --max-old-space-size=192 --enable-source-maps /usr/lib/berth/berth.mjs`. The only
  * place that reads argv, env and process, builds the real effects, installs signal and
  * error handlers, and keeps the process alive. If Node dies anyway, berth-pid1 starts it
@@ -17,10 +17,10 @@ import { containerControlOf, imageControlOf } from './api/container-engine.ts';
 import { startApi } from './api/index.ts';
 import { Init } from './init.ts';
 import { createInitLog } from './logging.ts';
-import { compileCache, saveCompileCache } from './compile-cache.ts';
+import { saveCodeCache, type LoadedBundle } from './code-cache.ts';
 import { armDebugTriggers } from './debug-triggers.ts';
 import { createCgroupServices } from './services.ts';
-import { nodeStartup } from './node-start.ts';
+import type { NodeStartup } from './node-start.ts';
 import { createNodeSys } from './sys/node.ts';
 import { createUpdaterHost } from './update.ts';
 import { startWatchdog } from './watchdog.ts';
@@ -37,21 +37,30 @@ const SHUTDOWN_DEADLINE_MS = 120_000;
 /** After BERTH-READY, the boot's modules are compiled when this has passed: then the compile cache is saved. */
 const COMPILE_CACHE_SAVE_DELAY_MS = 10_000;
 
-/** Writes what V8 compiled this boot to the tmpfs cache (boot.ts turned it on) and keeps the changes on /var. */
-async function keepCompileCache(logger: Logger): Promise<void> {
-  const current = compileCache.getCompileCacheDir();
-  if (current === undefined) return;
+/** What the loader (boot.ts) hands init's bundle: Node's start-up figures and the compiled bundle's code cache. */
+export interface LoaderContext {
+  nodeStartup: NodeStartup;
+  codeCache: Pick<LoadedBundle<unknown>, 'cache' | 'createCache' | 'cacheName'>;
+}
+
+/** berth-init.cjs's exports, as boot.ts calls them. */
+export interface InitBundle {
+  main(argv: readonly string[], loader: LoaderContext): void;
+}
+
+/** Keeps on /var the code cache of everything V8 compiled this boot (code-cache.ts); the initramfs copies it to /run for the next boot. */
+async function keepCodeCache(logger: Logger, codeCache: LoaderContext['codeCache']): Promise<void> {
+  if (codeCache.cache === 'off') return;
   try {
-    compileCache.flushCompileCache();
-    const saved = await saveCompileCache(current, PATHS.compileCacheOnVar);
-    if (saved.written > 0) logger.info('Compile cache saved', { entries: saved.written, bytes: saved.bytes, removed_dirs: saved.removedDirs });
+    const saved = await saveCodeCache(codeCache.createCache(), codeCache.cacheName, PATHS.compileCacheOnVar);
+    logger.info('Compile cache saved', { bytes: saved.bytes, removed: saved.removed, at_boot: codeCache.cache });
   } catch (error) {
     // Only the next boot's start-up gets slower.
     logger.warn('Compile cache not saved', { error: describeError(error) });
   }
 }
 
-function runInit(): void {
+function runInit(loader: LoaderContext): void {
   // Each power button stream holds a libuv pool thread in a blocking read(2); keep room for fs work.
   // Read when the pool first starts, which has not happened yet.
   process.env.UV_THREADPOOL_SIZE ??= '8';
@@ -86,7 +95,7 @@ function runInit(): void {
     pid: process.pid,
     log,
     ...(restart ? { restart } : {}),
-    nodeStartup: () => ({ ...nodeStartup, nowMs: Math.round(performance.now()) }),
+    nodeStartup: () => ({ ...loader.nodeStartup, nowMs: Math.round(performance.now()) }),
     onDebugShell: () => armDebugTriggers(log.logger),
     // berth-pid1 starts init again; its restart line says exit-code:70.
     exitForRestart: () => process.exit(EXIT_FOR_RESTART),
@@ -99,7 +108,7 @@ function runInit(): void {
     blessBoot: (slot) => updater.bless(slot),
     onReady: (ready) => {
       updater.start(ready);
-      setTimeout(() => void keepCompileCache(log.logger), COMPILE_CACHE_SAVE_DELAY_MS).unref();
+      setTimeout(() => void keepCodeCache(log.logger, loader.codeCache), COMPILE_CACHE_SAVE_DELAY_MS).unref();
     },
     reconcileContainers: (config, changes) => engine.reconcile(config, changes),
     startApi: (options) => startApi({ ...options, containers: containerControlOf(engine), images: imageControlOf(engine), updater }),
@@ -126,11 +135,11 @@ function runInit(): void {
   void init.boot();
 }
 
-function main(argv: readonly string[]): void {
+function dispatch(argv: readonly string[], loader: LoaderContext): void {
   const [command] = argv;
   // Init mode: no arguments and started by berth-pid1 (PID 1). Anything else must not touch the machine.
   if (command === undefined && process.ppid === 1) {
-    runInit();
+    runInit(loader);
     return;
   }
   if (command === SLOT_WRITER_COMMAND) {
@@ -139,14 +148,6 @@ function main(argv: readonly string[]): void {
       process.stdout.write(`${JSON.stringify(outcome)}\n`);
       process.exitCode = outcome.ok ? 0 : 1;
     });
-    return;
-  }
-  if (command === 'probe') {
-    // The status facts, as JSON: a child of init, so systeminformation's execSync cannot stall init.
-    // Loaded here only: systeminformation is half the bundle, and init itself never needs it.
-    void import('./api/probe.ts')
-      .then(({ takeProbeSnapshot }) => takeProbeSnapshot())
-      .then((snapshot) => process.stdout.write(`${JSON.stringify(snapshot)}\n`));
     return;
   }
   if (command === undefined || command === '--help' || command === 'help') {
@@ -158,9 +159,12 @@ function main(argv: readonly string[]): void {
   process.exitCode = 2;
 }
 
-try {
-  main(process.argv.slice(2));
-} catch (error) {
-  // Still PID 1's child: report and stay alive; the handlers above decide what happens next.
-  process.stderr.write(`berth init: ${describeError(error)}\n`);
+/** The bundle's front door (berth-init.cjs), called by boot.ts. `probe` never reaches it: boot.ts imports the probe itself. */
+export function main(argv: readonly string[], loader: LoaderContext): void {
+  try {
+    dispatch(argv, loader);
+  } catch (error) {
+    // Still PID 1's child: report and stay alive; the handlers above decide what happens next.
+    process.stderr.write(`berth init: ${describeError(error)}\n`);
+  }
 }

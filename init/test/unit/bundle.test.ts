@@ -1,46 +1,53 @@
 import t from 'tap';
 import { build } from 'esbuild';
-import { BUNDLE_ENTRIES, BUNDLE_SPLITTING, isBundleOutput } from '../../../image-builder/src/index.ts';
+import { BUNDLE_ENTRIES, BUNDLE_SPLITTING, INIT_BUNDLE_ENTRIES, isBundleOutput } from '../../../image-builder/src/index.ts';
 
-// The image builder bundles init/src/boot.ts and main.ts the same way; build-only packages must never
-// reach the runtime bundle, and what only the probe child needs must stay out of the entry.
-void t.test('boot.ts and main.ts bundle into berth.mjs, berth-init.mjs and lazy chunks without build-only packages', async (t) => {
-  const result = await build({
-    entryPoints: BUNDLE_ENTRIES,
-    outdir: 'out-test',
-    ...BUNDLE_SPLITTING,
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  t.same(result.errors, []);
-  const inputs = Object.keys(result.metafile.inputs);
-  const forbidden = inputs.filter((path) => /node_modules\/(zx|esbuild|tap|tsx)\//.test(path));
+// The image builder bundles init/src/boot.ts (the loader, ESM) and main.ts (init, one CommonJS file)
+// the same way; build-only packages must never reach the runtime bundle, and what only the probe
+// child needs must stay out of what PID 1 loads.
+const common = { bundle: true, platform: 'node', target: 'node24', write: false, metafile: true, logLevel: 'silent', outdir: 'out-test' } as const;
+
+void t.test('boot.ts bundles into berth.mjs and a lazy probe chunk, main.ts into berth-init.cjs, without build-only packages', async (t) => {
+  const loader = await build({ ...common, entryPoints: BUNDLE_ENTRIES, ...BUNDLE_SPLITTING, format: 'esm' });
+  const init = await build({ ...common, entryPoints: INIT_BUNDLE_ENTRIES, outExtension: { '.js': '.cjs' }, format: 'cjs' });
+  t.same([...loader.errors, ...init.errors], []);
+  t.same(
+    init.warnings.filter((w) => /import\.meta/.test(w.text)),
+    [],
+    'nothing in init uses import.meta, which CommonJS leaves empty',
+  );
+  const allInputs = { ...loader.metafile.inputs, ...init.metafile.inputs };
+  const forbidden = Object.keys(allInputs).filter((path) => /node_modules\/(zx|esbuild|tap|tsx)\//.test(path));
   t.same(forbidden, [], 'no zx, esbuild or test tools in the bundle');
   // systeminformation is a runtime dependency, but only for the status probe, which runs in a child
   // process (`berth.mjs probe`) so its execSync calls cannot stall init.
-  const importers = Object.entries(result.metafile.inputs)
+  const importers = Object.entries(allInputs)
     .filter(([path, input]) => !path.startsWith('node_modules/systeminformation/') && input.imports.some((i) => i.path.startsWith('node_modules/systeminformation/')))
     .map(([path]) => path);
   t.same(importers, ['init/src/api/probe.ts'], 'systeminformation is imported by the status probe only');
-  t.ok(inputs.includes('init/src/main.ts'));
 
-  const outputs = Object.entries(result.metafile.outputs);
+  const outputs = [...Object.entries(loader.metafile.outputs), ...Object.entries(init.metafile.outputs)];
   const names = outputs.map(([file]) => file.replace(/^out-test\//, ''));
   t.ok(names.every(isBundleOutput), `every output is copied into the root: ${names.join(' ')}`);
-  const entry = outputs.find(([file]) => file === 'out-test/berth.mjs')?.[1];
+  const entry = loader.metafile.outputs['out-test/berth.mjs'];
   t.ok(entry, 'the entry is berth.mjs');
-  t.same(Object.keys(entry?.inputs ?? {}), ['init/src/boot.ts'], 'berth.mjs is the loader alone: the compile cache is on before the rest is compiled');
-  t.ok((entry?.bytes ?? Infinity) < 4096, `berth.mjs is small (${entry?.bytes} bytes)`);
-  t.ok(entry?.imports.some((i) => i.path === 'out-test/berth-init.mjs' && i.kind === 'dynamic-import'), 'berth.mjs imports berth-init.mjs after turning the cache on');
-  const initEntry = outputs.find(([file]) => file === 'out-test/berth-init.mjs')?.[1];
-  const inEntry = Object.keys(initEntry?.inputs ?? {});
-  t.ok(inEntry.includes('init/src/main.ts'), 'init is in berth-init.mjs');
-  t.same(inEntry.filter((path) => path.includes('systeminformation') || path === 'init/src/api/probe.ts'), [], 'the probe and systeminformation are not in what PID 1 loads');
-  const probeChunk = outputs.find(([, output]) => Object.keys(output.inputs).includes('init/src/api/probe.ts'));
+  t.notOk(
+    Object.keys(entry?.inputs ?? {}).some((path) => path === 'init/src/main.ts' || path.startsWith('runtime/') || path.startsWith('updater/')),
+    'berth.mjs is the loader: init, the runtime and the updater are in berth-init.cjs',
+  );
+  t.ok((entry?.bytes ?? Infinity) < 16_384, `berth.mjs is small (${entry?.bytes} bytes)`);
+  const initEntry = init.metafile.outputs['out-test/berth-init.cjs'];
+  const inInit = Object.keys(initEntry?.inputs ?? {});
+  t.ok(inInit.includes('init/src/main.ts'), 'init is in berth-init.cjs');
+  t.same(
+    inInit.filter((path) => path.includes('systeminformation') || path === 'init/src/api/probe.ts'),
+    [],
+    'the probe and systeminformation are not in what PID 1 loads',
+  );
+  const probeChunk = Object.entries(loader.metafile.outputs).find(([, output]) => Object.keys(output.inputs).includes('init/src/api/probe.ts'));
   t.match(probeChunk?.[0] ?? '', /^out-test\/berth-probe-[A-Z0-9]+\.mjs$/, 'the probe is a chunk of its own, loaded by `berth.mjs probe`');
+  t.ok(
+    entry?.imports.some((i) => i.path === probeChunk?.[0] && i.kind === 'dynamic-import'),
+    'berth.mjs imports it only for `probe`',
+  );
 });

@@ -147,9 +147,10 @@ const port = custom<string>(
 /**
  * berth's own state on /var: the API's private key, registry secrets, the update journal, the
  * saved config, image store (all under stateDir), init's log and the container log files (a
- * container able to write there could swap its log for a symlink that init appends to).
+ * container able to write there could swap its log for a symlink that init appends to), and
+ * berth's caches (init's V8 code cache: what PID 1 runs at the next boot).
  */
-export const BERTH_STATE_PATHS: readonly string[] = [PATHS.stateDir, PATHS.logDir, PATHS.containerLogDir];
+export const BERTH_STATE_PATHS: readonly string[] = [PATHS.stateDir, PATHS.logDir, PATHS.containerLogDir, PATHS.cacheDir];
 
 /**
  * Why a host path may not be bound into a container, or undefined when it may: it is berth's

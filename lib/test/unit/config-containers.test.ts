@@ -166,6 +166,10 @@ void t.test('berthStateConflict and normaliseBindSource', (t) => {
   t.match(berthStateConflict('/'), /contains/);
   t.equal(berthStateConflict('/var/lib/berth/volumes/data'), undefined);
   t.equal(berthStateConflict('/var/www'), undefined);
+  // init's V8 code cache runs in PID 1 at the next boot.
+  t.match(berthStateConflict('/var/cache/berth/node-compile-cache'), /is berth's own state \(\/var\/cache\/berth\)/);
+  t.match(berthStateConflict('/var/cache'), /contains berth's own state/);
+  t.equal(berthStateConflict('/var/cache/nginx'), undefined);
   t.equal(berthStateConflict('/var/log/nginx'), undefined);
   t.end();
 });
