@@ -7,7 +7,12 @@
  * while init's Node is down or restarting. Effects: one daemon process, its socket and files in
  * the state directory, the log files, and its own cgroup membership.
  *
- * berth-monitor --state-dir DIR --log FILE --max-size BYTES --max-files N [--cgroup DIR] -- CRUN ARGV...
+ * berth-monitor --state-dir DIR --log FILE --max-size BYTES --max-files N [--cgroup DIR]
+ *               [--oom-score-adj N] -- CRUN ARGV...
+ *
+ * --oom-score-adj sets the program's OOM score adjustment between fork and exec, so crun and
+ * the container's first process start at N instead of inheriting init's -1000 (a write after
+ * the start would race the container's first process; choom would cost one more exec).
  *
  * The process init spawns exits 0 once the daemon listens on DIR/monitor.sock and crun was
  * started, non-zero with a message on stderr otherwise.
@@ -49,6 +54,8 @@ struct stream {
 static const char *state_dir;
 static const char *log_path;
 static const char *cgroup_dir;
+/* The adjustment crun starts with; NULL keeps the inherited one. */
+static const char *oom_score_adj;
 static long long max_size;
 static int max_files;
 static char **crun_argv;
@@ -337,6 +344,25 @@ static long long parse_number(const char *flag, const char *text) {
     return value;
 }
 
+/* The kernel's range for oom_score_adj; the text is written as given once it is known to be in it. */
+static const char *parse_oom_score_adj(const char *flag, const char *text) {
+    char *end;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (errno != 0 || *text == '\0' || *end != '\0' || value < -1000 || value > 1000) fail("berth-monitor: %s expects an integer from -1000 to 1000, got '%s'", flag, text);
+    return text;
+}
+
+/* In the forked child: 0, or the errno of the failed write. */
+static int set_oom_score_adj(void) {
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    size_t len = strlen(oom_score_adj);
+    int e = write(fd, oom_score_adj, len) == (ssize_t)len ? 0 : errno;
+    close(fd);
+    return e;
+}
+
 static void parse_args(int argc, char **argv) {
     int i = 1;
     for (; i < argc; i++) {
@@ -352,10 +378,11 @@ static void parse_args(int argc, char **argv) {
         else if (strcmp(a, "--max-size") == 0) max_size = parse_number(a, v);
         else if (strcmp(a, "--max-files") == 0) max_files = (int)parse_number(a, v);
         else if (strcmp(a, "--cgroup") == 0) cgroup_dir = v;
+        else if (strcmp(a, "--oom-score-adj") == 0) oom_score_adj = parse_oom_score_adj(a, v);
         else fail("berth-monitor: unknown option %s", a);
     }
     if (state_dir == NULL || log_path == NULL || max_size == 0 || max_files == 0 || i >= argc || argv[i][0] != '/') {
-        fail("usage: berth-monitor --state-dir DIR --log FILE --max-size BYTES --max-files N [--cgroup DIR] -- /ABSOLUTE/PROGRAM ARGS...");
+        fail("usage: berth-monitor --state-dir DIR --log FILE --max-size BYTES --max-files N [--cgroup DIR] [--oom-score-adj N] -- /ABSOLUTE/PROGRAM ARGS...");
     }
     crun_argv = argv + i;
 }
@@ -391,10 +418,17 @@ static pid_t start_crun(int out_fd[2], int err_fd[2], const sigset_t *old_mask) 
     pid_t pid = fork();
     if (pid < 0) fail("Cannot fork: %s", strerror(errno));
     if (pid == 0) {
+        /* What failed before exec, told to the parent as {stage, errno}. */
+        int report[2] = {0, 0};
         int null_fd = open("/dev/null", O_RDONLY);
         if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd[1], 1) < 0 || dup2(err_fd[1], 2) < 0) {
-            int e = errno;
-            if (write(exec_error[1], &e, sizeof e) < 0) _exit(127);
+            report[1] = errno;
+            if (write(exec_error[1], report, sizeof report) < 0) _exit(127);
+            _exit(127);
+        }
+        if (oom_score_adj != NULL && (report[1] = set_oom_score_adj()) != 0) {
+            report[0] = 1;
+            if (write(exec_error[1], report, sizeof report) < 0) _exit(127);
             _exit(127);
         }
         /* Ignored dispositions survive exec: crun and the container get the defaults back. */
@@ -403,21 +437,22 @@ static pid_t start_crun(int out_fd[2], int err_fd[2], const sigset_t *old_mask) 
         signal(SIGINT, SIG_DFL);
         sigprocmask(SIG_SETMASK, old_mask, NULL);
         execv(crun_argv[0], crun_argv);
-        int e = errno;
-        if (write(exec_error[1], &e, sizeof e) < 0) _exit(127);
+        report[1] = errno;
+        if (write(exec_error[1], report, sizeof report) < 0) _exit(127);
         _exit(127);
     }
     close(out_fd[1]);
     close(err_fd[1]);
     close(exec_error[1]);
-    int e = 0;
+    int report[2] = {0, 0};
     ssize_t n;
-    do n = read(exec_error[0], &e, sizeof e);
+    do n = read(exec_error[0], report, sizeof report);
     while (n < 0 && errno == EINTR);
     close(exec_error[0]);
-    if (n == (ssize_t)sizeof e) {
+    if (n == (ssize_t)sizeof report) {
         waitpid(pid, NULL, 0);
-        fail("Cannot run %s: %s", crun_argv[0], strerror(e));
+        if (report[0] == 1) fail("Cannot set the OOM score adjustment of %s to %s: %s", crun_argv[0], oom_score_adj, strerror(report[1]));
+        fail("Cannot run %s: %s", crun_argv[0], strerror(report[1]));
     }
     return pid;
 }

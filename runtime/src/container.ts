@@ -14,7 +14,7 @@ import type { Logger } from '../../lib/log.ts';
 import type { Exec, ExecResult } from '../../lib/sys/exec.ts';
 import { recordExit, recordRunning, recordStart, INITIAL_BACKOFF_STATE, type BackoffState } from './core/backoff.ts';
 import { bundleFiles, containerSpecInput, execProcess, finishSpec, healthPlanOf, volumeDir, type HealthPlan } from './core/container-plan.ts';
-import { CRUN_PATH, crunDeleteArgs, crunExecCommand, crunKillArgs, crunRunCommand, crunStateArgs, MOUNT_PATH, overlayMountArgs } from './core/crun-args.ts';
+import { CRUN_PATH, crunDeleteArgs, crunExecCommand, crunKillArgs, crunRunArgs, crunStateArgs, CRUN_STATE_DIR, MOUNT_PATH, overlayMountArgs } from './core/crun-args.ts';
 import { buildOciSpec, resolveUser, type NetworkInput, type OciSpec } from './core/oci-spec.ts';
 import { initialHealth, isDependencySatisfied, nextProbeAtMs, parseRestartPolicy, recordProbe, shouldRestart, type HealthState, type HealthStatus, type RestartPolicy } from './core/supervision.ts';
 import type { LocalImages } from './images.ts';
@@ -128,6 +128,16 @@ export class Container {
   private execCount = 0;
   private spec: OciSpec | undefined;
   private mounted = false;
+  /**
+   * The image config digest a run that ended (exited, no restart) left its root mounted and its
+   * bundle written for: a start on request runs on them again without preparing. Only for
+   * network_mode none and host: a CNI address goes back to the pool when the run ends, and a
+   * shared namespace is another container's, which may have restarted since.
+   */
+  private keptPreparedFor: string | undefined;
+  /** The image config digest the current preparation is for, and the host resolv.conf its bundle copied. */
+  private preparedImage: string | undefined;
+  private preparedResolvConf = '';
   private attachment: NetworkAttachment | undefined;
   private loop: Promise<void> | undefined;
   /** When the current (or last) run began, wall clock. */
@@ -206,6 +216,11 @@ export class Container {
       if (!again) {
         this.state = 'exited';
         this.logger.info('Container exited', { exit_code: exit, restart: this.config.restart, t_ms: this.sys.uptimeMs?.() });
+        if (this.mounted && (this.config.network_mode === 'none' || this.config.network_mode === 'host') && this.preparedImage !== undefined) {
+          // Ready for a start on request; stop(), a removal or the shutdown unmounts it.
+          this.keptPreparedFor = this.preparedImage;
+          return;
+        }
         break;
       }
       const decision = recordExit(this.backoff, this.sys.nowMs());
@@ -231,6 +246,10 @@ export class Container {
     // t_ms on lifecycle lines: a boot chart draws each container from creating to running or healthy.
     this.logger.info('Container creating', { t_ms: this.sys.uptimeMs?.() });
     try {
+      if (await this.reusePreparation()) {
+        this.logger.info('Container created', { kept: 'root and bundle of the last run', t_ms: this.sys.uptimeMs?.() });
+        return true;
+      }
       await this.prepare();
       this.logger.info('Container created', { t_ms: this.sys.uptimeMs?.() });
       return true;
@@ -333,8 +352,29 @@ export class Container {
     }
   }
 
+  /**
+   * Whether the root and bundle an exited run left are still good for this run: kept after that
+   * run, still mounted, the image reference still names the image they were made from (a
+   * newer pull of it gets a fresh preparation, and its writable layer reset, as always), and
+   * the host's resolv.conf is what the bundle's copy was made from. Otherwise what was kept is
+   * released and the run prepares afresh.
+   */
+  private async reusePreparation(): Promise<boolean> {
+    const kept = this.keptPreparedFor;
+    this.keptPreparedFor = undefined;
+    if (kept === undefined) return false;
+    const resolvConf = await fsp.readFile(this.deps.paths.hostResolvConf, 'utf8').catch(() => '');
+    if (this.mounted && this.deps.images.localConfigDigest(this.config.image) === kept && resolvConf === this.preparedResolvConf && (await exists(`${this.bundleDir}/config.json`))) {
+      this.preparedImage = kept;
+      return true;
+    }
+    await this.cleanup();
+    return false;
+  }
+
   /** Image, layers, overlay root, network, bundle files and config.json. */
   private async prepare(): Promise<void> {
+    this.preparedImage = undefined;
     const image = await this.deps.images.resolve(this.config.image, this.deps.paths.layersDir);
     const { layerDirs, unpacked } = await this.deps.images.unpack(image, this.deps.paths.layersDir, this.config.image);
     if (unpacked.length > 0) this.logger.info('Image layers unpacked', { layers: unpacked.length, bytes: unpacked.reduce((n, u) => n + u.unpackedBytes, 0) });
@@ -356,7 +396,8 @@ export class Container {
     await fsp.mkdir(`${this.stateDir}/work`, { recursive: true, mode: 0o700 });
     const rootfs = `${this.bundleDir}/rootfs`;
     await fsp.mkdir(rootfs, { recursive: true });
-    await this.sys.exec.run(UMOUNT_PATH, [rootfs], { env: TOOL_ENV, okExitCodes: [0, 1, 32] });
+    // A root left mounted (init died before its cleanup) is unmounted first; checked here, as an umount spawned for nothing costs ~50 ms under emulation.
+    if (await isMountPoint(rootfs)) await this.sys.exec.run(UMOUNT_PATH, [rootfs], { env: TOOL_ENV, okExitCodes: [0, 1, 32] });
     const mount = overlayMountArgs(this.deps.paths.layersDir, layerDirs, `${this.stateDir}/upper`, `${this.stateDir}/work`, rootfs);
     await this.sys.exec.run(MOUNT_PATH, mount.args, { env: TOOL_ENV, cwd: mount.cwd });
     this.mounted = true;
@@ -390,6 +431,8 @@ export class Container {
     for (const file of files) {
       await fsp.writeFile(`${this.bundleDir}/${file.name}`, file.content, file.mode === undefined ? {} : { mode: file.mode });
     }
+    this.preparedImage = image.config.digest;
+    this.preparedResolvConf = hostResolvConf;
   }
 
   /**
@@ -459,16 +502,22 @@ export class Container {
   /** One run: crun run under a new berth-monitor until the container exits. Returns its exit code. */
   private async runOnce(): Promise<number> {
     this.logger.info('Container starting', { restart_count: this.restartCount, t_ms: this.sys.uptimeMs?.() });
-    await this.sys.exec.run(CRUN_PATH, crunDeleteArgs(this.name, { force: true }), { env: TOOL_ENV, okExitCodes: [0, 1] }).catch(() => undefined);
+    // crun's state of an earlier run is normally deleted when that run ends; one left behind (init died in between) would make `crun run` refuse the id.
+    if (await exists(`${CRUN_STATE_DIR}/${this.name}`)) {
+      await this.sys.exec.run(CRUN_PATH, crunDeleteArgs(this.name, { force: true }), { env: TOOL_ENV, okExitCodes: [0, 1] }).catch(() => undefined);
+    }
     await fsp.mkdir(this.monitorDir, { recursive: true, mode: 0o700 });
     await fsp.rm(`${this.monitorDir}/${MONITOR_FILES.exit}`, { force: true });
     // A restarted engine adopts this run only if its config still asks for the same thing.
     await fsp.writeFile(`${this.monitorDir}/${MONITOR_FILES.specHash}`, `${this.specHash ?? ''}\n`, { mode: 0o600 });
     const runStartedAt = this.sys.now();
-    // Through choom: crun and the container's processes start at OOM score adjustment 0, not init's -1000.
-    const run = crunRunCommand(this.name, { bundle: this.bundleDir });
     const cgroup = await this.sys.monitors.cgroup();
-    const args = monitorArgs({ stateDir: this.monitorDir, logFile: this.log.path, rotation: DEFAULT_ROTATION, ...(cgroup === undefined ? {} : { cgroup }) }, run.file, run.args);
+    // crun and the container's processes start at OOM score adjustment 0, not init's -1000: the monitor sets it before it execs crun.
+    const args = monitorArgs(
+      { stateDir: this.monitorDir, logFile: this.log.path, rotation: DEFAULT_ROTATION, oomScoreAdj: 0, ...(cgroup === undefined ? {} : { cgroup }) },
+      CRUN_PATH,
+      crunRunArgs(this.name, { bundle: this.bundleDir }),
+    );
     let link: MonitorLink;
     try {
       link = await this.sys.monitors.start(this.monitorDir, args, TOOL_ENV);
@@ -589,6 +638,11 @@ export class Container {
     const child = this.current;
     if (child !== undefined) await this.stopRun(child, Math.min(graceMs, this.config.stop_grace_period));
     await this.loop;
+    // An exited container kept its root mounted for a start on request: released here.
+    if (this.keptPreparedFor !== undefined) {
+      this.keptPreparedFor = undefined;
+      await this.cleanup();
+    }
   }
 
   /** The stop signal, up to `grace` ms for the run to end, then SIGKILL. */
@@ -604,6 +658,7 @@ export class Container {
   }
 
   private async cleanup(): Promise<void> {
+    this.preparedImage = undefined;
     await this.sys.exec.run(CRUN_PATH, crunDeleteArgs(this.name, { force: true }), { env: TOOL_ENV, okExitCodes: [0, 1] }).catch(() => undefined);
     if (this.mounted) {
       await this.sys.exec.run(UMOUNT_PATH, [`${this.bundleDir}/rootfs`], { env: TOOL_ENV }).catch((error: unknown) => {
@@ -702,4 +757,25 @@ export async function stopLeftover(sys: RuntimeSys, name: string, link: MonitorL
   link.close();
   await sys.exec.run(CRUN_PATH, crunDeleteArgs(name, { force: true }), { env: TOOL_ENV, okExitCodes: [0, 1] }).catch(() => undefined);
   await sys.exec.run(UMOUNT_PATH, [`${bundleDir}/rootfs`], { env: TOOL_ENV, okExitCodes: [0, 1, 32] }).catch(() => undefined);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return fsp.access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Whether something is mounted on `dir`: a mount point's device differs from its parent's (the
+ * container's root is only ever an overlay, which has a device of its own). An unreadable `dir`
+ * counts as mounted, so the caller's umount still runs.
+ */
+async function isMountPoint(dir: string): Promise<boolean> {
+  try {
+    const [self, parent] = await Promise.all([fsp.stat(dir), fsp.stat(`${dir}/..`)]);
+    return self.dev !== parent.dev;
+  } catch {
+    return true;
+  }
 }

@@ -334,6 +334,14 @@ export class LocalImages {
   }
 
   /**
+   * The config digest `reference` names on this host now, from the index in memory (no I/O):
+   * a container kept prepared after its run checks it before it runs again on the same root.
+   */
+  localConfigDigest(reference: string): string | undefined {
+    return this.index.images[imageKey(reference)]?.config;
+  }
+
+  /**
    * The image a reference names: held locally, else pulled (and remembered). With `layersDir`
    * (a container about to unpack it), a pull is refused unless download and unpacked layers
    * both fit above the disk reserve.

@@ -89,19 +89,15 @@ export interface Command {
 }
 
 /**
- * Runs crun through `choom -n 0` so crun, and every process it starts (the container's first
+ * Runs crun through `choom -n 0` so crun, and every process it starts (`crun create`'s container
  * process, `crun exec` processes: health probes, API exec), begins at OOM score adjustment 0
  * instead of inheriting init's -1000. crun skips `oomScoreAdj: 0` in config.json, and a write
  * to /proc/<pid>/oom_score_adj after spawning races the container's first process; choom sets
- * it before crun even runs. choom execs crun in place: no extra process stays behind.
+ * it before crun even runs. choom execs crun in place: no extra process stays behind. (`crun
+ * run` starts under berth-monitor, which sets the adjustment itself: see monitorArgs.)
  */
 export function withOomScoreReset(crunArgs: readonly string[]): Command {
   return { file: CHOOM_PATH, args: ['-n', '0', '--', CRUN_PATH, ...crunArgs] };
-}
-
-/** `crun run` (see crunRunArgs) at OOM score adjustment 0. */
-export function crunRunCommand(id: string, options: { bundle: string; logFile?: string }): Command {
-  return withOomScoreReset(crunRunArgs(id, options));
 }
 
 /** `crun create` (see crunCreateArgs) at OOM score adjustment 0: the container's process is forked here. */

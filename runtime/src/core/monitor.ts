@@ -28,6 +28,11 @@ export interface MonitorOptions {
   rotation: RotationPolicy;
   /** A cgroup directory the monitor moves itself into before it starts crun (out of init.scope). */
   cgroup?: string;
+  /**
+   * The OOM score adjustment the program starts with, set by the monitor between fork and exec:
+   * crun and the container's first process begin there instead of at init's -1000.
+   */
+  oomScoreAdj?: number;
 }
 
 /** The monitor's argv: its options, then the program it supervises (absolute path) and that program's arguments. */
@@ -35,6 +40,12 @@ export function monitorArgs(options: MonitorOptions, program: string, args: read
   if (!program.startsWith('/')) throw new BerthError('RUNTIME_SPEC_INVALID', `The monitor runs programs by absolute path, not '${program}'`);
   const out = ['--state-dir', options.stateDir, '--log', options.logFile, '--max-size', String(options.rotation.maxBytes), '--max-files', String(options.rotation.maxFiles)];
   if (options.cgroup !== undefined) out.push('--cgroup', options.cgroup);
+  if (options.oomScoreAdj !== undefined) {
+    if (!Number.isInteger(options.oomScoreAdj) || Math.abs(options.oomScoreAdj) > 1000) {
+      throw new BerthError('RUNTIME_SPEC_INVALID', `OOM score adjustment ${options.oomScoreAdj} is not an integer from -1000 to 1000`);
+    }
+    out.push('--oom-score-adj', String(options.oomScoreAdj));
+  }
   return [...out, '--', program, ...args];
 }
 

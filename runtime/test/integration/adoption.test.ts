@@ -83,6 +83,7 @@ function supervisor(dir: string, script: string) {
   const images = {
     resolve: () => Promise.resolve({ manifest: { digest: 'sha256:m' }, config: image }),
     unpack: () => Promise.resolve({ layerDirs: [join(dir, 'layers', 'sha256-40')], unpacked: [] }),
+    localConfigDigest: () => image.digest,
   } as unknown as LocalImages;
   const paths = {
     layersDir: join(dir, 'layers'),

@@ -97,9 +97,12 @@ function harness(dir: string, options: { onRun?: (run: Run, count: number) => vo
     now: () => new Date(0),
     uptimeMs: () => 7000 + Math.round(performance.now()),
   };
+  /** What the image reference names on the host now (a test changes it as a newer pull would). */
+  const localDigest = { value: image.digest };
   const images = {
-    resolve: () => Promise.resolve({ manifest: { digest: 'sha256:m' }, config: image }),
+    resolve: () => Promise.resolve({ manifest: { digest: 'sha256:m' }, config: { ...image, digest: localDigest.value } }),
     unpack: () => Promise.resolve({ layerDirs: [join(dir, 'layers', 'sha256-40')], unpacked: [] }),
+    localConfigDigest: () => localDigest.value,
   } as unknown as LocalImages;
   const paths = {
     layersDir: join(dir, 'layers'),
@@ -118,7 +121,7 @@ function harness(dir: string, options: { onRun?: (run: Run, count: number) => vo
     return all;
   };
   const events = () => logger.lines.map(parseLogLine);
-  return { make, events, exec, runs, logger };
+  return { make, events, exec, runs, logger, localDigest };
 }
 
 async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -289,4 +292,58 @@ void t.test('resume: a stopped or exited container is supervised again; a runnin
   await svc?.stop(1000);
   aborter.abort();
   t.equal(svc?.status().state, 'stopped');
+});
+
+void t.test('an exited container keeps its root and bundle for a start on request, while still right for it', async (t) => {
+  const dir = t.testdir();
+  await writeFile(join(dir, 'resolv.conf'), 'nameserver 10.0.2.3\n');
+  const h = harness(dir, {
+    onRun: (run, count) => {
+      run.stdout.write(`run ${count}\n`);
+      run.exit(0);
+    },
+  });
+  const containers = h.make(
+    'containers:\n  once: { image: x, network_mode: none, restart: "no" }\n  hosted: { image: x, network_mode: host, restart: "no" }\n',
+  );
+  const once = containers.get('once');
+  const count = (file: string, name: string) => h.exec.calls.filter((c) => c.file === file && c.args.some((a) => a.includes(`/${name}/rootfs`) || a.endsWith(`/${name}`))).length;
+  const runsOf = (name: string) => h.runs.filter((r) => r.id === name).length;
+  const exitedAfter = (name: string, runs: number) => until(() => containers.get(name)?.status().state === 'exited' && runsOf(name) === runs);
+
+  once?.start();
+  await exitedAfter('once', 1);
+  t.equal(count('/usr/bin/mount', 'once'), 1, 'the first run mounts its root');
+  t.equal(count('/usr/bin/umount', 'once'), 0, 'and leaves it mounted when it exits');
+
+  t.equal(await once?.resume(), true);
+  await exitedAfter('once', 2);
+  t.equal(count('/usr/bin/mount', 'once'), 1, 'a start on request runs on the kept root: no mount');
+  t.ok(h.events().some((e) => e.msg === 'Container created' && e.container === 'once' && e.kept !== undefined), 'and says so');
+
+  h.localDigest.value = `sha256:${'2e'.repeat(32)}`;
+  t.equal(await once?.resume(), true);
+  await exitedAfter('once', 3);
+  t.equal(count('/usr/bin/umount', 'once'), 1, 'a newer image under the reference: the kept root is unmounted ...');
+  t.equal(count('/usr/bin/mount', 'once'), 2, '... and prepared afresh');
+
+  await writeFile(join(dir, 'resolv.conf'), 'nameserver 10.0.2.4\n');
+  t.equal(await once?.resume(), true);
+  await exitedAfter('once', 4);
+  t.equal(count('/usr/bin/mount', 'once'), 3, "the host's resolv.conf changed: prepared afresh");
+  t.match(await readFile(join(dir, 'run', 'once', 'resolv.conf'), 'utf8'), /10\.0\.2\.4/);
+
+  await once?.stop(1000);
+  t.equal(count('/usr/bin/umount', 'once'), 3, 'stop releases the kept root');
+  await once?.stop(1000);
+  t.equal(count('/usr/bin/umount', 'once'), 3, 'once');
+
+  const hosted = containers.get('hosted');
+  hosted?.start();
+  await exitedAfter('hosted', 1);
+  t.equal(await hosted?.resume(), true);
+  await exitedAfter('hosted', 2);
+  t.equal(count('/usr/bin/mount', 'hosted'), 1, 'host network: kept too');
+  await hosted?.stop(1000);
+  t.equal(count('/usr/bin/umount', 'hosted'), 1);
 });

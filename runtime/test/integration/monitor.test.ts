@@ -202,6 +202,25 @@ void t.test('events on the socket, exit.json and the pid files', async (t) => {
   t.same(await link3.exited, { exitCode: 130, signal: 'SIGINT' }, 'SIGINT is not ignored in the container');
 });
 
+void t.test('the program starts at the OOM score adjustment asked for, set before it runs', async (t) => {
+  // Raising one's own adjustment needs no privilege; lowering it would need CAP_SYS_RESOURCE.
+  const own = Number(readFileSync('/proc/self/oom_score_adj', 'utf8'));
+  const wanted = Math.min(1000, own + 123);
+  const dir = stateDir(t);
+  const link = await monitors.start(
+    dir,
+    monitorArgs({ stateDir: dir, logFile: join(dir, 'c.log'), rotation: { maxBytes: 1000, maxFiles: 2 }, oomScoreAdj: wanted }, '/bin/sh', ['-c', 'cat /proc/self/oom_score_adj']),
+    env,
+  );
+  t.same(await link.exited, { exitCode: 0 });
+  const record = JSON.parse((await readFile(join(dir, 'c.log'), 'utf8')).split('\n')[0] ?? '') as { log: string };
+  t.equal(record.log, `${wanted}\n`, 'the program read its adjustment at its first instruction');
+  t.equal(Number(readFileSync('/proc/self/oom_score_adj', 'utf8')), own, "the caller's own adjustment is untouched");
+  await t.rejects(exec.run(monitorPath, ['--state-dir', dir, '--log', join(dir, 'c.log'), '--max-size', '9', '--max-files', '2', '--oom-score-adj', '5000', '--', '/bin/true'], { env }), {
+    message: /--oom-score-adj expects an integer from -1000 to 1000, got '5000'/,
+  });
+});
+
 void t.test('a monitor that cannot start says why and exits non-zero', async (t) => {
   const dir = stateDir(t);
   await t.rejects(exec.run(monitorPath, monitorArgs({ stateDir: dir, logFile: join(dir, 'c.log'), rotation: { maxBytes: 1000, maxFiles: 2 } }, '/nonexistent/crun', []), { env }), {

@@ -9,7 +9,6 @@ import {
   crunDeleteArgs,
   crunExecArgs,
   crunExecCommand,
-  crunRunCommand,
   crunKillArgs,
   crunStartArgs,
   crunStateArgs,
@@ -40,10 +39,9 @@ void t.test('crun lifecycle argv', (t) => {
   t.end();
 });
 
-void t.test('crun starts container and exec processes through choom at OOM score adjustment 0', (t) => {
+void t.test('crun creates containers and starts exec processes through choom at OOM score adjustment 0', (t) => {
   t.matchSnapshot(
     [
-      crunRunCommand('web', { bundle: '/run/berth/containers/web' }),
       crunCreateCommand('web', { bundle: '/b', pidFile: '/b/pid' }),
       crunExecCommand('web', { processFile: '/run/berth/containers/web/probe.json' }),
     ].map((command) => [command.file, ...command.args].join(' ')).join('\n'),
@@ -53,7 +51,7 @@ void t.test('crun starts container and exec processes through choom at OOM score
   t.equal(exec.file, CHOOM_PATH);
   t.same(exec.args.slice(0, 4), ['-n', '0', '--', CRUN_PATH], 'the adjustment, then crun by absolute path after --');
   t.same(exec.args.slice(4), crunExecArgs('web', { processFile: '/p.json' }), 'crun\'s own argv unchanged');
-  t.throws(() => crunRunCommand('../x', { bundle: '/b' }), { code: errorCode('RUNTIME_SPEC_INVALID') });
+  t.throws(() => crunCreateCommand('../x', { bundle: '/b', pidFile: '/b/pid' }), { code: errorCode('RUNTIME_SPEC_INVALID') });
   t.end();
 });
 

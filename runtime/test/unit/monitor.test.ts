@@ -4,10 +4,24 @@ import { errorCode } from '../../../lib/errors.ts';
 
 void t.test('argv: options, then the program after --', (t) => {
   t.matchSnapshot(
-    monitorArgs({ stateDir: '/run/berth/containers/web/monitor', logFile: '/var/log/containers/web.log', rotation: { maxBytes: 10485760, maxFiles: 3 }, cgroup: '/sys/fs/cgroup/berth.slice/monitors.scope' }, '/usr/bin/choom', ['-n', '0', '--', '/usr/bin/crun', 'run', 'web']),
+    monitorArgs(
+      {
+        stateDir: '/run/berth/containers/web/monitor',
+        logFile: '/var/log/containers/web.log',
+        rotation: { maxBytes: 10485760, maxFiles: 3 },
+        cgroup: '/sys/fs/cgroup/berth.slice/monitors.scope',
+        oomScoreAdj: 0,
+      },
+      '/usr/bin/crun',
+      ['run', 'web'],
+    ),
   );
   t.same(monitorArgs({ stateDir: '/s', logFile: '/l', rotation: { maxBytes: 5, maxFiles: 1 } }, '/bin/sh', []), ['--state-dir', '/s', '--log', '/l', '--max-size', '5', '--max-files', '1', '--', '/bin/sh']);
   t.throws(() => monitorArgs({ stateDir: '/s', logFile: '/l', rotation: { maxBytes: 5, maxFiles: 1 } }, 'crun', []), { code: errorCode('RUNTIME_SPEC_INVALID') });
+  t.same(monitorArgs({ stateDir: '/s', logFile: '/l', rotation: { maxBytes: 5, maxFiles: 1 }, oomScoreAdj: -17 }, '/bin/sh', []).slice(8, 10), ['--oom-score-adj', '-17']);
+  for (const bad of [1001, -1001, 0.5, Number.NaN]) {
+    t.throws(() => monitorArgs({ stateDir: '/s', logFile: '/l', rotation: { maxBytes: 5, maxFiles: 1 }, oomScoreAdj: bad }, '/bin/sh', []), { code: errorCode('RUNTIME_SPEC_INVALID') }, `oomScoreAdj ${bad}`);
+  }
   t.end();
 });
 

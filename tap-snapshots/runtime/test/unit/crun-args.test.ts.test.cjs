@@ -5,6 +5,11 @@
  * Make sure to inspect the output below.  Do not ignore changes!
  */
 'use strict'
+exports[`runtime/test/unit/crun-args.test.ts > TAP > crun creates containers and starts exec processes through choom at OOM score adjustment 0 > choom-wrapped crun argv 1`] = `
+/usr/bin/choom -n 0 -- /usr/bin/crun --root /run/berth/crun create --bundle /b --pid-file /b/pid web
+/usr/bin/choom -n 0 -- /usr/bin/crun --root /run/berth/crun exec --process /run/berth/containers/web/probe.json web
+`
+
 exports[`runtime/test/unit/crun-args.test.ts > TAP > crun lifecycle argv > crun argv 1`] = `
 --root /run/berth/crun --log /run/berth/containers/web/crun.log --log-format json create --bundle /run/berth/containers/web --pid-file /run/berth/containers/web/pid web
 --root /run/berth/crun create --bundle /b --pid-file /b/pid --no-pivot web
@@ -15,12 +20,6 @@ exports[`runtime/test/unit/crun-args.test.ts > TAP > crun lifecycle argv > crun 
 --root /run/berth/crun delete --force web
 --root /run/berth/crun delete web
 --root /run/berth/crun exec --process /run/berth/exec/1.json --tty --pid-file /run/berth/exec/1.pid web
-`
-
-exports[`runtime/test/unit/crun-args.test.ts > TAP > crun starts container and exec processes through choom at OOM score adjustment 0 > choom-wrapped crun argv 1`] = `
-/usr/bin/choom -n 0 -- /usr/bin/crun --root /run/berth/crun run --bundle /run/berth/containers/web web
-/usr/bin/choom -n 0 -- /usr/bin/crun --root /run/berth/crun create --bundle /b --pid-file /b/pid web
-/usr/bin/choom -n 0 -- /usr/bin/crun --root /run/berth/crun exec --process /run/berth/containers/web/probe.json web
 `
 
 exports[`runtime/test/unit/crun-args.test.ts > TAP > overlay mount argv keeps options short with relative lowerdirs > overlay mount 1`] = `
