@@ -29,7 +29,7 @@ import { readFileInRoot } from './store/rootfs-read.ts';
 
 const UMOUNT_PATH = '/usr/bin/umount';
 /** crun and mount run with exactly this environment. */
-const TOOL_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
+export const TOOL_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
 
 /** Health-probe output kept per stream (Docker keeps 4 KiB); the rest is drained and dropped. */
 export const PROBE_OUTPUT_MAX_BYTES = 4096;

@@ -13,7 +13,8 @@ import { PATHS } from '../../lib/layout.ts';
 import type { Logger } from '../../lib/log.ts';
 import { createExec, type Exec, type ExecResult } from '../../lib/sys/exec.ts';
 import type { ContainerConfig } from '../../lib/config/sections/containers.ts';
-import { Container, stopLeftover, type ContainerStatus, type RuntimePaths, type RuntimeSys } from './container.ts';
+import { Container, stopLeftover, TOOL_ENV, type ContainerStatus, type RuntimePaths, type RuntimeSys } from './container.ts';
+import { CRUN_PATH, parseCrunVersion } from './core/crun-args.ts';
 import { MONITOR_PATH } from './core/monitor.ts';
 import { imageKey, LocalImages, type LocalImage, type PruneResult } from './images.ts';
 import { createMonitorSys, type MonitorLink } from './monitor.ts';
@@ -98,6 +99,7 @@ export class Engine {
 
   private async startContainers(config: MachineConfig): Promise<void> {
     const names = Object.keys(config.containers);
+    if (names.length > 0) this.logRuntimeVersion();
     await fsp.mkdir(this.paths.layersDir, { recursive: true, mode: 0o700 });
     // A crash mid-unpack leaves .partial directories; they are never used, only removed.
     const removed = await removePartialLayers(this.paths.layersDir);
@@ -153,6 +155,19 @@ export class Engine {
     while (this.options.sys.nowMs() < deadline && independent.some((c) => ['waiting', 'preparing'].includes(c.status().state))) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  }
+
+  /**
+   * Logs crun's version, in the background while the images load. It also pages crun and its
+   * libraries in from the compressed root before the first container needs them: the first
+   * `crun run` of a boot otherwise reads them cold (measured under TCG: 390-700 ms to first
+   * output after dropping the page cache, 230 ms warm).
+   */
+  private logRuntimeVersion(): void {
+    void this.options.sys.exec
+      .run(CRUN_PATH, ['--version'], { env: TOOL_ENV, timeoutMs: 30_000 })
+      .then((result) => this.logger.info('Container runtime', { crun: parseCrunVersion(result.stdout) ?? 'unknown', path: CRUN_PATH }))
+      .catch((error: unknown) => this.logger.warn('Container runtime did not answer --version', { path: CRUN_PATH, error: describeError(error) }));
   }
 
   /**

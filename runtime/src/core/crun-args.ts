@@ -14,6 +14,11 @@ export const CHOOM_PATH = '/usr/bin/choom';
 /** crun's state directory for berth's containers (tmpfs: containers do not survive a reboot). */
 export const CRUN_STATE_DIR = PATHS.crunStateDir;
 
+/** The version `crun --version` prints on its first line ("crun version 1.21"), or undefined. */
+export function parseCrunVersion(stdout: string): string | undefined {
+  return /^crun version (\S+)/m.exec(stdout)?.[1];
+}
+
 /** Container ids become paths and cgroup names: keep them plain. */
 const CONTAINER_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 

@@ -6,6 +6,7 @@ import {
   CRUN_PATH,
   crunCreateArgs,
   crunCreateCommand,
+  parseCrunVersion,
   crunDeleteArgs,
   crunExecArgs,
   crunExecCommand,
@@ -71,5 +72,12 @@ void t.test('overlay mount argv keeps options short with relative lowerdirs', (t
   t.throws(() => overlayMountArgs(layers, ['/elsewhere/x'], '/u', '/w', '/t'), { message: /not directly inside/ });
   t.throws(() => overlayMountArgs(layers, [`${layers}/a:b`], '/u', '/w', '/t'), { message: /cannot appear/ });
   t.throws(() => overlayMountArgs(layers, [`${layers}/a`], '/u,x', '/w', '/t'), { message: /cannot appear/ });
+  t.end();
+});
+
+void t.test('crun --version: the version of its first line', (t) => {
+  t.equal(parseCrunVersion('crun version 1.21\ncommit: 10269840aa07fb7e6b7e1acff6198692d8ff5c88\nrundir: /run/crun\nspec: 1.0.0\n+SYSTEMD +SELINUX\n'), '1.21');
+  t.equal(parseCrunVersion(''), undefined);
+  t.equal(parseCrunVersion('runc version 1.1.12\n'), undefined);
   t.end();
 });
