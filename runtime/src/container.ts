@@ -12,6 +12,7 @@ import { berthStateConflict, containerRisks, sharedNetworkOf, type VolumeSpec } 
 import { BerthError, describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Exec, ExecResult } from '../../lib/sys/exec.ts';
+import { pathExists } from '../../lib/sys/path-exists.ts';
 import { recordExit, recordRunning, recordStart, INITIAL_BACKOFF_STATE, type BackoffState } from './core/backoff.ts';
 import { bundleFiles, containerSpecInput, execProcess, finishSpec, healthPlanOf, volumeDir, type HealthPlan } from './core/container-plan.ts';
 import { CRUN_PATH, crunDeleteArgs, crunExecCommand, crunKillArgs, crunRunArgs, crunStateArgs, CRUN_STATE_DIR, MOUNT_PATH, overlayMountArgs } from './core/crun-args.ts';
@@ -364,7 +365,7 @@ export class Container {
     this.keptPreparedFor = undefined;
     if (kept === undefined) return false;
     const resolvConf = await fsp.readFile(this.deps.paths.hostResolvConf, 'utf8').catch(() => '');
-    if (this.mounted && this.deps.images.localConfigDigest(this.config.image) === kept && resolvConf === this.preparedResolvConf && (await exists(`${this.bundleDir}/config.json`))) {
+    if (this.mounted && this.deps.images.localConfigDigest(this.config.image) === kept && resolvConf === this.preparedResolvConf && (await pathExists(`${this.bundleDir}/config.json`))) {
       this.preparedImage = kept;
       return true;
     }
@@ -503,7 +504,7 @@ export class Container {
   private async runOnce(): Promise<number> {
     this.logger.info('Container starting', { restart_count: this.restartCount, t_ms: this.sys.uptimeMs?.() });
     // crun's state of an earlier run is normally deleted when that run ends; one left behind (init died in between) would make `crun run` refuse the id.
-    if (await exists(`${CRUN_STATE_DIR}/${this.name}`)) {
+    if (await pathExists(`${CRUN_STATE_DIR}/${this.name}`)) {
       await this.sys.exec.run(CRUN_PATH, crunDeleteArgs(this.name, { force: true }), { env: TOOL_ENV, okExitCodes: [0, 1] }).catch(() => undefined);
     }
     await fsp.mkdir(this.monitorDir, { recursive: true, mode: 0o700 });
@@ -757,13 +758,6 @@ export async function stopLeftover(sys: RuntimeSys, name: string, link: MonitorL
   link.close();
   await sys.exec.run(CRUN_PATH, crunDeleteArgs(name, { force: true }), { env: TOOL_ENV, okExitCodes: [0, 1] }).catch(() => undefined);
   await sys.exec.run(UMOUNT_PATH, [`${bundleDir}/rootfs`], { env: TOOL_ENV, okExitCodes: [0, 1, 32] }).catch(() => undefined);
-}
-
-async function exists(path: string): Promise<boolean> {
-  return fsp.access(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 /**
