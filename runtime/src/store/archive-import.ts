@@ -72,7 +72,7 @@ async function importDockerSave(root: string, store: BlobStore, options: Archive
     if (stat?.isFile() !== true) throw archiveError(`layer ${layerPath} is missing or not a file`);
     const { sha256, size } = await digestFile(hostPath);
     const digest = `sha256:${sha256}`;
-    await store.put({ digest, size }, (offset) => createReadStream(hostPath, { start: offset }) as AsyncIterable<Uint8Array>);
+    await store.put({ digest, size }, (offset) => createReadStream(hostPath, { start: offset, highWaterMark: 1024 * 1024 }) as AsyncIterable<Uint8Array>);
     // docker save writes uncompressed tars, so the blob digest is the diff_id.
     layers.push({ mediaType: 'application/vnd.docker.image.rootfs.diff.tar', digest: digest as `sha256:${string}`, size, compression: 'none' });
   }

@@ -3,14 +3,15 @@
  * hashed with its digest's own algorithm while it streams in and only renamed to its name once
  * its size and digest match the descriptor. Interrupted downloads stay in `<root>/.partial/`
  * and resume from their length; nothing under `sha256/` or `sha512/` is ever unverified.
- * With a SpaceGuard, every chunk is charged before it is written,
- * and a blob stopped at the disk reserve leaves no partial behind. Effects: files below `root`.
+ * Chunks go to disk in batches of 1 MiB (lib/sys/batched-writer.ts). With a SpaceGuard, every
+ * chunk is charged before it is written, and a blob stopped at the disk reserve leaves no partial behind. Effects: files below `root`.
  */
 import { createReadStream, constants as fsConstants, promises as fsp } from 'node:fs';
 import * as nodePath from 'node:path';
 import type { Readable } from 'node:stream';
-import { BerthError, errnoCode } from '../../../lib/errors.ts';
+import { BerthError, errnoCode, isBerthError } from '../../../lib/errors.ts';
 import { syncDirectory } from '../../../lib/sys/atomic-file.ts';
+import { createBatchedWriter } from '../../../lib/sys/batched-writer.ts';
 import { digestOf, hasherFor, parseDigest, shortDigest, type DigestAlgorithm } from '../core/digest.ts';
 import type { SpaceGuard } from './disk-space.ts';
 
@@ -109,36 +110,40 @@ export function createBlobStore(root: string, options: { space?: SpaceGuard } = 
     const what = `Blob ${shortDigest(digest)}`;
     if (offset === 0) await space?.charge(what, 0, 1);
     const handle = await fsp.open(partialPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_NOFOLLOW, 0o600);
+    const writer = createBatchedWriter(handle);
     let fetched = 0;
     try {
       if (offset < size) {
-        for await (const chunk of await source(offset)) {
-          // Never store more than the descriptor promised: a lying server cannot fill the disk.
-          if (offset + chunk.length > size) {
-            await handle.close();
-            await fsp.rm(partialPath, { force: true });
-            throw new BerthError('RUNTIME_BLOB_SIZE_MISMATCH', `Blob ${shortDigest(digest)}: source sent more than the ${size} bytes the descriptor says`);
-          }
-          // Charged before it is written: the disk reserve is never crossed by this store's writes.
-          if (space !== undefined) {
-            try {
-              await space.charge(what, chunk.length);
-            } catch (error) {
-              // Stopped for space: the partial is removed too, so stopping gives the space back.
+        try {
+          for await (const chunk of await source(offset)) {
+            // Never store more than the descriptor promised: a lying server cannot fill the disk.
+            if (offset + chunk.length > size) {
               await handle.close();
               await fsp.rm(partialPath, { force: true });
-              throw error;
+              throw new BerthError('RUNTIME_BLOB_SIZE_MISMATCH', `Blob ${shortDigest(digest)}: source sent more than the ${size} bytes the descriptor says`);
             }
+            // Charged before it is written: the disk reserve is never crossed by this store's writes.
+            if (space !== undefined) {
+              try {
+                await space.charge(what, chunk.length);
+              } catch (error) {
+                // Stopped for space: the partial is removed too, so stopping gives the space back.
+                await handle.close();
+                await fsp.rm(partialPath, { force: true });
+                throw error;
+              }
+            }
+            hash.update(chunk);
+            await writer.write(chunk);
+            offset += chunk.length;
+            fetched += chunk.length;
           }
-          hash.update(chunk);
-          let written = 0;
-          while (written < chunk.length) {
-            const result = await handle.write(chunk, written, chunk.length - written);
-            written += result.bytesWritten;
-          }
-          offset += chunk.length;
-          fetched += chunk.length;
+        } catch (error) {
+          // A source that fails mid-way (a dropped connection) keeps what arrived for the resume.
+          if (!isBerthError(error)) await writer.flush().catch(() => undefined);
+          throw error;
         }
+        await writer.flush();
       }
       await handle.sync();
     } finally {
@@ -194,7 +199,7 @@ export function createBlobStore(root: string, options: { space?: SpaceGuard } = 
     pathOf,
     has,
     put,
-    open: (digest) => createReadStream(pathOf(digest)),
+    open: (digest) => createReadStream(pathOf(digest), { highWaterMark: COPY_CHUNK }),
     read,
     list,
     remove: (digest) => fsp.rm(pathOf(digest), { force: true }),

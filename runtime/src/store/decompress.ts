@@ -15,6 +15,12 @@ export type { Compression };
 const GZIP_MAGIC = [0x1f, 0x8b];
 const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
 export const ZSTD_PATH = '/usr/bin/zstd';
+/**
+ * The decoder's output chunk (zlib's default is 16 KiB): every chunk is a trip through the
+ * stream machinery, the tar parser and the writer, which under emulation costs more than
+ * decoding it.
+ */
+const DECOMPRESSED_CHUNK_BYTES = 256 * 1024;
 
 /** The compression the first bytes of a blob announce (anything else is taken as plain tar). */
 export function sniffCompression(head: Uint8Array): Compression {
@@ -28,8 +34,8 @@ type ZstdFactory = () => Duplex;
 
 /** node:zlib's zstd decoder when this Node has one. */
 function nativeZstd(): ZstdFactory | undefined {
-  const create = (zlib as unknown as { createZstdDecompress?: () => Duplex }).createZstdDecompress;
-  return typeof create === 'function' ? () => create() : undefined;
+  const create = (zlib as unknown as { createZstdDecompress?: (options: { chunkSize: number }) => Duplex }).createZstdDecompress;
+  return typeof create === 'function' ? () => create({ chunkSize: DECOMPRESSED_CHUNK_BYTES }) : undefined;
 }
 
 /** A Duplex over a `zstd -d` child: bytes in on stdin, plain out on stdout; failures become stream errors. */
@@ -73,7 +79,7 @@ export function createDecompressor(compression: Compression, options: Decompress
     case 'none':
       return new PassThrough();
     case 'gzip':
-      return zlib.createGunzip();
+      return zlib.createGunzip({ chunkSize: DECOMPRESSED_CHUNK_BYTES });
     case 'zstd':
       return (options.zstd ?? nativeZstd() ?? (() => spawnZstdDecoder()))();
   }

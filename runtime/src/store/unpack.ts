@@ -15,6 +15,7 @@ import { pipeline, type Readable } from 'node:stream';
 import { extract as createTarExtract, type Header } from 'tar-stream';
 import { errnoCode, isBerthError } from '../../../lib/errors.ts';
 import { syncDirectory, syncFile } from '../../../lib/sys/atomic-file.ts';
+import { createBatchedWriter } from '../../../lib/sys/batched-writer.ts';
 import { shortDigest } from '../core/digest.ts';
 import { ENTRY_OVERHEAD_BYTES } from '../core/disk-reserve.ts';
 import {
@@ -239,17 +240,15 @@ class LayerWriter {
         // O_EXCL|O_NOFOLLOW: never open something an earlier entry put here, never follow a link.
         const handle = await fsp.open(abs, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
         try {
+          const writer = createBatchedWriter(handle);
           let written = 0;
           for await (const chunk of data) {
             written += chunk.length;
             if (written > plan.size) throw layerError('RUNTIME_LAYER_CORRUPT', digest, `entry '${entry}' carries more data than its size ${plan.size}`);
             await space?.charge(what, chunk.length);
-            let offset = 0;
-            while (offset < chunk.length) {
-              const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
-              offset += bytesWritten;
-            }
+            await writer.write(chunk);
           }
+          await writer.flush();
           if (written !== plan.size) throw layerError('RUNTIME_LAYER_CORRUPT', digest, `entry '${entry}' is truncated (${written} of ${plan.size} bytes)`);
           // chown clears setuid/setgid and file capabilities, so: owner, then mode, then xattrs.
           if (this.keepOwnership) await handle.chown(plan.meta.uid, plan.meta.gid);
