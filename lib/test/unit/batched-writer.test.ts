@@ -31,7 +31,10 @@ void t.test('the batched writer appends every chunk in order, in batches of the 
   await handle.close();
   t.same(await readFile(path), Buffer.concat(chunks));
   t.ok(writes.length < chunks.length / 5, `${writes.length} writes for ${chunks.length} chunks`);
-  t.ok(writes.slice(0, -1).every((bytes) => bytes >= 16 * 1024), 'every batch but the last is full');
+  t.ok(
+    writes.slice(0, -1).every((bytes) => bytes >= 16 * 1024),
+    'every batch but the last is full',
+  );
 });
 
 void t.test('short writes are finished, and a write of nothing is an error instead of a loop', async (t) => {
