@@ -9,9 +9,10 @@
  * under the target's parent directory; mknod/setfattr through SpecialFiles.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { constants as fsConstants, promises as fsp } from 'node:fs';
+import { chmodSync, constants as fsConstants, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, promises as fsp, symlinkSync, utimesSync, type Stats } from 'node:fs';
 import * as nodePath from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { extract as createTarExtract, type Header } from 'tar-stream';
 import { errnoCode, isBerthError } from '../../../lib/errors.ts';
 import { syncDirectory, syncFile } from '../../../lib/sys/atomic-file.ts';
@@ -99,13 +100,18 @@ interface DeferredDirectory {
   meta: EntryMetadata | undefined;
 }
 
-async function lstatOrUndefined(path: string): Promise<import('node:fs').Stats | undefined> {
-  try {
-    return await fsp.lstat(path);
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
+/**
+ * An entry's metadata calls (lstat, mkdir, symlink, link, lchown, lutimes, chmod, utimes) are
+ * made synchronously: each is one quick syscall on the local /var, while under emulation the
+ * trip through libuv's thread pool and back costs several times the call (a busybox layer of
+ * ~400 links took 1.2–1.7 s). The entry loop yields to the event loop every
+ * ENTRIES_BETWEEN_YIELDS entries, so the process's other work (init's API, supervision) never
+ * waits behind more than a few milliseconds of them. File data stays asynchronous.
+ */
+const ENTRIES_BETWEEN_YIELDS = 16;
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  return lstatSync(path, { throwIfNoEntry: false });
 }
 
 function headerOf(header: Header): TarEntryHeader {
@@ -162,15 +168,15 @@ class LayerWriter {
    * missing ones. A symlink anywhere on the way is a refusal: writing below it would land
    * wherever an earlier entry pointed it.
    */
-  private async ensureDirectory(dir: EntryPath, entry: string): Promise<void> {
+  private ensureDirectory(dir: EntryPath, entry: string): void {
     for (let i = 1; i <= dir.length; i += 1) {
       const prefix = dir.slice(0, i);
       const key = joinEntryPath(prefix);
       if (this.verifiedDirs.has(key)) continue;
       const abs = this.abs(prefix);
-      const stat = await lstatOrUndefined(abs);
+      const stat = lstatOrUndefined(abs);
       if (stat === undefined) {
-        await fsp.mkdir(abs, { mode: 0o755 });
+        mkdirSync(abs, { mode: 0o755 });
         this.directories.set(key, { path: prefix, meta: undefined });
       } else if (stat.isSymbolicLink()) {
         throw layerError('RUNTIME_LAYER_SYMLINK_TRAVERSAL', this.options.digest, `entry '${entry}' would be written through symlink '${key}'`);
@@ -182,17 +188,17 @@ class LayerWriter {
   }
 
   /** The final component must be free: nothing is ever replaced or written through. */
-  private async ensureAbsent(path: EntryPath, entry: string): Promise<string> {
+  private ensureAbsent(path: EntryPath, entry: string): string {
     const abs = this.abs(path);
-    if ((await lstatOrUndefined(abs)) !== undefined) {
+    if (lstatOrUndefined(abs) !== undefined) {
       throw layerError('RUNTIME_LAYER_DUPLICATE_ENTRY', this.options.digest, `entry '${entry}' would replace an existing path`);
     }
     return abs;
   }
 
-  private async applyOwnerAndTimes(abs: string, meta: EntryMetadata): Promise<void> {
-    if (this.keepOwnership) await fsp.lchown(abs, meta.uid, meta.gid);
-    await fsp.lutimes(abs, meta.mtime, meta.mtime);
+  private applyOwnerAndTimes(abs: string, meta: EntryMetadata): void {
+    if (this.keepOwnership) lchownSync(abs, meta.uid, meta.gid);
+    lutimesSync(abs, meta.mtime, meta.mtime);
   }
 
   private async applyXattrs(abs: string, meta: EntryMetadata, entry: string, isSymlink = false): Promise<void> {
@@ -219,11 +225,11 @@ class LayerWriter {
     await space?.charge(what, ENTRY_OVERHEAD_BYTES, 1);
     switch (plan.kind) {
       case 'directory': {
-        await this.ensureDirectory(parent, entry);
+        this.ensureDirectory(parent, entry);
         const key = joinEntryPath(plan.path);
         if (plan.path.length > 0) {
-          const stat = await lstatOrUndefined(this.abs(plan.path));
-          if (stat === undefined) await fsp.mkdir(this.abs(plan.path), { mode: 0o700 });
+          const stat = lstatOrUndefined(this.abs(plan.path));
+          if (stat === undefined) mkdirSync(this.abs(plan.path), { mode: 0o700 });
           else if (stat.isSymbolicLink() || !stat.isDirectory()) {
             throw layerError('RUNTIME_LAYER_DUPLICATE_ENTRY', digest, `entry '${entry}' would replace an existing non-directory`);
           }
@@ -235,8 +241,8 @@ class LayerWriter {
         return;
       }
       case 'file': {
-        await this.ensureDirectory(parent, entry);
-        const abs = await this.ensureAbsent(plan.path, entry);
+        this.ensureDirectory(parent, entry);
+        const abs = this.ensureAbsent(plan.path, entry);
         // O_EXCL|O_NOFOLLOW: never open something an earlier entry put here, never follow a link.
         const handle = await fsp.open(abs, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
         try {
@@ -262,30 +268,30 @@ class LayerWriter {
         return;
       }
       case 'symlink': {
-        await this.ensureDirectory(parent, entry);
-        const abs = await this.ensureAbsent(plan.path, entry);
-        await fsp.symlink(plan.target, abs);
+        this.ensureDirectory(parent, entry);
+        const abs = this.ensureAbsent(plan.path, entry);
+        symlinkSync(plan.target, abs);
         await this.applyXattrs(abs, plan.meta, entry, true);
-        await this.applyOwnerAndTimes(abs, plan.meta);
+        this.applyOwnerAndTimes(abs, plan.meta);
         return;
       }
       case 'hardlink': {
-        await this.ensureDirectory(parent, entry);
-        const abs = await this.ensureAbsent(plan.path, entry);
+        this.ensureDirectory(parent, entry);
+        const abs = this.ensureAbsent(plan.path, entry);
         const targetAbs = this.abs(plan.target);
         // The tracker proved the target is an earlier non-directory entry; check the disk agrees.
-        const stat = await lstatOrUndefined(targetAbs);
+        const stat = lstatOrUndefined(targetAbs);
         if (stat === undefined || stat.isDirectory()) {
           throw layerError('RUNTIME_LAYER_UNSAFE_LINK', digest, `hard link '${entry}' -> '${joinEntryPath(plan.target)}': target is not an earlier entry of this layer`);
         }
         // link(2) does not follow a symlink target: linking to a symlink links the symlink.
-        await fsp.link(targetAbs, abs);
+        linkSync(targetAbs, abs);
         return;
       }
       case 'device':
       case 'fifo': {
-        await this.ensureDirectory(parent, entry);
-        const abs = await this.ensureAbsent(plan.path, entry);
+        this.ensureDirectory(parent, entry);
+        const abs = this.ensureAbsent(plan.path, entry);
         if (plan.kind === 'device' && !this.keepOwnership) {
           this.notes.push(`device '${entry}' not created (needs root)`);
           return;
@@ -293,20 +299,20 @@ class LayerWriter {
         if (plan.kind === 'device') await this.special.mknod(abs, plan.device, plan.meta.mode, plan.major, plan.minor);
         else await this.special.mknod(abs, 'fifo', plan.meta.mode);
         await this.applyXattrs(abs, plan.meta, entry);
-        await this.applyOwnerAndTimes(abs, plan.meta);
+        this.applyOwnerAndTimes(abs, plan.meta);
         return;
       }
       case 'whiteout': {
-        await this.ensureDirectory(parent, entry);
+        this.ensureDirectory(parent, entry);
         this.whiteouts.push(joinEntryPath(plan.path));
         if (this.whiteoutMode === 'overlay') {
-          const abs = await this.ensureAbsent(plan.path, entry);
+          const abs = this.ensureAbsent(plan.path, entry);
           await this.special.mknod(abs, 'char', 0, 0, 0);
         }
         return;
       }
       case 'opaque': {
-        await this.ensureDirectory(plan.path, entry);
+        this.ensureDirectory(plan.path, entry);
         this.opaqueDirectories.push(joinEntryPath(plan.path));
         if (this.whiteoutMode === 'overlay') {
           await this.special.setXattr(this.abs(plan.path), OVERLAY_OPAQUE_XATTR, Buffer.from('y'));
@@ -319,13 +325,19 @@ class LayerWriter {
   /** Applies directory metadata deepest first, then (optionally) fsyncs every directory. */
   async finish(): Promise<void> {
     const dirs = [...this.directories.values()].sort((a, b) => b.path.length - a.path.length);
+    let sinceYield = 0;
     for (const dir of dirs) {
       if (dir.meta === undefined) continue;
       const abs = this.abs(dir.path);
-      if (this.keepOwnership) await fsp.lchown(abs, dir.meta.uid, dir.meta.gid);
-      await fsp.chmod(abs, dir.meta.mode);
+      if (this.keepOwnership) lchownSync(abs, dir.meta.uid, dir.meta.gid);
+      chmodSync(abs, dir.meta.mode);
       await this.applyXattrs(abs, dir.meta, joinEntryPath(dir.path));
-      await fsp.utimes(abs, dir.meta.mtime, dir.meta.mtime);
+      utimesSync(abs, dir.meta.mtime, dir.meta.mtime);
+      sinceYield += 1;
+      if (sinceYield >= ENTRIES_BETWEEN_YIELDS) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
     }
     if (this.syncEach) {
       for (const dir of dirs) await syncDirectory(this.abs(dir.path), { refuseSymlink: true });
@@ -357,7 +369,7 @@ export async function unpackLayer(source: Readable, options: UnpackOptions): Pro
   const maxEntries = options.maxEntries ?? DEFAULT_LAYER_LIMITS.maxEntries;
   const maxArchiveBytes = options.maxArchiveBytes ?? maxUnpackedBytes + 8192 * maxEntries;
 
-  if ((await lstatOrUndefined(target)) !== undefined) {
+  if (lstatOrUndefined(target) !== undefined) {
     source.destroy();
     throw layerError('RUNTIME_LAYER_EXISTS', digest, `target ${target} already exists`);
   }
@@ -446,6 +458,7 @@ async function streamEntries(
   // before the writer's failure is known: wait for the entry, never take that for an end.
   let entryDone: Promise<void> = Promise.resolve();
   const parserStopped = (): boolean => tarExtract.destroyed || tarExtract.destroying;
+  let entriesSinceYield = 0;
   tarExtract.on('entry', (header, stream, next) => {
     const data = stream as unknown as AsyncIterable<Buffer>;
     // When the parser is destroyed (a refusal), it destroys the entry stream with the same
@@ -458,6 +471,11 @@ async function streamEntries(
       plan = planEntry(headerOf(header), digest, { allowDevices: options.allowDevices ?? false, ignoreUnknownXattrs: options.ignoreUnknownXattrs ?? false });
       writer.tracker.accept(plan);
       await writer.write(plan, data);
+      entriesSinceYield += 1;
+      if (entriesSinceYield >= ENTRIES_BETWEEN_YIELDS) {
+        entriesSinceYield = 0;
+        await yieldToEventLoop();
+      }
       // Entries other than files may still carry data blocks; read past them.
       for await (const _ of data) {
         // discard
