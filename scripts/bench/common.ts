@@ -106,3 +106,15 @@ export function row(label: string, values: readonly number[], refs: ReadonlyArra
   const ratios = refs.map((ref) => (ref && ref.length > 0 ? ` ${(s.median / stats(ref).median).toFixed(2)}× |` : ' |')).join('');
   return `| ${label} | ${unit(s.min)} | ${unit(s.median)} | ${unit(s.max)} |${ratios}`;
 }
+
+/**
+ * PID 1's memory as the goals count it (berth-pid1 plus init's node): resident now, and the
+ * peak since boot (node's VmHWM; berth-pid1 stays at its size), read through the debug shell.
+ */
+export async function initMemoryKb(shell: { check(command: string): Promise<string> }): Promise<{ rssKb: number; peakKb: number }> {
+  const out = await shell.check('cat /proc/1/status /proc/$(cut -d" " -f1 /proc/1/task/1/children)/status | grep -E "^(VmRSS|VmHWM):"');
+  const rss = [...out.matchAll(/VmRSS:\s+(\d+) kB/g)].map((m) => Number(m[1]));
+  const hwm = [...out.matchAll(/VmHWM:\s+(\d+) kB/g)].map((m) => Number(m[1]));
+  if (rss.length !== 2 || hwm.length !== 2) throw new Error(`Cannot read PID 1's memory from:\n${out}`);
+  return { rssKb: (rss[0] ?? 0) + (rss[1] ?? 0), peakKb: (rss[0] ?? 0) + (hwm[1] ?? 0) };
+}

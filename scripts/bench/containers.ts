@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BuiltImage, busyboxEntries, createMachine, DEBUG_SHELL_CONFIG, type DebugShell, HOST_BUSYBOX, TEST_IMAGE_APPLETS, type Vm, writeOciLayout } from '../../vm/src/index.ts';
 import { missingRegistryTools, startRegistry } from '../../qemu-tests/harness/index.ts';
-import { BOOT_TIMEOUT_MS, mib, row } from './common.ts';
+import { BOOT_TIMEOUT_MS, initMemoryKb, mib, row } from './common.ts';
 
 /** Idle containers in the memory boot. */
 const IDLE_CONTAINERS = 8;
@@ -38,6 +38,8 @@ export interface ContainerRun {
   crunKbPerContainer: number;
   berthPullBps: number;
   floorPullBps: number;
+  /** PID 1 (berth-pid1 + node) peak resident memory through the pull and unpack, kB. */
+  initPeakKbPull: number;
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
@@ -207,7 +209,7 @@ export async function prepareBigImage(): Promise<BigImage> {
 }
 
 /** Boot 3: berth pulls and unpacks the big image; then busybox wget | tar of the same layer. */
-async function pull(image: BuiltImage, big: BigImage, run: number): Promise<{ berthBps: number; floorBps: number }> {
+async function pull(image: BuiltImage, big: BigImage, run: number): Promise<{ berthBps: number; floorBps: number; initPeakKb: number }> {
   const config = `${DEBUG_SHELL_CONFIG}registries:\n  "${GUEST_REGISTRY}": { insecure: true }\ncontainers:\n  big:\n    image: ${GUEST_REGISTRY}/bench/big:1\n    network_mode: none\n    stop_grace_period: 1s\n`;
   const machine = await createMachine({ name: `bench-ct-pull-${run}`, image, config, guestForwards: [{ guestAddress: '10.0.2.100', guestPort: 5000, hostPort: big.registryPort }] });
   try {
@@ -218,13 +220,15 @@ async function pull(image: BuiltImage, big: BigImage, run: number): Promise<{ be
     const unpacked = await logTime(shell, '/var/log/berth/init.log', 'msg="Image layers unpacked" container=big');
     const bytes = Number(/bytes=(\d+)/.exec(unpacked.line)?.[1] ?? big.layerBytes);
     const berthBps = bytes / ((unpacked.ms - pulling.ms) / 1000);
+    // Read before the floor runs: node's VmHWM is its peak since boot, the pull's included.
+    const { peakKb: initPeakKb } = await initMemoryKb(shell);
     const out = await shell.check(
       `rm -rf /var/tmp/bench-pull && mkdir -p /var/tmp/bench-pull && s=$(date +%s%N) && busybox wget -q -O - http://${GUEST_REGISTRY}/v2/bench/big/blobs/${big.layerDigest} | busybox tar -xz -C /var/tmp/bench-pull && sync && e=$(date +%s%N) && echo "took_ns=$((e - s))"; rm -rf /var/tmp/bench-pull`,
       { timeoutMs: 300_000 },
     );
     const floorBps = big.layerBytes / (Number(/took_ns=(\d+)/.exec(out)?.[1]) / 1e9);
     await stop(vm);
-    return { berthBps, floorBps };
+    return { berthBps, floorBps, initPeakKb };
   } finally {
     await machine.dispose({ keep: false });
   }
@@ -236,7 +240,7 @@ export async function benchContainers(image: BuiltImage, big: BigImage, run: num
   log(`containers run ${run}: start berth=${start.berthStartMs.toFixed(0)}ms reboot=${start.berthRebootStartMs.toFixed(0)}ms crun=${start.crunStartMs.map((v) => v.toFixed(0)).join(',')}ms`);
   const berthKb = await berthMemory(image, run);
   const p = await pull(image, big, run);
-  log(`containers run ${run}: pull berth=${mib(p.berthBps)}/s floor=${mib(p.floorBps)}/s`);
+  log(`containers run ${run}: pull berth=${mib(p.berthBps)}/s floor=${mib(p.floorBps)}/s init_peak=${(p.initPeakKb / 1024).toFixed(1)} MiB`);
   return {
     berthStartMs: start.berthStartMs,
     berthRebootStartMs: start.berthRebootStartMs,
@@ -245,6 +249,7 @@ export async function benchContainers(image: BuiltImage, big: BigImage, run: num
     crunKbPerContainer: start.crunKbPerContainer,
     berthPullBps: p.berthBps,
     floorPullBps: p.floorBps,
+    initPeakKbPull: p.initPeakKb,
   };
 }
 
@@ -268,5 +273,6 @@ export function containersTable(runs: readonly ContainerRun[], image: BuiltImage
     row(`berth: MemAvailable drop per berth container (${IDLE_CONTAINERS} idle, vs the first boot)`, runs.map((r) => r.berthKbPerContainer), [crunKb], kib),
     row(`floor: busybox wget → tar -xz of the ${mib(BIG_LAYER_BYTES)} random-data layer from the loopback registry (guestfwd)`, floorPull, [], rate),
     row('berth: pull + verify + unpack of the same image', runs.map((r) => r.berthPullBps), [floorPull], rate),
+    row('berth: PID 1 peak memory through that pull and unpack (berth-pid1 RSS + node VmHWM)', runs.map((r) => r.initPeakKbPull), [], kib),
   ].join('\n');
 }

@@ -26,7 +26,7 @@ import { promisify } from 'node:util';
 import { BerthError } from '../../lib/errors.ts';
 import { type BuiltImage, createMachine, freePort, REPO_ROOT, type Vm } from '../../vm/src/index.ts';
 import { guestApiOk, servedRate, servedTimeline, startStaticServer } from '../../qemu-tests/harness/index.ts';
-import { BOOT_TIMEOUT_MS, mib, row } from './common.ts';
+import { BOOT_TIMEOUT_MS, initMemoryKb, mib, row } from './common.ts';
 
 const run = promisify(execFile);
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -72,6 +72,8 @@ export interface UpdateRun {
   rootServedBps: number;
   downloadLatencies: number[];
   failedRequests: number;
+  /** PID 1 (berth-pid1 + node) peak resident memory through the download, verification and slot write, kB. */
+  initPeakKb: number;
 }
 
 /** Sequential GETs at a fixed pace, each stamped with the host's clock. */
@@ -219,6 +221,8 @@ export async function benchUpdate(image: BuiltImage, updateDir: string, variant:
     const written = await mark(vm, /msg="Slot written" slot=b bytes=(\d+) ms=(\d+) bytes_per_s=(\d+) steady_bytes_per_s=(\d+)/, verifying.end);
     const staged = await mark(vm, /msg="Waiting for reboot gates" blocking=manual/, written.end);
     const during = probe.between(verifying.at, staged.at);
+    // Before the CPU floor's own node runs: init's VmHWM is its peak since boot, the update's included.
+    const { peakKb: initPeakKb } = await initMemoryKb(shell);
 
     // The CPU floor, on the downloaded payload while the staged update waits for the operator,
     // with the same HTTP load as during the write (busybox httpd forks per request: guest CPU).
@@ -262,6 +266,7 @@ export async function benchUpdate(image: BuiltImage, updateDir: string, variant:
       rootServedBps,
       downloadLatencies: whileDownloading.latencies,
       failedRequests: quiet.failed + during.failed + whileDownloading.failed,
+      initPeakKb,
     };
     log(
       `update ${variant} run ${runNumber}: total ${(result.totalMs / 1000).toFixed(1)} s, write ${mib(result.writeBps)}/s (floors: disk ${mib(diskFloorBps)}/s, CPU ${mib(cpuFloorBps)}/s), ` +
@@ -317,6 +322,7 @@ export function updateTable(runs: readonly UpdateRun[], image: BuiltImage, accel
       row(`${name}: HTTP p99, no update (same VM)`, quietP99, [], ms),
       row(`${name}: HTTP p99 while the update is applied / no update`, these.map((r) => percentile(r.updateLatencies, 99)), [quietP99], ms),
       row(`${name}: HTTP p50 while the update is applied / no update`, these.map((r) => percentile(r.updateLatencies, 50)), [these.map((r) => percentile(r.quietLatencies, 50))], ms),
+      row(`${name}: PID 1 peak memory through download, verification and slot write (berth-pid1 RSS + node VmHWM)`, these.map((r) => r.initPeakKb), [], (kb) => mib(kb * 1024)),
     );
   }
   const failed = runs.reduce((sum, r) => sum + r.failedRequests, 0);
