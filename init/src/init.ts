@@ -252,8 +252,6 @@ export class Init {
     });
     const config = choice.config;
     this.config = config;
-    // The services' own preparation (the image store, held layers unpacked) overlaps the stages below.
-    this.services.prepare?.(config);
     this.configApplier = createConfigApplier({
       sys,
       logger,

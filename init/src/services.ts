@@ -16,12 +16,6 @@ export interface Services {
    * BERTH-READY (the runtime plugs in here). A rejection fails the boot.
    */
   start?(config: MachineConfig): Promise<void>;
-  /**
-   * Begins in the background what the services can do once the config is read, before the
-   * network is up (the runtime: opens its image store and unpacks the held images' layers).
-   * start() waits for it. Must not throw.
-   */
-  prepare?(config: MachineConfig): void;
   /** The containers and their health, for the console banner after BERTH-READY (the runtime plugs in here). */
   containers?(): Promise<BannerContainer[]>;
   /** Stops every service: polite signal, `graceMs` to exit, then SIGKILL. Never throws. */

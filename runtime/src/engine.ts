@@ -65,14 +65,6 @@ export interface EngineOptions {
   disk?: DiskSpace;
 }
 
-/** The image store as the engine's start opened it: what reconcile() and the containers use. */
-interface EngineParts {
-  images: LocalImages;
-  store: ReturnType<typeof createBlobStore>;
-  registries: Map<string, RegistrySettings>;
-  space: SpaceGuard;
-}
-
 /** How long start() waits for containers without dependencies to come up before BERTH-READY. */
 const START_WAIT_MS = 60_000;
 
@@ -82,9 +74,7 @@ export class Engine {
   private readonly paths: typeof DEFAULT_RUNTIME_PATHS;
   private started = false;
   /** What reconcile() needs of the engine's start (images, blob store, registry settings). */
-  private parts: EngineParts | undefined;
-  /** prepare()'s work, once begun; undefined inside when the image store could not be opened. */
-  private preparing: Promise<EngineParts | undefined> | undefined;
+  private parts: { images: LocalImages; store: ReturnType<typeof createBlobStore>; registries: Map<string, RegistrySettings>; space: SpaceGuard } | undefined;
   /** The image store, once start() has opened it (operator image commands need it). */
   private images: LocalImages | undefined;
   /** Operator start/stop/restart of one container run one at a time per container. */
@@ -95,38 +85,21 @@ export class Engine {
     this.paths = options.paths ?? DEFAULT_RUNTIME_PATHS;
   }
 
-  /**
-   * Begins, in the background, what needs neither the network nor the API: the image store
-   * opened, preloaded images imported, unused ones collected, and the layers of the configured
-   * containers' images already held here unpacked. Init calls it as soon as the config is read,
-   * so at a first boot the unpack overlaps the network stage instead of the container's start;
-   * start() waits for it. Resolves when done and never rejects: a failure is logged, and the
-   * containers' own start tries and reports again.
-   */
-  async prepare(config: MachineConfig): Promise<void> {
-    this.preparing ??= this.prepareImages(config).catch((error: unknown) => {
-      this.logger.error('Container engine not started', { error: describeError(error) });
-      return undefined;
-    });
-    await this.preparing;
-  }
-
   /** Starts the configured containers; resolves when those without dependencies ran or failed. */
   async start(config: MachineConfig): Promise<void> {
     if (this.started) return;
     this.started = true;
     try {
-      await this.prepare(config);
-      const parts = await this.preparing;
-      if (parts !== undefined) await this.startContainers(config, parts);
+      await this.startContainers(config);
     } catch (error) {
       // The host stays up and reachable; the boot gate judges critical containers that never ran.
       this.logger.error('Container engine not started', { error: describeError(error) });
     }
   }
 
-  private async prepareImages(config: MachineConfig): Promise<EngineParts> {
-    if (Object.keys(config.containers).length > 0) this.logRuntimeVersion();
+  private async startContainers(config: MachineConfig): Promise<void> {
+    const names = Object.keys(config.containers);
+    if (names.length > 0) this.logRuntimeVersion();
     await fsp.mkdir(this.paths.layersDir, { recursive: true, mode: 0o700 });
     // A crash mid-unpack leaves .partial directories; they are never used, only removed.
     const removed = await removePartialLayers(this.paths.layersDir);
@@ -142,8 +115,7 @@ export class Engine {
       registry: createRegistryClient({ settings: (registry) => settings.get(registry) }),
       space,
     });
-    const parts = { images, store, registries: settings, space };
-    this.parts = parts;
+    this.parts = { images, store, registries: settings, space };
     await images.load();
     this.images = images;
     await images.importPreloaded(this.paths.preloadDir);
@@ -153,32 +125,6 @@ export class Engine {
         this.paths.layersDir,
       )
       .catch((error: unknown) => this.logger.warn('Garbage collection failed', { error: describeError(error) }));
-    await this.unpackHeldImages(config, images);
-    return parts;
-  }
-
-  /**
-   * Unpacks the layers of every configured image this host holds (pulls wait for the network
-   * and the containers' own start). A failure here is only logged: the container's start
-   * unpacks again and reports it where the container's status shows it.
-   */
-  private async unpackHeldImages(config: MachineConfig, images: LocalImages): Promise<void> {
-    const references = [...new Set(Object.values(config.containers).map((c) => c.image))];
-    for (const reference of references) {
-      try {
-        const image = await images.held(reference);
-        if (image === undefined) continue;
-        const { unpacked } = await images.unpack(image, this.paths.layersDir, reference);
-        if (unpacked.length > 0) this.logger.info('Image layers unpacked', { image: reference, layers: unpacked.length, bytes: unpacked.reduce((n, u) => n + u.unpackedBytes, 0) });
-      } catch (error) {
-        this.logger.warn('Image layers not unpacked ahead of the start', { image: reference, error: describeError(error) });
-      }
-    }
-  }
-
-  private async startContainers(config: MachineConfig, parts: EngineParts): Promise<void> {
-    const names = Object.keys(config.containers);
-    const { images, store } = parts;
     // Containers that kept running while init restarted: adopted, so their network stays.
     const running = await this.findRunning(config);
     if (this.options.attacher?.start !== undefined) {
@@ -410,12 +356,6 @@ export class Engine {
 
   /** Stops every container, dependants before what they depend on. Never throws. */
   async stopAll(graceMs: number): Promise<void> {
-    // A preparation still unpacking holds files on /var, which the shutdown unmounts next.
-    if (this.preparing !== undefined) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.preparing, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-      clearTimeout(timer);
-    }
     const depth = new Map<string, number>();
     const depthOf = (name: string, seen: Set<string>): number => {
       const known = depth.get(name);
@@ -534,13 +474,11 @@ export function createRuntimeServices(
   engine: Engine,
   fallback: { stopAll(graceMs: number): Promise<void> },
 ): {
-  prepare(config: MachineConfig): void;
   start(config: MachineConfig): Promise<void>;
   containers(): Promise<BannerContainer[]>;
   stopAll(graceMs: number): Promise<void>;
 } {
   return {
-    prepare: (config) => void engine.prepare(config),
     start: (config) => engine.start(config),
     containers: () =>
       Promise.resolve(

@@ -341,12 +341,6 @@ export class LocalImages {
     return this.index.images[imageKey(reference)]?.config;
   }
 
-  /** The image a reference names when this host holds it and it reads back whole; never pulls. */
-  async held(reference: string): Promise<ImportedImage | undefined> {
-    const record = this.index.images[imageKey(reference)];
-    return record === undefined ? undefined : this.read(record).catch(() => undefined);
-  }
-
   /**
    * The image a reference names: held locally, else pulled (and remembered). With `layersDir`
    * (a container about to unpack it), a pull is refused unless download and unpacked layers
