@@ -6,8 +6,12 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 
-/** Bytes gathered before a batch is written. */
-export const DEFAULT_BATCH_BYTES = 1024 * 1024;
+/**
+ * Bytes gathered before a batch is written. Larger batches save few calls more and hold more
+ * chunks alive: measured on a 100 MB layer under TCG, 1 MiB batches (with 1 MiB reads) peaked
+ * at 115 MB resident against 80 MB with 256 KiB, for the same time within the noise.
+ */
+export const DEFAULT_BATCH_BYTES = 256 * 1024;
 /** Chunks gathered before a batch is written, well under Linux's IOV_MAX of 1024. */
 const MAX_BATCH_CHUNKS = 256;
 

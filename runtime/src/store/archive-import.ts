@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import { BerthError } from '../../../lib/errors.ts';
 import { digestFile } from '../../../lib/sys/file-digest.ts';
 import { MEDIA_TYPES, parseImageConfig, parseManifest, type ImageManifest } from '../core/manifest.ts';
-import type { BlobStore } from './blobs.ts';
+import { READ_CHUNK_BYTES, type BlobStore } from './blobs.ts';
 import { importOciLayout, type ImportedImage } from './image-layout.ts';
 import { readFileInRoot, resolveInRoot } from './rootfs-read.ts';
 import { LAYER_ROOT_DIR, unpackLayer } from './unpack.ts';
@@ -72,7 +72,7 @@ async function importDockerSave(root: string, store: BlobStore, options: Archive
     if (stat?.isFile() !== true) throw archiveError(`layer ${layerPath} is missing or not a file`);
     const { sha256, size } = await digestFile(hostPath);
     const digest = `sha256:${sha256}`;
-    await store.put({ digest, size }, (offset) => createReadStream(hostPath, { start: offset, highWaterMark: 1024 * 1024 }) as AsyncIterable<Uint8Array>);
+    await store.put({ digest, size }, (offset) => createReadStream(hostPath, { start: offset, highWaterMark: READ_CHUNK_BYTES }) as AsyncIterable<Uint8Array>);
     // docker save writes uncompressed tars, so the blob digest is the diff_id.
     layers.push({ mediaType: 'application/vnd.docker.image.rootfs.diff.tar', digest: digest as `sha256:${string}`, size, compression: 'none' });
   }

@@ -3,7 +3,7 @@
  * hashed with its digest's own algorithm while it streams in and only renamed to its name once
  * its size and digest match the descriptor. Interrupted downloads stay in `<root>/.partial/`
  * and resume from their length; nothing under `sha256/` or `sha512/` is ever unverified.
- * Chunks go to disk in batches of 1 MiB (lib/sys/batched-writer.ts). With a SpaceGuard, every
+ * Chunks go to disk in batches of 256 KiB (lib/sys/batched-writer.ts). With a SpaceGuard, every
  * chunk is charged before it is written, and a blob stopped at the disk reserve leaves no partial behind. Effects: files below `root`.
  */
 import { createReadStream, constants as fsConstants, promises as fsp } from 'node:fs';
@@ -43,6 +43,13 @@ export interface BlobStore {
 
 const PARTIAL_DIR = '.partial';
 const COPY_CHUNK = 1024 * 1024;
+/**
+ * The read size of open(): larger reads cost fewer trips through the stream machinery, but
+ * every chunk is garbage V8 collects late (measured under TCG on a 100 MB layer: 1 MiB reads,
+ * 256 KiB decoder chunks and 1 MiB write batches peaked at 115 MB resident against 80 MB with
+ * 256 KiB, 64 KiB and 256 KiB, for the same time within the noise).
+ */
+export const READ_CHUNK_BYTES = 256 * 1024;
 
 /** The algorithms whose blobs the store holds (parseDigest refuses any other). */
 const STORED_ALGORITHMS: Readonly<Record<DigestAlgorithm, RegExp>> = { sha256: /^[a-f0-9]{64}$/, sha512: /^[a-f0-9]{128}$/ };
@@ -199,7 +206,7 @@ export function createBlobStore(root: string, options: { space?: SpaceGuard } = 
     pathOf,
     has,
     put,
-    open: (digest) => createReadStream(pathOf(digest), { highWaterMark: COPY_CHUNK }),
+    open: (digest) => createReadStream(pathOf(digest), { highWaterMark: READ_CHUNK_BYTES }),
     read,
     list,
     remove: (digest) => fsp.rm(pathOf(digest), { force: true }),

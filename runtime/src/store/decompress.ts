@@ -18,9 +18,9 @@ export const ZSTD_PATH = '/usr/bin/zstd';
 /**
  * The decoder's output chunk (zlib's default is 16 KiB): every chunk is a trip through the
  * stream machinery, the tar parser and the writer, which under emulation costs more than
- * decoding it.
+ * decoding it; larger ones raise the peak memory (store/blobs.ts READ_CHUNK_BYTES).
  */
-const DECOMPRESSED_CHUNK_BYTES = 256 * 1024;
+const DECOMPRESSED_CHUNK_BYTES = 64 * 1024;
 
 /** The compression the first bytes of a blob announce (anything else is taken as plain tar). */
 export function sniffCompression(head: Uint8Array): Compression {

@@ -23,7 +23,7 @@ import {
   type ImageManifest,
   type Platform,
 } from '../core/manifest.ts';
-import type { BlobStore } from './blobs.ts';
+import { READ_CHUNK_BYTES, type BlobStore } from './blobs.ts';
 import { unpackLayer, type UnpackOptions, type UnpackResult } from './unpack.ts';
 
 const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
@@ -56,7 +56,7 @@ async function importBlob(dir: string, store: BlobStore, descriptor: { digest: s
   // The path is built from a validated digest only, so it cannot leave blobs/.
   const path = nodePath.join(dir, 'blobs', algorithm, encoded);
   await regularFile(dir, path);
-  await store.put(descriptor, (offset) => createReadStream(path, { start: offset, highWaterMark: 1024 * 1024 }) as AsyncIterable<Uint8Array>);
+  await store.put(descriptor, (offset) => createReadStream(path, { start: offset, highWaterMark: READ_CHUNK_BYTES }) as AsyncIterable<Uint8Array>);
 }
 
 async function readDocument(dir: string, store: BlobStore, descriptor: Descriptor, maxBytes: number): Promise<Buffer> {
