@@ -333,13 +333,16 @@ await runVmCase(
 
       // The same host, channel metadata that must be refused, each checked at once.
       const entriesBefore = await listBootEntries(shell);
-      fetchedFrom = server.requests.length;
       await publish('1.0.0', staging);
       await replaceChannel(await readFile(join(staging, 'channels', 'stable.json'), 'utf8'));
       from = vm.console.text().length;
       await check();
       const refusal = await vm.waitFor(/msg="Update phase" from=checking to=idle[^\n]*/, 120_000, { from });
       t.match(refusal.match[0], /reason="?downgrade-refused/, 'the downgrade to 1.0.0 is refused');
+      // Counted from here: until the downgrade's check ran (a check waits while another is under
+      // way), the automatic retry 15-30 s after the tampered bundle's failure may still have read
+      // the old channel and fetched 3.0.0's manifest again (seen once in a clean-clone run).
+      fetchedFrom = server.requests.length;
       t.notMatch(vm.console.text(), /msg="Stage step"/, 'nothing staged');
       t.same(await listBootEntries(shell), entriesBefore, `entries untouched (${entriesBefore.join(' ')})`);
       t.same(entriesBefore, ['berth-a.conf', 'berth-b.conf'], 'both slots keep their entries');
@@ -367,7 +370,7 @@ await runVmCase(
       const halted = await vm.waitFor(/msg="Update phase" from=checking to=idle[^\n]*/, 120_000, { from });
       t.match(halted.match[0], /reason="?halted \(3\.0\.0/, 'a halted release is not taken');
       const fetched = server.requests.slice(fetchedFrom).map((r) => r.path);
-      t.ok(fetched.length >= 5 && fetched.every((path) => path === '/channels/stable.json'), `only the channel file was fetched (${[...new Set(fetched)].join(' ')})`);
+      t.ok(fetched.length >= 4 && fetched.every((path) => path === '/channels/stable.json'), `only the channel file was fetched, once or more per check (${[...new Set(fetched)].join(' ')})`);
       // The real 3.0.0 for the next case: its manifest back, and a channel published after the halted one (no halt in it).
       await writeFile(manifestPath, manifest);
       await rm(join(root, 'channels'), { recursive: true, force: true });
