@@ -47,7 +47,8 @@ export type InitErrorCode =
   | 'INIT_CONFIG_URL_TOO_BIG'
   | 'INIT_DATA_PARTITION'
   | 'INIT_ESP_FAILED'
-  | 'INIT_MOUNT_FAILED';
+  | 'INIT_MOUNT_FAILED'
+  | 'INIT_SNAPSHOT_FAILED';
 
 /** init/src/api: what the management API answers (also in the JSON error body the CLI shows). */
 export type ApiErrorCode =

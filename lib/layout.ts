@@ -57,6 +57,8 @@ export const PATHS = {
   libDir: '/usr/lib/berth',
   nodeBinary: '/usr/lib/berth/node/bin/node',
   bundle: '/usr/lib/berth/berth.mjs',
+  /** Init's main as one CommonJS file, which the loader compiles and the startup snapshot is built from. */
+  initBundle: '/usr/lib/berth/berth-init.cjs',
   /** PID 1: reaps, forwards signals, restarts init's Node (native/berth-pid1.c). */
   pid1: '/usr/lib/berth/berth-pid1',
   busybox: '/usr/bin/busybox',
@@ -86,12 +88,20 @@ export const PATHS = {
    */
   compileCacheRun: '/run/berth/node-compile-cache',
   /**
+   * Init's V8 startup snapshot this boot (init/src/startup-snapshot.ts): the initramfs copies the
+   * one kept on /var for this root here; berth-pid1 renames it to `<this>.in-use` and starts
+   * Node from it, and init removes it once running (a leftover one names a start that failed).
+   */
+  startupSnapshotRun: '/run/berth/init-snapshot.blob',
+  /**
    * berth's caches on /var. PID 1 runs what V8 finds in the code cache, so this is berth's own
    * state: never bound into a container.
    */
   cacheDir: '/var/cache/berth',
   /** The code cache kept across boots; init writes it here once the boot settled. */
   compileCacheOnVar: '/var/cache/berth/node-compile-cache',
+  /** The startup snapshot kept across boots, `init-<root hash>.blob`; init builds it once the boot settled. */
+  startupSnapshotOnVar: '/var/cache/berth/node-snapshot',
   /** Generated daemon configs: chronyd and dhcpcd read these. */
   chronyConfig: '/run/berth/chrony.conf',
   dhcpcdConfig: '/run/berth/dhcpcd.conf',

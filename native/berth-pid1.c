@@ -6,7 +6,14 @@
  * to everything, a grace period, SIGKILL, sync, reboot(2). It never exits as PID 1: an
  * exiting PID 1 is a kernel panic.
  *
- * Usage: berth-pid1 -- <program> [args...]
+ * Usage: berth-pid1 [--snapshot <file>] -- <program> [args...]
+ * --snapshot: when <file> exists as Node is started, it is renamed <file>.in-use and Node starts
+ * from that V8 startup snapshot (init/src/startup-snapshot.ts): `--snapshot-blob <file>.in-use
+ * --verify-snapshot-checksum` follow the program, and the last argument (the script) is left
+ * out. Init removes the file first thing; a Node from the snapshot that dies while the file is
+ * still there never ran init (a damaged or mismatched snapshot), so it is started again at
+ * once from the script as the same first start (no restart counted, nothing in the
+ * environment); init sees the file left and drops the kept snapshot.
  * Node's environment gains BERTH_INIT_RESTARTS (restarts so far) and BERTH_INIT_LAST_EXIT
  * (why the previous one ended: exit-code:<n>, signal:<NAME> or heap-exhausted).
  * Outside PID 1 (host tests) it makes itself a child subreaper, never calls reboot(2), and
@@ -232,6 +239,25 @@ static void ordered_power(int cmd, const char *why) {
   exit(70);
 }
 
+/* Node's command line for this start: from the snapshot when it is there (see Usage), else `argv`. */
+static char **child_command(char **argv, const char *snapshot, char **buffer, size_t buffer_len, char *in_use, size_t in_use_len) {
+  if (snapshot == NULL) return argv;
+  size_t argc = 0;
+  while (argv[argc] != NULL) argc++;
+  snprintf(in_use, in_use_len, "%s.in-use", snapshot);
+  /* Room: argv[0], three options, argv[1..argc-2], NULL. */
+  if (argc < 2 || argc + 3 > buffer_len || rename(snapshot, in_use) != 0) return argv;
+  size_t n = 0;
+  buffer[n++] = argv[0];
+  buffer[n++] = "--snapshot-blob";
+  buffer[n++] = in_use;
+  buffer[n++] = "--verify-snapshot-checksum";
+  for (size_t i = 1; i + 1 < argc; i++) buffer[n++] = argv[i];
+  buffer[n] = NULL;
+  log_line("info", "msg=\"Init starts from its startup snapshot\" file=%s", in_use);
+  return buffer;
+}
+
 static pid_t start_child(char **argv, sigset_t *blocked, unsigned restarts, const char *last_exit) {
   pid_t pid = fork();
   if (pid < 0) {
@@ -263,14 +289,23 @@ static pid_t start_child(char **argv, sigset_t *blocked, unsigned restarts, cons
 
 int main(int argc, char **argv) {
   int first = 1;
-  if (argc > 1 && strcmp(argv[1], "--") == 0) first = 2;
+  const char *snapshot = NULL;
+  if (argc > 2 && strcmp(argv[1], "--snapshot") == 0) {
+    snapshot = argv[2];
+    first = 3;
+  }
+  if (argc > first && strcmp(argv[first], "--") == 0) first++;
   if (first >= argc) {
-    log_line("error", "msg=\"Usage: berth-pid1 -- <program> [args...]\"");
+    log_line("error", "msg=\"Usage: berth-pid1 [--snapshot <file>] -- <program> [args...]\"");
     /* Even a wrong command line must not end PID 1; wait for ctrl-alt-del or power. */
     if (getpid() == 1) for (;;) pause();
     return 2;
   }
   char **child_argv = &argv[first];
+  size_t command_len = (size_t)(argc - first) + 4;
+  char **command_buffer = calloc(command_len, sizeof(char *));
+  static char in_use[4096];
+  if (command_buffer == NULL) snapshot = NULL;
   is_pid1 = getpid() == 1;
   if (!is_pid1) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
@@ -306,7 +341,10 @@ int main(int argc, char **argv) {
   char last_exit[64] = "";
   long exits[PID1_MAX_EXITS] = {0};
   int exit_count = 0;
-  pid_t child = start_child(child_argv, &blocked, 0, last_exit);
+  char **first_command = child_command(child_argv, snapshot, command_buffer, command_len, in_use, sizeof in_use);
+  /* Whether the running Node started from the snapshot (see the exit handling below). */
+  int from_snapshot = first_command != child_argv;
+  pid_t child = start_child(first_command, &blocked, 0, last_exit);
   long start_at = child > 0 ? 0 : now_ms() + backoff_first;
 
   for (;;) {
@@ -361,6 +399,22 @@ int main(int argc, char **argv) {
         snprintf(last_exit, sizeof last_exit, "exit-code:%d", code);
       }
       long now = now_ms();
+      if (from_snapshot && access(in_use, F_OK) == 0) {
+        /* Init removes the file first thing: this Node died before init ran (a damaged or
+         * mismatched snapshot). Not a restart of init: start it again at once from the script. */
+        log_line("error", "msg=\"Init's startup snapshot failed, starting from the script\" exit_code=%d signal=%s reason=%s", code, sig != 0 ? signal_name(sig) : "none", last_exit);
+        for (int i = 0; i < tail_count; i++) {
+          char quoted[LINE_MAX_BYTES * 2];
+          quote_into(quoted, sizeof quoted, tail[(tail_next - tail_count + i + TAIL_LINES) % TAIL_LINES]);
+          log_line("error", "msg=\"Init stderr\" line=\"%s\"", quoted);
+        }
+        tail_reset();
+        from_snapshot = 0;
+        last_exit[0] = '\0';
+        child = start_child(child_argv, &blocked, restarts, last_exit);
+        if (child <= 0) start_at = now_ms() + backoff_first;
+        continue;
+      }
       int kept = 0;
       for (int i = 0; i < exit_count; i++) {
         if (now - exits[i] < PID1_WINDOW_MS) exits[kept++] = exits[i];
@@ -386,7 +440,9 @@ int main(int argc, char **argv) {
 
     if (child <= 0 && now_ms() >= start_at) {
       restarts++;
-      child = start_child(child_argv, &blocked, restarts, last_exit);
+      char **command = child_command(child_argv, snapshot, command_buffer, command_len, in_use, sizeof in_use);
+      from_snapshot = command != child_argv;
+      child = start_child(command, &blocked, restarts, last_exit);
       if (child <= 0) start_at = now_ms() + PID1_BACKOFF_MAX_MS;
     }
   }

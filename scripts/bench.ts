@@ -29,14 +29,30 @@ async function rootToInit(vm: Vm): Promise<RootToInit> {
   return { totalMs: initMs - rootMs, toProcessMs: initMs - nodeMs - rootMs, bootstrapMs, loaderMs: entryMs - bootstrapMs, bundleMs: nodeMs - entryMs };
 }
 
+/** PID 1's memory (berth-pid1 + init's Node) right after BERTH-READY, and init's Node alone: anonymous memory (heaps, stacks) and file pages (mostly its binary). */
+interface Pid1Memory {
+  rssKb: number;
+  nodeAnonKb: number;
+  nodeFileKb: number;
+}
+
+async function pid1Memory(vm: Vm): Promise<Pid1Memory> {
+  const shell = await vm.shell();
+  const mem = await shell.run('cat /proc/1/status /proc/$(cut -d" " -f1 /proc/1/task/1/children)/status | grep -E "^(VmRSS|RssAnon|RssFile):"');
+  const rssKb = [...mem.output.matchAll(/VmRSS:\s+(\d+) kB/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+  // Node's own split (the second status): its heaps and stacks, and the pages of the mapped binary it touched.
+  const nodeAnonKb = Number([...mem.output.matchAll(/RssAnon:\s+(\d+) kB/g)].at(-1)?.[1] ?? NaN);
+  const nodeFileKb = Number([...mem.output.matchAll(/RssFile:\s+(\d+) kB/g)].at(-1)?.[1] ?? NaN);
+  return { rssKb, nodeAnonKb, nodeFileKb };
+}
+
 interface BerthBoots {
   first: Sample;
   second: Sample;
-  rssKb: number;
-  /** init's Node alone: anonymous memory (heaps, stacks) and file pages (mostly its binary). */
-  nodeAnonKb: number;
-  nodeFileKb: number;
-  /** Root mounted → Init starting, first boot (compile cache cold) and reboot (warm). */
+  /** After the first boot (Node from the bundle) and the reboot (from init's startup snapshot). */
+  firstMemory: Pid1Memory;
+  secondMemory: Pid1Memory;
+  /** Root mounted → Init starting, first boot (nothing kept) and reboot (from the startup snapshot). */
   firstRootToInit: RootToInit;
   secondRootToInit: RootToInit;
 }
@@ -49,22 +65,18 @@ async function bootBerth(image: BuiltImage, run: number): Promise<BerthBoots> {
     let ready = await vm.waitForReady(BOOT_TIMEOUT_MS);
     const first = { wallMs: performance.now() - started, guestMs: ready.bootMs };
     const firstRootToInit = await rootToInit(vm);
-    const shell = await vm.shell();
-    const mem = await shell.run('cat /proc/1/status /proc/$(cut -d" " -f1 /proc/1/task/1/children)/status | grep -E "^(VmRSS|RssAnon|RssFile):"');
-    const rssKb = [...mem.output.matchAll(/VmRSS:\s+(\d+) kB/g)].reduce((sum, m) => sum + Number(m[1]), 0);
-    // Node's own split (the second status): its heaps and stacks, and the pages of the mapped binary it touched.
-    const nodeAnonKb = Number([...mem.output.matchAll(/RssAnon:\s+(\d+) kB/g)].at(-1)?.[1] ?? NaN);
-    const nodeFileKb = Number([...mem.output.matchAll(/RssFile:\s+(\d+) kB/g)].at(-1)?.[1] ?? NaN);
-    // The reboot starts warm only once init kept what V8 compiled (10 s after READY).
-    await vm.waitFor(/msg="Compile cache saved"/, 120_000);
+    const firstMemory = await pid1Memory(vm);
+    // The reboot starts from init's startup snapshot only once init built it (after the code cache, 10 s after READY).
+    await vm.waitFor(/msg="Startup snapshot saved"/, 240_000);
     await vm.powerdown();
     started = performance.now();
     vm = await machine.boot();
     ready = await vm.waitForReady(BOOT_TIMEOUT_MS);
     const second = { wallMs: performance.now() - started, guestMs: ready.bootMs };
     const secondRootToInit = await rootToInit(vm);
+    const secondMemory = await pid1Memory(vm);
     await vm.powerdown();
-    return { first, second, rssKb, nodeAnonKb, nodeFileKb, firstRootToInit, secondRootToInit };
+    return { first, second, firstMemory, secondMemory, firstRootToInit, secondRootToInit };
   } finally {
     await machine.dispose({ keep: false });
   }
@@ -123,9 +135,8 @@ async function benchBoot(): Promise<void> {
   const floorSamples: Sample[] = [];
   const berthFirst: Sample[] = [];
   const berthSecond: Sample[] = [];
-  const rss: number[] = [];
-  const nodeAnon: number[] = [];
-  const nodeFile: number[] = [];
+  const firstMemory: Pid1Memory[] = [];
+  const secondMemory: Pid1Memory[] = [];
   const firstRootToInit: RootToInit[] = [];
   const secondRootToInit: RootToInit[] = [];
   for (let run = 1; run <= RUNS; run += 1) {
@@ -133,9 +144,8 @@ async function benchBoot(): Promise<void> {
     const b = await bootBerth(image, run);
     berthFirst.push(b.first);
     berthSecond.push(b.second);
-    rss.push(b.rssKb);
-    nodeAnon.push(b.nodeAnonKb);
-    nodeFile.push(b.nodeFileKb);
+    firstMemory.push(b.firstMemory);
+    secondMemory.push(b.secondMemory);
     firstRootToInit.push(b.firstRootToInit);
     secondRootToInit.push(b.secondRootToInit);
     process.stderr.write(`run ${run}/${RUNS} done\n`);
@@ -151,15 +161,20 @@ async function benchBoot(): Promise<void> {
   console.log(row('berth reboot: QEMU start → BERTH-READY', berthSecond.map((s) => s.wallMs), floorSamples.map((s) => s.wallMs)));
   console.log(row('berth reboot: kernel start → BERTH-READY (boot_ms)', berthSecond.map((s) => s.guestMs), floorSamples.map((s) => s.guestMs)));
   const part = (runs: RootToInit[], key: keyof RootToInit) => runs.map((r) => r[key]);
-  console.log(row('berth first boot: root mounted → Init starting (guest clock; Node start-up, compile cache cold)', part(firstRootToInit, 'totalMs')));
-  console.log(row('berth reboot: root mounted → Init starting (compile cache warm) / first boot', part(secondRootToInit, 'totalMs'), part(firstRootToInit, 'totalMs')));
+  console.log(row('berth first boot: root mounted → Init starting (guest clock; Node start-up, nothing kept yet)', part(firstRootToInit, 'totalMs')));
+  console.log(row("berth reboot: root mounted → Init starting (from init's startup snapshot) / first boot", part(secondRootToInit, 'totalMs'), part(firstRootToInit, 'totalMs')));
   console.log(row('of it, reboot: root mounted → Node process start (initramfs tail, switch_root, berth-pid1) / first boot', part(secondRootToInit, 'toProcessMs'), part(firstRootToInit, 'toProcessMs')));
   console.log(row("of it, reboot: Node's V8 and bootstrap (Node's clock) / first boot", part(secondRootToInit, 'bootstrapMs'), part(firstRootToInit, 'bootstrapMs')));
-  console.log(row('of it, reboot: module loader → berth.mjs / first boot', part(secondRootToInit, 'loaderMs'), part(firstRootToInit, 'loaderMs')));
-  console.log(row("of it, reboot: init's bundle loaded (berth.mjs → Init starting) / first boot", part(secondRootToInit, 'bundleMs'), part(firstRootToInit, 'bundleMs')));
-  console.log(row('PID 1 memory after boot (berth-pid1 + node RSS)', rss, undefined, (kb) => mib(kb * 1024)));
-  console.log(row("of it init's Node, anonymous (RssAnon: heaps, stacks)", nodeAnon, undefined, (kb) => mib(kb * 1024)));
-  console.log(row("of it init's Node, file pages (RssFile: the binary's touched pages)", nodeFile, undefined, (kb) => mib(kb * 1024)));
+  console.log(row('of it, reboot: module loader → berth.mjs (none from the snapshot) / first boot', part(secondRootToInit, 'loaderMs'), part(firstRootToInit, 'loaderMs')));
+  console.log(row("of it, reboot: init's bundle loaded (berth.mjs or the snapshot's main → Init starting) / first boot", part(secondRootToInit, 'bundleMs'), part(firstRootToInit, 'bundleMs')));
+  const memory = (runs: Pid1Memory[], key: keyof Pid1Memory) => runs.map((m) => m[key]);
+  const inMib = (kb: number) => mib(kb * 1024);
+  console.log(row('PID 1 memory after the first boot (berth-pid1 + node RSS)', memory(firstMemory, 'rssKb'), undefined, inMib));
+  console.log(row("of it init's Node, anonymous (RssAnon: heaps, stacks)", memory(firstMemory, 'nodeAnonKb'), undefined, inMib));
+  console.log(row("of it init's Node, file pages (RssFile: the binary's touched pages)", memory(firstMemory, 'nodeFileKb'), undefined, inMib));
+  console.log(row("PID 1 memory after a reboot (Node from init's startup snapshot)", memory(secondMemory, 'rssKb'), undefined, inMib));
+  console.log(row("of it init's Node, anonymous (RssAnon: heaps, stacks)", memory(secondMemory, 'nodeAnonKb'), undefined, inMib));
+  console.log(row("of it init's Node, file pages (RssFile: the binary's touched pages)", memory(secondMemory, 'nodeFileKb'), undefined, inMib));
   console.log('\n| size | bytes |');
   console.log('|---|---|');
   console.log(`| root image (squashfs + verity), per slot | ${mib(image.manifest.rootImage.sizeBytes)} |`);

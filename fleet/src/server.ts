@@ -4,12 +4,12 @@
  * every route checks it before touching etcd. Stateless: all state is in etcd, so replicas
  * may come and go. Effects: listens on a TCP port, etcd through FleetStore, a periodic sweep.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { BerthError, describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
+import { httpModule, httpsModule } from '../../lib/sys/lazy-builtins.ts';
 import { FLEETLOCK_GROUP_PATTERN, FLEETLOCK_ROUTES, HALT_REFUSAL_STATUS, REPORT_ROUTE, haltRefusal, hasFleetLockHeader, parseFleetLockRequest, parseHostReport, type FleetLockErrorKind } from '../../lib/fleet/protocol.ts';
 import { DEFAULT_HALT_POLICY, checkHaltPolicy, type HaltPolicy } from './core/halt-policy.ts';
 import { DEFAULT_PREFIX } from './core/keys.ts';
@@ -309,7 +309,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<RunningCo
     });
   };
   const server: Server = o.tls
-    ? createHttpsServer(
+    ? httpsModule().createServer(
         {
           cert: o.tls.certPem,
           key: o.tls.keyPem,
@@ -319,7 +319,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<RunningCo
         },
         handler,
       )
-    : createHttpServer(handler);
+    : httpModule().createServer(handler);
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -7,5 +7,5 @@ export { loadProfileFile } from './profile/load.ts';
 export type { BuildProfile } from './profile/profile.ts';
 export { ROOT_SQUASHFS_COMPRESSION, type RootFilesystem } from './steps/root-image.ts';
 export { BUNDLE_DIR_NAME, emitUpdateBundle, type EmitBundleInput } from './update-bundle.ts';
-export { BUNDLE_ENTRIES, BUNDLE_SPLITTING, INIT_BUNDLE_ENTRIES, isBundleOutput } from './steps/bundle.ts';
+export { BUNDLE_ENTRIES, BUNDLE_SPLITTING, INIT_BUNDLE_ENTRIES, isBundleOutput, unsnapshottableImports, withModuleObject } from './steps/bundle.ts';
 export { nativeCompileArgv } from './steps/native.ts';

@@ -82,9 +82,10 @@ export interface InitOptions {
   /**
    * Node's own start-up on its clock (ms since the process started): bootstrap done, berth.mjs
    * reached, and now. "Init starting" prints them (node_bootstrap_ms, node_entry_ms, node_ms), so
-   * `berth analyze boot` and the bench split Node's start-up from loading berth's bundle.
+   * `berth analyze boot` and the bench split Node's start-up from loading berth's bundle; `from`
+   * (node_from) says whether Node started from init's startup snapshot or the bundle.
    */
-  nodeStartup?: () => { bootstrapMs: number; entryMs: number; nowMs: number };
+  nodeStartup?: () => { bootstrapMs: number; entryMs: number; nowMs: number; from?: string };
   /** This process's memory for the status (main.ts passes process.memoryUsage). */
   memory?: () => { rssBytes: number; heapUsedBytes: number };
   /** Called when the debug shell is enabled (main.ts arms the test-only crash triggers, debug-triggers.ts). */
@@ -159,7 +160,7 @@ export class Init {
       this.logger.info(restart ? 'Init restarting' : 'Init starting', {
         pid: this.options.pid,
         t_ms: tMs,
-        ...(node ? { node_ms: node.nowMs, node_bootstrap_ms: node.bootstrapMs, node_entry_ms: node.entryMs } : {}),
+        ...(node ? { node_ms: node.nowMs, node_bootstrap_ms: node.bootstrapMs, node_entry_ms: node.entryMs, ...(node.from ? { node_from: node.from } : {}) } : {}),
         ...(restart ? { restarts: restart.count, reason: restart.lastExit } : {}),
       });
       const identity = await this.bootStages();

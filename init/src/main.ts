@@ -1,13 +1,14 @@
 /**
  * Init's main (berth-init.cjs), compiled and called by /usr/lib/berth/berth.mjs (boot.ts) with
- * the code cache the previous boot kept; berth-pid1 (native/berth-pid1.c) runs
- * `node --max-old-space-size=192 --enable-source-maps /usr/lib/berth/berth.mjs`. The only
+ * the code cache the previous boot kept, or called as the main of init's startup snapshot
+ * (startup-snapshot.ts) when berth-pid1 (native/berth-pid1.c) starts Node from one; otherwise
+ * berth-pid1 runs `node --max-old-space-size=192 --enable-source-maps /usr/lib/berth/berth.mjs`. The only
  * place that reads argv, env and process, builds the real effects, installs signal and
  * error handlers, and keeps the process alive. If Node dies anyway, berth-pid1 starts it
  * again with BERTH_INIT_RESTARTS/BERTH_INIT_LAST_EXIT set, and init runs its restart path.
  */
 import { describeError } from '../../lib/errors.ts';
-import { PATHS } from '../../lib/layout.ts';
+import { CMDLINE_KEYS, PATHS } from '../../lib/layout.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { createCniAttacher, createRuntimeServices, createRuntimeSys, Engine } from '../../runtime/src/index.ts';
 import { runSlotWriter, SLOT_WRITER_COMMAND } from '../../updater/src/host.ts';
@@ -20,7 +21,11 @@ import { createInitLog } from './logging.ts';
 import { saveCodeCache, type LoadedBundle } from './code-cache.ts';
 import { armDebugTriggers } from './debug-triggers.ts';
 import { createCgroupServices } from './services.ts';
-import type { NodeStartup } from './node-start.ts';
+import { readNodeStartup, type NodeStartup } from './node-start.ts';
+import { mapStackTraces } from './stack-traces.ts';
+import { buildStartupSnapshot, dropKeptSnapshots, onSnapshotStart, settleSnapshotAtStart, startupSnapshotFileName, type NodeStartedFrom } from './startup-snapshot.ts';
+import { parseKernelCommandLine } from '../../lib/boot-entry.ts';
+import { KERNEL_PATHS } from './core/tools.ts';
 import { createNodeSys } from './sys/node.ts';
 import { createUpdaterHost } from './update.ts';
 import { startWatchdog } from './watchdog.ts';
@@ -37,10 +42,10 @@ const SHUTDOWN_DEADLINE_MS = 120_000;
 /** After BERTH-READY, the boot's modules are compiled when this has passed: then the compile cache is saved. */
 const COMPILE_CACHE_SAVE_DELAY_MS = 10_000;
 
-/** What the loader (boot.ts) hands init's bundle: Node's start-up figures and the compiled bundle's code cache. */
+/** What the loader (boot.ts) hands init's bundle: Node's start-up figures and the compiled bundle's code cache (none from a snapshot). */
 export interface LoaderContext {
   nodeStartup: NodeStartup;
-  codeCache: Pick<LoadedBundle<unknown>, 'cache' | 'createCache' | 'cacheName'>;
+  codeCache?: Pick<LoadedBundle<unknown>, 'cache' | 'createCache' | 'cacheName'>;
 }
 
 /** berth-init.cjs's exports, as boot.ts calls them. */
@@ -50,7 +55,7 @@ export interface InitBundle {
 
 /** Keeps on /var the code cache of everything V8 compiled this boot (code-cache.ts); the initramfs copies it to /run for the next boot. */
 async function keepCodeCache(logger: Logger, codeCache: LoaderContext['codeCache']): Promise<void> {
-  if (codeCache.cache === 'off') return;
+  if (codeCache === undefined || codeCache.cache === 'off') return;
   try {
     const saved = await saveCodeCache(codeCache.createCache(), codeCache.cacheName, PATHS.compileCacheOnVar);
     logger.info('Compile cache saved', { bytes: saved.bytes, removed: saved.removed, at_boot: codeCache.cache });
@@ -60,7 +65,31 @@ async function keepCodeCache(logger: Logger, codeCache: LoaderContext['codeCache
   }
 }
 
+/**
+ * Keeps on /var a startup snapshot of init for this root (startup-snapshot.ts), unless Node
+ * started from one; after a start from one failed, drops it instead, and the next boot builds
+ * a new one.
+ */
+async function keepStartupSnapshot(logger: Logger, readCmdline: () => Promise<string>, startedFrom: NodeStartedFrom): Promise<void> {
+  if (startedFrom === 'snapshot') return;
+  try {
+    if (startedFrom === 'snapshot-failed') {
+      const removed = await dropKeptSnapshots(PATHS.startupSnapshotOnVar);
+      logger.warn('Startup snapshot dropped', { reason: 'start-failed', removed });
+      return;
+    }
+    const rootHash = parseKernelCommandLine(await readCmdline()).get(CMDLINE_KEYS.rootHash) ?? '';
+    const startedAt = performance.now();
+    const built = await buildStartupSnapshot({ nodeBinary: process.execPath, bundle: PATHS.initBundle, keptDir: PATHS.startupSnapshotOnVar, fileName: startupSnapshotFileName(rootHash) });
+    logger.info('Startup snapshot saved', { bytes: built.bytes, removed: built.removed, duration_ms: Math.round(performance.now() - startedAt) });
+  } catch (error) {
+    // Only the next boot's start-up gets slower: it runs the bundle.
+    logger.warn('Startup snapshot not saved', { error: describeError(error) });
+  }
+}
+
 function runInit(loader: LoaderContext): void {
+  const startedFrom = settleSnapshotAtStart(loader.codeCache === undefined, PATHS.startupSnapshotRun);
   // Each power button stream holds a libuv pool thread in a blocking read(2); keep room for fs work.
   // Read when the pool first starts, which has not happened yet.
   process.env.UV_THREADPOOL_SIZE ??= '8';
@@ -95,7 +124,7 @@ function runInit(loader: LoaderContext): void {
     pid: process.pid,
     log,
     ...(restart ? { restart } : {}),
-    nodeStartup: () => ({ ...loader.nodeStartup, nowMs: Math.round(performance.now()) }),
+    nodeStartup: () => ({ ...loader.nodeStartup, nowMs: Math.round(performance.now()), from: startedFrom }),
     onDebugShell: () => armDebugTriggers(log.logger),
     // berth-pid1 starts init again; its restart line says exit-code:70.
     exitForRestart: () => process.exit(EXIT_FOR_RESTART),
@@ -108,7 +137,9 @@ function runInit(loader: LoaderContext): void {
     blessBoot: (slot) => updater.bless(slot),
     onReady: (ready) => {
       updater.start(ready);
-      setTimeout(() => void keepCodeCache(log.logger, loader.codeCache), COMPILE_CACHE_SAVE_DELAY_MS).unref();
+      setTimeout(() => {
+        void keepCodeCache(log.logger, loader.codeCache).then(() => keepStartupSnapshot(log.logger, () => sys.fs.readText(KERNEL_PATHS.cmdline), startedFrom));
+      }, COMPILE_CACHE_SAVE_DELAY_MS).unref();
     },
     reconcileContainers: (config, changes) => engine.reconcile(config, changes),
     startApi: (options) => startApi({ ...options, containers: containerControlOf(engine), images: imageControlOf(engine), updater }),
@@ -168,3 +199,11 @@ export function main(argv: readonly string[], loader: LoaderContext): void {
     process.stderr.write(`berth init: ${describeError(error)}\n`);
   }
 }
+
+// Evaluated for a startup snapshot (`node --build-snapshot berth-init.cjs`, startup-snapshot.ts):
+// a boot from it calls this. argv has no script: Node's own path, then the arguments.
+onSnapshotStart(() => {
+  const nodeStartupNow = readNodeStartup();
+  mapStackTraces(PATHS.initBundle);
+  main(process.argv.slice(1), { nodeStartup: nodeStartupNow });
+});

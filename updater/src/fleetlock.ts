@@ -8,8 +8,8 @@
  * since fetch cannot present one. Effects: HTTP requests to the configured server only.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { BerthError } from '../../lib/errors.ts';
+import { httpsModule } from '../../lib/sys/lazy-builtins.ts';
 import { FLEETLOCK_HEADER, FLEETLOCK_ROUTES, REPORT_ROUTE, hostIdOfCommonName, parseHaltRefusal, type HaltInfo, type HostStatus } from '../../lib/fleet/protocol.ts';
 import { isFleetLockGroupName } from './core/fleetlock-names.ts';
 
@@ -171,13 +171,13 @@ export function createFleetLockClient(options: FleetLockOptions): Required<Fleet
   const body = fleetLockBody(options.nodeId, options.group);
   const tls = options.tls;
   // One keep-alive agent per client: the mTLS handshake is paid once, not per request.
-  const agent = tls ? new HttpsAgent({ keepAlive: true, maxSockets: 2, ...(tls.caPem ? { ca: tls.caPem } : {}), ...(tls.certPem ? { cert: tls.certPem, key: tls.keyPem } : {}) }) : undefined;
+  const agent = tls ? new (httpsModule().Agent)({ keepAlive: true, maxSockets: 2, ...(tls.caPem ? { ca: tls.caPem } : {}), ...(tls.certPem ? { cert: tls.certPem, key: tls.keyPem } : {}) }) : undefined;
   const headers = { [FLEETLOCK_HEADER]: 'true', 'content-type': 'application/json' };
 
   /** POST through node:https with the client certificate. A 3xx comes back as is: it is never followed. */
   const postHttps = (url: string, text: string): Promise<RawAnswer> =>
     new Promise((resolve, reject) => {
-      const req = httpsRequest(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(text)) }, timeout: timeoutMs }, (res) => {
+      const req = httpsModule().request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(text)) }, timeout: timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);

@@ -8,7 +8,8 @@
  *   with vm.Script and a V8 code cache taken after the boot ran (init/src/code-cache.ts), which
  *   an ES module cannot have (Node's compile cache of a module holds only its top level).
  * Effects: esbuild writes the files and their maps. Build-only packages must never reach the
- * bundle: both metafiles are checked.
+ * bundle, nor node:http(s) the top level of berth-init.cjs (init's startup snapshot): the
+ * metafiles are checked.
  */
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -30,11 +31,42 @@ export const BUNDLE_SPLITTING = { splitting: true, chunkNames: `${BUNDLE_NAME}-[
 export function isBundleOutput(name: string): boolean {
   return name.startsWith(BUNDLE_NAME) && /\.[cm]js(\.map)?$/.test(name);
 }
+/**
+ * Built-ins Node's snapshot builder cannot hold (their parsers are native state): init's
+ * startup snapshot evaluates berth-init.cjs there, so it must load them lazily (lib/sys/lazy-builtins.ts).
+ */
+export const UNSNAPSHOTTABLE_BUILTINS = ['http', 'https', 'http2'].flatMap((name) => [name, `node:${name}`]);
+/**
+ * Added to berth-init.cjs's first line, after its "use strict" (an esbuild banner would come
+ * before it and turn strict mode off): Node's snapshot builder (init's startup snapshot) runs
+ * the file with require but no module object, which the bundle's top level assigns to. Where a
+ * CommonJS wrapper gives one, the `var` shares the parameter's binding and keeps it. On the
+ * same line, so the source map's lines stay right.
+ */
+export const INIT_MODULE_OBJECT = "var module = typeof module === 'object' && module !== null ? module : { exports: {} };";
+
+/** Puts INIT_MODULE_OBJECT after the bundle's "use strict". */
+export function withModuleObject(bundle: string): string {
+  const directive = '"use strict";\n';
+  if (!bundle.startsWith(directive)) throw new BerthError('BUILD_STEP_FAILED', 'berth-init.cjs does not start with "use strict": esbuild\'s CommonJS output changed, see INIT_MODULE_OBJECT');
+  return `"use strict"; ${INIT_MODULE_OBJECT}\n${bundle.slice(directive.length)}`;
+}
+
+async function giveModuleObject(file: string): Promise<void> {
+  const { readFile, writeFile } = await import('node:fs/promises');
+  await writeFile(file, withModuleObject(await readFile(file, 'utf8')));
+}
 const FORBIDDEN_IN_BUNDLE = ['node_modules/zx/', 'node_modules/esbuild/', 'node_modules/tap/', 'image-builder/', 'qemu-tests/'];
 
 /** esbuild options both builds share. */
 function commonOptions(target: string) {
   return { bundle: true, platform: 'node', target, sourcemap: 'linked', sourcesContent: false, metafile: true, legalComments: 'none', logLevel: 'silent' } as const;
+}
+
+/** The built-ins a bundle requires when it is evaluated that a startup snapshot cannot hold. */
+export function unsnapshottableImports(metafile: { outputs: Record<string, { imports: { path: string; external?: boolean }[] }> }): string[] {
+  const paths = Object.values(metafile.outputs).flatMap((output) => output.imports.filter((i) => i.external === true).map((i) => i.path));
+  return [...new Set(paths.filter((p) => UNSNAPSHOTTABLE_BUILTINS.includes(p)))];
 }
 
 function checkNoBuildOnlyCode(inputs: string[]): void {
@@ -80,7 +112,14 @@ export async function bundleBerth(
       // Bundled CommonJS dependencies still call require() for Node built-ins.
       banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
     });
-    const init = await build({ ...commonOptions(target), entryPoints: resolve(initEntries), outdir: dir, outExtension: { '.js': '.cjs' }, format: 'cjs' });
+    const init = await build({
+      ...commonOptions(target),
+      entryPoints: resolve(initEntries),
+      outdir: dir,
+      outExtension: { '.js': '.cjs' },
+      format: 'cjs',
+    });
+    await giveModuleObject(path.join(dir, 'berth-init.cjs'));
     // CommonJS has no import.meta: code that needs it must not end up in berth-init.cjs silently empty.
     const importMeta = init.warnings.filter((w) => /import\.meta/.test(w.text));
     if (importMeta.length > 0) {
@@ -90,6 +129,13 @@ export async function bundleBerth(
       );
     }
     checkNoBuildOnlyCode([...Object.keys(loader.metafile.inputs), ...Object.keys(init.metafile.inputs)]);
+    const unsnapshottable = unsnapshottableImports(init.metafile);
+    if (unsnapshottable.length > 0) {
+      throw new BerthError(
+        'BUILD_STEP_FAILED',
+        `berth-init.cjs loads ${unsnapshottable.join(', ')} when evaluated, which Node cannot put in init's startup snapshot: load it when first used (lib/sys/lazy-builtins.ts)`,
+      );
+    }
   });
   return { file: path.join(result.dir, `${BUNDLE_NAME}.mjs`), key, cached: result.cached };
 }

@@ -4,11 +4,12 @@
  * Effects: sockets (node:http, node:https), the socket file's mode.
  */
 import { chmod, mkdir, unlink } from 'node:fs/promises';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { describeError } from '../../../lib/errors.ts';
 import type { Logger } from '../../../lib/log.ts';
+import { httpModule, httpsModule } from '../../../lib/sys/lazy-builtins.ts';
 import { ApiError, MAX_BODY_BYTES, errorBody, parseBody, parseQuery, type ApiResponse, type HttpMethod, type Router } from './core/router.ts';
 
 /** A listening server; close() stops accepting and ends open follow streams. */
@@ -124,7 +125,7 @@ function track(server: http.Server): Set<import('node:net').Socket> {
 export async function listenUnix(path: string, handler: http.RequestListener): Promise<Listener> {
   await mkdir(path.slice(0, path.lastIndexOf('/')), { recursive: true, mode: 0o755 });
   await unlink(path).catch(() => undefined);
-  const server = http.createServer(handler);
+  const server = httpModule().createServer(handler);
   const sockets = track(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -147,7 +148,7 @@ export interface TlsMaterial {
 
 /** Serves HTTPS on host:port, admitting only clients with a certificate from `clientCaPem`. */
 export async function listenTls(host: string, port: number, tls: TlsMaterial, handler: http.RequestListener, logger: Logger): Promise<Listener> {
-  const server = https.createServer(
+  const server = httpsModule().createServer(
     { cert: tls.certPem, key: tls.keyPem, ca: tls.clientCaPem, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' },
     handler,
   );

@@ -33,8 +33,8 @@ interface Run {
   exited: Promise<number | null>;
 }
 
-function run(pid1: string, program: string, env: Record<string, string> = {}): Run {
-  const child = spawn(pid1, ['--', program], { env: { PATH: '/usr/bin:/bin', BERTH_PID1_TEST_BACKOFF_MS: '20', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(pid1: string, program: string, env: Record<string, string> = {}, args: { pid1?: string[]; program?: string[] } = {}): Run {
+  const child = spawn(pid1, [...(args.pid1 ?? []), '--', program, ...(args.program ?? [])], { env: { PATH: '/usr/bin:/bin', BERTH_PID1_TEST_BACKOFF_MS: '20', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -121,6 +121,54 @@ void t.test('berth-pid1', async (t) => {
     t.match(r.err(), /signal=SIGABRT reason=heap-exhausted restart=2/);
   });
 
+  await t.test('with --snapshot, a Node that dies before init removed the snapshot is started again at once from the script, as the first start', async (t) => {
+    const snapshot = path.join(dir, 'broken-snapshot.blob');
+    writeFileSync(snapshot, 'heap');
+    const init = script(
+      dir,
+      'snap-broken.sh',
+      ['echo "args=$* restarts=${BERTH_INIT_RESTARTS:-0}"', 'if [ "$1" = --snapshot-blob ]; then echo "read=$(cat "$2")"; echo "damaged heap" >&2; exit 3; fi', 'exec sleep 30'].join('\n'),
+    );
+    const r = run(pid1, init, {}, { pid1: ['--snapshot', snapshot], program: ['--max-old-space-size=192', '/usr/lib/berth/berth.mjs'] });
+    t.teardown(() => stop(r));
+    await until('the start from the script', () => r.out().split('\n').length > 3);
+    t.same(
+      r.out().trim().split('\n'),
+      [
+        `args=--snapshot-blob ${snapshot}.in-use --verify-snapshot-checksum --max-old-space-size=192 restarts=0`,
+        'read=heap',
+        'args=--max-old-space-size=192 /usr/lib/berth/berth.mjs restarts=0',
+      ],
+      'the snapshot options follow the program and the script is left out; the second start runs the script and is no restart',
+    );
+    t.match(r.err(), /msg="Init starts from its startup snapshot" file=\S+broken-snapshot\.blob\.in-use/);
+    t.match(r.err(), /msg="Init's startup snapshot failed, starting from the script" exit_code=3 signal=none reason=exit-code:3/);
+    t.match(r.err(), /msg="Init stderr" line="damaged heap"/);
+    t.notMatch(r.err(), /Init exited, restarting/);
+    t.same(readdirSync(dir).filter((f) => f.startsWith('broken-snapshot')), ['broken-snapshot.blob.in-use'], 'the used file stays: init reads it as the failed start');
+  });
+
+  await t.test('with --snapshot, an init that ran (removed the file) and died is restarted as usual, from the script', async (t) => {
+    const snapshot = path.join(dir, 'good-snapshot.blob');
+    writeFileSync(snapshot, 'heap');
+    const init = script(dir, 'snap-good.sh', ['echo "args=$* restarts=${BERTH_INIT_RESTARTS:-0}"', 'if [ "$1" = --snapshot-blob ]; then rm "$2"; exit 3; fi', 'exec sleep 30'].join('\n'));
+    const r = run(pid1, init, {}, { pid1: ['--snapshot', snapshot], program: ['/usr/lib/berth/berth.mjs'] });
+    t.teardown(() => stop(r));
+    await until('the restart', () => r.out().split('\n').length > 2);
+    t.same(r.out().trim().split('\n'), [`args=--snapshot-blob ${snapshot}.in-use --verify-snapshot-checksum restarts=0`, 'args=/usr/lib/berth/berth.mjs restarts=1']);
+    t.match(r.err(), /msg="Init exited, restarting" exit_code=3 /);
+    t.notMatch(r.err(), /snapshot failed/);
+  });
+
+  await t.test('with --snapshot and no snapshot file, init runs the script', async (t) => {
+    const init = script(dir, 'nosnap.sh', ['echo "args=$*"', 'exec sleep 30'].join('\n'));
+    const r = run(pid1, init, {}, { pid1: ['--snapshot', path.join(dir, 'absent.blob')], program: ['/usr/lib/berth/berth.mjs'] });
+    t.teardown(() => stop(r));
+    await until('the start', () => r.out().includes('args='));
+    t.equal(r.out().trim(), 'args=/usr/lib/berth/berth.mjs');
+    t.notMatch(r.err(), /startup snapshot/);
+  });
+
   await t.test('orphans left by init are reaped', async (t) => {
     const init = script(dir, 'orphans.sh', ['for i in 1 2 3; do sh -c "sleep 0.2 &"; done', 'echo spawned', 'exec sleep 30'].join('\n'));
     const r = run(pid1, init);
@@ -169,6 +217,6 @@ void t.test('berth-pid1', async (t) => {
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     t.equal(code, 2);
-    t.match(err, /Usage: berth-pid1 -- <program>/);
+    t.match(err, /Usage: berth-pid1 \[--snapshot <file>\] -- <program>/);
   });
 });

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { build } from 'esbuild';
-import { BUNDLE_ENTRIES, BUNDLE_SPLITTING, INIT_BUNDLE_ENTRIES, isBundleOutput } from '../../../image-builder/src/index.ts';
+import { BUNDLE_ENTRIES, BUNDLE_SPLITTING, INIT_BUNDLE_ENTRIES, isBundleOutput, unsnapshottableImports } from '../../../image-builder/src/index.ts';
 
 // The image builder bundles init/src/boot.ts (the loader, ESM) and main.ts (init, one CommonJS file)
 // the same way; build-only packages must never reach the runtime bundle, and what only the probe
@@ -39,6 +39,22 @@ void t.test('boot.ts bundles into berth.mjs and a lazy probe chunk, main.ts into
   const initEntry = init.metafile.outputs['out-test/berth-init.cjs'];
   const inInit = Object.keys(initEntry?.inputs ?? {});
   t.ok(inInit.includes('init/src/main.ts'), 'init is in berth-init.cjs');
+  t.same(unsnapshottableImports(init.metafile), [], 'berth-init.cjs loads node:http and node:https only when used: its startup snapshot cannot hold them');
+  t.same(
+    unsnapshottableImports({
+      outputs: {
+        a: {
+          imports: [
+            { path: 'node:https', external: true },
+            { path: 'node:fs', external: true },
+            { path: 'http', external: true },
+          ],
+        },
+      },
+    }),
+    ['node:https', 'http'],
+    'the check names what a bundle would load',
+  );
   t.same(
     inInit.filter((path) => path.includes('systeminformation') || path === 'init/src/api/probe.ts'),
     [],
