@@ -69,6 +69,20 @@ void t.test("Node's start-up split by the figures of the Init starting line", as
   t.equal(nodeStartupBars({ nowMs: 2000, bootstrapMs: 1400, entryMs: 1300 }, 5040, 2800), undefined);
 });
 
+void t.test("Node's start-up from init's startup snapshot: bootstrap with the snapshot, then init's main", async (t) => {
+  const split = [
+    { label: 'initramfs: switch_root, berth-pid1', group: 'initramfs', startMs: 2800, endMs: 3040 },
+    { label: "node: V8, bootstrap and init's startup snapshot", group: 'init', startMs: 3040, endMs: 4540 },
+    { label: "node: init's main to Init starting", group: 'init', startMs: 4540, endMs: 5040 },
+  ];
+  t.same(nodeStartupBars({ nowMs: 2000, bootstrapMs: 1500, entryMs: 1505, fromSnapshot: true }, 5040, 2800), split);
+  const withNode = berthConsole.replace(/(msg="Init starting" [^\n]*t_ms=5040)/, '$1 node_ms=2000 node_bootstrap_ms=1500 node_entry_ms=1505 node_from=snapshot');
+  t.same(
+    parseBootConsole(withNode).bars.filter((b) => split.some((s) => s.label === b.label)),
+    split,
+  );
+});
+
 void t.test('without a firmware time the chart starts at kernel start', async (t) => {
   const timeline = parseBootConsole(berthConsole);
   t.equal(timeline.origin, 'kernel-start');

@@ -127,7 +127,7 @@ interface Collected {
   initramfs: Array<{ stage: string; tMs: number }>;
   initStartMs?: number;
   /** From "Init starting" (Node's clock, ms since its process started): now, bootstrap done, berth.mjs reached. */
-  node?: { nowMs: number; bootstrapMs: number; entryMs: number };
+  node?: NodeStartupFigures;
   stages: Array<{ stage: string; tMs: number; durationMs: number }>;
   readyMs?: number;
   failed?: string;
@@ -187,7 +187,7 @@ function collect(lines: readonly string[]): Collected {
     } else if (f.component === 'init' && f.msg === 'Init starting') {
       if (tMs !== undefined) c.initStartMs = tMs;
       const [nowMs, bootstrapMs, entryMs] = [num(f.node_ms), num(f.node_bootstrap_ms), num(f.node_entry_ms)];
-      if (nowMs !== undefined && bootstrapMs !== undefined && entryMs !== undefined) c.node = { nowMs, bootstrapMs, entryMs };
+      if (nowMs !== undefined && bootstrapMs !== undefined && entryMs !== undefined) c.node = { nowMs, bootstrapMs, entryMs, ...(f.node_from === 'snapshot' ? { fromSnapshot: true } : {}) };
     } else if (f.msg === 'Stage done' && f.stage !== undefined && tMs !== undefined) {
       c.stages.push({ stage: f.stage, tMs, durationMs: num(f.duration_ms) ?? 0 });
     }
@@ -214,15 +214,32 @@ function collect(lines: readonly string[]): Collected {
   return c;
 }
 
+/** Node's start-up as the "Init starting" line gives it (node_ms, node_bootstrap_ms, node_entry_ms, node_from=snapshot). */
+export interface NodeStartupFigures {
+  nowMs: number;
+  bootstrapMs: number;
+  entryMs: number;
+  /** Started from init's startup snapshot: no module loader, no bundle to load. */
+  fromSnapshot?: boolean;
+}
+
 /**
  * The span from the initramfs's last step to "Init starting", split by Node's own clock: the
  * process started at initStart - nowMs (after switch_root and berth-pid1), its bootstrap ended
- * bootstrapMs later, berth.mjs began at entryMs, and loading init's bundle took the rest.
+ * bootstrapMs later, berth.mjs began at entryMs, and loading init's bundle took the rest. From
+ * init's startup snapshot, the bootstrap includes the snapshot, and init's main follows it.
  * Undefined when the figures do not fit the guest clock's span (a line from another boot).
  */
-export function nodeStartupBars(node: { nowMs: number; bootstrapMs: number; entryMs: number }, initStartMs: number, lastInitramfsMs: number): TimelineBar[] | undefined {
+export function nodeStartupBars(node: NodeStartupFigures, initStartMs: number, lastInitramfsMs: number): TimelineBar[] | undefined {
   const processStart = initStartMs - node.nowMs;
   if (processStart < lastInitramfsMs || !(node.bootstrapMs <= node.entryMs && node.entryMs <= node.nowMs)) return undefined;
+  if (node.fromSnapshot === true) {
+    return [
+      { label: 'initramfs: switch_root, berth-pid1', group: 'initramfs', startMs: lastInitramfsMs, endMs: processStart },
+      { label: "node: V8, bootstrap and init's startup snapshot", group: 'init', startMs: processStart, endMs: processStart + node.bootstrapMs },
+      { label: "node: init's main to Init starting", group: 'init', startMs: processStart + node.bootstrapMs, endMs: initStartMs },
+    ];
+  }
   return [
     { label: 'initramfs: switch_root, berth-pid1', group: 'initramfs', startMs: lastInitramfsMs, endMs: processStart },
     { label: 'node: V8 and bootstrap', group: 'init', startMs: processStart, endMs: processStart + node.bootstrapMs },
