@@ -239,6 +239,16 @@ static void ordered_power(int cmd, const char *why) {
   exit(70);
 }
 
+/* Logs the kept lines of the dead Node's stderr, one line each, and forgets them. */
+static void log_stderr_tail(void) {
+  for (int i = 0; i < tail_count; i++) {
+    char quoted[LINE_MAX_BYTES * 2];
+    quote_into(quoted, sizeof quoted, tail[(tail_next - tail_count + i + TAIL_LINES) % TAIL_LINES]);
+    log_line("error", "msg=\"Init stderr\" line=\"%s\"", quoted);
+  }
+  tail_reset();
+}
+
 /* Node's command line for this start: from the snapshot when it is there (see Usage), else `argv`. */
 static char **child_command(char **argv, const char *snapshot, char **buffer, size_t buffer_len, char *in_use, size_t in_use_len) {
   if (snapshot == NULL) return argv;
@@ -403,12 +413,7 @@ int main(int argc, char **argv) {
         /* Init removes the file first thing: this Node died before init ran (a damaged or
          * mismatched snapshot). Not a restart of init: start it again at once from the script. */
         log_line("error", "msg=\"Init's startup snapshot failed, starting from the script\" exit_code=%d signal=%s reason=%s", code, sig != 0 ? signal_name(sig) : "none", last_exit);
-        for (int i = 0; i < tail_count; i++) {
-          char quoted[LINE_MAX_BYTES * 2];
-          quote_into(quoted, sizeof quoted, tail[(tail_next - tail_count + i + TAIL_LINES) % TAIL_LINES]);
-          log_line("error", "msg=\"Init stderr\" line=\"%s\"", quoted);
-        }
-        tail_reset();
+        log_stderr_tail();
         from_snapshot = 0;
         last_exit[0] = '\0';
         child = start_child(child_argv, &blocked, restarts, last_exit);
@@ -427,12 +432,7 @@ int main(int argc, char **argv) {
       int giving_up = exit_count >= PID1_MAX_EXITS;
       log_line("error", "msg=\"%s\" exit_code=%d signal=%s reason=%s restart=%u delay_ms=%ld exits_in_window=%d", giving_up ? "Init exited, restarts exhausted" : "Init exited, restarting", code,
                sig != 0 ? signal_name(sig) : "none", last_exit, restarts + 1, giving_up ? 0L : delay, exit_count);
-      for (int i = 0; i < tail_count; i++) {
-        char quoted[LINE_MAX_BYTES * 2];
-        quote_into(quoted, sizeof quoted, tail[(tail_next - tail_count + i + TAIL_LINES) % TAIL_LINES]);
-        log_line("error", "msg=\"Init stderr\" line=\"%s\"", quoted);
-      }
-      tail_reset();
+      log_stderr_tail();
       child = 0;
       if (giving_up) ordered_power(RB_AUTOBOOT, "init-crash-loop");
       start_at = now + delay;
