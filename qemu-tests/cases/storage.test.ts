@@ -16,7 +16,7 @@ import { parseMemTotal, parseProcInteger, servicesLimits } from '../../init/src/
 import { ctlConnection, GUEST_API_PORT, makeClientKeys, runCtl, type CtlResult } from '../harness/api-client.ts';
 import { runVmCase } from '../harness/case.ts';
 import { caseConfig, webContainer, type ContainerConfig } from '../harness/machine-config.ts';
-import { busyboxEntries, containersImageDir, fetchTextUntil, HOST_BUSYBOX, loadImage, TEST_IMAGE_APPLETS, writeOciLayout } from '../../vm/src/index.ts';
+import { busyboxEntries, containersImageDir, FAILED_PATTERN, fetchTextUntil, HOST_BUSYBOX, loadImage, PANIC_PATTERN, TEST_IMAGE_APPLETS, writeOciLayout } from '../../vm/src/index.ts';
 import { missingRegistryTools, startRegistry } from '../harness/registry.ts';
 import { freePort } from '../../lib/sys/free-port.ts';
 import { errorCode } from '../../lib/errors.ts';
@@ -26,6 +26,8 @@ const BIG = `${GUEST_REGISTRY}/test/big:1`;
 const BOMB = `${GUEST_REGISTRY}/test/bomb:1`;
 const MIB = 1024 * 1024;
 const SETTLE_MS = 90_000;
+/** Init builds its startup snapshot 10 s after BERTH-READY, niced, for several seconds of emulated CPU. */
+const SNAPSHOT_TIMEOUT_MS = 240_000;
 
 for (const problem of missingRegistryTools()) {
   t.fail(problem);
@@ -89,6 +91,9 @@ await runVmCase(
     t.comment(`boot_ms=${ready.bootMs} api_port=${apiPort} registry_port=${registry.port}`);
     const certLine = await vm.waitFor(/msg="API server certificate" origin=\S+ sha256=([0-9a-f]{64})/, 30_000);
     await vm.waitFor(/msg="API listening" address=https:\/\/0\.0\.0\.0:7443/, 30_000);
+    // Init writes its code cache and then its startup snapshot (with a temporary file) to /var
+    // after the boot settles; the reserve tests below measure /var's free space to the MiB.
+    await vm.waitFor(/msg="Startup snapshot (saved|not saved)"/, SNAPSHOT_TIMEOUT_MS, { failOn: [PANIC_PATTERN, FAILED_PATTERN] });
     const base = ctlConnection(apiPort, keys, certLine.match[1] ?? '');
     const ctl = (args: string[]): Promise<CtlResult> => runCtl([...base, ...args]);
     const shell = await vm.shell();
