@@ -11,3 +11,11 @@ export const INIT_KERNEL_MODULES = ['overlay', 'vfat', 'efivarfs', 'qemu_fw_cfg'
 export function modprobeArgv(module: string): string[] {
   return [module];
 }
+
+/**
+ * `modprobe` argv for several modules in one process (`-a`: each name a module, not a module and
+ * its parameters). modprobe goes on past a module that fails and exits non-zero at the end.
+ */
+export function modprobeAllArgv(modules: readonly string[]): string[] {
+  return modules.length === 1 ? modprobeArgv(modules[0] ?? '') : ['-a', ...modules];
+}

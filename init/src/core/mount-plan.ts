@@ -114,6 +114,33 @@ export function mountArgv(spec: MountSpec): string[] {
   return argv;
 }
 
+/** fstab(5) escapes for a field: space, tab, newline and backslash as octal. */
+function fstabField(value: string): string {
+  return value.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
+
+/** An fstab(5) for `mount --all --fstab`: the specs in order, no dump, no fsck pass. */
+export function fstabText(specs: readonly MountSpec[]): string {
+  return specs.map((spec) => [spec.source, spec.target, spec.fsType, spec.options.length > 0 ? spec.options.join(',') : 'defaults'].map(fstabField).join(' ') + ' 0 0\n').join('');
+}
+
+/** `mount` argv that mounts every entry of `fstabPath` not mounted yet, in order, going on past one that fails. */
+export function mountAllArgv(fstabPath: string): string[] {
+  return ['--all', '--fstab', fstabPath];
+}
+
+/**
+ * Whether `pending` can go to one `mount --all`: its fstab is written to /run (mounted, and not
+ * about to be mounted over), and no pending target lies inside another, whose mount point would
+ * have to be created after that one is mounted.
+ */
+export function canMountTogether(pending: readonly MountSpec[], mounted: readonly MountInfoEntry[]): boolean {
+  if (pending.length < 2 || !isMountedAt(mounted, '/run')) return false;
+  const inside = (child: string, parent: string) => parent === '/' || child === parent || child.startsWith(`${parent}/`);
+  if (pending.some((spec) => inside('/run', spec.target))) return false;
+  return !pending.some((a) => pending.some((b) => a !== b && inside(a.target, b.target)));
+}
+
 /** `umount` argv; lazy detaches a busy mount instead of failing. */
 export function umountArgv(target: string, lazy = false): string[] {
   return lazy ? ['-l', target] : [target];

@@ -85,16 +85,44 @@ void t.test('later boot: fsck, no mkfs, saved config, mounts moved over by the i
       { target: '/dev', fsType: 'devtmpfs', source: 'devtmpfs' },
       { target: '/proc', fsType: 'proc', source: 'proc' },
       { target: '/sys', fsType: 'sysfs', source: 'sysfs' },
+      { target: '/run', fsType: 'tmpfs', source: 'tmpfs' },
     ],
   });
   await init.boot();
   const commands = machine.commands();
+  t.same(commands.slice(0, 2), ['/usr/bin/mount --all --fstab /run/berth/mounts.fstab', '/usr/sbin/modprobe -a overlay vfat efivarfs qemu_fw_cfg button evdev virtio_net i6300esb'], 'the rest of the API filesystems in one mount');
+  t.equal(
+    machine.sys.fs.files.get('/run/berth/mounts.fstab'),
+    [
+      'devpts /dev/pts devpts nosuid,noexec,gid=5,mode=0620,ptmxmode=0666 0 0',
+      'tmpfs /dev/shm tmpfs nosuid,nodev,mode=1777 0 0',
+      'tmpfs /tmp tmpfs nosuid,nodev,mode=1777 0 0',
+      'cgroup2 /sys/fs/cgroup cgroup2 nosuid,nodev,noexec,nsdelegate,memory_recursiveprot 0 0',
+      '',
+    ].join('\n'),
+  );
+  t.same(machine.mounted().slice(0, 9), ['/', '/dev', '/proc', '/sys', '/run', '/dev/pts', '/dev/shm', '/tmp', '/sys/fs/cgroup']);
   t.ok(commands.includes('/usr/sbin/e2fsck -p /dev/vda4'));
   t.notOk(commands.some((c) => c.includes('mkfs')));
   t.notOk(commands.some((c) => c.includes('sfdisk')), 'no growing on the same disk');
   t.notOk(commands.some((c) => / (\/proc|\/sys|\/dev)$/.test(c) && c.startsWith('/usr/bin/mount')), 'moved mounts are not mounted again');
   t.equal(machine.sys.fs.files.get('/proc/sys/kernel/hostname'), 'saved');
   t.notOk(machine.sys.fs.ops.some((op) => op.startsWith('write-atomic')), 'the saved copy is not rewritten');
+});
+
+void t.test('a mount the batch could not do is tried alone, and its failure names it', async (t) => {
+  const premounted = ['/dev', '/proc', '/sys', '/run'].map((target) => ({ target, fsType: 'tmpfs', source: 'x' }));
+  const retried = start({ dataFsType: 'ext4', premounted, failing: /^mount --all \/tmp$/ });
+  await retried.init.boot();
+  const commands = retried.machine.commands();
+  t.same(commands.slice(0, 2), ['/usr/bin/mount --all --fstab /run/berth/mounts.fstab', '/usr/bin/mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs /tmp']);
+  t.ok(retried.machine.sys.console.lines.some((l) => l.includes('BERTH-READY')), 'mounted alone, the boot goes on');
+
+  const broken = start({ dataFsType: 'ext4', premounted, failing: /(^mount --all \/tmp$)|(^\/usr\/bin\/mount -t tmpfs .* \/tmp$)/ });
+  await broken.init.boot();
+  const console = broken.machine.sys.console.lines;
+  t.ok(console.includes('BERTH-FAILED reason=mount-api:INIT_MOUNT_FAILED'));
+  t.ok(console.some((l) => l.includes('Cannot mount tmpfs tmpfs at /tmp')), 'the error names the mount');
 });
 
 void t.test('invalid fw_cfg config: problems on the console with line and path, last good config used', async (t) => {
@@ -122,7 +150,7 @@ void t.test('a fatal boot error prints BERTH-FAILED and reboots in order', async
 });
 
 void t.test('a missing kernel module is a warning, not a failure', async (t) => {
-  const { machine, init } = start({ dataFsType: 'ext4', failing: /modprobe qemu_fw_cfg/ });
+  const { machine, init } = start({ dataFsType: 'ext4', failing: /modprobe .*qemu_fw_cfg/ });
   await init.boot();
   const console = machine.sys.console.lines;
   t.ok(console.some((l) => l.includes('msg="Kernel module not loaded" module=qemu_fw_cfg')));

@@ -137,9 +137,7 @@ void t.test('config drive: found by label, mounted read-only, berth.yaml read, u
   t.same(m.commands(), [
     '/usr/sbin/modprobe sr_mod',
     '/usr/sbin/blkid -c /dev/null -o export',
-    '/usr/sbin/modprobe vfat',
-    '/usr/sbin/modprobe nls_cp437',
-    '/usr/sbin/modprobe nls_ascii',
+    '/usr/sbin/modprobe -a vfat nls_cp437 nls_ascii',
     '/usr/bin/mount -t vfat -o ro,nosuid,nodev,noexec /dev/vdb /run/berth/config-drive',
     '/usr/bin/umount /run/berth/config-drive',
   ]);
@@ -152,7 +150,7 @@ void t.test('config drive: a berth user-data on iso9660 is used; a #cloud-config
   const good = setup({ blkid, files: { [`${DRIVE}/user-data`]: '#berth-config\nhostname: nocloud\n', [`${DRIVE}/meta-data`]: 'instance-id: x\n' } });
   const choice = await good.run();
   t.same([choice.origin, choice.source, choice.config.hostname], ['config-drive', '/dev/sr0:user-data', 'nocloud']);
-  t.ok(good.commands().includes('/usr/sbin/modprobe isofs'));
+  t.ok(good.commands().includes('/usr/sbin/modprobe -a isofs nls_utf8'));
   t.ok(good.commands().includes('/usr/bin/mount -t iso9660 -o ro,nosuid,nodev,noexec /dev/sr0 /run/berth/config-drive'));
 
   const cloud = setup({ blkid, files: { [`${DRIVE}/user-data`]: '#cloud-config\nusers: []\n', [SAVED]: 'hostname: old\n' } });

@@ -87,6 +87,17 @@ export function createFakeMachine(options: FakeMachineOptions = {}): FakeMachine
       const target = call.args.at(-1) ?? '';
       mounts.push({ target, fsType: call.args[1] ?? '', source: call.args.at(-2) ?? '' });
       writeMountInfo();
+    } else if (base === 'mount' && call.args[0] === '--all' && call.args[1] === '--fstab') {
+      // Each line mounted in order, as util-linux does; `failing` can name one line's target.
+      const fstab = late.sys?.fs.files.get(call.args[2] ?? '') ?? '';
+      let failed = false;
+      for (const entry of fstab.split('\n').filter(Boolean)) {
+        const [source = '', target = '', fsType = ''] = entry.split(' ');
+        if (options.failing?.test(`mount --all ${target}`)) failed = true;
+        else mounts.push({ target, fsType, source });
+      }
+      writeMountInfo();
+      if (failed) return Object.assign(new Error(`${line} failed`), { code: errorCode('EXEC_EXIT_NONZERO') });
     } else if (base === 'umount') {
       const target = call.args.at(-1);
       const index = mounts.findIndex((m) => m.target === target);

@@ -29,7 +29,8 @@ export const sysctlValue = custom<string>(
 );
 
 // modprobe names: letters, digits, "_" and "-" (modprobe treats them alike).
-const moduleName = string({ pattern: /^[A-Za-z0-9_-]{1,64}$/, expected: 'a kernel module name like "br_netfilter"' });
+// No leading '-': the name goes on modprobe's command line, where it would be an option.
+const moduleName = string({ pattern: /^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/, expected: 'a kernel module name like "br_netfilter"' });
 
 /** `sysctls: { <dotted.key>: <string|number> }` and `kernel_modules: [<name>, ...]`. */
 export const kernelSection = {

@@ -84,7 +84,7 @@ void t.test('every problem in the host sections is reported with path and line',
       '  /proc/sys/vm/swappiness: 10', // 18
       '  vm.overcommit_memory: true', // 19
       '  kernel.core_pattern: [a]', // 20
-      'kernel_modules: ["../evil"]', // 21
+      'kernel_modules: ["../evil", "-r"]', // 21 (an option to modprobe)
     ].join('\n'),
   );
   t.ok(isBerthError(error, 'CONFIG_INVALID'));
@@ -108,6 +108,7 @@ void t.test('every problem in the host sections is reported with path and line',
       ['sysctls["vm.overcommit_memory"]', 19],
       ['sysctls["kernel.core_pattern"]', 20],
       ['kernel_modules[0]', 21],
+      ['kernel_modules[1]', 21],
     ],
   );
   t.matchSnapshot(error.message, 'message');

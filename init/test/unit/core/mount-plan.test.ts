@@ -1,7 +1,10 @@
 import t from 'tap';
 import {
+  canMountTogether,
   espMount,
+  fstabText,
   fullMountPlan,
+  mountAllArgv,
   mountArgv,
   pendingMounts,
   remountReadOnlyArgv,
@@ -45,6 +48,32 @@ void t.test('mounts already present (moved over by the initramfs) are skipped', 
   t.same(
     pendingMounts(apiFilesystemMounts(), mounted).map((spec) => spec.target),
     ['/sys', '/dev/pts', '/dev/shm', '/run', '/tmp', '/sys/fs/cgroup'],
+  );
+  t.end();
+});
+
+void t.test('several pending mounts go to one mount --all when /run holds the fstab and none lies inside another', (t) => {
+  const mounted = (...targets: string[]) => parseMountInfo(['1 0 0:1 / / ro - squashfs /dev/dm-0 ro', ...targets.map((target, i) => `${i + 2} 1 0:${i + 2} / ${target} rw - tmpfs tmpfs rw`)].join('\n'));
+  const atBoot = mounted('/proc', '/sys', '/dev', '/run');
+  const pending = pendingMounts(apiFilesystemMounts(), atBoot);
+  t.same(pending.map((spec) => spec.target), ['/dev/pts', '/dev/shm', '/tmp', '/sys/fs/cgroup']);
+  t.ok(canMountTogether(pending, atBoot), 'the initramfs moved /proc, /sys, /dev and mounted /run');
+  t.notOk(canMountTogether(pending.slice(0, 1), atBoot), 'one mount needs no fstab');
+  const noRun = mounted('/proc', '/sys', '/dev');
+  t.notOk(canMountTogether(pendingMounts(apiFilesystemMounts(), noRun), noRun), '/run about to be mounted over the fstab');
+  const bare = mounted('/proc', '/run');
+  t.notOk(canMountTogether(pendingMounts(apiFilesystemMounts(), bare), bare), '/dev/pts inside /dev, both pending');
+  t.same(mountAllArgv('/run/berth/mounts.fstab'), ['--all', '--fstab', '/run/berth/mounts.fstab']);
+  t.end();
+});
+
+void t.test('fstab lines: options joined, defaults when none, fstab(5) escapes', (t) => {
+  t.equal(
+    fstabText([
+      { source: 'tmpfs', target: '/tmp', fsType: 'tmpfs', options: ['nosuid', 'nodev'], createTarget: false },
+      { source: '/dev/disk/by-label/my disk', target: '/mnt/a\\b', fsType: 'ext4', options: [], createTarget: true },
+    ]),
+    'tmpfs /tmp tmpfs nosuid,nodev 0 0\n/dev/disk/by-label/my\\040disk /mnt/a\\134b ext4 defaults 0 0\n',
   );
   t.end();
 });

@@ -2,7 +2,7 @@ import t from 'tap';
 import { bootIdentity } from '../../../src/core/boot-identity.ts';
 import { attemptAfterRun, backoffDelayMs } from '../../../../lib/retry.ts';
 import { SHELL_RESTART_POLICY, planDebugShell } from '../../../src/core/debug-shell.ts';
-import { INIT_KERNEL_MODULES, modprobeArgv } from '../../../src/core/kernel-modules.ts';
+import { INIT_KERNEL_MODULES, modprobeAllArgv, modprobeArgv } from '../../../src/core/kernel-modules.ts';
 import { parseUptimeMs } from '../../../src/core/uptime.ts';
 import { errorCode } from '../../../../lib/errors.ts';
 
@@ -40,5 +40,7 @@ void t.test('debug shell restart backoff', (t) => {
 void t.test('kernel modules init loads', (t) => {
   t.same([...INIT_KERNEL_MODULES], ['overlay', 'vfat', 'efivarfs', 'qemu_fw_cfg', 'button', 'evdev', 'virtio_net', 'i6300esb']);
   t.same(modprobeArgv('vfat'), ['vfat']);
+  t.same(modprobeAllArgv(['vfat']), ['vfat']);
+  t.same(modprobeAllArgv(['overlay', 'vfat']), ['-a', 'overlay', 'vfat']);
   t.end();
 });

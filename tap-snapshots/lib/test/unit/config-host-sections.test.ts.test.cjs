@@ -6,7 +6,7 @@
  */
 'use strict'
 exports[`lib/test/unit/config-host-sections.test.ts > TAP > every problem in the host sections is reported with path and line > message 1`] = `
-Invalid configuration config.yaml (17 problems):
+Invalid configuration config.yaml (18 problems):
 config.yaml:4:19: network.interfaces.eth0.addresses[0]: expected an address with a prefix length like "10.0.2.15/24" or "fd00::5/64" but got "10.0.2.50"
 config.yaml:4:30: network.interfaces.eth0.addresses[1]: expected an address with a prefix length like "10.0.2.15/24" or "fd00::5/64" but got "10.0.2.51/33"
 config.yaml:5:16: network.interfaces.eth0.gateway: expected an IPv4 or IPv6 address like "10.0.2.2" or "fd00::1" but got "10.0.2.256"
@@ -24,4 +24,5 @@ config.yaml:18:3: sysctls["/proc/sys/vm/swappiness"]: invalid key: expected a do
 config.yaml:19:25: sysctls["vm.overcommit_memory"]: expected a string or a number but got true (write 1 or 0)
 config.yaml:20:24: sysctls["kernel.core_pattern"]: expected a string or a number but got a sequence
 config.yaml:21:18: kernel_modules[0]: expected a kernel module name like "br_netfilter" but got "../evil"
+config.yaml:21:29: kernel_modules[1]: expected a kernel module name like "br_netfilter" but got "-r"
 `
