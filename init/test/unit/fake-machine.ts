@@ -106,6 +106,7 @@ export function createFakeMachine(options: FakeMachineOptions = {}): FakeMachine
     } else if (base === 'blkid') {
       return options.dataFsType === undefined ? { exitCode: 2 } : { stdout: `${options.dataFsType}\n` };
     } else if (base === 'dumpe2fs') {
+      if (options.dataFsType !== 'ext4') return Object.assign(new Error('dumpe2fs: Bad magic number in super-block'), { code: errorCode('EXEC_EXIT_NONZERO') });
       return { stdout: `Block count:              ${Math.floor(((partitions[3]?.[4] ?? 0) * 512) / 4096)}\nBlock size:               4096\n` };
     } else if (base === 'e2fsck') {
       return { exitCode: call.args.includes('-p') ? (options.fsckExit ?? 0) : 1 };

@@ -18,6 +18,7 @@ Array [
   "/usr/sbin/modprobe -a overlay vfat efivarfs qemu_fw_cfg button evdev virtio_net i6300esb",
   "/usr/bin/mount -t efivarfs -o nosuid,nodev,noexec efivarfs /sys/firmware/efi/efivars",
   "/usr/sbin/blkid -p -o value -s TYPE /dev/vda4",
+  "/usr/sbin/dumpe2fs -h /dev/vda4",
   "/usr/sbin/sfdisk --relocate gpt-bak-std /dev/vda",
   "/usr/sbin/sfdisk --no-reread -N 4 /dev/vda",
   "/usr/bin/partx -u --nr 4 /dev/vda",
