@@ -215,6 +215,10 @@ export class Init {
         await killStaleProcesses(sys, logger, this.options.pid, this.adoptedShellPid === undefined ? [] : [this.adoptedShellPid]);
       });
     }
+    // modprobe runs beside the stages up to mount-var (on another CPU, or while they wait for
+    // their own processes): mount-efivarfs and mount-etc are the first to need its modules.
+    // loadKernelModules never throws; a module that failed is a warning.
+    const modulesLoaded = loadKernelModules(sys, logger);
     const identity = await this.stage('kernel-setup', async () => {
       // Init must be the last thing the OOM killer picks.
       await this.bestEffort('oom_score_adj', () => sys.fs.writeText(KERNEL_PATHS.oomScoreAdj, '-1000'));
@@ -223,8 +227,6 @@ export class Init {
       return bootIdentity(await sys.fs.readText(KERNEL_PATHS.cmdline));
     });
     logger.info('Boot identity', { slot: identity.slot, version: identity.version });
-    await this.stage('modules', () => loadKernelModules(sys, logger));
-    await this.stage('mount-efivarfs', async () => applyMounts(sys, logger, efiMounts(await sys.fs.exists(KERNEL_PATHS.efiFirmware))));
     await this.stage('cgroups', () => setupCgroups(sys, logger, this.options.pid));
     await this.stage('mount-var', async () => {
       // Creating or growing the data partition is a boot's job; after a restart /var is still mounted.
@@ -236,6 +238,8 @@ export class Init {
     });
     // A full or broken /var costs the log file, not the boot: the console still has every line.
     await this.stage('log-file', () => this.bestEffort('log-file', () => this.openLogFile()));
+    await this.stage('modules', () => modulesLoaded);
+    await this.stage('mount-efivarfs', async () => applyMounts(sys, logger, efiMounts(await sys.fs.exists(KERNEL_PATHS.efiFirmware))));
     await this.stage('mount-etc', async () => {
       for (const dir of ETC_OVERLAY_DIRS) await sys.fs.makeDir(dir, 0o755);
       await applyMounts(sys, logger, [etcOverlayMount()]);

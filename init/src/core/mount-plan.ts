@@ -98,7 +98,7 @@ export function espMount(espDevice: string, hasEfiDir = true): MountSpec {
 
 /** The whole mount table in boot order (for documentation and snapshot tests). */
 export function fullMountPlan(facts: MountFacts): MountSpec[] {
-  return [...apiFilesystemMounts(), ...efiMounts(facts.hasEfi), varMount(facts.dataDevice), etcOverlayMount()];
+  return [...apiFilesystemMounts(), varMount(facts.dataDevice), ...efiMounts(facts.hasEfi), etcOverlayMount()];
 }
 
 /** The specs of `plan` whose target has nothing mounted on it yet, in plan order. */

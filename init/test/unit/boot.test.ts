@@ -23,7 +23,7 @@ void t.test('first boot: mounts, modules, cgroups, mkfs, /etc overlay, config, r
   t.ok(await eventually(() => messages(console).includes('Boot entry blessed')));
   t.matchSnapshot(machine.commands(), 'commands run');
   t.notOk(messages(console).includes('Cannot read data filesystem size'), "dumpe2fs's failure on the blank partition (run beside blkid) is not reported");
-  t.same(machine.mounted(), ['/', '/proc', '/sys', '/dev', '/dev/pts', '/dev/shm', '/run', '/tmp', '/sys/fs/cgroup', '/sys/firmware/efi/efivars', '/var', '/etc']);
+  t.same(machine.mounted(), ['/', '/proc', '/sys', '/dev', '/dev/pts', '/dev/shm', '/run', '/tmp', '/sys/fs/cgroup', '/var', '/sys/firmware/efi/efivars', '/etc']);
   const fs = machine.sys.fs;
   t.equal(fs.files.get('/proc/sys/kernel/hostname'), 'web1');
   t.equal(fs.files.get('/proc/self/oom_score_adj'), '-1000');
@@ -42,11 +42,11 @@ void t.test('first boot: mounts, modules, cgroups, mkfs, /etc overlay, config, r
     [
       'mount-api',
       'kernel-setup',
-      'modules',
-      'mount-efivarfs',
       'cgroups',
       'mount-var',
       'log-file',
+      'modules',
+      'mount-efivarfs',
       'mount-etc',
       'config',
       'host-settings',

@@ -17,7 +17,7 @@ void t.test('the full mount table in boot order', (t) => {
   const plan = fullMountPlan({ hasEfi: true, dataDevice: '/dev/vda4' });
   t.same(
     plan.map((spec) => spec.target),
-    ['/proc', '/sys', '/dev', '/dev/pts', '/dev/shm', '/run', '/tmp', '/sys/fs/cgroup', '/sys/firmware/efi/efivars', '/var', '/etc'],
+    ['/proc', '/sys', '/dev', '/dev/pts', '/dev/shm', '/run', '/tmp', '/sys/fs/cgroup', '/var', '/sys/firmware/efi/efivars', '/etc'],
   );
   t.matchSnapshot(plan.map((spec) => ['mount', ...mountArgv(spec)].join(' ')), 'mount argv');
   t.end();

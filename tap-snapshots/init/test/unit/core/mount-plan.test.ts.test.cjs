@@ -15,8 +15,8 @@ Array [
   "mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs /run",
   "mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs /tmp",
   "mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate,memory_recursiveprot cgroup2 /sys/fs/cgroup",
-  "mount -t efivarfs -o nosuid,nodev,noexec efivarfs /sys/firmware/efi/efivars",
   "mount -t ext4 -o noatime /dev/vda4 /var",
+  "mount -t efivarfs -o nosuid,nodev,noexec efivarfs /sys/firmware/efi/efivars",
   "mount -t overlay -o lowerdir=/etc,upperdir=/var/lib/berth/etc/upper,workdir=/var/lib/berth/etc/work overlay /etc",
 ]
 `
