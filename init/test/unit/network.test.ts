@@ -2,7 +2,7 @@ import t from 'tap';
 import { createMemoryLogger, parseLogLine } from '../../../lib/log.ts';
 import { loadMachineConfig } from '../../../lib/config/machine-config.ts';
 import { applyKernelSettings, applyTimeZone, startTimeSync } from '../../src/host-settings.ts';
-import { ADDRESS_POLL_MS, DHCP_WAIT_MS, startNetwork } from '../../src/network.ts';
+import { ADDRESS_POLL_MS, DHCP_FALLBACK_POLL_MS, DHCP_WAIT_MS, startNetwork } from '../../src/network.ts';
 import { superviseDaemon } from '../../src/supervisor.ts';
 import { createFakeSys, type FakeExecHandler } from '../../src/sys/fakes.ts';
 
@@ -61,10 +61,30 @@ void t.test('DHCP that does not answer delays readiness by the cap only', async 
   const m = machine((call) => (call.args[0] === '-json' ? { stdout: linkJson([]) } : undefined));
   const network = await startNetwork(m.sys, m.logger, configOf('').network);
   network.stop();
-  // The 250 ms polls of the wait; the slow address poll sleeps 15 s at a time.
-  const waited = m.sys.clock.sleeps.filter((ms) => ms < 1000).reduce((sum, ms) => sum + ms, 0);
-  t.ok(waited >= DHCP_WAIT_MS && waited < DHCP_WAIT_MS + 1000, 'waited the cap');
+  // The fallback polls of the wait; the slow address poll sleeps 15 s at a time.
+  const waited = m.sys.clock.sleeps.filter((ms) => ms <= DHCP_FALLBACK_POLL_MS).reduce((sum, ms) => sum + ms, 0);
+  t.equal(waited, DHCP_WAIT_MS, 'waited the cap, not a poll more');
   t.same(m.messages('No DHCP address yet, continuing in the background').map((f) => f.interfaces), ['eth0']);
+});
+
+void t.test('an address event from ip monitor ends the DHCP wait at once, before the fallback poll', async (t) => {
+  let lease = false;
+  const m = machine((call) => (call.args[0] === '-json' ? { stdout: linkJson(lease ? [LEASE] : []) } : undefined));
+  const sleeps: number[] = [];
+  // A clock whose sleeps never end: only the event can end the wait.
+  m.sys.clock.sleep = (ms: number) => {
+    sleeps.push(ms);
+    return new Promise<void>(() => undefined);
+  };
+  const starting = startNetwork(m.sys, m.logger, configOf('').network);
+  while (sleeps.length === 0) await new Promise((resolve) => setImmediate(resolve));
+  t.same(sleeps, [DHCP_FALLBACK_POLL_MS], 'waiting, with the fallback poll pending');
+  lease = true;
+  m.sys.processes.children[0]?.options.onOutput?.('2: eth0    inet 10.0.2.15/24 brd 10.0.2.255 scope global dynamic eth0');
+  const network = await starting;
+  t.same(m.messages('Address acquired').map((f) => f.address), ['10.0.2.15/24']);
+  t.same(m.messages('No DHCP address yet, continuing in the background'), []);
+  network.stop();
 });
 
 void t.test('static network: ip argv, resolv.conf, no dhcpcd, no wait; a missing interface is a warning', async (t) => {
