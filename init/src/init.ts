@@ -35,7 +35,7 @@ import type { InitLog } from './logging.ts';
 import { applyMounts, readMountInfo } from './mounts.ts';
 import type { Api, ApiOptions } from './api/index.ts';
 import type { HostView } from './api/core/host-routes.ts';
-import { startNetwork, stopNetwork, type Network } from './network.ts';
+import { beginNetwork, startNetwork, stopNetwork, type Network } from './network.ts';
 import { watchPowerButtons } from './power-button.ts';
 import { createCgroupServices, type Services } from './services.ts';
 import { runShutdown } from './shutdown.ts';
@@ -305,10 +305,20 @@ export class Init {
         await stopNetwork(sys, logger, early, DAEMON_STOP_GRACE_MS);
         this.daemons.splice(0, this.daemons.length, ...this.daemons.filter((daemon) => !early.daemons.includes(daemon)));
       }
-      this.network = await startNetwork(sys, logger, config.network);
+      this.network = await beginNetwork(sys, logger, config.network);
       this.daemons.push(...this.network.daemons);
     });
+    // The DHCP lease is awaited as late as possible: dhcpcd takes about a second from its start
+    // to the lease under TCG, while the API starts beside it. etcd and the fleet coordinator
+    // advertise and reach the host's addresses; the containers may need the network at once.
+    let dhcpAwaited = false;
+    const awaitDhcp = async (): Promise<void> => {
+      if (dhcpAwaited) return;
+      dhcpAwaited = true;
+      await this.stage('dhcp', () => this.network?.dhcpSettled ?? Promise.resolve());
+    };
     const etcd = config.etcd;
+    if (etcd || config.fleet_coordinator) await awaitDhcp();
     if (etcd) {
       // After the network (peers reach it there), before the containers (which may use it).
       await this.stage('etcd', async () => {
@@ -334,6 +344,7 @@ export class Init {
         }),
       );
     }
+    await awaitDhcp();
     const services = this.services;
     if (services.start) await this.stage('services', () => services.start?.(choice.config) ?? Promise.resolve());
     return identity;

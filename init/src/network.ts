@@ -39,6 +39,11 @@ export interface Network {
   readonly daemons: readonly Daemon[];
   /** Stops following addresses (at shutdown). */
   stop(): void;
+  /**
+   * Settles once every DHCP interface has its address, or after the wait's cap (with a warning;
+   * DHCP goes on in the background). Settled from the start without DHCP interfaces. Never rejects.
+   */
+  readonly dhcpSettled: Promise<void>;
 }
 
 async function discoverInterfaces(fs: Sys['fs']): Promise<DiscoveredInterface[]> {
@@ -71,8 +76,19 @@ async function runIp(sys: Pick<Sys, 'exec'>, logger: Logger, args: readonly stri
   }
 }
 
-/** Brings the network up; never throws (a host without network still boots and says so). */
+/** Brings the network up and waits for DHCP (capped); never throws (a host without network still boots and says so). */
 export async function startNetwork(sys: Pick<Sys, 'exec' | 'fs' | 'processes' | 'clock'>, logger: Logger, config: NetworkConfig, waitMs = DHCP_WAIT_MS): Promise<Network> {
+  const network = await beginNetwork(sys, logger, config, waitMs);
+  await network.dhcpSettled;
+  return network;
+}
+
+/**
+ * Brings the network up and starts the DHCP client without waiting for its lease: the caller
+ * awaits `dhcpSettled` when it needs the addresses, and does other work meanwhile (under TCG
+ * dhcpcd takes about a second of CPU from its start to the lease). Never throws.
+ */
+export async function beginNetwork(sys: Pick<Sys, 'exec' | 'fs' | 'processes' | 'clock'>, logger: Logger, config: NetworkConfig, waitMs = DHCP_WAIT_MS): Promise<Network> {
   const found = await discoverInterfaces(sys.fs);
   const plan = planNetwork(config, found);
   // lo comes up beside the interfaces (each `ip` is a process start, 0.1-0.2 s under TCG).
@@ -161,20 +177,23 @@ export async function startNetwork(sys: Pick<Sys, 'exec' | 'fs' | 'processes' | 
   }
   await refresh();
 
-  if (plan.dhcpInterfaces.length > 0) {
+  let stopped = false;
+  const waitForDhcp = async (): Promise<void> => {
+    if (plan.dhcpInterfaces.length === 0) return;
     const deadline = sys.clock.monotonicMs() + waitMs;
-    while (!hasDhcpAddresses(plan.dhcpInterfaces, known) && sys.clock.monotonicMs() < deadline) {
+    while (!stopped && !hasDhcpAddresses(plan.dhcpInterfaces, known) && sys.clock.monotonicMs() < deadline) {
       const pollMs = Math.max(1, Math.min(DHCP_FALLBACK_POLL_MS, deadline - sys.clock.monotonicMs()));
       const woke = await Promise.race([readingDone.promise.then(() => 'event' as const), sys.clock.sleep(pollMs).then(() => 'poll' as const)]);
       if (woke === 'poll') await refresh();
     }
     const waiting = plan.dhcpInterfaces.filter((name) => !hasDhcpAddresses([name], known));
-    if (waiting.length > 0) logger.warn('No DHCP address yet, continuing in the background', { interfaces: waiting.join(','), waited_ms: waitMs });
-  }
+    if (waiting.length > 0 && !stopped) logger.warn('No DHCP address yet, continuing in the background', { interfaces: waiting.join(','), waited_ms: waitMs });
+  };
+  const dhcpSettled = waitForDhcp();
 
-  let stopped = false;
   if (plan.interfaces.length > 0) {
     void (async () => {
+      await dhcpSettled;
       while (!stopped) {
         await sys.clock.sleep(ADDRESS_POLL_MS);
         if (!stopped) await refresh();
@@ -185,6 +204,7 @@ export async function startNetwork(sys: Pick<Sys, 'exec' | 'fs' | 'processes' | 
   return {
     interfaces: plan.interfaces.map((i) => i.name),
     daemons,
+    dhcpSettled,
     stop() {
       stopped = true;
     },

@@ -2,6 +2,7 @@ import t from 'tap';
 import { parseLogLine } from '../../../lib/log.ts';
 import { EV_KEY, KEY_POWER, encodeInputEvent } from '../../src/core/input-event.ts';
 import { Init } from '../../src/init.ts';
+import { Router } from '../../src/api/core/router.ts';
 import { createInitLog } from '../../src/logging.ts';
 import { createFakeMachine, eventually, type FakeMachine, type FakeMachineOptions } from './fake-machine.ts';
 
@@ -54,6 +55,7 @@ void t.test('first boot: mounts, modules, cgroups, mkfs, /etc overlay, config, r
       'power-button',
       'debug-shell',
       'network',
+      'dhcp',
     ],
   );
   t.ok(stages.every((s) => s.t_ms === '2345'));
@@ -332,6 +334,38 @@ void t.test('services plug in: started with the config before READY, stopped at 
   await init.boot();
   await init.requestShutdown('SIGTERM');
   t.same(calls, ['start svc ready=false', 'stop 1234']);
+});
+
+void t.test('the API starts while the DHCP lease is awaited; the services start after it', async (t) => {
+  const machine = createFakeMachine({ dataFsType: 'ext4' });
+  // An Ethernet interface whose DHCP never answers: the wait runs to its cap.
+  for (const dir of ['/sys/class/net', '/sys/class/net/eth0', '/sys/class/net/eth0/device']) machine.sys.fs.dirs.add(dir);
+  machine.sys.fs.files.set('/sys/class/net/eth0/type', '1\n');
+  const dhcpSettled = () => machine.sys.console.lines.some((l) => l.includes('msg="No DHCP address yet, continuing in the background"'));
+  const events: string[] = [];
+  const init = new Init({
+    sys: machine.sys,
+    pid: 2,
+    log: createInitLog(machine.sys.console, machine.sys.clock),
+    graceMs: 1000,
+    startApi: () => {
+      events.push(`api dhcp_settled=${dhcpSettled()}`);
+      return Promise.resolve({ router: new Router(), listeners: [], close: () => Promise.resolve() });
+    },
+    services: {
+      start() {
+        events.push(`services dhcp_settled=${dhcpSettled()}`);
+        return Promise.resolve();
+      },
+      stopAll: () => Promise.resolve(),
+    },
+  });
+  await init.boot();
+  t.same(events, ['api dhcp_settled=false', 'services dhcp_settled=true']);
+  const stages = machine.sys.console.lines.filter((l) => l.includes('msg="Stage done"')).map((l) => parseLogLine(l).stage);
+  t.same(stages.slice(-4), ['network', 'api', 'dhcp', 'services']);
+  // The shutdown stops the address poll, which the fake clock would otherwise run forever.
+  await init.requestShutdown('SIGTERM');
 });
 
 void t.test('boot health decides blessing: bad reboots, indeterminate leaves the counter', async (t) => {

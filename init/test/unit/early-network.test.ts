@@ -15,6 +15,7 @@ void t.test('the early network is stopped before the configured one starts: daem
     ],
     stop: () => void events.push('stop following'),
     addresses: () => Promise.resolve([]),
+    dhcpSettled: Promise.resolve(),
   };
   await stopNetwork(sys, logger, network, 5000);
   t.same(events, ['stop following', 'stop ip-monitor 5000', 'stop dhcpcd 5000']);
