@@ -24,8 +24,9 @@ export async function readMountInfo(sys: Pick<Sys, 'fs'>): Promise<MountInfoEntr
 /**
  * Mounts each spec in order unless its target is already a mount point. Throws INIT_MOUNT_FAILED.
  * Several pending mounts go to one `mount --all` first: under TCG each process start costs
- * 0.1–0.2 s, and a boot mounts four API filesystems at once. Whatever that leaves unmounted is
- * mounted one at a time after it, so a failure is reported for its own mount.
+ * 0.1–0.2 s. Berth's initramfs mounts the API filesystems itself, so at a boot this runs only
+ * for those its mounts failed on (or after another initramfs). Whatever that leaves unmounted
+ * is mounted one at a time after it, so a failure is reported for its own mount.
  */
 export async function applyMounts(sys: Pick<Sys, 'fs' | 'exec'>, logger: Logger, specs: readonly MountSpec[]): Promise<void> {
   const mounted = await readMountInfo(sys);
