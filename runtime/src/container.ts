@@ -377,7 +377,8 @@ export class Container {
   private async prepare(): Promise<void> {
     this.preparedImage = undefined;
     const image = await this.deps.images.resolve(this.config.image, this.deps.paths.layersDir);
-    const { layerDirs, unpacked } = await this.deps.images.unpack(image, this.deps.paths.layersDir, this.config.image);
+    const { layerDirs, unpacked: unpackedNow } = await this.deps.images.unpack(image, this.deps.paths.layersDir, this.config.image);
+    const unpacked = [...image.unpackedWhilePulling, ...unpackedNow];
     if (unpacked.length > 0) this.logger.info('Image layers unpacked', { layers: unpacked.length, bytes: unpacked.reduce((n, u) => n + u.unpackedBytes, 0) });
     this.healthPlan = healthPlanOf(this.config, image.config);
     this.specHash = specHash(this.config, image.config.digest);

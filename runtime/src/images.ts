@@ -20,7 +20,9 @@ import type { BlobStore } from './store/blobs.ts';
 import { DISK_RESERVE_CODE, type SpaceGuard } from './store/disk-space.ts';
 import { importOciLayout, layerDirOf, unpackImage, type ImportedImage, type UnpackedImage } from './store/image-layout.ts';
 import { applyGarbageCollection, type GcResult } from './store/gc.ts';
-import { pullImage, type PullProgress, type RegistryClient } from './store/registry-client.ts';
+import { pullImage, type PullOptions, type PullProgress, type RegistryClient } from './store/registry-client.ts';
+import { unpackingTap } from './store/streaming-unpack.ts';
+import type { UnpackResult } from './store/unpack.ts';
 
 const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
 
@@ -81,6 +83,12 @@ async function existing(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/** An image resolve() found or pulled. */
+export interface ResolvedImage extends ImportedImage {
+  /** Layers its pull unpacked while downloading them (a pull for a container); unpack() skips them. */
+  unpackedWhilePulling: UnpackResult[];
 }
 
 /** One image reference the host holds, for listings. */
@@ -344,14 +352,15 @@ export class LocalImages {
   /**
    * The image a reference names: held locally, else pulled (and remembered). With `layersDir`
    * (a container about to unpack it), a pull is refused unless download and unpacked layers
-   * both fit above the disk reserve.
+   * both fit above the disk reserve, and it unpacks each layer while downloading it (in turn with
+   * other unpacks); unpack() does whatever that did not.
    */
-  async resolve(reference: string, layersDir?: string): Promise<ImportedImage> {
+  async resolve(reference: string, layersDir?: string): Promise<ResolvedImage> {
     const key = imageKey(reference);
     const record = this.index.images[key];
     if (record !== undefined) {
       try {
-        return await this.read(record);
+        return { ...(await this.read(record)), unpackedWhilePulling: [] };
       } catch (error) {
         this.options.logger.warn('Local image unreadable, pulling again', { image: key, error: describeError(error) });
       }
@@ -360,14 +369,31 @@ export class LocalImages {
     const registry = this.options.registry;
     return this.serialized(async () => {
       this.options.logger.info('Pulling image', { image: key });
-      const beforeLayers = (image: ImportedImage): Promise<void> => this.ensureRoomFor(key, image, layersDir);
-      const pulled = await pullImage(parseReference(reference), registry, this.options.store, { beforeLayers }).catch((error: unknown) => {
+      const options: PullOptions = { beforeLayers: (image) => this.ensureRoomFor(key, image, layersDir) };
+      const unpackedWhilePulling: UnpackResult[] = [];
+      if (layersDir !== undefined) {
+        const { store, space, logger } = this.options;
+        options.tapLayer = (image, index) =>
+          unpackingTap(store, layersDir, image, index, space === undefined ? {} : { space }, (outcome) => {
+            if ('result' in outcome) unpackedWhilePulling.push(outcome.result);
+            else logger.info('Layer to be unpacked after its download', { image: key, layer: outcome.digest, reason: outcome.abandoned });
+          });
+      }
+      const pull = (): Promise<ImportedImage> => pullImage(parseReference(reference), registry, this.options.store, options);
+      let pulling: Promise<ImportedImage>;
+      if (layersDir === undefined) pulling = pull();
+      else {
+        // Its unpacks take their turn among the others (two containers sharing a layer).
+        pulling = this.unpacking.then(pull);
+        this.unpacking = pulling.catch(() => undefined);
+      }
+      const pulled = await pulling.catch((error: unknown) => {
         throw namingImage(error, 'pull', key);
       });
       this.remember([reference], pulled);
       await this.save();
       this.options.logger.info('Image pulled', { image: key, manifest: pulled.manifest.digest });
-      return pulled;
+      return { ...pulled, unpackedWhilePulling };
     });
   }
 

@@ -209,7 +209,7 @@ export async function prepareBigImage(): Promise<BigImage> {
 }
 
 /** Boot 3: berth pulls and unpacks the big image; then busybox wget | tar of the same layer. */
-async function pull(image: BuiltImage, big: BigImage, run: number): Promise<{ berthBps: number; floorBps: number; initPeakKb: number }> {
+export async function pull(image: BuiltImage, big: BigImage, run: number): Promise<{ berthBps: number; floorBps: number; initPeakKb: number }> {
   const config = `${DEBUG_SHELL_CONFIG}registries:\n  "${GUEST_REGISTRY}": { insecure: true }\ncontainers:\n  big:\n    image: ${GUEST_REGISTRY}/bench/big:1\n    network_mode: none\n    stop_grace_period: 1s\n`;
   const machine = await createMachine({ name: `bench-ct-pull-${run}`, image, config, guestForwards: [{ guestAddress: '10.0.2.100', guestPort: 5000, hostPort: big.registryPort }] });
   try {

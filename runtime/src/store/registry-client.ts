@@ -261,6 +261,19 @@ export interface PullOptions {
   onProgress?: (progress: PullProgress) => void;
   /** Called with the manifest and config before any layer is fetched; throwing refuses the pull (the disk reserve). */
   beforeLayers?: (image: ImportedImage) => Promise<void>;
+  /** A second reader of layer `index`'s bytes as they arrive (LayerTap); undefined: none for that layer. */
+  tapLayer?: (image: ImportedImage, index: number) => Promise<LayerTap | undefined>;
+}
+
+/** Reads a layer while the pull fetches it (the unpacker, through a BlobTee). */
+export interface LayerTap {
+  /** Wraps the chunks of each fetch attempt (from byte `offset`), passing them on unchanged. */
+  pass(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, offset: number): AsyncIterable<Uint8Array>;
+  /**
+   * Told how the layer's fetch and store ended (every attempt); the pull waits for what this
+   * returns before the next layer. Never rejects: a reader's failure is its own.
+   */
+  settle(stored: Promise<unknown>): Promise<void>;
 }
 
 /** Passes a blob's chunks through, reporting the bytes done so far (from `offset`) every PROGRESS_STEP_BYTES. */
@@ -281,35 +294,43 @@ async function* countingChunks(chunks: AsyncIterable<Uint8Array> | Iterable<Uint
  * Pulls `reference` into the blob store: the index (if any) and the platform's manifest,
  * its config and its layers, each verified. Returns the image and the digests to keep.
  */
-export async function pullImage(reference: ImageReference, client: RegistryClient, store: BlobStore, options: PullOptions = {}): Promise<ImportedImage & { indexDigests: string[] }> {
+export async function pullImage(reference: ImageReference, client: RegistryClient, blobStore: BlobStore, options: PullOptions = {}): Promise<ImportedImage & { indexDigests: string[] }> {
   const platform = options.platform ?? DEFAULT_PLATFORM;
   const attempts = options.blobAttempts ?? 5;
   const indexDigests: string[] = [];
 
-  const putBlob = async (descriptor: { digest: string; size: number }, kind: PullProgress['kind']): Promise<void> => {
+  const putBlob = async (descriptor: { digest: string; size: number }, kind: PullProgress['kind'], tap?: LayerTap): Promise<void> => {
     const progress = options.onProgress;
     const tell = (doneBytes: number, status: PullProgress['status']): void => progress?.({ digest: descriptor.digest, kind, doneBytes, totalBytes: descriptor.size, status });
-    if (progress !== undefined && (await store.has(descriptor.digest))) {
-      tell(descriptor.size, 'exists');
-      return;
-    }
-    tell(0, 'downloading');
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await store.put(descriptor, async (offset) => {
-          const chunks = await client.openBlob(reference, descriptor.digest, offset);
-          return progress === undefined ? chunks : countingChunks(chunks, offset, (done) => tell(done, 'downloading'));
-        });
-        tell(descriptor.size, 'done');
+    const fetchAndStore = async (): Promise<void> => {
+      if (progress !== undefined && (await blobStore.has(descriptor.digest))) {
+        tell(descriptor.size, 'exists');
         return;
-      } catch (error) {
-        const retryable = error instanceof BerthError ? error.code === 'RUNTIME_BLOB_INCOMPLETE' || error.code === 'RUNTIME_REGISTRY_UNREACHABLE' : true;
-        if (!retryable || attempt >= attempts) throw error;
       }
-    }
+      tell(0, 'downloading');
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await blobStore.put(descriptor, async (offset) => {
+            const fetched = await client.openBlob(reference, descriptor.digest, offset);
+            const chunks = tap === undefined ? fetched : tap.pass(fetched, offset);
+            return progress === undefined ? chunks : countingChunks(chunks, offset, (done) => tell(done, 'downloading'));
+          });
+          tell(descriptor.size, 'done');
+          return;
+        } catch (error) {
+          const retryable = error instanceof BerthError ? error.code === 'RUNTIME_BLOB_INCOMPLETE' || error.code === 'RUNTIME_REGISTRY_UNREACHABLE' : true;
+          if (!retryable || attempt >= attempts) throw error;
+        }
+      }
+    };
+    const stored = fetchAndStore();
+    // Handled here too: a failed store must not be an unhandled rejection while the tap settles.
+    stored.catch(() => undefined);
+    if (tap !== undefined) await tap.settle(stored);
+    await stored;
   };
   const putDocument = async (digest: string, bytes: Buffer): Promise<void> => {
-    await store.put({ digest, size: bytes.length }, (offset) => [bytes.subarray(offset)]);
+    await blobStore.put({ digest, size: bytes.length }, (offset) => [bytes.subarray(offset)]);
   };
 
   let fetched = await client.getManifest(reference);
@@ -325,10 +346,10 @@ export async function pullImage(reference: ImageReference, client: RegistryClien
     }
     if (document.config.size > MAX_CONFIG_BYTES) throw registryError('RUNTIME_IMAGE_CONFIG_INVALID', reference, `config of ${document.config.size} bytes is too large`);
     await putBlob(document.config, 'config');
-    const config = parseImageConfig(await store.read(document.config.digest, MAX_CONFIG_BYTES), { digest: document.config.digest });
+    const config = parseImageConfig(await blobStore.read(document.config.digest, MAX_CONFIG_BYTES), { digest: document.config.digest });
     assertImageConsistent(document, config, platform);
     await options.beforeLayers?.({ manifest: document, config });
-    for (const layer of document.layers) await putBlob(layer, 'layer');
+    for (const [index, layer] of document.layers.entries()) await putBlob(layer, 'layer', await options.tapLayer?.({ manifest: document, config }, index));
     return { manifest: document, config, indexDigests };
   }
 }

@@ -74,6 +74,12 @@ export interface UnpackOptions {
   decompress?: DecompressOptions;
   /** Charged for every entry and every chunk of file data before it is written (the disk reserve). */
   space?: SpaceGuard;
+  /**
+   * Awaited once the layer is complete and durable, before it gets its name; a rejection
+   * discards it. A layer unpacked while its blob downloads waits here for the blob store's
+   * digest check, so no layer from bytes the store refused is ever used.
+   */
+  beforeCommit?: () => Promise<unknown>;
 }
 
 /** What was unpacked; also written to `<target>/layer.json`. */
@@ -412,6 +418,7 @@ export async function unpackLayer(source: Readable, options: UnpackOptions): Pro
       // One syncfs instead of an fsync per file: the layer is durable before it gets its name.
       await special.syncFilesystem(tempDir);
     }
+    await options.beforeCommit?.();
     try {
       await fsp.rename(tempDir, target);
     } catch (error) {
