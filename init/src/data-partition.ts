@@ -1,5 +1,6 @@
 /**
- * The data partition at /var: gathers the facts (blkid, sysfs sizes, dumpe2fs), runs
+ * The data partition at /var: gathers the facts (sysfs sizes, the ext4 superblock; blkid and
+ * dumpe2fs when that is not berth's clean ext4), runs
  * the plan of core/data-partition.ts (first-boot mkfs, fsck, growing) and mounts it.
  */
 import { BerthError, describeError, isBerthError } from '../../lib/errors.ts';
@@ -19,6 +20,7 @@ import {
   type DataPlan,
   type DataStep,
 } from './core/data-partition.ts';
+import { EXT4_SUPERBLOCK_BYTES, EXT4_SUPERBLOCK_OFFSET, readExt4Superblock, type Ext4SuperblockRead } from './core/ext4-superblock.ts';
 import { KERNEL_PATHS, TOOLS } from './core/tools.ts';
 import { findPartition, readSectors } from './block-devices.ts';
 import { mountOne, readMountInfo } from './mounts.ts';
@@ -28,10 +30,30 @@ import type { Sys } from './sys/types.ts';
 const ALL_EXIT_CODES = Array.from({ length: 256 }, (_, i) => i);
 const TOOL_TIMEOUT_MS = 10 * 60_000;
 
-export async function gatherDataFacts(sys: Pick<Sys, 'fs' | 'exec'>, logger: Logger): Promise<DataPartitionFacts> {
+export async function gatherDataFacts(sys: Pick<Sys, 'fs' | 'exec' | 'clock'>, logger: Logger): Promise<DataPartitionFacts> {
   const partition = await findPartition(sys.fs, PARTITION_LABELS.data, 'INIT_DATA_PARTITION', (all) =>
     logger.warn('Several data partitions found, using the first', { devices: all.map((p) => p.device).join(',') }),
   );
+  const block = KERNEL_PATHS.sysClassBlock;
+  const [partitionStart, partitionSectors, diskSectors, superblock] = await Promise.all([
+    readSectors(sys.fs, `${block}/${partition.name}/start`),
+    readSectors(sys.fs, `${block}/${partition.name}/size`),
+    readSectors(sys.fs, `${block}/${partition.diskName}/size`),
+    sys.fs.readBytes(partition.device, EXT4_SUPERBLOCK_OFFSET, EXT4_SUPERBLOCK_BYTES).then(
+      (bytes) => readExt4Superblock(bytes, Math.floor(sys.clock.now().getTime() / 1000)),
+      (error: unknown): Ext4SuperblockRead => ({ kind: 'unknown', why: describeError(error) }),
+    ),
+  ]);
+  const facts: DataPartitionFacts = { partition, fsType: undefined, partitionStart, partitionSectors, diskSectors };
+  if (superblock.kind === 'ext4') {
+    // berth's own ext4, read directly: no blkid, no dumpe2fs, and no e2fsck when it is clean.
+    facts.fsType = 'ext4';
+    facts.filesystemBytes = superblock.superblock.sizeBytes;
+    facts.isKnownClean = superblock.superblock.fsckReason === undefined;
+    if (superblock.superblock.fsckReason !== undefined) logger.info('Data filesystem needs a check', { device: partition.device, reason: superblock.superblock.fsckReason });
+    return facts;
+  }
+  // Blank, another filesystem, or an ext4 superblock init does not trust: the tools decide.
   // dumpe2fs runs beside blkid (two process starts at once, not one after the other: each costs
   // 0.1-0.2 s under TCG); it only reads, and what it says counts only when blkid finds ext4.
   const [blkid, dump] = await Promise.all([
@@ -41,16 +63,9 @@ export async function gatherDataFacts(sys: Pick<Sys, 'fs' | 'exec'>, logger: Log
       (error: unknown) => ({ error }),
     ),
   ]);
-  const fsType = parseBlkidType(blkid.exitCode, blkid.stdout);
-  const block = KERNEL_PATHS.sysClassBlock;
-  const facts: DataPartitionFacts = {
-    partition,
-    fsType,
-    partitionStart: await readSectors(sys.fs, `${block}/${partition.name}/start`),
-    partitionSectors: await readSectors(sys.fs, `${block}/${partition.name}/size`),
-    diskSectors: await readSectors(sys.fs, `${block}/${partition.diskName}/size`),
-  };
-  if (fsType === 'ext4') {
+  facts.fsType = parseBlkidType(blkid.exitCode, blkid.stdout);
+  if (facts.fsType === 'ext4') {
+    logger.info('Data filesystem superblock left to the tools', { device: partition.device, reason: superblock.why });
     if ('error' in dump) {
       logger.warn('Cannot read data filesystem size', { device: partition.device, error: describeError(dump.error) });
     } else {
@@ -86,7 +101,20 @@ export async function runDataPlan(sys: Pick<Sys, 'fs' | 'exec'>, logger: Logger,
     if (step.kind === 'fsck') {
       await runFsck(sys, logger, step, partition.device);
     } else if (step.kind === 'mount') {
-      if (!isMountedAt(await readMountInfo(sys), step.spec.target)) await mountOne(sys, logger, step.spec);
+      if (isMountedAt(await readMountInfo(sys), step.spec.target)) continue;
+      const fsck = step.fsckOnFailure;
+      if (fsck === undefined) {
+        await mountOne(sys, logger, step.spec);
+        continue;
+      }
+      try {
+        await mountOne(sys, logger, step.spec);
+      } catch (error) {
+        // The superblock said clean, yet the kernel refused it: what e2fsck -p would have run first.
+        logger.warn('Data filesystem not mounted, checking it', { device: partition.device, error: describeError(error) });
+        await runFsck(sys, logger, fsck, partition.device);
+        await mountOne(sys, logger, step.spec);
+      }
     } else {
       const isGrowth = GROWTH_STEPS.includes(step.purpose);
       if (isGrowth && growthFailed) continue;
@@ -106,7 +134,7 @@ export async function runDataPlan(sys: Pick<Sys, 'fs' | 'exec'>, logger: Logger,
 }
 
 /** Finds, checks, creates or grows the data partition and mounts it at /var. */
-export async function prepareDataPartition(sys: Pick<Sys, 'fs' | 'exec'>, logger: Logger): Promise<{ device: string; plan: DataPlan['kind'] }> {
+export async function prepareDataPartition(sys: Pick<Sys, 'fs' | 'exec' | 'clock'>, logger: Logger): Promise<{ device: string; plan: DataPlan['kind'] }> {
   let facts: DataPartitionFacts;
   try {
     facts = await gatherDataFacts(sys, logger);

@@ -17,17 +17,29 @@ export interface DataPartitionFacts {
   partitionStart: number;
   partitionSectors: number;
   diskSectors: number;
-  /** Size of the existing ext4 filesystem in bytes (dumpe2fs), when known. */
+  /** Size of the existing ext4 filesystem in bytes (the superblock), when known. */
   filesystemBytes?: number;
+  /**
+   * True when init read the ext4 superblock itself and `e2fsck -p` would find nothing to do
+   * (core/ext4-superblock.ts): the check is skipped, and runs only if the mount then fails.
+   */
+  isKnownClean?: boolean;
 }
 
 export type DataExecPurpose = 'relocate-gpt' | 'grow-partition' | 'reread-partition' | 'mkfs' | 'resize-fs';
 
+/** e2fsck -p; its exit code is judged by fsckVerdict(). */
+export interface FsckStep {
+  kind: 'fsck';
+  file: string;
+  args: string[];
+}
+
 export type DataStep =
-  /** e2fsck -p; its exit code is judged by fsckVerdict(). */
-  | { kind: 'fsck'; file: string; args: string[] }
+  | FsckStep
   | { kind: 'exec'; purpose: DataExecPurpose; file: string; args: string[]; input?: string }
-  | { kind: 'mount'; spec: MountSpec };
+  /** With `fsckOnFailure`: a mount that fails runs that check, then mounts once more. */
+  | { kind: 'mount'; spec: MountSpec; fsckOnFailure?: FsckStep };
 
 export type DataPlan =
   | { kind: 'first-boot' | 'existing'; steps: DataStep[]; grow: boolean }
@@ -83,7 +95,8 @@ export function planDataPartition(facts: DataPartitionFacts): DataPlan {
   const partitionBytes = facts.partitionSectors * 512;
   const fsTooSmall =
     facts.filesystemBytes !== undefined && partitionBytes - facts.filesystemBytes >= RESIZE_THRESHOLD_BYTES;
-  const steps: DataStep[] = [{ kind: 'fsck', file: TOOLS.e2fsck, args: ['-p', device] }, ...growSteps, mount];
+  const fsck: FsckStep = { kind: 'fsck', file: TOOLS.e2fsck, args: ['-p', device] };
+  const steps: DataStep[] = facts.isKnownClean === true ? [...growSteps, { ...mount, fsckOnFailure: fsck }] : [fsck, ...growSteps, mount];
   // Online resize after mounting: offline resize2fs insists on a fresh `e2fsck -f` first.
   if (grow || fsTooSmall) steps.push({ kind: 'exec', purpose: 'resize-fs', file: TOOLS.resize2fs, args: [device] });
   return { kind: 'existing', grow, steps };

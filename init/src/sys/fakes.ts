@@ -94,6 +94,12 @@ export function createFakeFileSystem(initial: Record<string, string> = {}, dirs:
     size(path) {
       return Promise.resolve(files.get(path)?.length);
     },
+    readBytes(path, offset, length) {
+      // Binary content is kept as a latin1 string: one character per byte.
+      const text = files.get(path);
+      if (text === undefined) return Promise.reject(enoent(path));
+      return Promise.resolve(Buffer.from(text, 'latin1').subarray(offset, offset + length));
+    },
     symlink(target, path) {
       fs.ops.push(`symlink ${path} -> ${target}`);
       if (!dirSet.has(parentOf(path))) return Promise.reject(enoent(path));

@@ -16,6 +16,16 @@ import type { AppendFile, Clock, ConsoleWriter, Devices, FileSystem, Power, Proc
 export function createNodeFileSystem(): FileSystem {
   return {
     readText: (path) => readFile(path, 'utf8'),
+    async readBytes(path, offset, length) {
+      const handle = await open(path, constants.O_RDONLY);
+      try {
+        const buffer = Buffer.alloc(length);
+        const { bytesRead } = await handle.read(buffer, 0, length, offset);
+        return buffer.subarray(0, bytesRead);
+      } finally {
+        await handle.close();
+      }
+    },
     writeText: (path, data) => writeFile(path, data),
     writeAtomic: (path, data) => writeFileAtomically(path, data),
     exists: (path) => pathExists(path),

@@ -8,6 +8,8 @@ import type { Exec } from '../../../lib/sys/exec.ts';
 
 export interface FileSystem {
   readText(path: string): Promise<string>;
+  /** Up to `length` bytes from byte `offset` (fewer at the end of the file): a block device's superblock. */
+  readBytes(path: string, offset: number, length: number): Promise<Uint8Array>;
   /** Plain write (procfs, sysfs, cgroupfs take one write per value). */
   writeText(path: string, data: string): Promise<void>;
   /** Crash-safe replace: temp file, fsync, rename, fsync of the directory. */

@@ -5,6 +5,7 @@ import { Init } from '../../src/init.ts';
 import { Router } from '../../src/api/core/router.ts';
 import { createInitLog } from '../../src/logging.ts';
 import { createFakeMachine, eventually, type FakeMachine, type FakeMachineOptions } from './fake-machine.ts';
+import { ext4Superblock } from './ext4-fixture.ts';
 
 function start(options: FakeMachineOptions & { exitForRestart?: () => void } = {}): { machine: FakeMachine; init: Init; log: ReturnType<typeof createInitLog> } {
   const { exitForRestart, ...machineOptions } = options;
@@ -158,6 +159,38 @@ void t.test('a missing kernel module is a warning, not a failure', async (t) => 
   const console = machine.sys.console.lines;
   t.ok(console.some((l) => l.includes('msg="Kernel module not loaded" module=qemu_fw_cfg')));
   t.ok(console.some((l) => l.includes('BERTH-READY')));
+});
+
+void t.test('a cleanly shut down data filesystem: init reads its superblock, and starts no blkid, dumpe2fs or e2fsck', async (t) => {
+  const { machine, init } = start({ dataFsType: 'ext4', dataSuperblock: ext4Superblock() });
+  await init.boot();
+  const commands = machine.commands();
+  t.ok(machine.sys.console.lines.some((l) => l.includes('BERTH-READY')));
+  t.same(commands.filter((c) => /blkid -p|dumpe2fs|e2fsck/.test(c)), []);
+  t.ok(commands.includes('/usr/bin/mount -t ext4 -o noatime /dev/vda4 /var'), '/var mounted');
+  t.ok(machine.sys.console.lines.some((l) => l.includes('msg="Data partition"') && l.includes('fs=ext4')));
+
+  const unclean = start({ dataFsType: 'ext4', dataSuperblock: ext4Superblock((view) => view.setUint16(0x3a, 0, true)) });
+  await unclean.init.boot();
+  t.ok(unclean.machine.commands().includes('/usr/sbin/e2fsck -p /dev/vda4'), 'not cleanly unmounted: e2fsck -p first');
+  t.ok(unclean.machine.sys.console.lines.some((l) => l.includes('msg="Data filesystem needs a check"') && l.includes('reason="not cleanly unmounted"')));
+  t.notOk(unclean.machine.commands().some((c) => /blkid -p|dumpe2fs/.test(c)), 'its facts still come from the superblock');
+
+  const foreign = start({ dataFsType: 'ext4', dataSuperblock: ext4Superblock((view) => view.setUint32(0x3fc, 1, true), { checksum: false }) });
+  await foreign.init.boot();
+  t.ok(foreign.machine.commands().some((c) => c.includes('blkid -p')) && foreign.machine.commands().includes('/usr/sbin/e2fsck -p /dev/vda4'), 'a superblock init does not trust goes to the tools');
+});
+
+void t.test('a clean superblock the kernel refuses to mount: e2fsck -p, then the mount again', async (t) => {
+  const { machine, init } = start({ dataFsType: 'ext4', dataSuperblock: ext4Superblock(), failingOnce: /^\/usr\/bin\/mount -t ext4 .* \/var$/ });
+  await init.boot();
+  const commands = machine.commands();
+  const fsck = commands.indexOf('/usr/sbin/e2fsck -p /dev/vda4');
+  t.ok(fsck > 0, 'e2fsck ran');
+  t.same(commands.filter((c) => c.endsWith(' /var') && c.includes('mount -t')).length, 2, 'the mount was tried twice');
+  t.ok(commands.lastIndexOf('/usr/bin/mount -t ext4 -o noatime /dev/vda4 /var') > fsck, 'the second after the check');
+  t.ok(machine.sys.console.lines.some((l) => l.includes('msg="Data filesystem not mounted, checking it"')));
+  t.ok(machine.sys.console.lines.some((l) => l.includes('BERTH-READY')));
 });
 
 void t.test('uncorrectable fsck errors: forced repair, then failure', async (t) => {

@@ -18,6 +18,10 @@ export interface FakeMachineOptions {
   fsckExit?: number;
   /** Commands (file + args joined by spaces) that fail. */
   failing?: RegExp;
+  /** Commands that fail the first time only. */
+  failingOnce?: RegExp;
+  /** The data partition's ext4 superblock (at byte 1024 of /dev/vda4); absent: the device reads as missing. */
+  dataSuperblock?: Uint8Array;
   /** Where the ESP's files appear (default /efi; the root image may lack /efi). */
   espDir?: string;
   /** Mounts already present when init starts (the initramfs moves /proc, /sys, /dev). */
@@ -67,6 +71,7 @@ export function createFakeMachine(options: FakeMachineOptions = {}): FakeMachine
     files[`${BLOCK}/${name}/size`] = `${size}\n`;
   }
   if (options.fwCfgConfig !== undefined) files['/sys/firmware/qemu_fw_cfg/by_name/opt/berth/config/raw'] = options.fwCfgConfig;
+  if (options.dataSuperblock !== undefined) files['/dev/vda4'] = Buffer.concat([Buffer.alloc(1024), options.dataSuperblock]).toString('latin1');
   if (options.savedConfig !== undefined) files['/var/lib/berth/config.yaml'] = options.savedConfig;
   for (const entry of options.entries ?? ['berth-a+2-1.conf', 'berth-b+3.conf']) files[`${options.espDir ?? '/efi'}/loader/entries/${entry}`] = 'title berth\n';
 
@@ -79,9 +84,14 @@ export function createFakeMachine(options: FakeMachineOptions = {}): FakeMachine
       mounts.map((m, i) => `${20 + i} 1 0:${i} / ${m.target} rw - ${m.fsType} ${m.source} rw`).join('\n') + '\n',
     );
   };
+  const failedOnce = new Set<string>();
   const handler = (call: RecordedCall): { exitCode?: number; stdout?: string } | Error | undefined => {
     const line = [call.file, ...call.args].join(' ');
     if (options.failing?.test(line)) return Object.assign(new Error(`${line} failed`), { code: errorCode('EXEC_EXIT_NONZERO') });
+    if (options.failingOnce?.test(line) && !failedOnce.has(line)) {
+      failedOnce.add(line);
+      return Object.assign(new Error(`${line} failed`), { code: errorCode('EXEC_EXIT_NONZERO') });
+    }
     const base = call.file.split('/').pop();
     if (base === 'mount' && call.args[0] === '-t') {
       const target = call.args.at(-1) ?? '';

@@ -40,6 +40,17 @@ void t.test('later boot, same disk: fsck, mount', (t) => {
   t.end();
 });
 
+void t.test('later boot, superblock read clean: no fsck before the mount, e2fsck -p only if the mount fails', (t) => {
+  const plan = planDataPartition({ ...asBuilt, fsType: 'ext4', filesystemBytes: (GiB - 4096) * 512, isKnownClean: true });
+  t.same(plan.kind === 'existing' && plan.steps.map((s) => s.kind), ['mount']);
+  t.match(plan.kind === 'existing' && plan.steps[0], { kind: 'mount', spec: { target: '/var' }, fsckOnFailure: { kind: 'fsck', args: ['-p', '/dev/vda4'] } });
+  const grown = planDataPartition({ ...asBuilt, fsType: 'ext4', diskSectors: 8 * GiB, filesystemBytes: (GiB - 4096) * 512, isKnownClean: true });
+  t.same(grown.kind === 'existing' && grown.steps.map((s) => (s.kind === 'exec' ? s.purpose : s.kind)), ['relocate-gpt', 'grow-partition', 'reread-partition', 'mount', 'resize-fs']);
+  const unknown = planDataPartition({ ...asBuilt, fsType: 'ext4', filesystemBytes: (GiB - 4096) * 512, isKnownClean: false });
+  t.same(unknown.kind === 'existing' && unknown.steps.map((s) => s.kind), ['fsck', 'mount'], 'a check due: e2fsck -p first, as before');
+  t.end();
+});
+
 void t.test('later boot, disk grew: fsck, grow, mount, online resize', (t) => {
   const plan = planDataPartition({ ...asBuilt, fsType: 'ext4', diskSectors: 8 * GiB, filesystemBytes: (GiB - 4096) * 512 });
   t.matchSnapshot(plan, 'plan');
