@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { describeError } from '../../../lib/errors.ts';
 import type { Logger } from '../../../lib/log.ts';
+import { drainedOrClosed } from '../../../lib/sys/drained.ts';
 import { httpModule, httpsModule } from '../../../lib/sys/lazy-builtins.ts';
 import { ApiError, MAX_BODY_BYTES, errorBody, parseBody, parseQuery, type ApiResponse, type HttpMethod, type Router } from './core/router.ts';
 
@@ -85,18 +86,7 @@ export function createRequestHandler(router: Router, logger: Logger, transport: 
         res.writeHead(response.status, { 'content-type': response.contentType, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
         res.flushHeaders();
         finish(response.status);
-        const waitForDrain = (): Promise<void> | undefined =>
-          res.writableNeedDrain && !res.destroyed
-            ? new Promise<void>((resolve) => {
-                const done = (): void => {
-                  res.off('drain', done);
-                  res.off('close', done);
-                  resolve();
-                };
-                res.on('drain', done);
-                res.on('close', done);
-              })
-            : undefined;
+        const waitForDrain = (): Promise<void> | undefined => (res.writableNeedDrain && !res.destroyed ? drainedOrClosed(res) : undefined);
         await response.stream((chunk) => void res.write(chunk), aborter.signal, waitForDrain);
         res.end();
       }

@@ -6,6 +6,7 @@
  * the stream it feeds.
  */
 import { PassThrough, type Readable } from 'node:stream';
+import { drainedOrClosed } from '../../../lib/sys/drained.ts';
 
 export interface BlobTee {
   /** The blob's bytes, once each and in order; ends after the last byte, or fails (close). */
@@ -32,17 +33,6 @@ export function createBlobTee(size: number, highWaterMark = 256 * 1024): BlobTee
     if (!stopped()) readable.destroy(new Error(reason));
   };
 
-  const roomOrStop = (): Promise<void> =>
-    new Promise((resolve) => {
-      const done = (): void => {
-        readable.off('drain', done);
-        readable.off('close', done);
-        resolve();
-      };
-      readable.on('drain', done);
-      readable.on('close', done);
-    });
-
   async function feed(chunk: Uint8Array, at: number): Promise<void> {
     if (stopped()) return;
     if (at > fed) return fail(`the fetch resumed at byte ${at}, past the ${fed} bytes this reader had`);
@@ -53,7 +43,7 @@ export function createBlobTee(size: number, highWaterMark = 256 * 1024): BlobTee
     fed += part.length;
     const hasRoom = readable.write(part);
     if (fed === size) readable.end();
-    else if (!hasRoom) await roomOrStop();
+    else if (!hasRoom) await drainedOrClosed(readable);
   }
 
   return {

@@ -17,6 +17,7 @@ import { extract as createTarExtract, type Header } from 'tar-stream';
 import { errnoCode, isBerthError } from '../../../lib/errors.ts';
 import { syncDirectory, syncFile } from '../../../lib/sys/atomic-file.ts';
 import { createBatchedWriter } from '../../../lib/sys/batched-writer.ts';
+import { drainedOrClosed } from '../../../lib/sys/drained.ts';
 import { shortDigest } from '../core/digest.ts';
 import { ENTRY_OVERHEAD_BYTES } from '../core/disk-reserve.ts';
 import {
@@ -510,15 +511,7 @@ async function streamEntries(
       hash.update(chunk);
       // A refused entry destroys the parser; its 'close' may already have fired, so never wait then.
       if (!parserStopped() && !tarExtract.write(chunk) && failure === undefined && !parserStopped()) {
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            tarExtract.off('drain', done);
-            tarExtract.off('close', done);
-            resolve();
-          };
-          tarExtract.on('drain', done);
-          tarExtract.on('close', done);
-        });
+        await drainedOrClosed(tarExtract);
       }
       if (parserStopped()) {
         await entryDone;
