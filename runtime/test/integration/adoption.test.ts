@@ -81,7 +81,7 @@ function supervisor(dir: string, script: string) {
   };
   const sys: RuntimeSys = { exec, monitors, nowMs: () => performance.now(), now: () => new Date() };
   const images = {
-    resolve: () => Promise.resolve({ manifest: { digest: 'sha256:m' }, config: image }),
+    resolve: () => Promise.resolve({ manifest: { digest: 'sha256:m' }, config: image, unpackedWhilePulling: [] }),
     unpack: () => Promise.resolve({ layerDirs: [join(dir, 'layers', 'sha256-40')], unpacked: [] }),
     localConfigDigest: () => image.digest,
   } as unknown as LocalImages;

@@ -100,7 +100,7 @@ function harness(dir: string, options: { onRun?: (run: Run, count: number) => vo
   /** What the image reference names on the host now (a test changes it as a newer pull would). */
   const localDigest = { value: image.digest };
   const images = {
-    resolve: () => Promise.resolve({ manifest: { digest: 'sha256:m' }, config: { ...image, digest: localDigest.value } }),
+    resolve: () => Promise.resolve({ manifest: { digest: 'sha256:m' }, config: { ...image, digest: localDigest.value }, unpackedWhilePulling: [] }),
     unpack: () => Promise.resolve({ layerDirs: [join(dir, 'layers', 'sha256-40')], unpacked: [] }),
     localConfigDigest: () => localDigest.value,
   } as unknown as LocalImages;
