@@ -36,8 +36,8 @@ void t.test('a resume past what the reader had, an oversized source, or an early
   const blob = bytes(0, 100);
   const gap = createBlobTee(100);
   const gapRead = drain(gap.readable);
-  await passAll(gap.pass([blob.subarray(0, 40)], 0));
-  await passAll(gap.pass([blob.subarray(60)], 60));
+  t.equal(await passAll(gap.pass([blob.subarray(0, 40)], 0)), 40);
+  t.equal(await passAll(gap.pass([blob.subarray(60)], 60)), 40, 'the store still gets the resumed bytes');
   t.match(await gapRead, { message: /resumed at byte 60, past the 40 bytes/ });
 
   const more = createBlobTee(100);
@@ -50,12 +50,12 @@ void t.test('a resume past what the reader had, an oversized source, or an early
   // refusal of the blob (awaited before the layer is named) tells it not to use it.
   const after = createBlobTee(100);
   const afterRead = drain(after.readable);
-  await passAll(after.pass([blob, Buffer.from('x')], 0));
+  t.equal(await passAll(after.pass([blob, Buffer.from('x')], 0)), 101);
   t.same(await afterRead, blob);
 
   const short = createBlobTee(100);
   const shortRead = drain(short.readable);
-  await passAll(short.pass([blob.subarray(0, 30)], 0));
+  t.equal(await passAll(short.pass([blob.subarray(0, 30)], 0)), 30);
   short.close('the download failed (connection reset)');
   t.match(await shortRead, { message: 'the download failed (connection reset) after 30 of 100 bytes' });
 
