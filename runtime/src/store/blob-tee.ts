@@ -17,7 +17,7 @@ export interface BlobTee {
    * or starts past what `readable` had (it fails: those bytes never came through here). Waits
    * while `readable` is full, so the reader sets the pace and nothing piles up in memory.
    */
-  pass(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, offset: number): AsyncIterable<Uint8Array>;
+  relay(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, offset: number): AsyncIterable<Uint8Array>;
   /** The fetch is over: fails `readable` with `reason` unless it had the whole blob. */
   close(reason: string): void;
 }
@@ -48,7 +48,7 @@ export function createBlobTee(size: number, highWaterMark = 256 * 1024): BlobTee
 
   return {
     readable,
-    async *pass(chunks, offset) {
+    async *relay(chunks, offset) {
       let at = offset;
       for await (const chunk of chunks) {
         await feed(chunk, at);

@@ -268,7 +268,7 @@ export interface PullOptions {
 /** Reads a layer while the pull fetches it (the unpacker, through a BlobTee). */
 export interface LayerTap {
   /** Wraps the chunks of each fetch attempt (from byte `offset`), passing them on unchanged. */
-  pass(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, offset: number): AsyncIterable<Uint8Array>;
+  relay(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, offset: number): AsyncIterable<Uint8Array>;
   /**
    * Told how the layer's fetch and store ended (every attempt); the pull waits for what this
    * returns before the next layer. Never rejects: a reader's failure is its own.
@@ -312,7 +312,7 @@ export async function pullImage(reference: ImageReference, client: RegistryClien
         try {
           await blobStore.put(descriptor, async (offset) => {
             const fetched = await client.openBlob(reference, descriptor.digest, offset);
-            const chunks = tap === undefined ? fetched : tap.pass(fetched, offset);
+            const chunks = tap === undefined ? fetched : tap.relay(fetched, offset);
             return progress === undefined ? chunks : countingChunks(chunks, offset, (done) => tell(done, 'downloading'));
           });
           tell(descriptor.size, 'done');

@@ -51,7 +51,7 @@ export async function unpackingTap(
   // An unpacker that stopped reads no more: the tee must not wait for room that never comes.
   unpacking.catch(() => tee.readable.destroy());
   return {
-    pass: (chunks, offset) => tee.pass(chunks, offset),
+    relay: (chunks, offset) => tee.relay(chunks, offset),
     async settle(storing) {
       stored = storing;
       const fetchEnded = await storing.then(

@@ -14,7 +14,7 @@ async function drain(readable: AsyncIterable<Buffer>): Promise<Buffer | Error> {
   }
 }
 
-async function passAll(chunks: AsyncIterable<Uint8Array>): Promise<number> {
+async function relayAll(chunks: AsyncIterable<Uint8Array>): Promise<number> {
   let n = 0;
   for await (const chunk of chunks) n += chunk.length;
   return n;
@@ -25,9 +25,9 @@ void t.test('the reader gets every byte once, in order, across a resumed fetch t
   const tee = createBlobTee(blob.length, 64);
   const read = drain(tee.readable);
   // First attempt: 600 bytes, then the connection drops.
-  t.equal(await passAll(tee.pass([blob.subarray(0, 300), blob.subarray(300, 600)], 0)), 600, 'the store gets what was fetched, unchanged');
+  t.equal(await relayAll(tee.relay([blob.subarray(0, 300), blob.subarray(300, 600)], 0)), 600, 'the store gets what was fetched, unchanged');
   // The store kept only 450 of them: the resume repeats 150 the reader already had.
-  t.equal(await passAll(tee.pass([blob.subarray(450, 700), blob.subarray(700)], 450)), 550);
+  t.equal(await relayAll(tee.relay([blob.subarray(450, 700), blob.subarray(700)], 450)), 550);
   tee.close('the blob was stored');
   t.same(await read, blob);
 });
@@ -36,26 +36,26 @@ void t.test('a resume past what the reader had, an oversized source, or an early
   const blob = bytes(0, 100);
   const gap = createBlobTee(100);
   const gapRead = drain(gap.readable);
-  t.equal(await passAll(gap.pass([blob.subarray(0, 40)], 0)), 40);
-  t.equal(await passAll(gap.pass([blob.subarray(60)], 60)), 40, 'the store still gets the resumed bytes');
+  t.equal(await relayAll(gap.relay([blob.subarray(0, 40)], 0)), 40);
+  t.equal(await relayAll(gap.relay([blob.subarray(60)], 60)), 40, 'the store still gets the resumed bytes');
   t.match(await gapRead, { message: /resumed at byte 60, past the 40 bytes/ });
 
   const more = createBlobTee(100);
   const moreRead = drain(more.readable);
   const tooLong = Buffer.concat([blob.subarray(50), Buffer.from('x')]);
-  t.equal(await passAll(more.pass([blob.subarray(0, 50), tooLong], 0)), 101, 'the store still sees what came: it refuses the excess itself');
+  t.equal(await relayAll(more.relay([blob.subarray(0, 50), tooLong], 0)), 101, 'the store still sees what came: it refuses the excess itself');
   more.close('the download failed');
   t.match(await moreRead, { message: /more than the blob's 100 bytes/ });
   // Bytes after the last one the reader needed: it has its whole blob, and only the store's
   // refusal of the blob (awaited before the layer is named) tells it not to use it.
   const after = createBlobTee(100);
   const afterRead = drain(after.readable);
-  t.equal(await passAll(after.pass([blob, Buffer.from('x')], 0)), 101);
+  t.equal(await relayAll(after.relay([blob, Buffer.from('x')], 0)), 101);
   t.same(await afterRead, blob);
 
   const short = createBlobTee(100);
   const shortRead = drain(short.readable);
-  t.equal(await passAll(short.pass([blob.subarray(0, 30)], 0)), 30);
+  t.equal(await relayAll(short.relay([blob.subarray(0, 30)], 0)), 30);
   short.close('the download failed (connection reset)');
   t.match(await shortRead, { message: 'the download failed (connection reset) after 30 of 100 bytes' });
 
@@ -71,7 +71,7 @@ void t.test('the fetch waits while the reader is full, and never waits on a read
   const chunks = Array.from({ length: 8 }, (_, i) => blob.subarray(i * 512, (i + 1) * 512));
   let passed = 0;
   const fetching = (async () => {
-    for await (const chunk of tee.pass(chunks, 0)) passed += chunk.length;
+    for await (const chunk of tee.relay(chunks, 0)) passed += chunk.length;
   })();
   await new Promise((resolve) => setTimeout(resolve, 20));
   t.ok(passed < blob.length, `with nobody reading, the fetch stops at what the reader buffers (${passed} bytes passed)`);
