@@ -102,17 +102,13 @@ export async function runDataPlan(sys: Pick<Sys, 'fs' | 'exec'>, logger: Logger,
       await runFsck(sys, logger, step, partition.device);
     } else if (step.kind === 'mount') {
       if (isMountedAt(await readMountInfo(sys), step.spec.target)) continue;
-      const fsck = step.fsckOnFailure;
-      if (fsck === undefined) {
-        await mountOne(sys, logger, step.spec);
-        continue;
-      }
       try {
         await mountOne(sys, logger, step.spec);
       } catch (error) {
+        if (step.fsckOnFailure === undefined) throw error;
         // The superblock said clean, yet the kernel refused it: what e2fsck -p would have run first.
         logger.warn('Data filesystem not mounted, checking it', { device: partition.device, error: describeError(error) });
-        await runFsck(sys, logger, fsck, partition.device);
+        await runFsck(sys, logger, step.fsckOnFailure, partition.device);
         await mountOne(sys, logger, step.spec);
       }
     } else {
