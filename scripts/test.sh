@@ -3,9 +3,11 @@
 # tests, builds the default image once, and boots it under QEMU for the VM tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup-host.sh
-
-step() { printf '\n== %s\n' "$*"; }
+# Each step prints how long the one before it took, so a slow CI run says where its time went
+# (the whole suite is meant to stay under 45 minutes).
+started=$SECONDS step_name="" step_started=$SECONDS
+step_done() { [ -z "$step_name" ] || printf '== %s: %d s\n' "$step_name" $((SECONDS - step_started)); }
+step() { step_done; step_name=$*; step_started=$SECONDS; printf '\n== %s\n' "$*"; }
 summaries=()
 run_tap() {
   local log
@@ -19,6 +21,8 @@ run_tap() {
   return "$rc"
 }
 
+step "set-up (Debian packages, npm ci)"
+bash scripts/setup-host.sh
 step "type-check (tsc --noEmit)"
 npx tsc --noEmit
 step "lint (eslint)"
@@ -39,6 +43,7 @@ exec 9>"${BERTH_VM_LOCK:-/tmp/berth-vm.lock}"
 flock 9
 run_tap --jobs=1 --timeout=900 qemu-tests/cases/*.test.ts
 flock -u 9
+step_done
 
 passed=0 failed=0
 for s in "${summaries[@]}"; do
@@ -46,5 +51,5 @@ for s in "${summaries[@]}"; do
   passed=$((passed + ${p:-0})); failed=$((failed + ${t:-0} - ${p:-0}))
 done
 echo
-echo "${passed} passed, ${failed} failed"
+echo "${passed} passed, ${failed} failed in $(( (SECONDS - started) / 60 )) min"
 [ "$failed" -eq 0 ]
