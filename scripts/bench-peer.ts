@@ -12,6 +12,7 @@ import { loadProfileFile, ROOT_SQUASHFS_COMPRESSION } from '../image-builder/src
 import { type BuiltImage, createMachine, DEBUG_SHELL_CONFIG, loadImage, PANIC_PATTERN, REPO_ROOT, type Vm } from '../vm/src/index.ts';
 import { guestApiOk } from '../qemu-tests/harness/index.ts';
 import { benchRuns, BOOT_TIMEOUT_MS, bootFloor, buildFloorImage, fmtSeconds, mib, stats, type Sample } from './bench/common.ts';
+import { idleMemory, type IdleMemory } from './bench/idle-memory.ts';
 import { BENCH_IMAGE_REF, buildPeerImage, CONTAINER_COMMAND, CONTAINER_OUTPUT_PATTERN, PEER_READY_PATTERN } from './bench/peer-image.ts';
 
 const RUNS = benchRuns();
@@ -24,7 +25,8 @@ const LATENCY_RUNS = 5;
 interface HostRun {
   first: Sample;
   reboot: Sample;
-  usedKb: number;
+  /** Idle memory 5 s after ready, and what it is made of. */
+  memory: IdleMemory;
   /** The reboot's console and its firmware offset (QEMU start -> kernel start), for the SVG. */
   console: string;
   firmwareMs: number;
@@ -38,11 +40,10 @@ interface HostRun {
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-async function memoryUsedKb(vm: Vm): Promise<number> {
+async function idleMemoryOf(vm: Vm): Promise<IdleMemory> {
   const shell = await vm.shell();
-  const out = await shell.check('cat /proc/meminfo');
-  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(out)?.[1] ?? NaN);
-  return field('MemTotal') - field('MemAvailable');
+  const [meminfo, zoneinfo] = [await shell.check('cat /proc/meminfo'), await shell.check('cat /proc/zoneinfo')];
+  return idleMemory(meminfo, zoneinfo);
 }
 
 /**
@@ -171,7 +172,7 @@ async function bootBerth(image: BuiltImage, run: number): Promise<HostRun> {
     const reboot = again.sample;
     startMs.push(await berthEngineStartMs(vm));
     await sleep(SETTLE_MS);
-    const usedKb = await memoryUsedKb(vm);
+    const memory = await idleMemoryOf(vm);
     // The floor: bare crun of berth's own bundle for the bench container (its config.json,
     // hosts, resolv.conf), on the image's unpacked layer instead of the overlay the engine
     // unmounted when the container ended; own state dir and cgroup.
@@ -185,7 +186,7 @@ async function bootBerth(image: BuiltImage, run: number): Promise<HostRun> {
     await stop(vm);
     // The output line joins the console so the chart can mark it.
     const console = `${vm.console.text()}\n${again.outputLine}\n`;
-    return { first, reboot, usedKb, console, firmwareMs: again.ready.wallMs - again.ready.guestMs, startMs, onRequestMs, crunMs };
+    return { first, reboot, memory, console, firmwareMs: again.ready.wallMs - again.ready.guestMs, startMs, onRequestMs, crunMs };
   } finally {
     await machine.dispose({ keep: false });
   }
@@ -222,7 +223,7 @@ async function bootPeer(peer: BuiltImage, run: number): Promise<HostRun> {
     const reboot = await waitForPeer(vm);
     const report = await systemdReport(vm);
     await sleep(SETTLE_MS);
-    const usedKb = await memoryUsedKb(vm);
+    const memory = await idleMemoryOf(vm);
     const command = `${CONTAINER_COMMAND[0] ?? ''} ${BENCH_IMAGE_REF} ${CONTAINER_COMMAND[1] ?? ''} '${CONTAINER_COMMAND[2] ?? ''}'`;
     const startMs = await timeFirstOutput(vm, () => `podman run --rm --network none --entrypoint ${command}`);
     // The floor: the image's bundle built into the peer (crun spec, same layer), running the same command.
@@ -232,7 +233,7 @@ async function bootPeer(peer: BuiltImage, run: number): Promise<HostRun> {
     );
     const crunMs = await timeFirstOutput(vm, (i) => `${FLOOR_CRUN} run -b ${FLOOR_DIR} floor${i}`, (i) => `${FLOOR_CRUN} delete -f floor${i}`);
     await stop(vm);
-    return { first, reboot, usedKb, console: `${vm.console.text()}\n${report}\n`, firmwareMs: reboot.wallMs - reboot.guestMs, startMs, onRequestMs: [], crunMs };
+    return { first, reboot, memory, console: `${vm.console.text()}\n${report}\n`, firmwareMs: reboot.wallMs - reboot.guestMs, startMs, onRequestMs: [], crunMs };
   } finally {
     await machine.dispose({ keep: false });
   }
@@ -285,7 +286,13 @@ add('first boot: QEMU start → first container output', pick(berthRuns, (r) => 
 add('reboot: QEMU start → first container output', pick(berthRuns, (r) => r.reboot.wallMs), pick(peerRuns, (r) => r.reboot.wallMs), floorWall);
 add('first boot: kernel start → same (guest clock)', pick(berthRuns, (r) => r.first.guestMs), pick(peerRuns, (r) => r.first.guestMs), floorGuest);
 add('reboot: kernel start → same (guest clock)', pick(berthRuns, (r) => r.reboot.guestMs), pick(peerRuns, (r) => r.reboot.guestMs), floorGuest);
-add(`idle memory ${SETTLE_MS / 1000}s after ready (MemTotal − MemAvailable)`, pick(berthRuns, (r) => r.usedKb), pick(peerRuns, (r) => r.usedKb), [], kbUnit);
+add(`idle memory ${SETTLE_MS / 1000}s after ready (MemTotal − MemAvailable)`, pick(berthRuns, (r) => r.memory.usedKb), pick(peerRuns, (r) => r.memory.usedKb), [], kbUnit);
+const memoryPart = (measure: string, part: (m: IdleMemory) => number) =>
+  add(`of it: ${measure}`, pick(berthRuns, (r) => part(r.memory)), pick(peerRuns, (r) => part(r.memory)), [], kbUnit);
+memoryPart('anonymous pages (AnonPages: processes\' heaps and stacks)', (m) => m.anonKb);
+memoryPart('kernel (SUnreclaim + KernelStack + PageTables + VmallocUsed + Percpu)', (m) => m.kernelKb);
+memoryPart('free pages parked on the per-CPU lists (/proc/zoneinfo pagesets count)', (m) => m.perCpuFreeKb);
+memoryPart('the rest (shmem, the reserves MemAvailable keeps back, unnamed)', (m) => m.restKb);
 add(`root filesystem, compressed (squashfs ${ROOT_SQUASHFS_COMPRESSION.join(' ')}, as berth builds it)`, [berthManifest.rootImage.dataBytes ?? berthManifest.rootImage.sizeBytes], [peerImage.squashfsBytes], [], mib);
 add('root filesystem, installed (du -sb of the tree)', berthManifest.rootImage.treeBytes === undefined ? [] : [berthManifest.rootImage.treeBytes], [peerImage.treeBytes], [], mib);
 const berthCrun = berthRuns.flatMap((r) => r.crunMs);
