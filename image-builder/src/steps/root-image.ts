@@ -62,7 +62,7 @@ export const PRUNED_PATHS = [
   'usr/share/perl5',
   // CNI plugins berth never runs (it uses bridge, host-local, loopback, portmap, firewall): ~30 MB.
   ...['bandwidth', 'dhcp', 'host-device', 'ipvlan', 'macvlan', 'ptp', 'sbr', 'static', 'tuning', 'vlan', 'vrf'].map((plugin) => `usr/lib/cni/${plugin}`),
-  // etcd's offline tool (17 MB, 5.4 MiB squashed): snapshot restore, defragment and migrate on a
+  // etcd's offline tool (17 MB, 5.1 MiB squashed): snapshot restore, defragment and migrate on a
   // stopped member's data directory. berth never runs it: init supervises the member, which
   // defragments and takes snapshots online through its own API (from `etcdctl` on an admin's machine).
   'usr/bin/etcdutl',
